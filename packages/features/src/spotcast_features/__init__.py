@@ -1,0 +1,3 @@
+"""spotcast features stage."""
+
+__version__ = "0.1.0"

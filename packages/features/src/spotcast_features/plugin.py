@@ -1,0 +1,1 @@
+"""Entry point of the features stage into spotcast's plugin manager."""

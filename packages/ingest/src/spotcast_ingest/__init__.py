@@ -1,0 +1,3 @@
+"""spotcast ingest stage."""
+
+__version__ = "0.1.0"

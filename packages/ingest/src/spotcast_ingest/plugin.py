@@ -1,0 +1,1 @@
+"""Entry point of the ingest stage into spotcast's plugin manager."""

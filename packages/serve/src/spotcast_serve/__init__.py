@@ -1,0 +1,3 @@
+"""spotcast serve stage."""
+
+__version__ = "0.1.0"

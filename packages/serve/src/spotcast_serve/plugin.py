@@ -1,0 +1,1 @@
+"""Entry point of the serve stage into spotcast's plugin manager."""

@@ -1,0 +1,164 @@
+"""What every backend's objects have in common.
+
+The concrete classes live in :mod:`spotcast_storage.local` (DuckDB) and
+:mod:`spotcast_storage.hopsworks_backend`; stage code only uses the methods named here.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.events import Event
+from spotcast_storage.query import Feature, Query
+
+
+@dataclass(frozen=True)
+class Commit:
+    """The result of one write: Hopsworks' commit id and row counts."""
+
+    commit_id: int
+    committed_on: pd.Timestamp
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int
+    event_id: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rows_inserted or self.rows_updated or self.rows_deleted)
+
+
+class FeatureGroupBase(abc.ABC):
+    """A versioned table of features with a primary key and an event time."""
+
+    name: str
+    version: int
+    primary_key: list[str]
+    event_time: str | None
+    known_at: str | None
+    description: str
+
+    @property
+    @abc.abstractmethod
+    def features(self) -> list[Feature]: ...
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def get_feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise NotFoundError(
+            f"feature group {self.name} v{self.version} has no feature {name!r}; "
+            f"it has {', '.join(self.feature_names) or 'no features yet'}"
+        )
+
+    def __getitem__(self, name: str) -> Feature:
+        return self.get_feature(name)
+
+    def __getattr__(self, name: str) -> Feature:
+        # Only reached for attributes that are not set: lets users write fg.zone == "SE3".
+        if name.startswith("_") or name in {"name", "version", "primary_key", "event_time",
+                                             "known_at", "description"}:
+            raise AttributeError(name)
+        try:
+            return self.get_feature(name)
+        except NotFoundError as exc:
+            raise AttributeError(str(exc)) from None
+
+    # -- queries -------------------------------------------------------------------
+    def select_all(self, include_primary_key: bool = True, include_event_time: bool = True) -> Query:
+        cols = [
+            c for c in self.feature_names
+            if (include_primary_key or c not in self.primary_key)
+            and (include_event_time or c != self.event_time)
+        ]
+        return Query(fg=self, columns=tuple(cols))
+
+    def select(self, features: Sequence[str | Feature]) -> Query:
+        names = [f.name if isinstance(f, Feature) else f for f in features]
+        for n in names:
+            self.get_feature(n)
+        return Query(fg=self, columns=tuple(names))
+
+    def select_except(self, features: Sequence[str | Feature] = ()) -> Query:
+        drop = {f.name if isinstance(f, Feature) else f for f in features}
+        for n in drop:
+            self.get_feature(n)
+        return Query(fg=self, columns=tuple(c for c in self.feature_names if c not in drop))
+
+    def filter(self, f: Any) -> Query:
+        return self.select_all().filter(f)
+
+    def as_of(self, wallclock_time: Any = None, *, commit_id: int | None = None) -> Query:
+        return self.select_all().as_of(wallclock_time, commit_id=commit_id)
+
+    # -- data ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def insert(self, df: pd.DataFrame, overwrite: bool = False, **kwargs: Any) -> Commit: ...
+
+    @abc.abstractmethod
+    def read(self, start_time: Any = None, end_time: Any = None, **kwargs: Any) -> pd.DataFrame: ...
+
+    @abc.abstractmethod
+    def commit_details(self, wallclock_time: Any = None, limit: int | None = None) -> dict[int, dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def _backend_read_query(self, query: Query, **kwargs: Any) -> pd.DataFrame: ...
+
+    def _backend_query_string(self, query: Query) -> str:
+        return repr(query.to_dict())
+
+    def __repr__(self) -> str:
+        return f"<FeatureGroup {self.name} v{self.version} key={self.primary_key} event_time={self.event_time}>"
+
+
+class FeatureViewBase(abc.ABC):
+    name: str
+    version: int
+    query: Query
+    labels: list[str]
+    description: str
+
+    @abc.abstractmethod
+    def get_batch_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> pd.DataFrame: ...
+
+    @abc.abstractmethod
+    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+    @abc.abstractmethod
+    def train_test_split(self, test_size: float | None = None, train_start: Any = None, train_end: Any = None,
+                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]: ...
+
+
+def check_name(name: str, what: str = "feature group") -> str:
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+        raise ValidationError(
+            f"{what} name {name!r} is not valid: use lowercase letters, digits and underscores, "
+            "starting with a letter (Hopsworks requires the same)"
+        )
+    if re.search(r"_v\d+$", name):
+        raise ValidationError(
+            f"{what} name {name!r} ends in _v<number>, which spotcast reserves for table "
+            "names of versions; choose another name"
+        )
+    return name
+
+
+def check_version(version: Any) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValidationError(f"version must be a positive integer, got {version!r}")
+    return version
+
+
+__all__ = ["Commit", "Event", "FeatureGroupBase", "FeatureViewBase", "check_name", "check_version"]

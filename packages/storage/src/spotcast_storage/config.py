@@ -1,0 +1,61 @@
+"""Which store a command talks to: ``--store``/``SPOTCAST_STORE`` and ``--mode``/``HOPSWORKS_API_KEY``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from spotcast_storage.errors import ValidationError
+
+DEFAULT_STORE = Path(".spotcast") / "store.duckdb"
+MODES = ("local", "hopsworks")
+_SYNONYMS = {"production": "hopsworks", "prod": "hopsworks", "embedded": "local", "duckdb": "local"}
+
+# Process-wide defaults set once by a CLI's --store/--mode options.
+_defaults: dict[str, Any] = {"path": None, "mode": None}
+_announced = False
+
+
+def normalise_mode(mode: str | None) -> str | None:
+    if mode is None:
+        return None
+    m = _SYNONYMS.get(mode.strip().lower(), mode.strip().lower())
+    if m not in MODES:
+        raise ValidationError(f"unknown mode {mode!r}: use local or hopsworks (production is a synonym)")
+    return m
+
+
+def resolve_mode(mode: str | None = None) -> str:
+    m = normalise_mode(mode) or _defaults["mode"] or normalise_mode(os.environ.get("SPOTCAST_MODE"))
+    if m:
+        return m
+    return "hopsworks" if os.environ.get("HOPSWORKS_API_KEY") else "local"
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    p = path or _defaults["path"] or os.environ.get("SPOTCAST_STORE") or DEFAULT_STORE
+    return Path(p).expanduser()
+
+
+def set_defaults(path: str | os.PathLike[str] | None = None, mode: str | None = None) -> None:
+    """Used by CLI callbacks so every later ``get_storage()`` in the process uses these."""
+    if path is not None:
+        _defaults["path"] = Path(path)
+    if mode is not None:
+        _defaults["mode"] = normalise_mode(mode)
+
+
+def reset_defaults() -> None:
+    global _announced
+    _defaults.update(path=None, mode=None)
+    _announced = False
+
+
+def announce(project: Any) -> None:
+    """Print the chosen store once per process, to stderr (stdout may be JSON or CSV)."""
+    global _announced
+    if not _announced:
+        _announced = True
+        print(f"spotcast: using {project.describe()}", file=sys.stderr)

@@ -1,0 +1,39 @@
+"""Errors raised by spotcast's storage layer.
+
+Every error says what was wrong and how to fix it, because the person reading it is
+usually running a CLI command and cannot see the code that raised it.
+"""
+
+from __future__ import annotations
+
+
+class SpotcastError(Exception):
+    """Base class: a problem the user can act on (printed without a traceback by the CLIs)."""
+
+
+class ValidationError(SpotcastError, ValueError):
+    """Input was rejected before anything was written."""
+
+
+class SchemaError(ValidationError):
+    """A frame does not match the registered schema of a feature-group version."""
+
+
+class NotFoundError(SpotcastError, LookupError):
+    """A feature group, view, model or store does not exist."""
+
+
+class StoreLockedError(SpotcastError):
+    """Another process held the store file longer than the lock timeout."""
+
+
+class ReadOnlyError(SpotcastError):
+    """A write was attempted through a read-only connection."""
+
+
+class BackendUnavailableError(SpotcastError):
+    """A storage backend cannot be used on this installation (missing extra, missing login)."""
+
+
+class UnsupportedError(SpotcastError, NotImplementedError):
+    """The backend cannot do this operation; the message names the limitation."""

@@ -1,0 +1,45 @@
+"""Hook specifications of spotcast-storage.
+
+Every package adds its own specs through :func:`spotcast_addhooks`, the way pytest's
+``pytest_addhooks`` works, so that one plugin manager serves the whole workspace and a
+stage that is not installed contributes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from spotcast_storage.events import Event
+
+hookspec = pluggy.HookspecMarker("spotcast")
+hookimpl = pluggy.HookimplMarker("spotcast")
+
+
+@hookspec(historic=True)
+def spotcast_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add a package's hook specifications (called once per registered plugin)."""
+
+
+@hookspec
+def register_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Register storage backends: ``register(mode, factory)``; ``factory(path=..., **options)``."""
+
+
+@hookspec
+def spotcast_after_commit(event: Event, project: Any) -> None:
+    """Called after a committed write (feature-group commit or model registration)."""
+
+
+@hookspec
+def register_event_handlers(register: Callable[..., None]) -> None:
+    """Register pipeline event handlers: ``register(name, handler, kinds=..., names=...)``."""
+
+
+@hookspec
+def register_pipeline_steps(register: Callable[..., None]) -> None:
+    """Register steps that `spotcast run` performs before delivering events (e.g. ingest update)."""

@@ -1,0 +1,19 @@
+"""Registers the embedded DuckDB store as the ``local`` backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spotcast_storage.hookspecs import hookimpl
+
+
+def _factory(path: Any = None, **options: Any) -> Any:
+    from spotcast_storage.config import resolve_store_path
+    from spotcast_storage.local.store import LocalProject
+
+    return LocalProject(resolve_store_path(path))
+
+
+@hookimpl
+def register_backends(register: Any) -> None:
+    register("local", _factory)

@@ -1,0 +1,240 @@
+"""Sharing one DuckDB file between processes.
+
+DuckDB locks a database file per process: while one process holds it read-write, no other
+process can open it at all (not even read-only), and a writer cannot open it while any
+reader holds it. Opening a DuckDB instance also costs 20-30 ms, too much to pay per commit.
+
+So each process keeps at most one instance per file, hands out cursors on it, and closes
+it as soon as it is idle *and* another process is waiting (or after a short idle timeout).
+A process that meets a lock conflict touches a small "waiting" file beside the database;
+holders check it (one ``stat``) whenever they go idle and every few milliseconds while
+idle, and let go. Openers retry a conflict with bounded, jittered backoff and finally fail
+with an error naming the process that holds the lock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from spotcast_storage.errors import NotFoundError, ReadOnlyError, StoreLockedError
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+DEFAULT_IDLE_TIMEOUT = 0.5
+_POLL = 0.01
+_WAIT_FRESH = 1.0
+_LOCK_RE = re.compile(r"lock", re.IGNORECASE)
+_PID_RE = re.compile(r"PID (\d+)")
+
+
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("SPOTCAST_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+def _describe_pid(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        cmd = ""
+    return f"process {pid} ({cmd[:120]})" if cmd else f"process {pid}"
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    msg = str(exc)
+    return isinstance(exc, duckdb.IOException) and bool(_LOCK_RE.search(msg)) and "PID" in msg or (
+        "Conflicting lock" in msg
+    )
+
+
+def configure_connection(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-connection settings: UTC so TIMESTAMPTZ columns come back as UTC in pandas."""
+    con.execute("SET TimeZone = 'UTC'")
+
+
+class _Manager:
+    """The one DuckDB instance this process holds on one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wait_path = path.with_name(path.name + ".waiting")
+        self.lock = threading.RLock()
+        self.idle = threading.Condition(self.lock)
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.read_only = True
+        self.users = 0
+        self.last_release = 0.0
+        self._watcher: threading.Thread | None = None
+        self.idle_timeout = DEFAULT_IDLE_TIMEOUT
+
+    # -- cross-process courtesy ---------------------------------------------------------
+    def _announce_waiting(self) -> None:
+        with contextlib.suppress(OSError):
+            self.wait_path.write_text(str(os.getpid()))
+
+    def _someone_waiting(self) -> bool:
+        try:
+            st = self.wait_path.stat()
+        except OSError:
+            return False
+        if time.time() - st.st_mtime > _WAIT_FRESH:
+            return False
+        try:
+            return self.wait_path.read_text().strip() != str(os.getpid())
+        except OSError:
+            return False
+
+    # -- open / close -----------------------------------------------------------------
+    def _open(self, write: bool) -> None:
+        if not write and not self.path.exists():
+            raise NotFoundError(
+                f"no spotcast store at {self.path}; create one by writing to it "
+                "(e.g. `spotcast-ingest backfill ...`) or point --store / SPOTCAST_STORE at an existing file"
+            )
+        if write:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + _lock_timeout()
+        delay = 0.005
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=not write)
+                break
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc):
+                    raise
+                self._announce_waiting()
+                if time.monotonic() >= deadline:
+                    m = _PID_RE.search(str(exc))
+                    holder = _describe_pid(int(m.group(1))) if m else "another process"
+                    raise StoreLockedError(
+                        f"the store {self.path} is held by {holder} and did not become free within "
+                        f"{_lock_timeout():.0f} s. If that is a `duckdb` shell or notebook with the file "
+                        "open, close it (or use `spotcast-store sql`, which lets go after each query); "
+                        "otherwise wait for it or raise SPOTCAST_LOCK_TIMEOUT."
+                    ) from None
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.2)
+        configure_connection(con)
+        self.con, self.read_only = con, not write
+        if self._watcher is None or not self._watcher.is_alive():
+            self._watcher = threading.Thread(target=self._watch, name=f"spotcast-store-{self.path.name}", daemon=True)
+            self._watcher.start()
+
+    def _close(self) -> None:
+        if self.con is not None:
+            con, self.con = self.con, None
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(_POLL)
+            with self.lock:
+                if self.con is None:
+                    self._watcher = None
+                    return
+                if self.users == 0 and (
+                    self._someone_waiting() or time.monotonic() - self.last_release > self.idle_timeout
+                ):
+                    self._close()
+                    self._watcher = None
+                    self.idle.notify_all()
+                    return
+
+    # -- public -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def cursor(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        held = getattr(_held, "n", 0)
+        with self.lock:
+            if self.con is not None and self.read_only and write:
+                if held:
+                    raise RuntimeError(
+                        "a write was started while this thread holds a read-only cursor on the store; "
+                        "finish the read first"
+                    )
+                # Upgrade: wait until this process's readers are done, then reopen read-write.
+                while self.users:
+                    self.idle.wait()
+                self._close()
+            if self.con is None:
+                self._open(write)
+            assert self.con is not None
+            cur = self.con.cursor()
+            self.users += 1
+        _held.n = held + 1
+        try:
+            configure_connection(cur)
+            yield cur
+        finally:
+            _held.n = held
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
+            with self.lock:
+                self.users -= 1
+                self.last_release = time.monotonic()
+                if self.users == 0:
+                    self.idle.notify_all()
+                    if self._someone_waiting() or self.idle_timeout <= 0:
+                        self._close()
+
+    def close(self) -> None:
+        with self.lock:
+            while self.users:
+                self.idle.wait()
+            self._close()
+
+
+_held = threading.local()
+
+
+_managers: dict[Path, _Manager] = {}
+_managers_lock = threading.Lock()
+
+
+def manager(path: str | os.PathLike[str]) -> _Manager:
+    p = Path(path).expanduser().resolve()
+    with _managers_lock:
+        m = _managers.get(p)
+        if m is None:
+            m = _managers[p] = _Manager(p)
+        return m
+
+
+@contextlib.contextmanager
+def connect(path: str | os.PathLike[str], write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the store; hold it only as long as one operation needs it."""
+    with manager(path).cursor(write) as cur:
+        yield cur
+
+
+def release(path: str | os.PathLike[str]) -> None:
+    """Close this process's instance on ``path`` now (tests, shutdown)."""
+    manager(path).close()
+
+
+def translate_readonly(exc: duckdb.Error) -> Exception:
+    msg = str(exc)
+    if "read-only" in msg or "read only" in msg:
+        return ReadOnlyError(
+            "this connection is read-only: the statement would change the store. Use the "
+            "feature-store API (or a stage command) to write; `spotcast-store sql` only reads."
+        )
+    return exc
+
+
+@atexit.register
+def _close_all() -> None:
+    for m in list(_managers.values()):
+        with contextlib.suppress(Exception):
+            m._close()

@@ -1,0 +1,941 @@
+"""The embedded DuckDB store: feature store, feature views, model registry, event log.
+
+Layout inside the file: each feature-group version is a real table ``main.<name>_v<version>``
+and a view ``main.<name>`` points at the newest version, so plain DuckDB SQL works
+(``select * from prices``). Bookkeeping (groups, commits, events, cursors, models, views,
+row history for time travel) lives in the ``_spotcast`` schema. Model artifacts live in a
+folder beside the database file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from spotcast_storage import schema as schema_mod
+from spotcast_storage.base import (
+    Commit,
+    FeatureGroupBase,
+    FeatureViewBase,
+    check_name,
+    check_version,
+)
+from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
+from spotcast_storage.events import COMMIT, MODEL, Event
+from spotcast_storage.local import connection
+from spotcast_storage.local.sql import compile_query, history_name, q, table_name
+from spotcast_storage.query import Feature, Query, query_from_dict, to_utc_timestamp
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+KEY_SUMMARY_LIMIT = 100
+
+_BOOKKEEPING = """
+CREATE SCHEMA IF NOT EXISTS _spotcast;
+CREATE SEQUENCE IF NOT EXISTS _spotcast.commit_ids START 1;
+CREATE SEQUENCE IF NOT EXISTS _spotcast.event_ids START 1;
+CREATE TABLE IF NOT EXISTS _spotcast.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS _spotcast.feature_groups (
+    name VARCHAR, version INTEGER, primary_key VARCHAR[], event_time VARCHAR, known_at VARCHAR,
+    description VARCHAR, features JSON, time_travel BOOLEAN, options JSON, created_at TIMESTAMPTZ,
+    PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS _spotcast.commits (
+    commit_id BIGINT PRIMARY KEY, name VARCHAR, version INTEGER, committed_on TIMESTAMPTZ,
+    operation VARCHAR, rows_inserted BIGINT, rows_updated BIGINT, rows_deleted BIGINT,
+    rows_in_batch BIGINT, min_event_time TIMESTAMPTZ, max_event_time TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS _spotcast.events (
+    event_id BIGINT PRIMARY KEY, kind VARCHAR, name VARCHAR, version INTEGER, commit_id BIGINT,
+    created_at TIMESTAMPTZ, payload JSON);
+CREATE TABLE IF NOT EXISTS _spotcast.cursors (
+    consumer VARCHAR PRIMARY KEY, event_id BIGINT, updated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS _spotcast.models (
+    name VARCHAR, version INTEGER, created_at TIMESTAMPTZ, description VARCHAR, metrics JSON,
+    lineage JSON, extra JSON, artifact_path VARCHAR, PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS _spotcast.feature_views (
+    name VARCHAR, version INTEGER, query JSON, labels VARCHAR[], description VARCHAR,
+    created_at TIMESTAMPTZ, PRIMARY KEY (name, version));
+"""
+
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC").floor("us")
+
+
+def _ts(v: Any) -> pd.Timestamp | None:
+    if v is None or v is pd.NaT:
+        return None
+    t = pd.Timestamp(v)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+class LocalProject:
+    """Entry point of the local backend (Hopsworks: ``hopsworks.login()`` returns a Project)."""
+
+    mode = "local"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.artifacts_dir = self.path.with_name(self.path.stem + "-artifacts")
+        self._initialised = False
+        self.name = self.path.stem
+
+    def __repr__(self) -> str:
+        return f"<LocalProject {self.path}>"
+
+    def describe(self) -> str:
+        return f"local store {self.path}"
+
+    # -- connections ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write cursor for one transaction's worth of work."""
+        with connection.connect(self.path, write=True) as con:
+            if not self._initialised:
+                con.execute(_BOOKKEEPING)
+                con.execute(
+                    "INSERT OR IGNORE INTO _spotcast.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+                )
+                self._initialised = True
+            yield con
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connection.connect(self.path, write=False) as con:
+            yield con
+
+    def has_bookkeeping(self, con: duckdb.DuckDBPyConnection) -> bool:
+        return bool(con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_spotcast' AND table_name = 'commits'"
+        ).fetchone()[0])
+
+    def close(self) -> None:
+        connection.release(self.path)
+
+    # -- Hopsworks-shaped accessors --------------------------------------------------------
+    def get_feature_store(self, name: str | None = None) -> LocalFeatureStore:
+        return LocalFeatureStore(self)
+
+    def get_model_registry(self) -> LocalModelRegistry:
+        return LocalModelRegistry(self)
+
+    def get_event_log(self) -> LocalEventLog:
+        return LocalEventLog(self)
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run one read-only SQL statement and return a DataFrame."""
+        if not self.path.exists():
+            raise NotFoundError(f"no spotcast store at {self.path}")
+        with self.read() as con:
+            try:
+                return con.execute(query, list(params or [])).df()
+            except duckdb.Error as exc:
+                raise connection.translate_readonly(exc) from None
+
+    def commit_at(self, when: Any) -> int | None:
+        t = to_utc_timestamp(when, name="as_of time")
+        with self.read() as con:
+            if not self.has_bookkeeping(con):
+                return None
+            row = con.execute(
+                "SELECT max(commit_id) FROM _spotcast.commits WHERE committed_on <= ?", [t]
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    # -- events --------------------------------------------------------------------------
+    def _append_event(self, con: duckdb.DuckDBPyConnection, kind: str, name: str, version: int,
+                      commit_id: int | None, created_at: pd.Timestamp, payload: dict[str, Any]) -> Event:
+        event_id = con.execute("SELECT nextval('_spotcast.event_ids')").fetchone()[0]
+        con.execute(
+            "INSERT INTO _spotcast.events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [event_id, kind, name, version, commit_id, created_at, json.dumps(payload, default=_jsonable)],
+        )
+        return Event(int(event_id), kind, name, version, commit_id, created_at.to_pydatetime(), payload)
+
+    def _notify(self, event: Event) -> None:
+        from spotcast_storage.plugins import get_plugin_manager
+
+        try:
+            get_plugin_manager().hook.spotcast_after_commit(event=event, project=self)
+        except Exception:  # noqa: BLE001 - the data is committed; a listener's failure must not hide that
+            log.exception("a spotcast_after_commit hook failed for event %s", event.event_id)
+
+
+class LocalFeatureStore:
+    def __init__(self, project: LocalProject) -> None:
+        self.project = project
+        self.name = project.name
+
+    def __repr__(self) -> str:
+        return f"<LocalFeatureStore {self.project.path}>"
+
+    # -- feature groups --------------------------------------------------------------------
+    def _load_fg_rows(self, name: str | None = None) -> list[tuple]:
+        if not self.project.path.exists():
+            return []
+        with self.project.read() as con:
+            if not self.project.has_bookkeeping(con):
+                return []
+            sql = ("SELECT name, version, primary_key, event_time, known_at, description, features, "
+                   "time_travel, options FROM _spotcast.feature_groups")
+            params: list[Any] = []
+            if name is not None:
+                sql += " WHERE name = ?"
+                params.append(name)
+            return con.execute(sql + " ORDER BY name, version", params).fetchall()
+
+    def _fg_from_row(self, row: tuple) -> LocalFeatureGroup:
+        name, version, pk, et, ka, desc, feats, tt, opts = row
+        features = [Feature(**f) for f in json.loads(feats)] if feats else []
+        return LocalFeatureGroup(self, name, int(version), list(pk), et, ka, desc or "", features,
+                                 bool(tt), json.loads(opts) if opts else {}, persisted=True)
+
+    def get_feature_groups(self, name: str | None = None) -> list[LocalFeatureGroup]:
+        """Every registered group version (all names when ``name`` is None)."""
+        return [self._fg_from_row(r) for r in self._load_fg_rows(name)]
+
+    def get_feature_group(self, name: str, version: int | None = None) -> LocalFeatureGroup:
+        versions = self.get_feature_groups(name)
+        if version is not None:
+            versions = [v for v in versions if v.version == version]
+        if not versions:
+            have = sorted({g.name for g in self.get_feature_groups()})
+            what = f"{name} v{version}" if version is not None else name
+            raise NotFoundError(
+                f"feature group {what} does not exist in {self.project.describe()}"
+                + (f"; existing groups: {', '.join(have)}" if have else "; the store is empty")
+            )
+        return versions[-1]
+
+    def get_or_create_feature_group(
+        self,
+        name: str,
+        version: int | None = None,
+        description: str = "",
+        primary_key: Sequence[str] | None = None,
+        event_time: str | None = None,
+        known_at: str | None = None,
+        features: Sequence[Feature] | None = None,
+        time_travel: bool = True,
+        **options: Any,
+    ) -> LocalFeatureGroup:
+        """Return the group version, or a new one that is registered on its first insert."""
+        check_name(name)
+        existing = self.get_feature_groups(name)
+        if version is None:
+            version = existing[-1].version if existing else 1
+        check_version(version)
+        for fg in existing:
+            if fg.version == version:
+                if primary_key is not None and list(primary_key) != fg.primary_key:
+                    raise SchemaError(
+                        f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
+                        f"not {list(primary_key)}; a different key is a new version (v{existing[-1].version + 1})"
+                    )
+                if event_time is not None and event_time != fg.event_time:
+                    raise SchemaError(
+                        f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
+                        f"not {event_time!r}; a different event time is a new version"
+                    )
+                return fg
+        if not primary_key:
+            raise ValidationError(f"feature group {name} v{version} needs a primary_key, e.g. ['zone', 'ts']")
+        pk = list(primary_key)
+        feats: list[Feature] = []
+        if features:
+            feats = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in pk, f.description)
+                     for f in features]
+            names = [f.name for f in feats]
+            for k in [*pk, *([event_time] if event_time else []), *([known_at] if known_at else [])]:
+                if k not in names:
+                    raise SchemaError(f"feature group {name} v{version}: column {k!r} is not among its features")
+        return LocalFeatureGroup(self, name, version, pk, event_time, known_at, description, feats,
+                                 time_travel, dict(options), persisted=False)
+
+    create_feature_group = get_or_create_feature_group
+
+    # -- feature views -------------------------------------------------------------------------
+    def get_or_create_feature_view(self, name: str, version: int | None = None, query: Query | None = None,
+                                   labels: Sequence[str] | None = None, description: str = "",
+                                   **options: Any) -> LocalFeatureView:
+        check_name(name, "feature view")
+        try:
+            fv = self.get_feature_view(name, version)
+            if query is not None and fv.query.to_dict() != query.to_dict():
+                raise SchemaError(
+                    f"feature view {name} v{fv.version} exists with a different query; "
+                    f"create version {fv.version + 1} for the new one"
+                )
+            return fv
+        except NotFoundError:
+            pass
+        if query is None:
+            raise ValidationError(f"feature view {name} does not exist; pass query=... to create it")
+        version = check_version(version or 1)
+        labels = list(labels or [])
+        missing = [c for c in labels if c not in query.output_columns]
+        if missing:
+            raise ValidationError(f"label column(s) {missing} are not in the view's query {query.output_columns}")
+        for j in query.joins:
+            if not j.query.fg._persisted:  # type: ignore[attr-defined]
+                raise NotFoundError(f"feature group {j.query.fg.name} has no data yet; insert into it first")
+        with self.project.write() as con:
+            con.execute(
+                "INSERT INTO _spotcast.feature_views VALUES (?, ?, ?, ?, ?, ?)",
+                [name, version, json.dumps(query.to_dict(), default=_jsonable), labels, description, _now()],
+            )
+        return LocalFeatureView(self, name, version, query, labels, description)
+
+    create_feature_view = get_or_create_feature_view
+
+    def get_feature_view(self, name: str, version: int | None = None) -> LocalFeatureView:
+        rows: list[tuple] = []
+        if self.project.path.exists():
+            with self.project.read() as con:
+                if self.project.has_bookkeeping(con):
+                    sql = "SELECT name, version, query, labels, description FROM _spotcast.feature_views WHERE name = ?"
+                    params: list[Any] = [name]
+                    if version is not None:
+                        sql += " AND version = ?"
+                        params.append(version)
+                    rows = con.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchall()
+        if not rows:
+            raise NotFoundError(f"feature view {name}{'' if version is None else f' v{version}'} does not exist")
+        n, v, qd, labels, desc = rows[0]
+        query = query_from_dict(json.loads(qd), lambda nm, ver: self.get_feature_group(nm, ver))
+        return LocalFeatureView(self, n, int(v), query, list(labels or []), desc or "")
+
+    def get_feature_views(self) -> list[tuple[str, int]]:
+        if not self.project.path.exists():
+            return []
+        with self.project.read() as con:
+            if not self.project.has_bookkeeping(con):
+                return []
+            return [(n, int(v)) for n, v in con.execute(
+                "SELECT name, version FROM _spotcast.feature_views ORDER BY name, version").fetchall()]
+
+    # -- point-in-time join on frames ------------------------------------------------------------
+    def point_in_time_join(self, labels: pd.DataFrame, features: pd.DataFrame, on: Sequence[str],
+                           label_time: str, feature_time: str, known_at: str | None = None,
+                           prefix: str | None = None) -> pd.DataFrame:
+        """For each label row, the newest feature row with the same ``on`` keys whose
+        ``feature_time`` (and ``known_at``) is not after the label's ``label_time``. Label
+        rows keep their order; unmatched ones get nulls."""
+        from spotcast_storage.local.sql import pit_join_sql
+
+        con = duckdb.connect()
+        try:
+            connection.configure_connection(con)
+            con.register("_labels_in", labels)
+            con.register("_features_in", features)
+            fcols = [c for c in features.columns if c not in on]
+            out_cols = []
+            for c in fcols:
+                name = f"{prefix}{c}" if prefix else c
+                if name in labels.columns:
+                    raise ValidationError(
+                        f"feature column {c!r} is also a label column; pass prefix='f_' or drop it")
+                out_cols.append(f"j.{q(c)} AS {q(name)}")
+            sql = (
+                "WITH l AS (SELECT row_number() OVER () AS _lid, * FROM _labels_in), "
+                f"j AS ({pit_join_sql('l', '_features_in', list(on), list(on), label_time, feature_time, known_at)}) "
+                f"SELECT l.* EXCLUDE (_lid){''.join(', ' + c for c in out_cols)} "
+                "FROM l LEFT JOIN j ON l._lid = j._lid ORDER BY l._lid"
+            )
+            return con.execute(sql).df()
+        finally:
+            con.close()
+
+
+class LocalFeatureGroup(FeatureGroupBase):
+    def __init__(self, fs: LocalFeatureStore, name: str, version: int, primary_key: list[str],
+                 event_time: str | None, known_at: str | None, description: str,
+                 features: list[Feature], time_travel: bool, options: dict[str, Any], persisted: bool) -> None:
+        self._fs = fs
+        self._project = fs.project
+        self.name = name
+        self.version = version
+        self.primary_key = primary_key
+        self.event_time = event_time
+        self.known_at = known_at
+        self.description = description
+        self._features = [Feature(f.name, f.type, f.primary, f.description, name, version) for f in features]
+        self.time_travel = time_travel
+        self.options = options
+        self._persisted = persisted
+
+    @property
+    def features(self) -> list[Feature]:
+        return self._features
+
+    @property
+    def table(self) -> str:
+        return table_name(self.name, self.version)
+
+    def _label(self) -> str:
+        return f"feature group {self.name} v{self.version}"
+
+    # -- writes ------------------------------------------------------------------------------
+    def save(self, features: pd.DataFrame | Sequence[Feature]) -> None:
+        """Register the schema (and create the table) without inserting rows."""
+        if isinstance(features, pd.DataFrame):
+            self._register_schema_from(features)
+        else:
+            self._features = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in self.primary_key,
+                                      f.description, self.name, self.version) for f in features]
+        with self._project.write() as con:
+            con.execute("BEGIN")
+            try:
+                self._persist(con)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def _register_schema_from(self, df: pd.DataFrame) -> None:
+        feats = schema_mod.infer_features(df, self.primary_key)
+        names = [f.name for f in feats]
+        for k, what in [*((k, "primary key") for k in self.primary_key),
+                        *([(self.event_time, "event time")] if self.event_time else []),
+                        *([(self.known_at, "known-at")] if self.known_at else [])]:
+            if k not in names:
+                raise SchemaError(f"{self._label()}: {what} column {k!r} is missing from the frame")
+        for k, what in [(self.event_time, "event time"), (self.known_at, "known-at")]:
+            if k and next(f for f in feats if f.name == k).type not in ("timestamp", "date"):
+                raise SchemaError(f"{self._label()}: {what} column {k!r} must hold timezone-aware timestamps")
+        self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
+
+    def _persist(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Register the group and create its tables inside the caller's transaction."""
+        exists = con.execute("SELECT count(*) FROM _spotcast.feature_groups WHERE name = ? AND version = ?",
+                             [self.name, self.version]).fetchone()[0]
+        if exists:
+            row = con.execute("SELECT features FROM _spotcast.feature_groups WHERE name = ? AND version = ?",
+                              [self.name, self.version]).fetchone()
+            self._features = [Feature(**f, fg_name=self.name, fg_version=self.version) for f in json.loads(row[0])]
+            self._persisted = True
+            return
+        cols = ", ".join(f"{q(f.name)} {schema_mod.DUCKDB_TYPES[f.type]}" for f in self._features)
+        con.execute(f"CREATE TABLE main.{q(self.table)} ({cols})")
+        if self.time_travel:
+            con.execute(f"CREATE TABLE _spotcast.{q(history_name(self.name, self.version))} "
+                        f"({cols}, _commit_id BIGINT, _deleted BOOLEAN)")
+        con.execute(
+            "INSERT INTO _spotcast.feature_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.name, self.version, self.primary_key, self.event_time, self.known_at, self.description,
+             json.dumps([f.to_dict() for f in self._features]), self.time_travel,
+             json.dumps(self.options, default=str), _now()],
+        )
+        newest = con.execute("SELECT max(version) FROM _spotcast.feature_groups WHERE name = ?",
+                             [self.name]).fetchone()[0]
+        if newest == self.version:
+            con.execute(f"CREATE OR REPLACE VIEW main.{q(self.name)} AS SELECT * FROM main.{q(self.table)}")
+        self._persisted = True
+
+    def insert(self, df: pd.DataFrame, overwrite: bool = False, operation: str = "upsert",
+               write_options: dict[str, Any] | None = None, **kwargs: Any) -> Commit:
+        """Upsert ``df`` on the primary key (or replace every row with ``overwrite=True``)
+        as one commit, in one transaction with its commit record and its event.
+
+        Everything is checked before the transaction starts; a rejected frame writes nothing.
+        """
+        if operation not in ("upsert", "insert"):
+            raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
+        if not isinstance(df, pd.DataFrame):
+            raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+        if not self._persisted:
+            # The group may have been registered by another process since we looked.
+            with contextlib.suppress(NotFoundError):
+                other = self._fs.get_feature_group(self.name, self.version)
+                self._features, self._persisted = other._features, True
+        if not self._features:
+            self._register_schema_from(df)
+        table = schema_mod.to_arrow(df, self._features, self.primary_key, self._label())
+        return self._commit(table, overwrite=overwrite)
+
+    def _commit(self, table: pa.Table, overwrite: bool) -> Commit:
+        pk = self.primary_key
+        cols = [f.name for f in self._features]
+        nonkey = [c for c in cols if c not in pk]
+        key_match = " AND ".join(f"b.{q(k)} = t.{q(k)}" for k in pk)
+        same = " AND ".join(f"b.{q(c)} IS NOT DISTINCT FROM t.{q(c)}" for c in nonkey) or "TRUE"
+        col_list = ", ".join(q(c) for c in cols)
+        label = self._label()
+        with self._project.write() as con:
+            con.register("_spotcast_incoming", table)
+            try:
+                dup = con.execute(
+                    f"SELECT {', '.join(q(k) for k in pk)}, count(*) AS n FROM _spotcast_incoming "
+                    f"GROUP BY ALL HAVING count(*) > 1 LIMIT 3").fetchall()
+                if dup:
+                    raise ValidationError(
+                        f"{label}: primary key {pk} repeats inside the frame, e.g. "
+                        f"{dict(zip(pk, dup[0][:-1], strict=True))} appears {dup[0][-1]} times; "
+                        "drop duplicates (df.drop_duplicates(subset=...)) before inserting"
+                    )
+                con.execute("BEGIN")
+                try:
+                    commit = self._apply(con, key_match, same, col_list, cols, overwrite, len(table))
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+            finally:
+                con.unregister("_spotcast_incoming")
+                for t in ("_b", "_d", "_del"):
+                    con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+        self._persisted = True
+        event = commit[1]
+        self._project._notify(event)
+        return commit[0]
+
+    def _apply(self, con: duckdb.DuckDBPyConnection, key_match: str, same: str, col_list: str,
+               cols: list[str], overwrite: bool, n_batch: int) -> tuple[Commit, Event]:
+        pk = self.primary_key
+        self._persist(con)
+        target = f"main.{q(self.table)}"
+        con.execute(f"CREATE TEMP TABLE _b AS SELECT {col_list} FROM _spotcast_incoming")
+        prune = ""
+        params: list[Any] = []
+        et = self.event_time
+        if et and et in pk and n_batch:
+            lo, hi = con.execute(f"SELECT min({q(et)}), max({q(et)}) FROM _b").fetchone()
+            prune = f" WHERE {q(et)} BETWEEN ? AND ?"
+            params = [lo, hi]
+        con.execute(
+            f"CREATE TEMP TABLE _d AS SELECT b.*, t._rid AS _old FROM _b b "
+            f"LEFT JOIN (SELECT rowid AS _rid, * FROM {target}{prune}) t ON {key_match} "
+            f"WHERE t._rid IS NULL OR NOT ({same})", params)
+        if overwrite:
+            anti = " AND ".join(f"t.{q(k)} = b.{q(k)}" for k in pk)
+            con.execute(f"CREATE TEMP TABLE _del AS SELECT rowid AS _old, * FROM {target} t "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM _b b WHERE {anti})")
+        else:
+            con.execute(f"CREATE TEMP TABLE _del AS SELECT NULL::BIGINT AS _old, * FROM {target} LIMIT 0")
+        inserted, updated, tmin, tmax = con.execute(
+            "SELECT count(*) FILTER (WHERE _old IS NULL), count(*) FILTER (WHERE _old IS NOT NULL)"
+            + (f", min({q(et)}), max({q(et)}) FROM _d" if et else ", NULL, NULL FROM _d")
+        ).fetchone()
+        deleted, dmin, dmax = con.execute(
+            "SELECT count(*)" + (f", min({q(et)}), max({q(et)}) FROM _del" if et else ", NULL, NULL FROM _del")
+        ).fetchone()
+        if updated or deleted:
+            con.execute(f"DELETE FROM {target} WHERE rowid IN "
+                        f"(SELECT _old FROM _d WHERE _old IS NOT NULL UNION ALL SELECT _old FROM _del)")
+        if inserted or updated:
+            con.execute(f"INSERT INTO {target} SELECT {col_list} FROM _d")
+        commit_id = int(con.execute("SELECT nextval('_spotcast.commit_ids')").fetchone()[0])
+        if self.time_travel and (inserted or updated or deleted):
+            hist = f"_spotcast.{q(history_name(self.name, self.version))}"
+            con.execute(f"INSERT INTO {hist} SELECT {col_list}, ?, FALSE FROM _d", [commit_id])
+            if deleted:
+                keys = ", ".join(q(k) for k in pk)
+                con.execute(f"INSERT INTO {hist} ({keys}, _commit_id, _deleted) SELECT {keys}, ?, TRUE FROM _del",
+                            [commit_id])
+        times = [t for t in (tmin, tmax, dmin, dmax) if t is not None]
+        lo_t, hi_t = (_ts(min(times)), _ts(max(times))) if times else (None, None)
+        now = _now()
+        con.execute(
+            "INSERT INTO _spotcast.commits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [commit_id, self.name, self.version, now, "overwrite" if overwrite else "upsert",
+             inserted, updated, deleted, n_batch, lo_t, hi_t],
+        )
+        keys_touched: dict[str, list[Any]] = {}
+        string_keys = [f.name for f in self._features if f.primary and f.type == "string" and f.name != et]
+        for k in string_keys:
+            vals = [r[0] for r in con.execute(
+                f"SELECT DISTINCT {q(k)} FROM (SELECT {q(k)} FROM _d UNION ALL SELECT {q(k)} FROM _del) "
+                f"ORDER BY 1 LIMIT {KEY_SUMMARY_LIMIT + 1}").fetchall()]
+            if len(vals) <= KEY_SUMMARY_LIMIT:
+                keys_touched[k] = vals
+        changed = bool(inserted or updated or deleted)
+        payload = {
+            "changed": changed, "operation": "overwrite" if overwrite else "upsert",
+            "rows_inserted": int(inserted), "rows_updated": int(updated), "rows_deleted": int(deleted),
+            "rows_in_batch": int(n_batch),
+            "min_event_time": lo_t.isoformat() if lo_t is not None else None,
+            "max_event_time": hi_t.isoformat() if hi_t is not None else None,
+            "keys": keys_touched,
+        }
+        event = self._project._append_event(con, COMMIT, self.name, self.version, commit_id, now, payload)
+        return Commit(commit_id, now, int(inserted), int(updated), int(deleted), event.event_id), event
+
+    # -- reads -----------------------------------------------------------------------------
+    def _time_filter(self, query: Query, start_time: Any, end_time: Any) -> Query:
+        if start_time is None and end_time is None:
+            return query
+        if not self.event_time:
+            raise ValidationError(f"{self._label()} has no event time, so it cannot be read by time range")
+        col = self.get_feature(self.event_time)
+        if start_time is not None:
+            query = query.filter(col >= to_utc_timestamp(start_time, name="start_time"))
+        if end_time is not None:
+            query = query.filter(col < to_utc_timestamp(end_time, name="end_time"))
+        return query
+
+    def read(self, start_time: Any = None, end_time: Any = None, limit: int | None = None,
+             **kwargs: Any) -> pd.DataFrame:
+        """All rows (event time in ``[start_time, end_time)`` when given), filter pushed into SQL."""
+        return self._backend_read_query(self._time_filter(self.select_all(), start_time, end_time), limit=limit)
+
+    def _backend_read_query(self, query: Query, limit: int | None = None, **kwargs: Any) -> pd.DataFrame:
+        self._require_data()
+        for j in query.joins:
+            j.query.fg._require_data()  # type: ignore[attr-defined]
+        compiled = compile_query(query, limit=limit)
+        with self._project.read() as con:
+            return con.execute(compiled.sql, compiled.params).df()
+
+    def _backend_query_string(self, query: Query) -> str:
+        return compile_query(query).sql
+
+    def _require_data(self) -> None:
+        if not self._persisted:
+            raise NotFoundError(f"{self._label()} has no data yet; insert into it first")
+
+    def commit_at(self, when: pd.Timestamp) -> int | None:
+        return self._project.commit_at(when)
+
+    def commit_details(self, wallclock_time: Any = None, limit: int | None = None) -> dict[int, dict[str, Any]]:
+        """``{commit_id: {committedOn, rowsInserted, rowsUpdated, rowsDeleted}}``, newest first."""
+        if not self._persisted:
+            return {}
+        sql = ("SELECT commit_id, committed_on, rows_inserted, rows_updated, rows_deleted, operation "
+               "FROM _spotcast.commits WHERE name = ? AND version = ?")
+        params: list[Any] = [self.name, self.version]
+        if wallclock_time is not None:
+            sql += " AND committed_on <= ?"
+            params.append(to_utc_timestamp(wallclock_time, name="wallclock_time"))
+        sql += " ORDER BY commit_id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._project.read() as con:
+            rows = con.execute(sql, params).fetchall()
+        return {
+            int(c): {"committedOn": _ts(t).isoformat(), "rowsInserted": int(i), "rowsUpdated": int(u),
+                     "rowsDeleted": int(d), "operation": op}
+            for c, t, i, u, d, op in rows
+        }
+
+    def count(self) -> int:
+        if not self._persisted:
+            return 0
+        with self._project.read() as con:
+            return int(con.execute(f"SELECT count(*) FROM main.{q(self.table)}").fetchone()[0])
+
+
+class LocalFeatureView(FeatureViewBase):
+    def __init__(self, fs: LocalFeatureStore, name: str, version: int, query: Query, labels: list[str],
+                 description: str) -> None:
+        self._fs = fs
+        self.name, self.version, self.query, self.labels, self.description = name, version, query, labels, description
+
+    def __repr__(self) -> str:
+        return f"<FeatureView {self.name} v{self.version} labels={self.labels}>"
+
+    @property
+    def event_time(self) -> str | None:
+        return self.query.fg.event_time
+
+    def _read(self, start_time: Any, end_time: Any) -> pd.DataFrame:
+        fg: LocalFeatureGroup = self.query.fg  # type: ignore[assignment]
+        df = fg._time_filter(self.query, start_time, end_time).read()
+        if self.event_time and self.event_time in df.columns:
+            df = df.sort_values(self.event_time, kind="stable", ignore_index=True)
+        return df
+
+    def get_batch_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> pd.DataFrame:
+        """Feature rows (no labels) with event time in ``[start_time, end_time)``."""
+        return self._read(start_time, end_time).drop(columns=self.labels)
+
+    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        df = self._read(start_time, end_time)
+        return df.drop(columns=self.labels), df[self.labels]
+
+    def train_test_split(self, test_size: float | None = None, train_start: Any = None, train_end: Any = None,
+                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]:
+        """Time-ordered split on the event time: the test rows are the latest ones.
+
+        Unlike Hopsworks' random split for ``test_size``, every training row is older than
+        every test row, because a forecaster evaluated on shuffled time is evaluated on the past.
+        """
+        et = self.event_time
+        if not et:
+            raise ValidationError(f"feature view {self.name} has no event time to split on")
+        if test_size is None and test_start is None:
+            raise ValidationError("give test_size (a fraction, e.g. 0.2) or test_start")
+        df = self._read(train_start, test_end)
+        if test_start is not None:
+            cut = to_utc_timestamp(test_start, name="test_start")
+        else:
+            if not 0 < float(test_size) < 1:  # type: ignore[arg-type]
+                raise ValidationError(f"test_size must be between 0 and 1, got {test_size}")
+            times = df[et].drop_duplicates().sort_values(ignore_index=True)
+            if len(times) < 2:
+                raise ValidationError(f"feature view {self.name} has too few distinct {et} values to split")
+            idx = min(len(times) - 1, max(1, math.floor(len(times) * (1 - float(test_size)))))  # type: ignore[arg-type]
+            cut = times.iloc[idx]
+        end = to_utc_timestamp(train_end, name="train_end") if train_end is not None else cut
+        train = df[df[et] < min(end, cut)]
+        test = df[df[et] >= cut]
+        return (train.drop(columns=self.labels), test.drop(columns=self.labels),
+                train[self.labels], test[self.labels])
+
+
+class LocalModelRegistry:
+    """Model versions with metrics and lineage; artifacts copied beside the database."""
+
+    def __init__(self, project: LocalProject) -> None:
+        self.project = project
+        self.python = _ModelFactory(self)
+        self.sklearn = self.python
+        self.tensorflow = self.python
+        self.torch = self.python
+
+    def __repr__(self) -> str:
+        return f"<LocalModelRegistry {self.project.artifacts_dir}>"
+
+    def _rows(self, name: str | None = None, version: int | None = None) -> list[tuple]:
+        if not self.project.path.exists():
+            return []
+        with self.project.read() as con:
+            if not self.project.has_bookkeeping(con):
+                return []
+            sql = ("SELECT name, version, created_at, description, metrics, lineage, extra, artifact_path "
+                   "FROM _spotcast.models WHERE TRUE")
+            params: list[Any] = []
+            if name is not None:
+                sql += " AND name = ?"
+                params.append(name)
+            if version is not None:
+                sql += " AND version = ?"
+                params.append(version)
+            return con.execute(sql + " ORDER BY name, version", params).fetchall()
+
+    def _model(self, row: tuple) -> LocalModel:
+        name, version, created, desc, metrics, lineage, extra, path = row
+        m = LocalModel(self, name, json.loads(metrics) if metrics else {}, desc or "",
+                       json.loads(lineage) if lineage else {}, json.loads(extra) if extra else {})
+        m.version, m.created, m._artifact_path = int(version), _ts(created), path
+        return m
+
+    def get_model(self, name: str, version: int | None = None) -> LocalModel:
+        rows = self._rows(name, version)
+        if not rows:
+            have = sorted({r[0] for r in self._rows()})
+            raise NotFoundError(
+                f"model {name}{'' if version is None else f' v{version}'} is not registered"
+                + (f"; registered models: {', '.join(have)}" if have else "; no model is registered yet")
+            )
+        return self._model(rows[-1])
+
+    def get_models(self, name: str | None = None) -> list[LocalModel]:
+        return [self._model(r) for r in self._rows(name)]
+
+    def get_best_model(self, name: str, metric: str, direction: str) -> LocalModel | None:
+        if direction not in ("max", "min"):
+            raise ValidationError(f"direction must be 'max' or 'min', got {direction!r}")
+        models = [m for m in self.get_models(name) if isinstance(m.training_metrics.get(metric), (int, float))]
+        if not models:
+            return None
+        sign = 1 if direction == "max" else -1
+        return max(models, key=lambda m: (sign * m.training_metrics[metric], m.version))
+
+
+class _ModelFactory:
+    def __init__(self, registry: LocalModelRegistry) -> None:
+        self._registry = registry
+
+    def create_model(self, name: str, metrics: dict[str, Any] | None = None, description: str = "",
+                     input_example: Any = None, model_schema: Any = None, feature_view: Any = None,
+                     training_dataset_version: int | None = None, lineage: dict[str, Any] | None = None,
+                     **extra: Any) -> LocalModel:
+        check_name(name, "model")
+        metrics = dict(metrics or {})
+        for k, v in metrics.items():
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                raise ValidationError(f"metric {k!r} must be a number, got {v!r}")
+        if feature_view is not None:
+            extra["feature_view"] = {"name": feature_view.name, "version": feature_view.version}
+        if training_dataset_version is not None:
+            extra["training_dataset_version"] = training_dataset_version
+        if input_example is not None:
+            extra["input_example"] = _input_example(input_example)
+        return LocalModel(self._registry, name, metrics, description, dict(lineage or {}), extra)
+
+
+def _input_example(x: Any) -> Any:
+    if isinstance(x, pd.DataFrame):
+        return json.loads(x.head(1).to_json(orient="records", date_format="iso"))
+    return json.loads(json.dumps(x, default=str))
+
+
+class LocalModel:
+    def __init__(self, registry: LocalModelRegistry, name: str, metrics: dict[str, Any], description: str,
+                 lineage: dict[str, Any], extra: dict[str, Any]) -> None:
+        self._registry = registry
+        self.name = name
+        self.training_metrics = metrics
+        self.description = description
+        self.lineage = lineage
+        self.extra = extra
+        self.version: int | None = None
+        self.created: pd.Timestamp | None = None
+        self._artifact_path: str | None = None
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.training_metrics
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name} v{self.version}>"
+
+    def save(self, model_path: str | os.PathLike[str]) -> LocalModel:
+        """Copy the artifact file or folder into the registry and register a new version."""
+        src = Path(model_path)
+        if not src.exists():
+            raise NotFoundError(f"model artifacts {src} do not exist")
+        project = self._registry.project
+        root = project.artifacts_dir / "models" / self.name
+        root.mkdir(parents=True, exist_ok=True)
+        staging = root / f".staging-{uuid.uuid4().hex}"
+        try:
+            if src.is_dir():
+                shutil.copytree(src, staging)
+            else:
+                staging.mkdir()
+                shutil.copy2(src, staging / src.name)
+            now = _now()
+            with project.write() as con:
+                con.execute("BEGIN")
+                try:
+                    version = int(con.execute("SELECT coalesce(max(version), 0) + 1 FROM _spotcast.models "
+                                              "WHERE name = ?", [self.name]).fetchone()[0])
+                    final = root / str(version)
+                    if final.exists():  # left by a process killed between rename and commit
+                        shutil.rmtree(final)
+                    staging.rename(final)
+                    con.execute(
+                        "INSERT INTO _spotcast.models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [self.name, version, now, self.description, json.dumps(self.training_metrics),
+                         json.dumps(self.lineage, default=_jsonable), json.dumps(self.extra, default=_jsonable),
+                         str(final)],
+                    )
+                    event = project._append_event(con, MODEL, self.name, version, None, now,
+                                                  {"changed": True, "metrics": self.training_metrics})
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        self.version, self.created, self._artifact_path = version, now, str(final)
+        project._notify(event)
+        return self
+
+    def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        """Path of the artifact folder (copied to ``local_path`` when given)."""
+        if self._artifact_path is None:
+            raise NotFoundError(f"model {self.name} has not been saved yet; call save(path) first")
+        if local_path is None:
+            return self._artifact_path
+        dest = Path(local_path)
+        shutil.copytree(self._artifact_path, dest, dirs_exist_ok=True)
+        return str(dest)
+
+    @property
+    def model_files_path(self) -> str | None:
+        return self._artifact_path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version,
+                "created": None if self.created is None else self.created.isoformat(),
+                "description": self.description, "metrics": self.training_metrics,
+                "lineage": self.lineage, "artifact_path": self._artifact_path}
+
+
+class LocalEventLog:
+    """The outbox: events appended with the data, read by consumers after their cursor."""
+
+    def __init__(self, project: LocalProject) -> None:
+        self.project = project
+
+    def _ready(self, con: duckdb.DuckDBPyConnection) -> bool:
+        return self.project.has_bookkeeping(con)
+
+    def read(self, after: int = 0, limit: int | None = None, kinds: Sequence[str] | None = None,
+             names: Sequence[str] | None = None) -> list[Event]:
+        if not self.project.path.exists():
+            return []
+        sql = "SELECT event_id, kind, name, version, commit_id, created_at, payload FROM _spotcast.events WHERE event_id > ?"
+        params: list[Any] = [after]
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
+        if names:
+            sql += f" AND name IN ({', '.join('?' for _ in names)})"
+            params.extend(names)
+        sql += " ORDER BY event_id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self.project.read() as con:
+            if not self._ready(con):
+                return []
+            rows = con.execute(sql, params).fetchall()
+        return [Event(int(e), k, n, int(v), None if c is None else int(c), _ts(t).to_pydatetime(),
+                      json.loads(p) if p else {}) for e, k, n, v, c, t, p in rows]
+
+    def cursor(self, consumer: str) -> int:
+        return self.cursors().get(consumer, (0, None))[0]
+
+    def cursors(self) -> dict[str, tuple[int, pd.Timestamp | None]]:
+        if not self.project.path.exists():
+            return {}
+        with self.project.read() as con:
+            if not self._ready(con):
+                return {}
+            return {c: (int(e), _ts(t)) for c, e, t in
+                    con.execute("SELECT consumer, event_id, updated_at FROM _spotcast.cursors").fetchall()}
+
+    def pending(self, consumer: str, kinds: Sequence[str] | None = None, names: Sequence[str] | None = None,
+                limit: int | None = None) -> list[Event]:
+        return self.read(after=self.cursor(consumer), limit=limit, kinds=kinds, names=names)
+
+    def ack(self, consumer: str, event_id: int) -> None:
+        """Move the consumer's cursor forward (never back) past ``event_id``."""
+        with self.project.write() as con:
+            con.execute(
+                "INSERT INTO _spotcast.cursors VALUES (?, ?, ?) ON CONFLICT (consumer) DO UPDATE SET "
+                "event_id = greatest(_spotcast.cursors.event_id, excluded.event_id), updated_at = excluded.updated_at",
+                [consumer, int(event_id), _now()],
+            )
+
+    def latest_event_id(self) -> int:
+        if not self.project.path.exists():
+            return 0
+        with self.project.read() as con:
+            if not self._ready(con):
+                return 0
+            return int(con.execute("SELECT coalesce(max(event_id), 0) FROM _spotcast.events").fetchone()[0])

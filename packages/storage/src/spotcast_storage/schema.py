@@ -1,0 +1,202 @@
+"""Feature types and the checks a frame passes before anything is written.
+
+Types follow Hopsworks' offline types (bigint, double, boolean, string, timestamp, date).
+Timestamps must be timezone-aware: spotcast stores UTC, and a naive timestamp is the
+most common way to be off by an hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from spotcast_storage.errors import SchemaError, ValidationError
+from spotcast_storage.query import Feature
+
+DUCKDB_TYPES = {
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+}
+ARROW_TYPES = {
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "string": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+}
+_ALIASES = {"int": "bigint", "integer": "bigint", "long": "bigint", "float": "double",
+            "bool": "boolean", "str": "string", "varchar": "string", "timestamptz": "timestamp"}
+
+
+def normalise_type(t: str) -> str:
+    t2 = _ALIASES.get(t.lower(), t.lower())
+    if t2 not in DUCKDB_TYPES:
+        raise ValidationError(f"unknown feature type {t!r}; use one of {', '.join(DUCKDB_TYPES)}")
+    return t2
+
+
+def _arrow_kind(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        return _arrow_kind(t.value_type)
+    if pa.types.is_null(t):
+        return "null"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_integer(t):
+        return "bigint"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "double"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_timestamp(t):
+        return "timestamp" if t.tz else "naive-timestamp"
+    if pa.types.is_date(t):
+        return "date"
+    return str(t)
+
+
+def _column_to_arrow(name: str, s: pd.Series) -> pa.Array:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC")
+    try:
+        arr = pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+        sample = s.dropna().map(type).value_counts().index[:3].tolist()
+        raise SchemaError(
+            f"column {name!r} cannot be stored: its values mix types {[t.__name__ for t in sample]} ({exc}). "
+            "Give the column a single type (numbers, strings, booleans or timezone-aware timestamps)."
+        ) from None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr
+
+
+def infer_features(df: pd.DataFrame, primary_key: Sequence[str], descriptions: dict[str, str] | None = None) -> list[Feature]:
+    """Derive the schema of a new feature-group version from its first frame."""
+    feats = []
+    for name in df.columns:
+        _check_column_name(name)
+        kind = _arrow_kind(_column_to_arrow(name, df[name]).type)
+        if kind == "naive-timestamp":
+            raise SchemaError(_naive_msg(name))
+        if kind == "null":
+            raise SchemaError(
+                f"column {name!r} holds only nulls, so its type cannot be inferred; "
+                "declare the feature group with features=[Feature(name, type), ...] or give values"
+            )
+        if kind not in DUCKDB_TYPES:
+            raise SchemaError(f"column {name!r} has type {kind}, which a feature group cannot store")
+        feats.append(Feature(name=name, type=kind, primary=name in primary_key,
+                             description=(descriptions or {}).get(name, "")))
+    return feats
+
+
+def _check_column_name(name: Any) -> None:
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SchemaError(
+            f"column name {name!r} is not valid: use lowercase letters, digits and underscores "
+            "(Hopsworks lowercases names; spotcast asks for them up front)"
+        )
+
+
+def _naive_msg(name: str) -> str:
+    return (
+        f"column {name!r} holds timezone-naive timestamps; spotcast stores UTC. "
+        f"Localise it first, e.g. df[{name!r}] = df[{name!r}].dt.tz_localize('Europe/Stockholm')"
+        ".dt.tz_convert('UTC') (or tz_localize('UTC') if it already is UTC)"
+    )
+
+
+def to_arrow(
+    df: pd.DataFrame,
+    features: Sequence[Feature],
+    primary_key: Sequence[str],
+    fg_label: str,
+) -> pa.Table:
+    """Check ``df`` against the registered schema and return it as an Arrow table in
+    exactly the registered types and column order. Raises before anything is written."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+    expected = [f.name for f in features]
+    have = list(df.columns)
+    dupes = sorted({c for c in have if have.count(c) > 1})
+    if dupes:
+        raise SchemaError(f"{fg_label}: the frame has duplicate column names {dupes}")
+    missing_keys = [k for k in primary_key if k not in have]
+    if missing_keys:
+        raise SchemaError(f"{fg_label}: primary key column(s) {missing_keys} missing from the frame")
+    missing = [c for c in expected if c not in have]
+    extra = [c for c in have if c not in expected]
+    if missing or extra:
+        parts = []
+        if extra:
+            parts.append(f"adds column(s) {extra}")
+        if missing:
+            parts.append(f"drops column(s) {missing}")
+        raise SchemaError(
+            f"{fg_label}: the frame {' and '.join(parts)} compared with the registered schema. "
+            "A schema change is a new version: create the group with version+1 and backfill it."
+        )
+    arrays = []
+    n = len(df)
+    for f in features:
+        arr = _column_to_arrow(f.name, df[f.name])
+        arrays.append(_cast(arr, f, fg_label, n))
+        if f.primary and arr.null_count:
+            raise ValidationError(
+                f"{fg_label}: primary key column {f.name!r} has {arr.null_count} null value(s); "
+                "every row needs a full key"
+            )
+    return pa.Table.from_arrays(arrays, names=expected)
+
+
+def _cast(arr: pa.Array, f: Feature, fg_label: str, n: int) -> pa.Array:
+    target = f.type
+    kind = _arrow_kind(arr.type)
+    want = ARROW_TYPES[target]
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if kind == "null" or arr.null_count == len(arr):
+        return pa.nulls(len(arr), type=want)
+    ok = {
+        "bigint": {"bigint"},
+        "double": {"bigint", "double"},
+        "boolean": {"boolean"},
+        "string": {"string"},
+        "timestamp": {"timestamp"},
+        "date": {"date", "timestamp"},
+    }[target]
+    if kind == "naive-timestamp":
+        raise SchemaError(f"{fg_label}: " + _naive_msg(f.name))
+    if kind == "double" and target == "bigint":
+        vals = arr.to_numpy(zero_copy_only=False)
+        finite = vals[~np.isnan(vals)]
+        if np.any(finite != np.round(finite)):
+            bad = finite[finite != np.round(finite)][0]
+            raise SchemaError(
+                f"{fg_label}: column {f.name!r} is registered as bigint but holds {bad!r}, which "
+                "is not a whole number; round it or store it in a new version as double"
+            )
+        return pc.cast(arr, want, safe=False)
+    if kind not in ok:
+        example = next((v for v in arr.to_pylist() if v is not None), None)
+        raise SchemaError(
+            f"{fg_label}: column {f.name!r} is registered as {target} but the frame gives "
+            f"{kind} (e.g. {example!r}); convert it, or register a new version with the new type"
+        )
+    try:
+        return pc.cast(arr, want)
+    except pa.ArrowInvalid as exc:
+        raise SchemaError(f"{fg_label}: column {f.name!r} cannot be stored as {target}: {exc}") from None

@@ -1,0 +1,3 @@
+"""spotcast train stage."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Entry point of the train stage into spotcast's plugin manager."""
