@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from spotcast_storage.events import Event
+    from spotcast_storage.pipeline import EventHandler, PipelineStep
 
 hookspec = pluggy.HookspecMarker("spotcast")
 hookimpl = pluggy.HookimplMarker("spotcast")
@@ -36,10 +37,10 @@ def spotcast_after_commit(event: Event, project: Any) -> None:
 
 
 @hookspec
-def register_event_handlers(register: Callable[..., None]) -> None:
-    """Register pipeline event handlers: ``register(name, handler, kinds=..., names=...)``."""
+def register_event_handlers(register: Callable[[EventHandler], None]) -> None:
+    """Register handlers that `spotcast run` feeds with events: ``register(EventHandler(...))``."""
 
 
 @hookspec
-def register_pipeline_steps(register: Callable[..., None]) -> None:
-    """Register steps that `spotcast run` performs before delivering events (e.g. ingest update)."""
+def register_pipeline_steps(register: Callable[[PipelineStep], None]) -> None:
+    """Register steps that `spotcast run` performs first (e.g. ingest update): ``register(PipelineStep(...))``."""

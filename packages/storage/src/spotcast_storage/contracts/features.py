@@ -2,6 +2,4 @@
 
 from __future__ import annotations
 
-from spotcast_storage.contracts.base import Column, Contract
-
 PRICE_FEATURES_KEY = ("zone", "origin", "ts")

@@ -53,7 +53,7 @@ def _describe_pid(pid: int) -> str:
 
 def _is_lock_conflict(exc: Exception) -> bool:
     msg = str(exc)
-    return isinstance(exc, duckdb.IOException) and bool(_LOCK_RE.search(msg)) and "PID" in msg or (
+    return (isinstance(exc, duckdb.IOException) and bool(_LOCK_RE.search(msg)) and "PID" in msg) or (
         "Conflicting lock" in msg
     )
 

@@ -153,6 +153,13 @@ class LocalProject:
             except duckdb.Error as exc:
                 raise connection.translate_readonly(exc) from None
 
+    def create_sql_view(self, name: str, sql: str) -> None:
+        """Create or replace a plain SQL view in the store (e.g. forecast accuracy), so users
+        get the same numbers as the CLI with ``select * from <name>``."""
+        check_name(name, "view")
+        with self.write() as con:
+            con.execute(f"CREATE OR REPLACE VIEW main.{q(name)} AS {sql}")
+
     def commit_at(self, when: Any) -> int | None:
         t = to_utc_timestamp(when, name="as_of time")
         with self.read() as con:
@@ -178,7 +185,7 @@ class LocalProject:
 
         try:
             get_plugin_manager().hook.spotcast_after_commit(event=event, project=self)
-        except Exception:  # noqa: BLE001 - the data is committed; a listener's failure must not hide that
+        except Exception:  # the data is committed; a listener failing must not hide that
             log.exception("a spotcast_after_commit hook failed for event %s", event.event_id)
 
 
