@@ -1,8 +1,186 @@
-"""`spotcast-store` command line (placeholder until the full CLI lands)."""
+"""`spotcast-store`: look inside the store and query it with SQL.
 
+Every command is a thin wrapper; the work happens in the storage API.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
 
-app = typer.Typer(name="store", help="Inspect and query the spotcast store.", no_args_is_help=True)
+from spotcast_storage.cli_common import add_store_options, emit, fail, friendly_errors, open_store
+
+app = typer.Typer(
+    name="store",
+    help="Inspect the spotcast store and query it with SQL.\n\nExample: spotcast-store ls",
+    no_args_is_help=True,
+)
+add_store_options(app)
+
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
+
+
+@app.command("ls")
+@friendly_errors
+def ls_cmd(fmt: FormatOption = "table") -> None:
+    """List feature groups (every version) and feature views.
+
+    Example: spotcast-store ls --format json
+    """
+    project = open_store()
+    fs = project.get_feature_store()
+    rows = []
+    groups = fs.get_feature_groups()
+    newest = {g.name: g.version for g in groups}
+    for g in groups:
+        commits = g.commit_details(limit=1)
+        last = next(iter(commits.values()), {}).get("committedOn") if commits else None
+        rows.append({
+            "name": g.name, "version": g.version, "newest": g.version == newest[g.name],
+            "primary_key": ",".join(g.primary_key), "event_time": g.event_time or "",
+            "rows": g.count(), "last_commit": last, "description": g.description,
+        })
+    emit(pd.DataFrame(rows, columns=["name", "version", "newest", "primary_key", "event_time", "rows",
+                                     "last_commit", "description"]), fmt, title="feature groups")
+    views = fs.get_feature_views()
+    if views and fmt == "table":
+        emit(pd.DataFrame(views, columns=["feature view", "version"]), fmt)
+
+
+@app.command("show")
+@friendly_errors
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="feature group name")],
+    version: Annotated[int | None, typer.Option(help="version (default: newest)")] = None,
+    limit: Annotated[int, typer.Option(help="rows to show")] = 10,
+    fmt: FormatOption = "table",
+) -> None:
+    """Show a feature group's schema and its first rows.
+
+    Example: spotcast-store show prices --limit 5
+    """
+    fg = open_store().get_feature_store().get_feature_group(name, version)
+    if fmt == "table":
+        typer.echo(f"{fg.name} v{fg.version}: {fg.description}")
+        typer.echo(f"primary key {fg.primary_key}, event time {fg.event_time}"
+                   + (f", known at {fg.known_at}" if fg.known_at else "") + f", {fg.count()} rows")
+        emit(pd.DataFrame([{"feature": f.name, "type": f.type, "primary": f.primary,
+                            "description": f.description} for f in fg.features]), "table")
+    emit(fg.select_all().show(limit), fmt)
+
+
+@app.command("log")
+@friendly_errors
+def log_cmd(
+    name: Annotated[str, typer.Argument(help="feature group name")],
+    version: Annotated[int | None, typer.Option(help="version (default: newest)")] = None,
+    limit: Annotated[int | None, typer.Option(help="newest N commits")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List a feature group's commits, newest first (ids usable with as_of).
+
+    Example: spotcast-store log prices --limit 10
+    """
+    fg = open_store().get_feature_store().get_feature_group(name, version)
+    details = fg.commit_details(limit=limit)
+    emit(pd.DataFrame([{"commit_id": c, **d} for c, d in details.items()],
+                      columns=["commit_id", "committedOn", "rowsInserted", "rowsUpdated", "rowsDeleted", "operation"]),
+         fmt, title=f"commits of {fg.name} v{fg.version}")
+
+
+@app.command("events")
+@friendly_errors
+def events_cmd(
+    after: Annotated[int, typer.Option(help="show events after this id")] = 0,
+    limit: Annotated[int, typer.Option(help="at most this many, newest last")] = 50,
+    consumer: Annotated[str | None, typer.Option(help="only events pending for this consumer")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List the event log and each consumer's cursor.
+
+    Example: spotcast-store events --consumer features
+    """
+    log = open_store().get_event_log()
+    cursors = log.cursors()
+    start = cursors.get(consumer, (0, None))[0] if consumer else after
+    latest = log.latest_event_id()
+    events = log.read(after=max(start, latest - limit) if not consumer else start, limit=limit)
+    emit(pd.DataFrame([{
+        "event_id": e.event_id, "kind": e.kind, "name": e.name, "version": e.version, "commit_id": e.commit_id,
+        "created_at": e.created_at.isoformat(), "changed": e.changed,
+        "rows": f"+{e.payload.get('rows_inserted', 0)} ~{e.payload.get('rows_updated', 0)} -{e.payload.get('rows_deleted', 0)}"
+        if e.kind == "commit" else "", "keys": json.dumps(e.payload.get("keys", {})) if e.kind == "commit" else "",
+    } for e in events], columns=["event_id", "kind", "name", "version", "commit_id", "created_at", "changed", "rows", "keys"]),
+        fmt, title="events")
+    if fmt == "table":
+        emit(pd.DataFrame([{"consumer": c, "cursor": e, "lag": latest - e,
+                            "updated_at": None if t is None else t.isoformat()} for c, (e, t) in sorted(cursors.items())],
+                          columns=["consumer", "cursor", "lag", "updated_at"]), "table", title="consumers")
+
+
+@app.command("models")
+@friendly_errors
+def models_cmd(
+    name: Annotated[str | None, typer.Argument(help="only this model")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List registered models with metrics and lineage.
+
+    Example: spotcast-store models --format json
+    """
+    models = open_store().get_model_registry().get_models(name)
+    rows = [{"name": m.name, "version": m.version, "created": m.created.isoformat() if m.created is not None else None,
+             "metrics": json.dumps(m.training_metrics), "lineage": json.dumps(m.lineage, default=str),
+             "description": m.description} for m in models]
+    emit(pd.DataFrame(rows, columns=["name", "version", "created", "metrics", "lineage", "description"]), fmt,
+         title="models")
+
+
+@app.command("plugins")
+def plugins_cmd(fmt: FormatOption = "table") -> None:
+    """List loaded plugins (built-in and third-party) and the hooks they implement.
+
+    Example: spotcast-store plugins
+    """
+    from spotcast_storage.plugins import list_plugins
+
+    emit(pd.DataFrame([{"plugin": p.name, "distribution": p.distribution or "", "hooks": ", ".join(p.hooks)}
+                       for p in list_plugins()], columns=["plugin", "distribution", "hooks"]), fmt, title="plugins")
+
+
+@app.command("contracts")
+def contracts_cmd() -> None:
+    """Describe the feature-group contracts the stages share (names, keys, columns).
+
+    Example: spotcast-store contracts
+    """
+    from spotcast_storage import contracts
+
+    for c in contracts.ALL.values():
+        typer.echo(c.describe() + "\n")
+
+
+@app.command("sql")
+@friendly_errors
+def sql_cmd(
+    query: Annotated[str, typer.Argument(help="one SQL statement, e.g. \"select * from prices limit 5\"")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | parquet")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+) -> None:
+    """Run a read-only SQL query on the local store (DuckDB dialect).
+
+    Tables: <name>_v<version> per feature-group version, and a view <name> for the newest.
+
+    Example: spotcast-store sql "select zone, avg(price_eur_mwh) from prices group by zone" --format csv
+    """
+    project = open_store()
+    if not hasattr(project, "sql"):
+        fail(f"sql works on the local store only; {project.describe()} has no SQL access")
+    emit(project.sql(query), fmt, output=output)
 
 
 def main() -> None:

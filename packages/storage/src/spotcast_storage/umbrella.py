@@ -1,9 +1,45 @@
-"""`spotcast` umbrella command (placeholder)."""
+"""`spotcast`: one command over every installed stage.
+
+Each installed stage contributes its Typer app through the ``spotcast.cli`` entry-point
+group (``spotcast ingest …``, ``spotcast features …``); a machine with only storage and
+ingest installed gets only those. The pipeline commands (`run`, `status`) live here
+because they drive whatever stages are installed, through hooks, without importing them.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
 
 import typer
 
-app = typer.Typer(name="spotcast", no_args_is_help=True)
+from spotcast_storage.cli_common import add_store_options
+from spotcast_storage.plugins import CLI_ENTRY_POINT_GROUP
+
+app = typer.Typer(
+    name="spotcast",
+    help="spotcast: electricity spot-price forecasting.\n\nExample: spotcast run --zone SE3 --source synthetic",
+    no_args_is_help=True,
+)
+add_store_options(app)
+
+
+def mount_stage_apps(target: typer.Typer) -> list[str]:
+    """Add every installed stage's app as a sub-command; returns the names mounted."""
+    mounted = []
+    for ep in sorted(entry_points(group=CLI_ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            sub = ep.load()
+        except Exception as exc:  # a broken plugin must not take the whole CLI down
+            print(f"spotcast: could not load command {ep.name!r}: {exc}", file=sys.stderr)
+            continue
+        target.add_typer(sub, name=ep.name)
+        mounted.append(ep.name)
+    return mounted
 
 
 def main() -> None:
+    from spotcast_storage import runner  # noqa: F401  (registers run/status on app)
+
+    mount_stage_apps(app)
     app()

@@ -32,7 +32,7 @@ from spotcast_storage.base import (
     check_name,
     check_version,
 )
-from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
+from spotcast_storage.errors import NotFoundError, ReadOnlyError, SchemaError, ValidationError
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.local import connection
 from spotcast_storage.local.sql import compile_query, history_name, q, table_name
@@ -41,6 +41,7 @@ from spotcast_storage.query import Feature, Query, query_from_dict, to_utc_times
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
+_READ_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 KEY_SUMMARY_LIMIT = 100
 
 _BOOKKEEPING = """
@@ -144,14 +145,32 @@ class LocalProject:
 
     # -- SQL ---------------------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run one read-only SQL statement and return a DataFrame."""
+        """Run one read-only SQL statement and return a DataFrame.
+
+        Statements that would change anything (DML, DDL, COPY, ATTACH, SET, INSTALL…) are
+        refused before they run, on top of the connection being read-only."""
         if not self.path.exists():
             raise NotFoundError(f"no spotcast store at {self.path}")
         with self.read() as con:
             try:
+                statements = con.extract_statements(query)
+            except duckdb.Error as exc:
+                raise ValidationError(f"SQL does not parse: {exc}") from None
+            if len(statements) != 1:
+                raise ValidationError(f"give exactly one SQL statement (got {len(statements)})")
+            kind = statements[0].type.name
+            if kind not in _READ_STATEMENTS:
+                raise ReadOnlyError(
+                    f"refused: {kind} statements change the store or the session, and SQL access is "
+                    "read-only. The store is unchanged. Write through the feature-store API or a stage command."
+                )
+            try:
                 return con.execute(query, list(params or [])).df()
             except duckdb.Error as exc:
-                raise connection.translate_readonly(exc) from None
+                err = connection.translate_readonly(exc)
+                if err is exc:
+                    raise ValidationError(f"SQL failed: {exc}") from None
+                raise err from None
 
     def create_sql_view(self, name: str, sql: str) -> None:
         """Create or replace a plain SQL view in the store (e.g. forecast accuracy), so users
