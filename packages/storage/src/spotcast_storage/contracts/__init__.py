@@ -5,6 +5,7 @@ key or columns is one edit, and a breaking one is a new version.
 """
 
 from spotcast_storage.contracts.base import Column, Contract
+from spotcast_storage.contracts.features import LABEL, PRICE_FEATURES, PRICES_HOURLY, TRAINING_VIEW
 from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
 
 ZONES_SE = ("SE1", "SE2", "SE3", "SE4")
@@ -19,7 +20,7 @@ ZONE_COUNTRIES = {z: tz for z, tz in {
     "NO1": "NO", "NO2": "NO", "NO3": "NO", "NO4": "NO", "NO5": "NO", "FI": "FI",
 }.items()}
 
-ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS)}
+ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, PRICES_HOURLY, PRICE_FEATURES)}
 
 
 def register(contract: Contract) -> Contract:
@@ -28,5 +29,6 @@ def register(contract: Contract) -> Contract:
     return contract
 
 
-__all__ = ["ALL", "EXOGENOUS", "PRICES", "WEATHER", "ZONES_SE", "ZONE_COUNTRIES", "ZONE_TIMEZONES",
+__all__ = ["ALL", "EXOGENOUS", "LABEL", "PRICES", "PRICES_HOURLY", "PRICE_FEATURES", "TRAINING_VIEW",
+           "WEATHER", "ZONES_SE", "ZONE_COUNTRIES", "ZONE_TIMEZONES",
            "Column", "Contract", "register"]
