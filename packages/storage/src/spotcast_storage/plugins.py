@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -34,6 +35,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 
 _pm: pluggy.PluginManager | None = None
 _distributions: dict[str, str] = {}
+_broken: dict[str, str] = {}
 _lock = threading.RLock()
 
 
@@ -68,7 +70,13 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         if allowed is not None and not _own_distribution(ep) and ep.name not in allowed:
             continue
-        pm.register(ep.load(), name=ep.name)
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # one broken plugin must not take every command down
+            _broken[ep.name] = f"{type(exc).__name__}: {exc}"
+            warnings.warn(f"spotcast plugin {ep.name!r} failed to load and is skipped: {exc}", stacklevel=2)
+            continue
+        pm.register(plugin, name=ep.name)
         dist = getattr(ep, "dist", None)
         if dist is not None:
             _distributions[ep.name] = dist.name
@@ -99,4 +107,5 @@ def list_plugins() -> list[PluginInfo]:
             continue
         hooks = tuple(sorted(h.name for h in pm.get_hookcallers(plugin) or []))
         out.append(PluginInfo(name=name, hooks=hooks, distribution=_distributions.get(name, "built-in" if name in DEFAULT_PLUGINS else None)))
+    out += [PluginInfo(name=name, hooks=(f"BROKEN: {err}",), distribution=None) for name, err in _broken.items()]
     return sorted(out, key=lambda p: p.name)

@@ -32,6 +32,8 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 DEFAULT_IDLE_TIMEOUT = 0.5
 _POLL = 0.01
 _WAIT_FRESH = 1.0
+_YIELD = 0.05  # after letting a waiting process in, give it this long before taking the file back
+_MAX_BACKOFF = 0.025
 _LOCK_RE = re.compile(r"lock", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 
@@ -77,6 +79,7 @@ class _Manager:
         self.last_release = 0.0
         self._watcher: threading.Thread | None = None
         self.idle_timeout = DEFAULT_IDLE_TIMEOUT
+        self.yield_until = 0.0
 
     # -- cross-process courtesy ---------------------------------------------------------
     def _announce_waiting(self) -> None:
@@ -104,8 +107,11 @@ class _Manager:
             )
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        pause = self.yield_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
         deadline = time.monotonic() + _lock_timeout()
-        delay = 0.005
+        delay = 0.002
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=not write)
@@ -124,14 +130,16 @@ class _Manager:
                         "otherwise wait for it or raise SPOTCAST_LOCK_TIMEOUT."
                     ) from None
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.2)
+                delay = min(delay * 2, _MAX_BACKOFF)
         configure_connection(con)
         self.con, self.read_only = con, not write
         if self._watcher is None or not self._watcher.is_alive():
             self._watcher = threading.Thread(target=self._watch, name=f"spotcast-store-{self.path.name}", daemon=True)
             self._watcher.start()
 
-    def _close(self) -> None:
+    def _close(self, yield_to_waiter: bool = False) -> None:
+        if yield_to_waiter:
+            self.yield_until = time.monotonic() + _YIELD
         if self.con is not None:
             con, self.con = self.con, None
             with contextlib.suppress(duckdb.Error):
@@ -144,10 +152,9 @@ class _Manager:
                 if self.con is None:
                     self._watcher = None
                     return
-                if self.users == 0 and (
-                    self._someone_waiting() or time.monotonic() - self.last_release > self.idle_timeout
-                ):
-                    self._close()
+                waiting = self.users == 0 and self._someone_waiting()
+                if waiting or (self.users == 0 and time.monotonic() - self.last_release > self.idle_timeout):
+                    self._close(yield_to_waiter=waiting)
                     self._watcher = None
                     self.idle.notify_all()
                     return
@@ -185,7 +192,9 @@ class _Manager:
                 self.last_release = time.monotonic()
                 if self.users == 0:
                     self.idle.notify_all()
-                    if self._someone_waiting() or self.idle_timeout <= 0:
+                    if self._someone_waiting():
+                        self._close(yield_to_waiter=True)
+                    elif self.idle_timeout <= 0:
                         self._close()
 
     def close(self) -> None:

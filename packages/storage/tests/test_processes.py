@@ -1,0 +1,110 @@
+"""Two real processes on one store file: lock waits, a killed writer, readers beside a writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spotcast_storage import StoreLockedError, get_storage
+from spotcast_storage.local import connection
+
+PROCS = str(Path(__file__).with_name("procs.py"))
+
+
+def spawn(*args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, PROCS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+
+
+def wait_for(proc: subprocess.Popen, word: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if word in line:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"child exited early: {proc.stderr.read()}")
+    raise AssertionError(f"child never said {word!r}")
+
+
+def day(zone: str, d: int, marker: int) -> pd.DataFrame:
+    ts = pd.date_range(pd.Timestamp("2024-01-01T00:00Z") + pd.Timedelta(days=d), periods=24, freq="h")
+    return pd.DataFrame({"zone": zone, "ts": ts, "price": float(marker), "marker": marker})
+
+
+def fg_of(path):
+    fs = get_storage(mode="local", path=path).get_feature_store()
+    return fs.get_or_create_feature_group("prices", version=1, primary_key=["zone", "ts"], event_time="ts")
+
+
+def test_a_writer_blocked_by_a_foreign_holder_fails_in_bounded_time_naming_it(store_path, monkeypatch):
+    fg_of(store_path).insert(day("SE3", 0, 1))
+    connection.release(store_path)
+    holder = spawn("hold_raw", str(store_path), "60")
+    try:
+        wait_for(holder, "holding")
+        monkeypatch.setenv("SPOTCAST_LOCK_TIMEOUT", "1.5")
+        with pytest.raises(StoreLockedError) as err:
+            fg_of(store_path).insert(day("SE3", 1, 2))
+        msg = str(err.value)
+        assert f"process {holder.pid}" in msg and "procs.py" in msg and "SPOTCAST_LOCK_TIMEOUT" in msg
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(fg_of(store_path).read()) == 24  # nothing of the refused write
+
+
+def test_an_idle_spotcast_process_lets_a_waiting_writer_in(store_path):
+    idle = spawn("idle_writer", str(store_path), "60")
+    try:
+        wait_for(idle, "committed")
+        c = fg_of(store_path).insert(day("SE3", 1, 2))  # default lock timeout: succeeds because the child yields
+        assert c.rows_inserted == 24
+    finally:
+        idle.kill()
+        idle.wait()
+
+
+def test_sigkill_in_the_middle_of_a_large_insert_leaves_the_previous_commit(store_path):
+    child = spawn("big_insert", str(store_path), "3000000")
+    try:
+        wait_for(child, "inserting")
+        time.sleep(1.0)
+        assert child.poll() is None, "the large insert finished before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    fg = fg_of(store_path)
+    df = fg.read()
+    assert len(df) == 24 and set(df.zone) == {"SE3"}
+    assert len(fg.commit_details()) == 1
+    assert [e.commit_id for e in get_storage(mode="local", path=store_path).get_event_log().read()] == [1]
+    assert fg.insert(day("SE3", 1, 2)).rows_inserted == 24  # and the store keeps working
+
+
+def test_readers_in_another_process_see_whole_commits_while_a_writer_commits(store_path, tmp_path):
+    out = tmp_path / "reader.json"
+    fg = fg_of(store_path)
+    fg.insert(day("SE3", 0, 0))
+    reader = spawn("reader", str(store_path), str(out), "60")
+    try:
+        wait_for(reader, "reading")
+        for d in range(1, 120):
+            fg.insert(day("SE3", d, d))
+    finally:
+        Path(str(out) + ".stop").touch()
+        reader.wait(timeout=120)
+    result = json.loads(out.read_text())
+    assert result["errors"] == []
+    assert result["reads"] > 5
+    assert all(n % 24 == 0 for n in result["sizes"])
+    assert len(set(result["sizes"])) > 3, "the reader never saw the writer make progress"
+    assert len(fg.read()) == 120 * 24
