@@ -70,13 +70,16 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         if allowed is not None and not _own_distribution(ep) and ep.name not in allowed:
             continue
+        plugin = None
         try:
             plugin = ep.load()
+            pm.register(plugin, name=ep.name)
         except Exception as exc:  # one broken plugin must not take every command down
+            if plugin is not None and pm.is_registered(plugin):
+                pm.unregister(plugin)
             _broken[ep.name] = f"{type(exc).__name__}: {exc}"
             warnings.warn(f"spotcast plugin {ep.name!r} failed to load and is skipped: {exc}", stacklevel=2)
             continue
-        pm.register(plugin, name=ep.name)
         dist = getattr(ep, "dist", None)
         if dist is not None:
             _distributions[ep.name] = dist.name
