@@ -1,0 +1,103 @@
+"""`spotcast-store` through Typer's CliRunner, on a real store."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from spotcast_storage import get_storage
+from spotcast_storage.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def filled(store_path, tmp_path):
+    project = get_storage(mode="local", path=store_path)
+    fg = project.get_feature_store().get_or_create_feature_group(
+        "prices", version=1, primary_key=["zone", "ts"], event_time="ts", description="test prices")
+    ts = pd.date_range("2024-01-01", periods=48, freq="h", tz="UTC")
+    fg.insert(pd.DataFrame({"zone": "SE3", "ts": ts, "price": 1.5}))
+    fg.insert(pd.DataFrame({"zone": "SE4", "ts": ts, "price": 2.5}))
+    art = tmp_path / "m.json"
+    art.write_text("{}")
+    project.get_model_registry().python.create_model(
+        "price_model", metrics={"mae": 3.25}, lineage={"price_features": {"version": 1, "commit_id": 2}}).save(art)
+    project.get_event_log().ack("features", 1)
+    return store_path
+
+
+def run(store, *args):
+    result = runner.invoke(app, ["--store", str(store), *args])
+    return result
+
+
+def test_ls_show_log(filled):
+    r = run(filled, "ls", "--format", "json")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert rows[0]["name"] == "prices" and rows[0]["rows"] == 96 and rows[0]["newest"] is True
+    r = run(filled, "show", "prices", "--limit", "3")
+    assert r.exit_code == 0 and "test prices" in r.stdout and "SE3" in r.stdout
+    r = run(filled, "log", "prices", "--format", "csv")
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("commit_id,committedOn,rowsInserted") and len(lines) == 3
+
+
+def test_events_show_cursors_and_lag(filled):
+    r = run(filled, "events")
+    assert r.exit_code == 0, r.output
+    assert "features" in r.stdout and "price_model" in r.stdout
+    r = run(filled, "events", "--consumer", "features", "--format", "json")
+    pending = json.loads(r.stdout)
+    assert [e["event_id"] for e in pending] == [2, 3]
+
+
+def test_models_lists_metrics_and_lineage(filled):
+    r = run(filled, "models", "--format", "json")
+    m = json.loads(r.stdout)[0]
+    assert m["name"] == "price_model" and json.loads(m["metrics"]) == {"mae": 3.25}
+    assert json.loads(m["lineage"])["price_features"]["commit_id"] == 2
+
+
+def test_sql_formats(filled, tmp_path):
+    r = run(filled, "sql", "select zone, count(*) as n from prices group by zone order by zone", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == [{"zone": "SE3", "n": 48}, {"zone": "SE4", "n": 48}]
+    r = run(filled, "sql", "select zone, ts from prices order by ts limit 1", "--format", "csv")
+    assert r.stdout.splitlines()[1] == "SE3,2024-01-01T00:00:00+0000"
+    out = tmp_path / "p.parquet"
+    r = run(filled, "sql", "select * from prices", "--format", "parquet", "--output", str(out))
+    assert r.exit_code == 0 and len(pd.read_parquet(out)) == 96
+
+
+def test_sql_refuses_writes_with_a_clear_message(filled):
+    r = run(filled, "sql", "delete from prices_v1")
+    assert r.exit_code == 1
+    assert "refused" in r.stderr and "read-only" in r.stderr
+    assert json.loads(run(filled, "sql", "select count(*) as n from prices", "-f", "json").stdout) == [{"n": 96}]
+
+
+def test_unknown_names_and_missing_store_are_clear(filled, tmp_path):
+    r = run(filled, "show", "nope")
+    assert r.exit_code == 1 and "does not exist" in r.stderr and "prices" in r.stderr
+    r = run(tmp_path / "none.duckdb", "sql", "select 1")
+    assert r.exit_code == 1 and "no spotcast store" in r.stderr
+    r = runner.invoke(app, ["--mode", "cloud", "ls"])
+    assert r.exit_code == 1 and "unknown mode" in r.stderr
+
+
+def test_plugins_and_contracts_list(filled):
+    r = run(filled, "plugins")
+    assert r.exit_code == 0 and "register_backends" in r.stdout
+    r = run(filled, "contracts")
+    assert "prices v1" in r.stdout and "known_at" in r.stdout
+
+
+def test_every_command_has_help_with_an_example():
+    for cmd in ["ls", "show", "log", "events", "models", "plugins", "contracts", "sql"]:
+        r = runner.invoke(app, [cmd, "--help"])
+        assert r.exit_code == 0 and "Example:" in r.stdout, cmd
