@@ -1,0 +1,238 @@
+"""The HTTP API and dashboard (FastAPI): read-only, beside a running pipeline.
+
+Every answer is computed from the store through the storage API, serialised once and cached
+until the store changes (:mod:`spotcast_serve.cache`), so a burst of clients costs a ``stat``
+and a dictionary look-up per request, and the DuckDB file is left free for writers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import FastAPI, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from spotcast_serve import __version__, service
+from spotcast_serve import forecast as fc
+from spotcast_serve.cache import StoreCache, project_token
+from spotcast_storage.errors import (
+    NotFoundError,
+    ReadOnlyError,
+    SpotcastError,
+    StoreLockedError,
+    ValidationError,
+)
+
+ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{1,15}$"
+ZoneParam = Annotated[str, Query(pattern=ZONE_PATTERN, description="bidding zone, e.g. SE3",
+                                 examples=["SE3"])]
+DASHBOARD_ACTUAL_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised response, ready to be cached and sent many times."""
+
+    status: int
+    body: bytes
+    media_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def response(self) -> Response:
+        return Response(self.body, status_code=self.status, media_type=self.media_type, headers=dict(self.headers))
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if hasattr(v, "item"):
+        return _clean(v.item())
+    return v
+
+
+def json_answer(data: Any, status: int = 200) -> Answer:
+    return Answer(status, json.dumps(_clean(data), separators=(",", ":"), default=str).encode())
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(df.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
+def error_answer(exc: Exception) -> Answer:
+    """Errors the user can act on, with the HTTP status that says whose move it is."""
+    if isinstance(exc, ValidationError):
+        return json_answer({"detail": str(exc)}, 422)
+    if isinstance(exc, NotFoundError):
+        return json_answer({"detail": str(exc)}, 404)
+    if isinstance(exc, StoreLockedError):
+        return Answer(503, json.dumps({"detail": str(exc)}).encode(), headers=(("Retry-After", "1"),))
+    return json_answer({"detail": str(exc)}, 500)
+
+
+def read_only(project: Any) -> Any:
+    """Refuse writes on this project object: the API must never take the store's write lock."""
+
+    def _refuse(*_a: Any, **_k: Any) -> Any:
+        raise ReadOnlyError("the spotcast HTTP API reads the store only; write with the CLIs")
+
+    if hasattr(project, "write"):
+        project.write = _refuse
+    return project
+
+
+# -- answers (computed on a cache miss, in a worker thread) -------------------------------
+def forecast_payload(project: Any, zone: str, origin: str | None) -> dict[str, Any]:
+    df = service.read_forecast(project, zone, origin)
+    z = str(df["zone"].iloc[0])
+    tz = fc.zone_timezone(z)
+    table = fc.forecast_table(df, tz)
+    o = pd.Timestamp(df["origin"].iloc[0])
+    return {
+        "zone": z, "timezone": tz, "origin": o.isoformat(), "origin_local": o.tz_convert(tz).isoformat(),
+        "model": str(df["model"].iloc[0]), "model_version": int(df["model_version"].iloc[0]),
+        "created_at": pd.Timestamp(df["created_at"].max()).isoformat(), "hours": len(df),
+        "daily": records(fc.daily_means(df, tz)),
+        "forecast": records(table[["ts", "ts_local", "horizon_day", "p10", "p50", "p90"]]),
+    }
+
+
+def forecast_csv(project: Any, zone: str, origin: str | None) -> bytes:
+    df = service.read_forecast(project, zone, origin)
+    tz = fc.zone_timezone(str(df["zone"].iloc[0]))
+    return fc.forecast_table(df, tz).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ",
+                                            float_format="%.4f").encode()
+
+
+def accuracy_payload(project: Any, zone: str, days: int) -> dict[str, Any]:
+    return service.accuracy(project, zone, days).to_dict()
+
+
+def dashboard_payload(project: Any) -> dict[str, Any]:
+    """Per zone with forecasts: the newest forecast, recent actuals and accuracy so far."""
+    zones = service.zones_overview(project)
+    out = []
+    for zone in zones.loc[zones["forecast_origins"] > 0, "zone"]:
+        f = forecast_payload(project, zone, None)
+        origin = pd.Timestamp(f["origin"])
+        actuals = service.read_actuals(project, zone, start=origin - pd.Timedelta(days=DASHBOARD_ACTUAL_DAYS))
+        try:
+            a = accuracy_payload(project, zone, 30)
+        except NotFoundError:
+            a = None
+        out.append({"zone": zone, "timezone": f["timezone"], "forecast": f,
+                    "actuals": [{"ts": r["ts"], "price": r["price_eur_mwh"]} for r in records(actuals)],
+                    "accuracy": a})
+    return {"generated_at": pd.Timestamp.now(tz="UTC").isoformat(), "version": __version__, "zones": out}
+
+
+def create_app(project: Any = None, store: Path | None = None, mode: str | None = None,
+               cache_max_age: float = 5.0) -> FastAPI:
+    """The API over ``project`` (or the store at ``store``), opened for reading only."""
+    if project is None:
+        from spotcast_storage import get_storage
+
+        project = get_storage(mode=mode, path=store)
+    project = read_only(project)
+    cache = StoreCache(project_token(project), max_age=cache_max_age)
+
+    app = FastAPI(
+        title="spotcast",
+        version=__version__,
+        summary="Day-ahead electricity price forecasts (p10/p50/p90) for Nordic bidding zones.",
+        description="Read-only view of the spotcast store: stored forecasts, their accuracy against "
+        "actual prices, and the registered models. Example: `GET /forecast?zone=SE3&format=csv`.",
+    )
+    app.state.project = project
+    app.state.cache = cache
+
+    def compute(fn: Callable[[], Answer]) -> Callable[[], Answer]:
+        def run() -> Answer:
+            try:
+                return fn()
+            except SpotcastError as exc:
+                return error_answer(exc)
+        return run
+
+    async def cached(key: tuple[Any, ...], fn: Callable[[], Answer]) -> Response:
+        hit = cache.peek(key)
+        if hit is None:
+            hit = await run_in_threadpool(cache.get, key, compute(fn))
+        return hit.response()
+
+    @app.get("/health", summary="Liveness and store status")
+    async def health() -> Response:
+        def fn() -> Answer:
+            zones = service.zones_overview(project)
+            return json_answer({
+                "status": "ok", "version": __version__, "store": project.describe(),
+                "zones_with_forecasts": zones.loc[zones["forecast_origins"] > 0, "zone"].tolist(),
+            })
+        return await cached(("health",), fn)
+
+    @app.get("/zones", summary="Zones with features or forecasts, and every zone spotcast knows")
+    async def zones() -> Response:
+        def fn() -> Answer:
+            z = service.zones_overview(project)
+            return json_answer({"zones": records(z), "known_zones": service.known_zones(project)})
+        return await cached(("zones",), fn)
+
+    @app.get("/forecast", summary="A stored forecast: hourly p10/p50/p90 and daily means",
+             responses={404: {"description": "unknown zone, or no forecast for it (yet)"},
+                        200: {"content": {"text/csv": {}}}})
+    async def forecast(
+        zone: ZoneParam,
+        origin: Annotated[str | None, Query(description="forecast origin: ISO time, or a local date "
+                                            "YYYY-MM-DD for that day's newest origin; default newest",
+                                            max_length=40)] = None,
+        format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+    ) -> Response:
+        z = zone.upper()
+        if format == "csv":
+            return await cached(("forecast.csv", z, origin), lambda: Answer(
+                200, forecast_csv(project, z, origin), "text/csv; charset=utf-8",
+                (("Content-Disposition", f'attachment; filename="forecast_{z}.csv"'),)))
+        return await cached(("forecast", z, origin), lambda: json_answer(forecast_payload(project, z, origin)))
+
+    @app.get("/accuracy", summary="Accuracy of stored forecasts against actual prices",
+             responses={404: {"description": "unknown zone, or no forecast for it (yet)"}})
+    async def accuracy(
+        zone: ZoneParam,
+        days: Annotated[int, Query(ge=1, le=3660, description="newest N origin days with actuals")] = 30,
+    ) -> Response:
+        z = zone.upper()
+        return await cached(("accuracy", z, days), lambda: json_answer(accuracy_payload(project, z, days)))
+
+    @app.get("/models", summary="Registered models with metrics and lineage")
+    async def models() -> Response:
+        return await cached(("models",), lambda: json_answer({"models": service.models_overview(project)}))
+
+    @app.get("/api/dashboard", summary="Everything the dashboard shows, as JSON")
+    async def dashboard_data() -> Response:
+        return await cached(("dashboard",), lambda: json_answer(dashboard_payload(project)))
+
+    @app.get("/", response_class=HTMLResponse, summary="Dashboard", include_in_schema=True)
+    async def dashboard() -> Response:
+        from spotcast_serve.dashboard import render
+
+        def fn() -> Answer:
+            try:
+                data = dashboard_payload(project)
+            except SpotcastError as exc:
+                data = {"zones": [], "error": str(exc)}
+            return Answer(200, render(data).encode(), "text/html; charset=utf-8")
+        return await cached(("dashboard.html",), fn)
+
+    return app

@@ -1,0 +1,95 @@
+"""Answers cached until the store changes.
+
+A forecast changes once a day, but the API is asked many times a second. Each cached answer
+remembers a cheap *store token*: for the local backend the inode, size and modification time
+of the DuckDB file and its write-ahead log (every commit appends to the log; a checkpoint
+rewrites the file), read with two ``stat`` calls and no DuckDB connection. A request whose
+token differs recomputes. Because the token is taken *before* the answer is computed, a
+commit landing during the computation makes the next request recompute, never serve stale
+data for long. ``max_age`` bounds an entry's life anyway (file times are coarse), and for
+backends without a file it is the only expiry.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _stat(p: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def file_token(path: Path) -> Callable[[], Hashable]:
+    """Token of a DuckDB store file and its ``.wal``."""
+    wal = path.with_name(path.name + ".wal")
+    return lambda: (_stat(path), _stat(wal))
+
+
+def project_token(project: Any) -> Callable[[], Hashable]:
+    path = getattr(project, "path", None)
+    if getattr(project, "mode", None) == "local" and path is not None:
+        return file_token(Path(path))
+    return lambda: None
+
+
+@dataclass
+class _Entry:
+    token: Hashable
+    at: float
+    value: Any
+
+
+class StoreCache:
+    """``get(key, compute)``: the cached value while the store token is unchanged and the
+    entry is younger than ``max_age`` seconds; one computation per key at a time."""
+
+    def __init__(self, token: Callable[[], Hashable], max_age: float = 5.0, max_entries: int = 1024) -> None:
+        self.token = token
+        self.max_age = max_age
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, _Entry] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def peek(self, key: Hashable) -> Any | None:
+        """The fresh cached value or None, without computing (cheap: for async handlers)."""
+        e = self._entries.get(key)
+        if e is not None and time.monotonic() - e.at < self.max_age and e.token == self.token():
+            self.hits += 1
+            return e.value
+        return None
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        value = self.peek(key)
+        if value is not None:
+            return value
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            value = self.peek(key)  # another thread may have computed it meanwhile
+            if value is not None:
+                return value
+            token = self.token()
+            value = compute()
+            self.misses += 1
+            with self._guard:
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+                self._entries[key] = _Entry(token, time.monotonic(), value)
+            return value
+
+    def clear(self) -> None:
+        with self._guard:
+            self._entries.clear()

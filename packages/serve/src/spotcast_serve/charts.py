@@ -1,0 +1,77 @@
+"""PNG charts with matplotlib's Agg backend (no display needed, safe in threads of a server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def _figure(rows: int = 1, height: float = 4.5):  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    # Figure() without pyplot: no global state, so concurrent requests cannot mix charts.
+    fig = Figure(figsize=(11, height * rows), dpi=100, layout="constrained")
+    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
+    return fig, axes
+
+
+def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, title: str) -> Path:
+    """Hourly median with the p10-p90 band; each local day's mean median drawn across the day."""
+    fig, (ax,) = _figure()
+    local = pd.to_datetime(table["ts"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+    ax.fill_between(local, table["p10"], table["p90"], step="post", alpha=0.25, color="tab:blue",
+                    label="p10–p90")
+    ax.step(local, table["p50"], where="post", color="tab:blue", lw=1.4, label="median (p50)")
+    for i, d in enumerate(daily.itertuples(index=False)):
+        start = pd.Timestamp(d.date)
+        end = start + pd.Timedelta(days=1)
+        ax.hlines(d.p50, start, end, colors="tab:red", lw=2.2, label="daily mean" if i == 0 else None)
+        ax.annotate(f"{d.p50:.1f}", (start + pd.Timedelta(hours=12), d.p50), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=8, color="tab:red")
+    ax.set_title(title)
+    ax.set_ylabel("EUR/MWh")
+    ax.set_xlabel(f"delivery time ({tz})")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def accuracy_png(pairs: pd.DataFrame, by_horizon: pd.DataFrame, by_origin: pd.DataFrame,
+                 path: Path, title: str, tz: str) -> Path:
+    """Predicted vs actual over time, MAE per horizon day (with the naive's), MAE per origin day."""
+    fig, (ax1, ax2, ax3) = _figure(rows=3, height=3.4)
+    local = pd.to_datetime(pairs["ts"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+    ax1.fill_between(local, pairs["p10"], pairs["p90"], step="post", alpha=0.2, color="tab:blue",
+                     label="p10–p90")
+    ax1.step(local, pairs["p50"], where="post", color="tab:blue", lw=1.1, label="forecast p50 (shortest horizon)")
+    ax1.step(local, pairs["actual"], where="post", color="black", lw=1.1, label="actual")
+    ax1.set_title(title)
+    ax1.set_ylabel("EUR/MWh")
+    ax1.legend(loc="upper left", fontsize=8)
+    ax1.grid(alpha=0.3)
+
+    x = by_horizon["horizon_day"].to_numpy()
+    ax2.bar(x - 0.2, by_horizon["mae"], width=0.4, label="model MAE", color="tab:blue")
+    ax2.bar(x + 0.2, by_horizon["naive_mae"].fillna(0), width=0.4, label="weekly naive MAE", color="tab:gray")
+    ax2.set_xlabel("horizon day (D+n)")
+    ax2.set_ylabel("MAE, EUR/MWh")
+    ax2.set_xticks(x)
+    ax2.legend(fontsize=8)
+    ax2.grid(alpha=0.3, axis="y")
+
+    od = pd.to_datetime(by_origin["origin_date"])
+    ax3.plot(od, by_origin["mae"], marker="o", ms=3, color="tab:blue", label="model MAE")
+    ax3.plot(od, by_origin["naive_mae"], marker="o", ms=3, color="tab:gray", label="weekly naive MAE")
+    ax3.set_xlabel("origin day")
+    ax3.set_ylabel("MAE, EUR/MWh")
+    ax3.legend(fontsize=8)
+    ax3.grid(alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    return path

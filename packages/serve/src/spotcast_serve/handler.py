@@ -1,0 +1,83 @@
+"""The serve stage's part in `spotcast run`: forecast when features or models change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from spotcast_serve import service
+from spotcast_storage.errors import NotFoundError
+from spotcast_storage.events import COMMIT, MODEL, Event
+from spotcast_storage.pipeline import EventHandler, RunContext
+
+CONSUMER = "serve"
+
+
+def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | None = None) -> list[str]:
+    """Zones whose newest origin may need a (new) forecast after ``events``.
+
+    A price_features commit names the zones it touched (``payload["keys"]["zone"]``); a new
+    model trained on price_features concerns every zone with features. Commits that changed
+    nothing concern no zone. With ``run_zones`` the run is limited to those zones.
+    """
+    zones: set[str] = set()
+    every = False
+    registry = None
+    for e in events:
+        if e.kind == COMMIT and e.name == service.FEATURES_NAME and e.version == service.FEATURES_VERSION:
+            if not e.changed:
+                continue
+            touched = (e.payload.get("keys") or {}).get("zone")
+            if touched:
+                zones.update(str(z) for z in touched)
+            else:  # too many keys to list in the event: look at every zone
+                every = True
+        elif e.kind == MODEL:
+            registry = registry or project.get_model_registry()
+            try:
+                m = registry.get_model(e.name, e.version)
+            except NotFoundError:
+                continue
+            if service._uses_price_features(m):
+                covered = service._model_zones(m)
+                if covered:
+                    zones.update(covered)
+                else:
+                    every = True
+    if every:
+        zones.update(service.zones_with(project, service.FEATURES_NAME, service.FEATURES_VERSION))
+    if run_zones:
+        zones &= {z.upper() for z in run_zones}
+    return sorted(zones)
+
+
+def handle(events: list[Event], ctx: RunContext) -> str | None:
+    """Forecast the newest origin of each concerned zone (idempotent: an unchanged forecast
+    writes nothing). A zone without a usable model yet is skipped with a note; the model's
+    registration event brings it back."""
+    zones = zones_to_forecast(events, ctx.project, ctx.zones)
+    if not zones:
+        return None
+    outputs = ctx.options.get("outputs", Path("outputs"))
+    days = int(ctx.options.get("days", service.DEFAULT_DAYS))
+    done, skipped = [], []
+    for zone in zones:
+        try:
+            r = service.predict(ctx.project, zone, days=days, outputs=None if outputs is None else Path(outputs))
+        except NotFoundError as exc:
+            skipped.append(zone)
+            ctx.log(f"serve: {zone} skipped: {exc}")
+            continue
+        done.append(f"{zone} {'new' if r.written else 'unchanged'}")
+    parts = []
+    if done:
+        parts.append("forecasts: " + ", ".join(done))
+    if skipped:
+        parts.append("skipped (no features or model yet): " + ", ".join(skipped))
+    return "; ".join(parts)
+
+
+def serve_handler() -> EventHandler:
+    # names=() because model names are the train stage's choice (one model or one per zone);
+    # zones_to_forecast keeps price_features commits and models trained on price_features.
+    return EventHandler(consumer=CONSUMER, handle=handle, kinds=(COMMIT, MODEL), names=(), order=40)

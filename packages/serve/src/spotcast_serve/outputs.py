@@ -1,0 +1,90 @@
+"""Forecast files: the writer type and the built-in CSV and PNG writers (a plugin module,
+registered through the same hook a third-party writer uses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from spotcast_storage.errors import ValidationError
+from spotcast_storage.hookspecs import hookimpl
+
+
+@dataclass(frozen=True)
+class ForecastOutput:
+    """One origin's forecast for one zone, as the writers get it."""
+
+    zone: str
+    origin: pd.Timestamp
+    tz: str
+    table: pd.DataFrame  # forecast.forecast_table(): ts, ts_local, horizon_day, p10, p50, p90, ...
+    daily: pd.DataFrame  # forecast.daily_means()
+    model: str
+    model_version: int
+    outputs_dir: Path
+
+    @property
+    def stem(self) -> str:
+        """``forecast_<zone>_<origin's local date>``: one file set per zone and origin day."""
+        return f"forecast_{self.zone}_{self.origin.tz_convert(self.tz).date().isoformat()}"
+
+
+@dataclass(frozen=True)
+class OutputWriter:
+    """``write`` creates one file in ``output.outputs_dir`` and returns its path."""
+
+    name: str
+    write: Callable[[ForecastOutput], Path]
+    description: str = ""
+
+
+def write_csv(output: ForecastOutput) -> Path:
+    path = output.outputs_dir / f"{output.stem}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    output.table.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format="%.4f")
+    return path
+
+
+def write_png(output: ForecastOutput) -> Path:
+    from spotcast_serve.charts import forecast_png
+
+    o = output.origin.tz_convert(output.tz)
+    title = (f"{output.zone} day-ahead price forecast from {o:%Y-%m-%d %H:%M} {output.tz} "
+             f"({output.model} v{output.model_version})")
+    return forecast_png(output.table, output.daily, output.tz, output.outputs_dir / f"{output.stem}.png", title)
+
+
+@hookimpl
+def register_forecast_outputs(register: Callable[[OutputWriter], None]) -> None:
+    register(OutputWriter("csv", write_csv, "hourly p10/p50/p90 with UTC and local time"))
+    register(OutputWriter("png", write_png, "hourly median with p10–p90 band and daily means"))
+
+
+def collect_writers() -> dict[str, OutputWriter]:
+    """Every registered writer by name. pluggy calls the newest plugin first, so a plugin
+    registering a name that a built-in uses (``csv``, ``png``) replaces the built-in."""
+    from spotcast_serve.plugin import plugin_manager
+
+    found: dict[str, OutputWriter] = {}
+    plugin_manager().hook.register_forecast_outputs(register=lambda w: found.setdefault(w.name, w))
+    return found
+
+
+def select_writers(names: Sequence[str] | None) -> list[OutputWriter]:
+    """The writers named (all when ``names`` is None); an unknown name is an error naming the known ones."""
+    writers = collect_writers()
+    if names is None:
+        return list(writers.values())
+    unknown = [n for n in names if n not in writers]
+    if unknown:
+        raise ValidationError(f"unknown output format(s) {unknown}; available: {', '.join(sorted(writers))}")
+    return [writers[n] for n in names]
+
+
+def write_outputs(output: ForecastOutput, writers: Sequence[OutputWriter]) -> list[Path]:
+    if writers:
+        output.outputs_dir.mkdir(parents=True, exist_ok=True)
+    return [w.write(output) for w in writers]

@@ -1,0 +1,147 @@
+"""Fixtures: a real DuckDB store in tmp_path with synthetic price_features, hourly actual
+prices and a real registered model artifact (spotcast_storage.modelformat), written through
+the storage API exactly as the features and train stages write them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spotcast_storage import config, get_storage
+from spotcast_storage.local import connection
+
+TZ = "Europe/Stockholm"
+FIRST_DAY = "2024-03-01"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(monkeypatch):
+    """No test sees the developer's SPOTCAST_* settings or a previous test's CLI defaults."""
+    for var in ("SPOTCAST_STORE", "SPOTCAST_MODE", "HOPSWORKS_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SPOTCAST_LOAD_PLUGINS", "")
+    config.reset_defaults()
+    yield
+    config.reset_defaults()
+
+
+@pytest.fixture
+def store_path(tmp_path: Path):
+    path = tmp_path / "store.duckdb"
+    yield path
+    connection.release(path)
+
+
+@pytest.fixture
+def project(store_path: Path) -> Any:
+    return get_storage(mode="local", path=store_path)
+
+
+def hourly_prices(zone: str, start: str, days: int, seed: int = 0) -> pd.DataFrame:
+    """Hourly prices over ``days`` local days from ``start`` (DST days have 23/25 hours)."""
+    t0 = pd.Timestamp(start, tz=TZ)
+    t1 = t0 + pd.DateOffset(days=days)
+    ts = pd.date_range(t0.tz_convert("UTC"), t1.tz_convert("UTC"), freq="h", inclusive="left")
+    rng = np.random.default_rng(seed + sum(map(ord, zone)))
+    local_hour = ts.tz_convert(TZ).hour.to_numpy()
+    price = 60 + 25 * np.sin((local_hour - 6) / 24 * 2 * np.pi) + rng.normal(0, 4, len(ts))
+    return pd.DataFrame({"zone": zone, "ts": ts, "price_eur_mwh": price})
+
+
+def price_features(actuals: pd.DataFrame, origins_local_days: list[str], horizon_days: int = 7) -> pd.DataFrame:
+    """price_features rows: per origin (10:00 local) the target hours of D+1..D+horizon with
+    the same hour one week before as the naive feature (known at the origin)."""
+    rows = []
+    by_ts = actuals.set_index("ts")["price_eur_mwh"]
+    zone = str(actuals["zone"].iloc[0])
+    for day in origins_local_days:
+        d = pd.Timestamp(day, tz=TZ)
+        origin = (d + pd.Timedelta(hours=10)).tz_convert("UTC")
+        start = (d + pd.DateOffset(days=1)).tz_convert("UTC")
+        end = (d + pd.DateOffset(days=1 + horizon_days)).tz_convert("UTC")
+        ts = pd.date_range(start, end, freq="h", inclusive="left")
+        lag = by_ts.reindex(ts - pd.Timedelta(hours=168)).to_numpy()
+        rows.append(pd.DataFrame({
+            "zone": zone, "origin": origin, "ts": ts,
+            "price_lag_7d": lag,
+            "hour": ts.tz_convert(TZ).hour.astype("int64"),
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+class Data:
+    """Builds stores the way the upstream stages fill them."""
+
+    def __init__(self, project: Any, tmp_path: Path) -> None:
+        self.project = project
+        self.tmp_path = tmp_path
+
+    def actuals(self, zones: tuple[str, ...] = ("SE3",), start: str = FIRST_DAY, days: int = 30,
+                until: pd.Timestamp | None = None) -> pd.DataFrame:
+        frames = [hourly_prices(z, start, days) for z in zones]
+        df = pd.concat(frames, ignore_index=True)
+        if until is not None:
+            df = df[df["ts"] < until]
+        return df
+
+    def write_actuals(self, df: pd.DataFrame) -> None:
+        fs = self.project.get_feature_store()
+        fg = fs.get_or_create_feature_group("prices_hourly", version=1, primary_key=["zone", "ts"], event_time="ts")
+        fg.insert(df)
+
+    def write_features(self, zones: tuple[str, ...] = ("SE3",), origins: list[str] | None = None,
+                       days: int = 30) -> pd.DataFrame:
+        origins = origins or ["2024-03-20"]
+        frames = [price_features(hourly_prices(z, FIRST_DAY, days), origins) for z in zones]
+        df = pd.concat(frames, ignore_index=True)
+        fs = self.project.get_feature_store()
+        fg = fs.get_or_create_feature_group("price_features", version=1, primary_key=["zone", "origin", "ts"],
+                                            event_time="origin")
+        fg.insert(df)
+        return df
+
+    def naive_model(self, name: str = "price_naive", spread: float = 8.0, zones: list[str] | None = None,
+                    lineage: dict[str, Any] | None = None) -> Any:
+        """A real artifact in spotcast's model format, registered in the store."""
+        from spotcast_storage.modelformat import ModelSpec, save_artifact
+
+        spec = ModelSpec(kind="naive", features=["price_lag_7d"], naive_column="price_lag_7d",
+                         residual_quantiles={"p10": -spread, "p90": spread})
+        folder = save_artifact(self.tmp_path / f"artifact-{name}-{spread}", spec)
+        lin = lineage if lineage is not None else {"feature_groups": [{"name": "price_features", "version": 1}]}
+        if zones is not None:
+            lin = {**lin, "zones": zones}
+        mr = self.project.get_model_registry()
+        return mr.python.create_model(name, metrics={"mae": spread}, description="test naive", lineage=lin).save(folder)
+
+
+@pytest.fixture
+def data(project: Any, tmp_path: Path) -> Data:
+    return Data(project, tmp_path)
+
+
+@pytest.fixture
+def ready(data: Data) -> Data:
+    """Features for SE3 and SE4 (origins 2024-03-20..22), actuals through 2024-03-29 and a model."""
+    data.write_features(zones=("SE3", "SE4"), origins=["2024-03-20", "2024-03-21", "2024-03-22"])
+    data.write_actuals(data.actuals(zones=("SE3", "SE4"), days=29))
+    data.naive_model()
+    return data
+
+
+def run_cli(args: list[str]) -> Any:
+    from typer.testing import CliRunner
+
+    from spotcast_serve.cli import app
+
+    return CliRunner().invoke(app, args, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli() -> Callable[[list[str]], Any]:
+    return run_cli
