@@ -17,10 +17,9 @@ def _factory(path: Any = None, **options: Any) -> Any:
             "`pip install 'spotcast-storage[hopsworks]'`. To use the embedded store instead, pass "
             "--mode local (or unset HOPSWORKS_API_KEY)."
         )
-    raise BackendUnavailableError(
-        "the Hopsworks backend is not implemented yet in this version of spotcast-storage; "
-        "use --mode local"
-    )
+    from spotcast_storage.hopsworks import connect
+
+    return connect(path=path, **options)
 
 
 @hookimpl

@@ -1,0 +1,491 @@
+"""Feature store, feature groups and feature views of the Hopsworks backend.
+
+Each object wraps the client's own (``hsfs``) object and offers the local backend's
+methods with the local backend's meaning; where Hopsworks differs, the docstring says how.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from spotcast_storage import schema as schema_mod
+from spotcast_storage.base import (
+    Commit,
+    FeatureGroupBase,
+    FeatureViewBase,
+    check_name,
+    check_version,
+)
+from spotcast_storage.errors import NotFoundError, SchemaError, UnsupportedError, ValidationError
+from spotcast_storage.events import COMMIT
+from spotcast_storage.hopsworks import diff, translate
+from spotcast_storage.hopsworks.bookkeeping import RESERVED, WRITE_OPTIONS, client_features
+from spotcast_storage.hopsworks.secrets import guard
+from spotcast_storage.query import Feature, Query, query_from_dict, to_utc_timestamp
+
+FG_KIND, FV_KIND = "feature_group", "feature_view"
+
+
+def _ms_to_iso(ms: int) -> str:
+    return pd.Timestamp(int(ms), unit="ms", tz="UTC").isoformat()
+
+
+class HopsworksFeatureStore:
+    def __init__(self, project: Any, client_fs: Any) -> None:
+        self.project = project
+        self.client = client_fs
+        self.name = str(getattr(client_fs, "name", project.name))
+        self._meta: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"<HopsworksFeatureStore {self.name}>"
+
+    # -- feature groups --------------------------------------------------------------------
+    def _meta_for(self, name: str) -> dict[int, dict[str, Any]]:
+        rows = {v: info for _, v, info in self.project.books.registry_rows(FG_KIND, name)}
+        for v, info in rows.items():
+            self._meta[(name, v)] = info
+        return rows
+
+    def _wrap(self, cfg: Any, info: dict[str, Any] | None = None) -> HopsworksFeatureGroup:
+        info = info or {}
+        features = [Feature(f.name, schema_mod.normalise_type(f.type), bool(f.primary), f.description or "")
+                    for f in (cfg.features or [])]
+        return HopsworksFeatureGroup(
+            self, cfg, cfg.name, int(cfg.version), list(cfg.primary_key or []), cfg.event_time,
+            info.get("known_at"), cfg.description or "", features, dict(info.get("options", {})),
+            persisted=getattr(cfg, "id", None) is not None,
+        )
+
+    def _client_versions(self, name: str) -> list[Any]:
+        with guard(f"list versions of feature group {name}"):
+            try:
+                found = self.client.get_feature_groups(name=name)
+            except Exception as exc:
+                if getattr(getattr(exc, "response", None), "status_code", None) == 404:
+                    return []
+                raise
+        return sorted(found or [], key=lambda g: int(g.version))
+
+    def get_feature_groups(self, name: str | None = None) -> list[HopsworksFeatureGroup]:
+        """Every group version (all names when ``name`` is None), without spotcast's own."""
+        if name is None:
+            with guard("list feature groups"):
+                found = self.client.get_feature_groups() or []
+            found = sorted((g for g in found if g.name not in RESERVED), key=lambda g: (g.name, int(g.version)))
+            metas = {(n, v): i for n, v, i in self.project.books.registry_rows(FG_KIND)}
+            return [self._wrap(g, metas.get((g.name, int(g.version)))) for g in found]
+        metas = self._meta_for(name)
+        return [self._wrap(g, metas.get(int(g.version))) for g in self._client_versions(name)]
+
+    def get_feature_group(self, name: str, version: int | None = None) -> HopsworksFeatureGroup:
+        versions = self.get_feature_groups(name)
+        if version is not None:
+            versions = [v for v in versions if v.version == version]
+        if not versions:
+            what = f"{name} v{version}" if version is not None else name
+            raise NotFoundError(f"feature group {what} does not exist in {self.project.describe()}")
+        return versions[-1]
+
+    def get_or_create_feature_group(
+        self,
+        name: str,
+        version: int | None = None,
+        description: str = "",
+        primary_key: Sequence[str] | None = None,
+        event_time: str | None = None,
+        known_at: str | None = None,
+        features: Sequence[Feature] | None = None,
+        time_travel: bool = True,
+        **options: Any,
+    ) -> HopsworksFeatureGroup:
+        """The group version, or a new one that Hopsworks creates on its first insert."""
+        check_name(name)
+        if name in RESERVED:
+            raise ValidationError(f"feature group name {name!r} is reserved for spotcast's own records")
+        existing = self.get_feature_groups(name)
+        if version is None:
+            version = existing[-1].version if existing else 1
+        check_version(version)
+        for fg in existing:
+            if fg.version == version:
+                if primary_key is not None and list(primary_key) != fg.primary_key:
+                    raise SchemaError(
+                        f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
+                        f"not {list(primary_key)}; a different key is a new version (v{existing[-1].version + 1})"
+                    )
+                if event_time is not None and event_time != fg.event_time:
+                    raise SchemaError(
+                        f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
+                        f"not {event_time!r}; a different event time is a new version"
+                    )
+                return fg
+        if not primary_key:
+            raise ValidationError(f"feature group {name} v{version} needs a primary_key, e.g. ['zone', 'ts']")
+        pk = list(primary_key)
+        feats: list[Feature] = []
+        if features:
+            feats = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in pk, f.description) for f in features]
+            names = [f.name for f in feats]
+            for k in [*pk, *([event_time] if event_time else []), *([known_at] if known_at else [])]:
+                if k not in names:
+                    raise SchemaError(f"feature group {name} v{version}: column {k!r} is not among its features")
+        return HopsworksFeatureGroup(self, None, name, version, pk, event_time, known_at, description, feats,
+                                     {**options, "time_travel": time_travel}, persisted=False)
+
+    create_feature_group = get_or_create_feature_group
+
+    # -- feature views -------------------------------------------------------------------------
+    def get_or_create_feature_view(self, name: str, version: int | None = None, query: Query | None = None,
+                                   labels: Sequence[str] | None = None, description: str = "",
+                                   **options: Any) -> HopsworksFeatureView:
+        check_name(name, "feature view")
+        try:
+            fv = self.get_feature_view(name, version)
+            if query is not None and fv.query.to_dict() != query.to_dict():
+                raise SchemaError(
+                    f"feature view {name} v{fv.version} exists with a different query; "
+                    f"create version {fv.version + 1} for the new one"
+                )
+            return fv
+        except NotFoundError:
+            pass
+        if query is None:
+            raise ValidationError(f"feature view {name} does not exist; pass query=... to create it")
+        version = check_version(version or 1)
+        labels = list(labels or [])
+        missing = [c for c in labels if c not in query.output_columns]
+        if missing:
+            raise ValidationError(f"label column(s) {missing} are not in the view's query {query.output_columns}")
+        for g in [query.fg, *(j.query.fg for j in query.joins)]:
+            g._require_data()
+        cq = translate.to_client_query(query, lambda g: g.client_fg)
+        with guard(f"create feature view {name} v{version}"):
+            cfv = self.client.get_or_create_feature_view(name=name, query=cq, version=version,
+                                                         description=description, labels=labels)
+        self.project.books.register(FV_KIND, name, version, {"query": query.to_dict(), "labels": labels,
+                                                              "description": description})
+        return HopsworksFeatureView(self, cfv, name, version, query, labels, description)
+
+    create_feature_view = get_or_create_feature_view
+
+    def get_feature_view(self, name: str, version: int | None = None) -> HopsworksFeatureView:
+        rows = [r for r in self.project.books.registry_rows(FV_KIND, name) if version is None or r[1] == version]
+        if not rows:
+            raise NotFoundError(f"feature view {name}{'' if version is None else f' v{version}'} does not exist")
+        _, v, info = rows[-1]
+        query = query_from_dict(info["query"], lambda nm, ver: self.get_feature_group(nm, ver))
+        with guard(f"open feature view {name} v{v}"):
+            cfv = self.client.get_feature_view(name=name, version=v)
+        if cfv is None:
+            raise NotFoundError(f"feature view {name} v{v} is registered by spotcast but missing in Hopsworks")
+        return HopsworksFeatureView(self, cfv, name, v, query, list(info.get("labels", [])), info.get("description", ""))
+
+    def get_feature_views(self) -> list[tuple[str, int]]:
+        return [(n, v) for n, v, _ in self.project.books.registry_rows(FV_KIND)]
+
+    # -- point-in-time join on frames ------------------------------------------------------------
+    def point_in_time_join(self, labels: pd.DataFrame, features: pd.DataFrame, on: Sequence[str],
+                           label_time: str, feature_time: str, known_at: str | None = None,
+                           prefix: str | None = None) -> pd.DataFrame:
+        """Same as the local backend: a pure frame operation, run in-process with DuckDB."""
+        from spotcast_storage.local.store import LocalFeatureStore
+
+        # The local implementation does not touch its store; it is shared rather than copied.
+        return LocalFeatureStore.point_in_time_join(self, labels, features, on, label_time,  # type: ignore[arg-type]
+                                                    feature_time, known_at, prefix)
+
+
+class HopsworksFeatureGroup(FeatureGroupBase):
+    def __init__(self, fs: HopsworksFeatureStore, client_fg: Any, name: str, version: int,
+                 primary_key: list[str], event_time: str | None, known_at: str | None, description: str,
+                 features: list[Feature], options: dict[str, Any], persisted: bool) -> None:
+        self._fs = fs
+        self._project = fs.project
+        self._client_fg = client_fg
+        self.name, self.version = name, version
+        self.primary_key, self.event_time, self.known_at = primary_key, event_time, known_at
+        self.description = description
+        self._features = [Feature(f.name, f.type, f.primary, f.description, name, version) for f in features]
+        self.options = options
+        self._persisted = persisted
+
+    @property
+    def features(self) -> list[Feature]:
+        return self._features
+
+    def _label(self) -> str:
+        return f"feature group {self.name} v{self.version}"
+
+    @property
+    def client_fg(self) -> Any:
+        """The client's FeatureGroup (created, not yet saved, on first use)."""
+        if self._client_fg is None:
+            with guard(f"prepare {self._label()}"):
+                self._client_fg = self._fs.client.get_or_create_feature_group(
+                    name=self.name, version=self.version, description=self.description,
+                    online_enabled=False, primary_key=self.primary_key, event_time=self.event_time,
+                    features=client_features(self._features),
+                )
+        return self._client_fg
+
+    def _require_data(self) -> None:
+        if not self._persisted:
+            raise NotFoundError(f"{self._label()} has no data yet; insert into it first")
+
+    # -- writes ------------------------------------------------------------------------------
+    def _register_schema_from(self, df: pd.DataFrame) -> None:
+        feats = schema_mod.infer_features(df, self.primary_key)
+        names = [f.name for f in feats]
+        for k, what in [*((k, "primary key") for k in self.primary_key),
+                        *([(self.event_time, "event time")] if self.event_time else []),
+                        *([(self.known_at, "known-at")] if self.known_at else [])]:
+            if k not in names:
+                raise SchemaError(f"{self._label()}: {what} column {k!r} is missing from the frame")
+        self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
+
+    def insert(self, df: pd.DataFrame, overwrite: bool = False, operation: str = "upsert",
+               write_options: dict[str, Any] | None = None, **kwargs: Any) -> Commit:
+        """Upsert ``df`` on the primary key (or replace every row with ``overwrite=True``).
+
+        Checked like the local backend before anything is sent. Only rows that are new or
+        differ from the stored ones are written, waiting for materialisation, so the commit's
+        counts mean what they mean locally and an identical re-insert writes nothing (its event
+        says ``changed: False`` and carries the group's newest commit id). The event is
+        appended right after the data commit."""
+        if operation not in ("upsert", "insert"):
+            raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
+        if not isinstance(df, pd.DataFrame):
+            raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+        if not self._features:
+            self._register_schema_from(df)
+        label = self._label()
+        batch = diff.to_frame(schema_mod.to_arrow(df, self._features, self.primary_key, label))
+        diff.check_unique_keys(batch, self.primary_key, label)
+        if self._persisted:
+            self._repair_lost_event()
+        existing = self._existing_for(batch, overwrite)
+        changes = diff.diff_rows(batch, existing, self.primary_key, overwrite=overwrite)
+        payload = diff.commit_payload(changes, self._features, self.event_time, overwrite)
+        if not self._persisted:
+            self._project.books.register(FG_KIND, self.name, self.version,
+                                         {"known_at": self.known_at, "options": self.options})
+        if changes.changed:
+            opts = {**(write_options or {}), **WRITE_OPTIONS}
+            with guard(f"insert into {label}"):
+                if overwrite:
+                    self.client_fg.insert(batch, overwrite=True, operation=operation, write_options=opts)
+                else:
+                    self.client_fg.insert(changes.rows, operation=operation, write_options=opts)
+            self._persisted = True
+        latest = self._latest_commit()
+        commit_id = latest[0] if latest else 0
+        committed_on = latest[1] if latest and changes.changed else pd.Timestamp.now(tz="UTC").floor("us")
+        event = self._project._append_event(COMMIT, self.name, self.version, commit_id, payload)
+        self._project._notify(event)
+        return Commit(commit_id, committed_on, changes.inserted, changes.updated, len(changes.deleted), event.event_id)
+
+    def _existing_for(self, batch: pd.DataFrame, overwrite: bool) -> pd.DataFrame:
+        """The stored rows the batch could touch: all of them for an overwrite, else those in
+        the batch's event-time range (when the time is part of the key) and key values."""
+        cols = [f.name for f in self._features]
+        if not self._persisted:
+            return batch.iloc[0:0]
+        q = self.select_all()
+        if not overwrite and len(batch):
+            et = self.event_time
+            if et and et in self.primary_key:
+                # Whole seconds: the client sends timestamp filters without their fraction.
+                lo, hi = batch[et].min().floor("s"), batch[et].max().floor("s") + pd.Timedelta(seconds=1)
+                q = q.filter(self.get_feature(et) >= lo).filter(self.get_feature(et) < hi)
+            for f in self._features:
+                if f.primary and f.type == "string":
+                    vals = batch[f.name].unique().tolist()
+                    if len(vals) <= diff.KEY_SUMMARY_LIMIT:
+                        q = q.filter(self.get_feature(f.name).isin(vals))
+        elif not overwrite:
+            return self._empty()
+        stored = self._backend_read_query(q)
+        return diff.conform(stored[cols], self._features, self.primary_key, self._label())
+
+    def _empty(self) -> pd.DataFrame:
+        return diff.to_frame(schema_mod.to_arrow(pd.DataFrame({f.name: [] for f in self._features}),
+                                                 self._features, self.primary_key, self._label()))
+
+    def _latest_commit(self) -> tuple[int, pd.Timestamp] | None:
+        details = self.commit_details(limit=1)
+        if not details:
+            return None
+        cid = max(details)
+        return cid, pd.Timestamp(details[cid]["committedOn"])
+
+    def _repair_lost_event(self) -> None:
+        """Append the event of the newest commit if a writer died before appending it. Its
+        payload has the cluster's row counts and no ``keys`` (consumers then assume every key
+        may have changed)."""
+        details = self.commit_details(limit=1)
+        if not details:
+            return
+        cid = max(details)
+        if self._project.get_event_log().for_commit(self.name, self.version, cid):
+            return
+        d = details[cid]
+        payload = {"changed": True, "operation": "unknown", "rows_inserted": d["rowsInserted"],
+                   "rows_updated": d["rowsUpdated"], "rows_deleted": d["rowsDeleted"],
+                   "repaired": True, "min_event_time": None, "max_event_time": None}
+        event = self._project._append_event(COMMIT, self.name, self.version, cid, payload)
+        self._project._notify(event)
+
+    # -- reads -----------------------------------------------------------------------------
+    def _time_filter(self, query: Query, start_time: Any, end_time: Any) -> Query:
+        if start_time is None and end_time is None:
+            return query
+        if not self.event_time:
+            raise ValidationError(f"{self._label()} has no event time, so it cannot be read by time range")
+        col = self.get_feature(self.event_time)
+        if start_time is not None:
+            query = query.filter(col >= to_utc_timestamp(start_time, name="start_time"))
+        if end_time is not None:
+            query = query.filter(col < to_utc_timestamp(end_time, name="end_time"))
+        return query
+
+    def read(self, start_time: Any = None, end_time: Any = None, limit: int | None = None,
+             **kwargs: Any) -> pd.DataFrame:
+        """All rows (event time in ``[start_time, end_time)`` when given), filter sent to Hopsworks."""
+        return self._backend_read_query(self._time_filter(self.select_all(), start_time, end_time), limit=limit)
+
+    def _backend_read_query(self, query: Query, limit: int | None = None, **kwargs: Any) -> pd.DataFrame:
+        self._require_data()
+        for j in query.joins:
+            j.query.fg._require_data()  # type: ignore[attr-defined]
+        types = translate.output_types(query)
+        cq = translate.to_client_query(query, lambda g: g.client_fg)
+        if query.as_of_commit is not None or query.as_of_time is not None:
+            cq = self._as_of(cq, query)
+        if limit is not None:
+            cq = cq.limit(int(limit))
+        with guard(f"read {self._label()}"):
+            df = cq.read(dataframe_type="pandas")
+        return translate.finish(df, types)
+
+    def _as_of(self, cq: Any, query: Query) -> Any:
+        if not self._project.time_travel:
+            raise UnsupportedError(
+                f"cannot read {self._label()} as of a commit or time: the Hopsworks Python client reads "
+                "only the newest snapshot (time travel needs the Spark engine, e.g. a Hopsworks job with "
+                "HOPSWORKS_ENGINE=spark); in mode local every commit can be read back"
+            )
+        # Hopsworks commit ids are commit times in milliseconds, which as_of() accepts.
+        when = query.as_of_commit if query.as_of_commit is not None else query.as_of_time.to_pydatetime()  # type: ignore[union-attr]
+        with guard(f"time-travel {self._label()}"):
+            return cq.as_of(wallclock_time=when)
+
+    def _backend_query_string(self, query: Query) -> str:
+        with guard("render the query"):
+            return str(translate.to_client_query(query, lambda g: g.client_fg).to_string())
+
+    def commit_details(self, wallclock_time: Any = None, limit: int | None = None) -> dict[int, dict[str, Any]]:
+        """``{commit_id: {committedOn, rowsInserted, rowsUpdated, rowsDeleted}}`` from Hopsworks,
+        newest first; ``committedOn`` as ISO 8601 UTC like the local backend (Hopsworks gives
+        ``%Y%m%d%H%M%S%f``). The counts are the cluster's own."""
+        if not self._persisted:
+            return {}
+        when = None if wallclock_time is None else to_utc_timestamp(wallclock_time, name="wallclock_time").to_pydatetime()
+        with guard(f"read the commits of {self._label()}"):
+            raw = self.client_fg.commit_details(wallclock_time=when, limit=limit) or {}
+        out = {}
+        for cid in sorted((int(c) for c in raw), reverse=True):
+            d = raw[cid] if cid in raw else raw[str(cid)]
+            out[cid] = {"committedOn": _ms_to_iso(cid), "rowsInserted": int(d.get("rowsInserted") or 0),
+                        "rowsUpdated": int(d.get("rowsUpdated") or 0), "rowsDeleted": int(d.get("rowsDeleted") or 0)}
+        return out
+
+    def count(self) -> int:
+        if not self._persisted:
+            return 0
+        return len(self._backend_read_query(self.select(self.primary_key)))
+
+
+class HopsworksFeatureView(FeatureViewBase):
+    """A Hopsworks feature view over the translated query; reads return spotcast's columns
+    (keys and event time included), sorted by event time, and splits are time-ordered."""
+
+    def __init__(self, fs: HopsworksFeatureStore, client_fv: Any, name: str, version: int, query: Query,
+                 labels: list[str], description: str) -> None:
+        self._fs = fs
+        self.client = client_fv
+        self.name, self.version, self.query, self.labels, self.description = name, version, query, labels, description
+
+    def __repr__(self) -> str:
+        return f"<FeatureView {self.name} v{self.version} labels={self.labels}>"
+
+    @property
+    def event_time(self) -> str | None:
+        return self.query.fg.event_time
+
+    def _window(self, df: pd.DataFrame, start_time: Any, end_time: Any) -> pd.DataFrame:
+        et = self.event_time
+        if et and start_time is not None:
+            df = df[df[et] >= to_utc_timestamp(start_time, name="start_time")]
+        if et and end_time is not None:
+            df = df[df[et] < to_utc_timestamp(end_time, name="end_time")]
+        if et:
+            df = df.sort_values(et, kind="stable")
+        return df.reset_index(drop=True)
+
+    @staticmethod
+    def _time_arg(t: Any, name: str) -> Any:
+        return None if t is None else to_utc_timestamp(t, name=name).to_pydatetime()
+
+    def get_batch_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> pd.DataFrame:
+        """Feature rows (no labels) with event time in ``[start_time, end_time)``."""
+        types = {c: t for c, t in translate.output_types(self.query).items() if c not in self.labels}
+        with guard(f"read batch data of feature view {self.name} v{self.version}"):
+            df = self.client.get_batch_data(start_time=self._time_arg(start_time, "start_time"),
+                                            end_time=self._time_arg(end_time, "end_time"),
+                                            primary_key=True, event_time=True, dataframe_type="pandas")
+        return self._window(translate.finish(df, types), start_time, end_time)
+
+    def _training_frame(self, start_time: Any, end_time: Any) -> pd.DataFrame:
+        types = translate.output_types(self.query)
+        with guard(f"read training data of feature view {self.name} v{self.version}"):
+            X, y = self.client.training_data(start_time=self._time_arg(start_time, "start_time"),
+                                             end_time=self._time_arg(end_time, "end_time"),
+                                             primary_key=True, event_time=True, dataframe_type="pandas")
+        both = pd.concat([X.reset_index(drop=True), y.reset_index(drop=True)], axis=1) if y is not None else X
+        return self._window(translate.finish(both, types), start_time, end_time)
+
+    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        df = self._training_frame(start_time, end_time)
+        return df.drop(columns=self.labels), df[self.labels]
+
+    def train_test_split(self, test_size: float | None = None, train_start: Any = None, train_end: Any = None,
+                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]:
+        """Time-ordered, as in the local backend (Hopsworks' own ``test_size`` split is random,
+        which evaluates a forecaster on its own past): every training row is older than every
+        test row. Reads one training dataset and splits it here."""
+        et = self.event_time
+        if not et:
+            raise ValidationError(f"feature view {self.name} has no event time to split on")
+        if test_size is None and test_start is None:
+            raise ValidationError("give test_size (a fraction, e.g. 0.2) or test_start")
+        if test_start is None and not 0 < float(test_size) < 1:  # type: ignore[arg-type]
+            raise ValidationError(f"test_size must be between 0 and 1, got {test_size}")
+        df = self._training_frame(train_start, test_end)
+        if test_start is not None:
+            cut = to_utc_timestamp(test_start, name="test_start")
+        else:
+            times = df[et].drop_duplicates().sort_values(ignore_index=True)
+            if len(times) < 2:
+                raise ValidationError(f"feature view {self.name} has too few distinct {et} values to split")
+            idx = min(len(times) - 1, max(1, math.floor(len(times) * (1 - float(test_size)))))  # type: ignore[arg-type]
+            cut = times.iloc[idx]
+        end = to_utc_timestamp(train_end, name="train_end") if train_end is not None else cut
+        train = df[df[et] < min(end, cut)]
+        test = df[df[et] >= cut]
+        return (train.drop(columns=self.labels), test.drop(columns=self.labels),
+                train[self.labels], test[self.labels])
