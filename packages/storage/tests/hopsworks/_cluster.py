@@ -11,6 +11,7 @@ tests also check behaviour, not only calls.
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,9 @@ class Table:
         return self.rows.copy()
 
 
-def _value(feature: Any, v: Any) -> Any:
+def _value(feature: Any, v: Any, condition: str) -> Any:
+    if condition == "IN" and isinstance(v, str):
+        v = json.loads(v)  # the client sends IN lists JSON-encoded
     if feature.type == "timestamp":
         if isinstance(v, list):
             return [pd.Timestamp(x, tz="UTC") for x in v]
@@ -72,7 +75,7 @@ def evaluate(f: Any, df: pd.DataFrame) -> pd.Series:
         right = evaluate(f.get_right_filter_or_logic(), df)
         return (left & right) if f.type == "AND" else (left | right)
     col = df[f.feature.name]
-    v = _value(f.feature, f.value)
+    v = _value(f.feature, f.value, f.condition)
     if f.feature.type == "timestamp":
         col = pd.to_datetime(col, utc=True)
     ops = {"EQUALS": lambda: col == v, "NOT_EQUALS": lambda: col != v, "LESS_THAN": lambda: col < v,
@@ -90,6 +93,7 @@ class Cluster:
         self.tables: dict[tuple[str, int], Table] = {}
         self.views: dict[tuple[str, int], Any] = {}
         self.models: dict[str, list[Any]] = {}
+        self.queries: list[Any] = []  # every client Query built, for assertions
         self.fs = create_autospec(feature_store.FeatureStore, instance=True)
         self.fs.name = "spotcast_featurestore"
         self.fs.get_or_create_feature_group.side_effect = self._get_or_create_fg
@@ -197,11 +201,13 @@ class Cluster:
         q.read.side_effect = read
         q.to_string.return_value = f"SELECT ... FROM {t.name}_{t.version}"
         q.spotcast_table, q.spotcast_cols, q.spotcast_state = t, cols, state
+        self.queries.append(q)
         return q
 
     def _read(self, t: Table, cols: list[str], state: dict[str, Any]) -> pd.DataFrame:
         base = t.frame().reset_index(drop=True)
         out = base[cols].copy()
+        raw = base.copy()  # unprefixed columns of every joined group, which filters refer to
         for sub, on, left_on, right_on, how, prefix in state["joins"]:
             rt, rcols = sub.spotcast_table, sub.spotcast_cols
             lk, rk = (on, on) if on else (left_on, right_on)
@@ -225,10 +231,11 @@ class Cluster:
             for c in rcols:
                 if c not in rk:
                     out[f"{prefix or ''}{c}"] = j[c].to_numpy()
+                    if c not in raw.columns:
+                        raw[c] = j[c].to_numpy()
         for f in state["filters"]:
-            both = pd.concat([base, out], axis=1)
-            mask = evaluate(f, both.loc[:, ~both.columns.duplicated()]).to_numpy()
-            out, base = out[mask].reset_index(drop=True), base[mask].reset_index(drop=True)
+            mask = evaluate(f, raw).to_numpy()
+            out, raw = out[mask].reset_index(drop=True), raw[mask].reset_index(drop=True)
         if state["limit"] is not None:
             out = out.head(state["limit"])
         # The Query Service may hand timestamps back naive at nanoseconds: the backend must fix that.
