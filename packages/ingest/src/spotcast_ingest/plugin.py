@@ -1,1 +1,48 @@
-"""Entry point of the ingest stage into spotcast's plugin manager."""
+"""Entry point of the ingest stage into spotcast's plugin manager.
+
+Adds the ``register_sources`` hookspec, registers the built-in sources (each a plugin module,
+registered exactly as a third-party one would be) and the ``ingest`` pipeline step of
+`spotcast run`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pluggy
+
+from spotcast_storage.hookspecs import hookimpl
+from spotcast_storage.pipeline import PipelineStep, RunContext
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "spotcast_ingest.sources.elprisetjustnu",
+    "spotcast_ingest.sources.synthetic",
+)
+
+
+@hookimpl
+def spotcast_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    from spotcast_ingest import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        if pluginmanager.get_plugin(name) is None and not pluginmanager.is_blocked(name):
+            pluginmanager.register(importlib.import_module(name), name=name)
+
+
+def run_step(ctx: RunContext) -> str:
+    """`spotcast run`'s first step: bring every zone up to date (see :func:`spotcast_ingest.ingest.update`)."""
+    from spotcast_ingest.ingest import update
+
+    report = update(
+        ctx.project, ctx.zones, sources=ctx.sources, now=ctx.now,
+        history_days=ctx.options.get("history_days"), base_urls=ctx.options.get("base_urls"),
+        log=ctx.log,
+    )
+    return report.one_line()
+
+
+@hookimpl
+def register_pipeline_steps(register: Any) -> None:
+    register(PipelineStep(name="ingest", run=run_step, order=10))

@@ -1,0 +1,260 @@
+"""One HTTP client for every source: timeouts, bounded retries, bounded concurrency, a disk cache.
+
+Sources never talk to httpx directly, so politeness (a User-Agent naming spotcast, at most
+``concurrency`` requests in flight) and robustness (retries with exponential backoff and
+jitter on 429/5xx/timeouts, errors that name the URL but never a secret) are the same for
+all of them, and a repeated backfill of immutable past days is served from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tenacity
+
+from spotcast_ingest import __version__
+from spotcast_ingest.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"spotcast/{__version__} (spotcast-ingest; electricity price forecasting) httpx/{httpx.__version__}"
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SourceError(f"{name}={raw!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How politely and how stubbornly to fetch. ``retries`` counts attempts after the first."""
+
+    timeout: float = 30.0
+    retries: int = 4
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    concurrency: int = 8
+    cache_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> HttpSettings:
+        """Defaults, then SPOTCAST_HTTP_* and SPOTCAST_CACHE_DIR, then explicit overrides."""
+        env: dict[str, Any] = {
+            "timeout": _env_float("SPOTCAST_HTTP_TIMEOUT", cls.timeout),
+            "retries": int(_env_float("SPOTCAST_HTTP_RETRIES", cls.retries)),
+            "backoff_initial": _env_float("SPOTCAST_HTTP_BACKOFF", cls.backoff_initial),
+            "concurrency": int(_env_float("SPOTCAST_HTTP_CONCURRENCY", cls.concurrency)),
+        }
+        if os.environ.get("SPOTCAST_CACHE_DIR"):
+            env["cache_dir"] = Path(os.environ["SPOTCAST_CACHE_DIR"]).expanduser()
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**env)
+        if settings.concurrency < 1:
+            raise SourceError(f"concurrency must be at least 1, got {settings.concurrency}")
+        if settings.retries < 0 or settings.timeout <= 0:
+            raise SourceError("retries must be >= 0 and timeout > 0")
+        return settings
+
+
+@dataclass(frozen=True)
+class Request:
+    """One GET. ``cache`` marks an answer that can never change (a past day), so it is kept on disk."""
+
+    url: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    cache: bool = False
+    what: str = ""  # e.g. "SE3 2024-03-31", for error messages
+
+    def full_url(self) -> str:
+        return str(httpx.URL(self.url, params=sorted(self.params.items())))
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # redacted
+    status: int
+    body: bytes
+    from_cache: bool = False
+    cache_path: Path | None = None
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+class DiskCache:
+    """Bodies of immutable answers, one file each, keyed by a hash of the full URL.
+
+    Files are written to a temporary name and renamed, so a killed process never leaves a
+    half-written entry; concurrent writers of the same key write the same bytes.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, namespace: str, url: str) -> Path:
+        key = hashlib.sha256(url.encode()).hexdigest()
+        return self.root / namespace / key[:2] / f"{key}.body"
+
+    def get(self, namespace: str, url: str) -> tuple[bytes, Path] | None:
+        p = self.path(namespace, url)
+        try:
+            return p.read_bytes(), p
+        except FileNotFoundError:
+            return None
+
+    def put(self, namespace: str, url: str, body: bytes) -> None:
+        p = self.path(namespace, url)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+            os.replace(tmp, p)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class _Transient(Exception):
+    """A failure worth retrying (timeout, connection error, 429, 5xx)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class HttpClient:
+    """Shared by the sources of one ingest run; thread-safe.
+
+    ``secrets`` are replaced by ``***`` in every message and log line this client produces.
+    """
+
+    def __init__(self, settings: HttpSettings | None = None, secrets: Iterable[str] = ()) -> None:
+        self.settings = settings or HttpSettings.from_env()
+        self._secrets = [s for s in secrets if s]
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(self.settings.timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            limits=httpx.Limits(max_connections=self.settings.concurrency,
+                                max_keepalive_connections=self.settings.concurrency),
+            follow_redirects=True,
+        )
+        self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="spotcast-http")
+        self.cache = DiskCache(self.settings.cache_dir) if self.settings.cache_dir else None
+        self._lock = threading.Lock()
+        self.sent = 0
+        self.cache_hits = 0
+        self.retried = 0
+
+    # -- secrets --------------------------------------------------------------------------
+    def add_secret(self, secret: str) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+
+    def redact(self, text: str) -> str:
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
+
+    # -- requests ---------------------------------------------------------------------------
+    def get(self, request: Request, namespace: str = "http") -> Response:
+        """One GET through the cache and the retry policy. 404 is returned, not raised:
+        for day-ahead prices it means "not published yet", which only the caller can judge."""
+        url = request.full_url()
+        shown = self.redact(url)
+        if request.cache and self.cache is not None:
+            hit = self.cache.get(namespace, url)
+            if hit is not None:
+                with self._lock:
+                    self.cache_hits += 1
+                return Response(shown, 200, hit[0], from_cache=True, cache_path=hit[1])
+        s = self.settings
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(s.retries + 1),
+            wait=tenacity.wait_exponential_jitter(initial=s.backoff_initial, max=s.backoff_max,
+                                                  jitter=s.backoff_initial),
+            retry=tenacity.retry_if_exception_type(_Transient),
+            before_sleep=self._before_sleep(shown),
+            reraise=True,
+        )
+        what = f" ({request.what})" if request.what else ""
+        try:
+            response = retrying(self._once, url, shown)
+        except _Transient as exc:
+            raise SourceError(f"GET {shown}{what} failed after {s.retries + 1} attempt(s): {exc.message}") from None
+        if response.status_code == 404:
+            return Response(shown, 404, response.content)
+        if response.status_code >= 400:
+            raise SourceError(
+                f"GET {shown}{what} answered HTTP {response.status_code}: {self._excerpt(response.content)}")
+        if request.cache and self.cache is not None:
+            self.cache.put(namespace, url, response.content)
+        return Response(shown, response.status_code, response.content)
+
+    def get_many(self, requests: Sequence[Request], namespace: str = "http") -> list[Response]:
+        """Many GETs, at most ``concurrency`` in flight (shared with every other caller of this
+        client). The first failure (in request order) is raised once the others stopped."""
+        futures: list[Future[Response]] = [self._pool.submit(self.get, r, namespace) for r in requests]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            wait(futures)  # requests already in flight finish (and fill the cache) before we raise
+            raise
+
+    def _once(self, url: str, shown: str) -> httpx.Response:
+        with self._lock:
+            self.sent += 1
+        log.debug("GET %s", shown)
+        try:
+            response = self._client.get(url)
+        except httpx.TimeoutException:
+            raise _Transient(f"no answer within the {self.settings.timeout:g}s timeout") from None
+        except httpx.TransportError as exc:
+            raise _Transient(self.redact(f"{type(exc).__name__}: {exc}")) from None
+        if response.status_code in RETRY_STATUS:
+            raise _Transient(f"HTTP {response.status_code}: {self._excerpt(response.content)}")
+        return response
+
+    def _before_sleep(self, shown: str) -> Any:
+        def hook(state: tenacity.RetryCallState) -> None:
+            with self._lock:
+                self.retried += 1
+            exc = state.outcome.exception() if state.outcome else None
+            msg = exc.message if isinstance(exc, _Transient) else repr(exc)
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning("GET %s: %s; retry %d in %.1fs", shown, msg, state.attempt_number, wait)
+
+        return hook
+
+    def _excerpt(self, body: bytes, n: int = 200) -> str:
+        text = body[:n].decode("utf-8", "replace").strip().replace("\n", " ")
+        return self.redact(text) or "(empty body)"
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

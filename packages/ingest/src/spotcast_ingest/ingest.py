@@ -1,0 +1,380 @@
+"""Backfill and update: plan batches, fetch them concurrently, commit them in order.
+
+A batch is one source, one zone and one calendar month (or, in ``update``, the newest
+forecast). Each batch becomes one commit per feature group it fills. Batches are fetched
+ahead by a bounded thread pool while earlier ones are committed, and committed strictly in
+plan order: when a batch fails, the batches before it are in the store, nothing of the
+failed one is, and the error says so; rerunning the same command resumes (past days come
+from the disk cache without a request, and upserts of unchanged rows change nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from spotcast_ingest import timeutil
+from spotcast_ingest.errors import SourceError
+from spotcast_ingest.http import HttpClient, HttpSettings
+from spotcast_ingest.registry import default_sources, get_source_class, source_classes
+from spotcast_ingest.source import FetchRequest, FetchResult, Source
+from spotcast_storage.contracts import ALL as CONTRACTS
+from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
+from spotcast_storage.schema import to_arrow
+
+DEFAULT_HISTORY_DAYS = 730
+Progress = Callable[[int, int, str], None]
+"""``progress(done_units, total_units, label)``: units are zone-days plus one per latest-forecast batch."""
+
+
+@dataclass
+class GroupTotals:
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    commits: int = 0
+    unchanged_commits: int = 0
+
+
+@dataclass
+class IngestReport:
+    """What a backfill or update did: per feature group rows and commits, requests made."""
+
+    groups: dict[str, GroupTotals] = field(default_factory=dict)
+    batches: int = 0
+    requests_sent: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    pending: list[str] = field(default_factory=list)
+    commit_ids: list[int] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        rows = [{"feature_group": g, "rows_inserted": t.rows_inserted, "rows_updated": t.rows_updated,
+                 "commits": t.commits, "unchanged_commits": t.unchanged_commits}
+                for g, t in sorted(self.groups.items())]
+        return pd.DataFrame(rows, columns=["feature_group", "rows_inserted", "rows_updated", "commits",
+                                           "unchanged_commits"])
+
+    def one_line(self) -> str:
+        parts = [f"{g}: +{t.rows_inserted} new, {t.rows_updated} updated ({t.commits} commits)"
+                 for g, t in sorted(self.groups.items())] or ["nothing new"]
+        line = "; ".join(parts) + f"; {self.requests_sent} requests, {self.cache_hits} from cache"
+        if self.pending:
+            line += f"; not published yet: {', '.join(self.pending)}"
+        return line
+
+
+@dataclass(frozen=True)
+class _Batch:
+    source: Source
+    zone: str
+    request: FetchRequest | None  # None: the source's newest forecast (fetch_latest)
+    now: pd.Timestamp
+    units: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.source.name} {self.request.label if self.request else self.zone + ' latest'}"
+
+    def run(self) -> FetchResult:
+        if self.request is None:
+            return self.source.fetch_latest(self.zone, self.now)
+        return self.source.fetch(self.request)
+
+
+# -- building blocks --------------------------------------------------------------------------
+def default_cache_dir(project: Any) -> Path:
+    """``<store dir>/cache`` for the local store, ``./.spotcast/cache`` otherwise."""
+    path = getattr(project, "path", None)
+    return Path(path).parent / "cache" if path is not None else Path(".spotcast") / "cache"
+
+
+def make_client(project: Any, settings: HttpSettings | None = None) -> HttpClient:
+    settings = settings or HttpSettings.from_env()
+    if settings.cache_dir is None:
+        settings = dataclasses.replace(settings, cache_dir=default_cache_dir(project))
+    return HttpClient(settings)
+
+
+def make_source(name: str, http: HttpClient, base_url: str | None = None,
+                options: Mapping[str, Any] | None = None) -> Source:
+    cls = get_source_class(name)
+    src = cls(http=http, base_url=base_url, options=options)
+    if cls.secret_env and os.environ.get(cls.secret_env):
+        http.add_secret(os.environ[cls.secret_env])
+    src.validate_options()
+    return src
+
+
+def _check_zones(src: Source, zones: Sequence[str]) -> None:
+    if not zones:
+        raise ValidationError("no zone given; pass at least one, e.g. --zone SE3")
+    dupes = sorted({z for z in zones if list(zones).count(z) > 1})
+    if dupes:
+        raise ValidationError(f"zone(s) {dupes} given more than once")
+    for z in zones:
+        src.check_zone(z)
+        src.tz(z)
+
+
+def _month_batches(src: Source, zone: str, start: dt.date, end: dt.date, now: pd.Timestamp,
+                   pending_from: dt.date | None = None) -> list[_Batch]:
+    return [_Batch(src, zone, FetchRequest(zone, a, b, now, pending_from), now, (b - a).days + 1)
+            for a, b in timeutil.month_chunks(start, end, src.batch_months)]
+
+
+def newest_stored(project: Any, group: str, zone: str, where: Mapping[str, Any] | None = None) -> pd.Timestamp | None:
+    """Newest event time stored for ``zone`` in a contract's group (None: nothing yet)."""
+    contract = CONTRACTS[group]
+    try:
+        fg = contract.get(project.get_feature_store())
+    except NotFoundError:
+        return None
+    cond = fg.zone == zone
+    for col, value in (where or {}).items():
+        cond = cond & (fg[col] == value)
+    try:
+        # (the local backend can only filter on selected columns, so select them)
+        df = fg.select(["zone", *(where or {}), contract.event_time]).filter(cond).read()
+    except NotFoundError:  # registered but never written
+        return None
+    if df.empty:
+        return None
+    return pd.Timestamp(df[contract.event_time].max()).tz_convert("UTC")
+
+
+# -- backfill -----------------------------------------------------------------------------------
+def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None, end: dt.date | str | None,
+                  now: pd.Timestamp) -> list[_Batch]:
+    """Check everything and return the batches; raises before any request on bad input."""
+    _check_zones(src, zones)
+    batches: list[_Batch] = []
+    for zone in zones:
+        tz = src.tz(zone)
+        first = src.first_day(zone)
+        if start is None:
+            if src.network or first is None:
+                raise ValidationError(f"--start is required for source {src.name}")
+            s = first
+        else:
+            s = timeutil.parse_day(start, "start")
+        last = src.last_day(zone, now)
+        e = last if end is None else timeutil.parse_day(end, "end")
+        today = timeutil.local_today(now, tz)
+        if s > today:
+            raise ValidationError(f"start {s} is in the future (today is {today} in {tz}); "
+                                  "backfill only fetches days that exist")
+        if e < s:
+            raise ValidationError(f"end {e} is before start {s}")
+        if e > last:
+            raise ValidationError(
+                f"end {e} is after the newest day {src.name} can have for {zone} now ({last}); "
+                "day-ahead prices come out about 13:00 CET the day before, so use --end "
+                f"{last} or run `spotcast-ingest update` later")
+        if first is not None and s < first:
+            raise ValidationError(f"start {s} is before the first day {src.name} has for {zone} ({first})")
+        batches += _month_batches(src, zone, s, e, now)
+    return batches
+
+
+def backfill(project: Any, source: str, zones: Sequence[str], start: dt.date | str | None,
+             end: dt.date | str | None = None, *, now: Any = None, base_url: str | None = None,
+             options: Mapping[str, Any] | None = None, settings: HttpSettings | None = None,
+             progress: Progress | None = None, log: Callable[[str], None] | None = None) -> IngestReport:
+    """Fetch ``[start, end]`` (local days, ``end`` default: newest published) for each zone
+    from one source and commit it, one commit per zone, month and feature group."""
+    now = timeutil.to_utc(now)
+    with make_client(project, settings) as http:
+        src = make_source(source, http, base_url, options)
+        batches = plan_backfill(src, zones, start, end, now)
+        return run_batches(project, batches, http, progress=progress, log=log)
+
+
+# -- update ------------------------------------------------------------------------------------
+def _resume_day(src: Source, project: Any, zone: str, now: pd.Timestamp, history_days: int) -> dt.date:
+    tz = src.tz(zone)
+    found = [newest_stored(project, group, zone, where) for group, where in (src.resume_on or ((src.writes[0], {}),))]
+    newest = None if any(t is None for t in found) else min(found)  # type: ignore[type-var]
+    if newest is None:
+        return timeutil.local_today(now, tz) - dt.timedelta(days=history_days)
+    day = timeutil.local_date(newest, tz)
+    day_end = timeutil.day_bounds(day, tz)[1]
+    # The newest row is in the day's last hour: that day is complete, resume after it.
+    return day + dt.timedelta(days=1) if newest >= day_end - pd.Timedelta(hours=1) else day
+
+
+def plan_update(project: Any, zones: Sequence[str], sources: Sequence[str] | None, http: HttpClient,
+                now: pd.Timestamp, history_days: int, base_urls: Mapping[str, str] | None = None,
+                options: Mapping[str, Mapping[str, Any]] | None = None) -> list[_Batch]:
+    if not zones:
+        raise ValidationError("no zone given; pass at least one, e.g. --zone SE3")
+    if history_days < 1:
+        raise ValidationError(f"history_days must be at least 1, got {history_days}")
+    wanted: dict[str, list[str]] = {}
+    for zone in zones:
+        names = list(sources) if sources else list(default_sources(zone))
+        wanted[zone] = names
+    made: dict[str, Source] = {}
+    for name in {n for names in wanted.values() for n in names}:
+        made[name] = make_source(name, http, (base_urls or {}).get(name), (options or {}).get(name))
+    batches: list[_Batch] = []
+    for zone, names in wanted.items():
+        serving = []
+        for name in names:
+            src = made[name]
+            try:
+                src.check_zone(zone)
+                src.tz(zone)
+            except ValidationError:
+                if sources and len(names) == 1:
+                    raise
+                continue
+            serving.append(src)
+        if not serving:
+            raise ValidationError(f"none of the sources {names} serves zone {zone}")
+        for src in serving:
+            tz = src.tz(zone)
+            start = _resume_day(src, project, zone, now, history_days)
+            end = src.last_day(zone, now)
+            today = timeutil.local_today(now, tz)
+            pending_from = end if end > today else None
+            if start <= end:
+                batches += _month_batches(src, zone, start, end, now, pending_from)
+            batches.append(_Batch(src, zone, None, now, 1))
+    return batches
+
+
+def update(project: Any, zones: Sequence[str], sources: Sequence[str] | None = None, *, now: Any = None,
+           history_days: int | None = None, base_urls: Mapping[str, str] | None = None,
+           options: Mapping[str, Mapping[str, Any]] | None = None, settings: HttpSettings | None = None,
+           progress: Progress | None = None, log: Callable[[str], None] | None = None) -> IngestReport:
+    """Bring each zone up to date: from the newest stored time (or ``history_days`` back on an
+    empty store) to the newest published day (tomorrow once the auction is out; a 404 for it
+    is expected and reported as pending), plus each source's newest forecast."""
+    now = timeutil.to_utc(now)
+    with make_client(project, settings) as http:
+        batches = plan_update(project, zones, sources, http, now, history_days or DEFAULT_HISTORY_DAYS,
+                              base_urls, options)
+        return run_batches(project, batches, http, progress=progress, log=log)
+
+
+# -- running -----------------------------------------------------------------------------------
+def run_batches(project: Any, batches: Sequence[_Batch], http: HttpClient, *, progress: Progress | None = None,
+                log: Callable[[str], None] | None = None, prefetch: int | None = None) -> IngestReport:
+    """Fetch up to ``prefetch`` batches ahead (default: the HTTP concurrency) and commit them in order."""
+    report = IngestReport()
+    total = sum(b.units for b in batches)
+    done = 0
+    groups = _feature_groups(project, {g for b in batches for g in b.source.writes})
+    ahead = prefetch or http.settings.concurrency
+    pending: deque[tuple[_Batch, Future[FetchResult]]] = deque()
+    todo = iter(batches)
+    if progress:
+        progress(0, total, "starting")
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="spotcast-batch") as pool:
+        try:
+            _fill(pending, todo, pool, ahead)
+            while pending:
+                batch, fut = pending.popleft()
+                try:
+                    result = fut.result()
+                    _commit(batch, result, groups, report)
+                except SpotcastError as exc:
+                    raise type(exc)(_failure_message(exc, batch, report)) from exc
+                except Exception as exc:  # a plugin bug: still say what was committed
+                    raise SourceError(_failure_message(exc, batch, report)) from exc
+                if result.pending and log:
+                    log(f"not published yet (normal before ~13:00 CET): {', '.join(result.pending)}")
+                report.pending += result.pending
+                report.batches += 1
+                done += batch.units
+                if progress:
+                    progress(done, total, batch.label)
+                _fill(pending, todo, pool, ahead)
+        finally:
+            for _, fut in pending:
+                fut.cancel()
+    report.requests_sent, report.cache_hits, report.retries = http.sent, http.cache_hits, http.retried
+    return report
+
+
+def _fill(pending: deque[tuple[_Batch, Future[FetchResult]]], todo: Iterable[_Batch], pool: ThreadPoolExecutor,
+          ahead: int) -> None:
+    while len(pending) < ahead:
+        batch = next(todo, None)  # type: ignore[call-overload]
+        if batch is None:
+            return
+        pending.append((batch, pool.submit(batch.run)))
+
+
+def _feature_groups(project: Any, names: Iterable[str]) -> dict[str, Any]:
+    fs = project.get_feature_store()
+    return {n: CONTRACTS[n].get_or_create(fs) for n in sorted(names)}
+
+
+def _commit(batch: _Batch, result: FetchResult, groups: Mapping[str, Any], report: IngestReport) -> None:
+    unexpected = sorted(set(result.frames) - set(batch.source.writes))
+    if unexpected:
+        raise SourceError(f"source {batch.source.name} returned frames for {unexpected}, "
+                          f"but declares it writes only {list(batch.source.writes)}")
+    # Check every frame before writing any, so a bad one leaves nothing of the batch behind.
+    frames = {name: CONTRACTS[name].conform(df) for name, df in result.frames.items() if df is not None and len(df)}
+    for name, df in frames.items():
+        c = CONTRACTS[name]
+        label = f"{name} v{c.version} from source {batch.source.name}"
+        to_arrow(df, c.features(), c.primary_key, label)
+        dup = df[df.duplicated(subset=list(c.primary_key), keep=False)]
+        if len(dup):
+            raise SourceError(f"{label}: key {list(c.primary_key)} repeats, e.g. {dup.iloc[0].to_dict()}")
+    for name, df in frames.items():
+        wrong = sorted(set(df["zone"]) - {batch.zone})
+        if wrong:
+            raise SourceError(f"source {batch.source.name} returned {name} rows for zone(s) {wrong} "
+                              f"in a batch for {batch.zone}")
+    for name, df in frames.items():
+        commit = groups[name].insert(df)
+        t = report.groups.setdefault(name, GroupTotals())
+        t.rows_inserted += commit.rows_inserted
+        t.rows_updated += commit.rows_updated
+        t.commits += 1
+        t.unchanged_commits += 0 if commit.changed else 1
+        report.commit_ids.append(commit.commit_id)
+
+
+def _failure_message(exc: BaseException, batch: _Batch, report: IngestReport) -> str:
+    before = (f"{report.batches} earlier batch(es) are committed" if report.batches
+              else "no batch was committed")
+    return (f"{exc} [batch {batch.label}: nothing of it was written; {before}. "
+            "Fix the cause and rerun the same command to resume: cached days are not requested again.]")
+
+
+# -- check ---------------------------------------------------------------------------------------
+def check(sources: Sequence[str] | None = None, base_url: str | None = None,
+          settings: HttpSettings | None = None) -> pd.DataFrame:
+    """One small live request per network source (no cache, one retry): is it reachable and
+    answering in the format its parser expects? Failures are reported per source, redacted."""
+    names = list(sources) if sources else [n for n, c in source_classes().items() if c.network]
+    for n in names:
+        get_source_class(n)
+    if base_url and len(names) != 1:
+        raise ValidationError("--base-url needs exactly one --source")
+    settings = dataclasses.replace(settings or HttpSettings.from_env(timeout=20.0, retries=1), cache_dir=None)
+    rows = []
+    with HttpClient(settings) as http:
+        for name in names:
+            src: Source | None = None
+            try:
+                src = make_source(name, http, base_url)
+                ok, detail = True, src.check()
+            except Exception as exc:  # reported per source: `check` exists to show failures
+                ok, detail = False, http.redact(f"{type(exc).__name__}: {exc}")
+            rows.append({"source": name, "ok": ok, "detail": detail, "url": (src.base_url or "") if src else ""})
+    return pd.DataFrame(rows, columns=["source", "ok", "detail", "url"])

@@ -1,0 +1,149 @@
+"""Answers in each real API's format, built from the synthetic market, for tests and benchmarks.
+
+A test serves these from a local HTTP server (pytest-httpserver, or :func:`serve` below) and
+points a source at it with ``base_url``; the values are plausible and deterministic, and the
+shapes (field names, time formats, offsets, wrappers) are those the real APIs document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pandas as pd
+
+from spotcast_ingest import simulate
+
+FAR_FUTURE = pd.Timestamp("2100-01-01", tz="UTC")
+
+
+def _prices(zone: str, first: dt.date, last: dt.date, seed: int, minutes: int | None) -> pd.DataFrame:
+    df = simulate.generate(zone, first, last, FAR_FUTURE, seed, forecasts=False)["prices"]
+    if minutes == 60 and (df["resolution_minutes"] == 15).any():
+        hourly = df.assign(ts=df["ts"].dt.floor("h")).groupby("ts", as_index=False)[
+            ["price_eur_mwh", "price_sek_kwh"]].mean()
+        df = hourly.assign(resolution_minutes=60)
+    return df
+
+
+def elprisetjustnu_day(zone: str, day: dt.date, seed: int = 0) -> list[dict[str, Any]]:
+    """``GET /api/v1/prices/{YYYY}/{MM}-{DD}_{ZONE}.json``: periods with Stockholm offsets."""
+    df = _prices(zone, day, day, seed, None)
+    start = df["ts"].dt.tz_convert("Europe/Stockholm")
+    end = start + pd.to_timedelta(df["resolution_minutes"], unit="min")
+    exr = (df["price_sek_kwh"] / (df["price_eur_mwh"] / 1000)).fillna(11.3)
+    return [
+        {"SEK_per_kWh": round(float(s), 5), "EUR_per_kWh": round(float(e) / 1000, 5), "EXR": round(float(x), 6),
+         "time_start": a.isoformat(), "time_end": b.isoformat()}
+        for s, e, x, a, b in zip(df["price_sek_kwh"], df["price_eur_mwh"], exr, start, end, strict=True)
+    ]
+
+
+def energidataservice(dataset: str, zone: str, first: dt.date, last: dt.date, seed: int = 0) -> dict[str, Any]:
+    """``GET /dataset/Elspotprices`` (hourly, HourUTC/HourDK/SpotPriceDKK/SpotPriceEUR) or
+    ``/dataset/DayAheadPrices`` (TimeUTC/TimeDK/DayAheadPriceDKK/DayAheadPriceEUR), ``records`` newest first."""
+    df = _prices(zone, first, last, seed, 60 if dataset == "Elspotprices" else None)
+    utc = df["ts"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S")
+    local = df["ts"].dt.tz_convert("Europe/Copenhagen").dt.strftime("%Y-%m-%dT%H:%M:%S")
+    t, p = ("HourUTC", "SpotPrice") if dataset == "Elspotprices" else ("TimeUTC", "DayAheadPrice")
+    tdk = "HourDK" if dataset == "Elspotprices" else "TimeDK"
+    records = [{t: u, tdk: loc, "PriceArea": zone, f"{p}DKK": round(float(e) * 7.46, 2), f"{p}EUR": round(float(e), 2)}
+               for u, loc, e in zip(utc, local, df["price_eur_mwh"], strict=True)][::-1]
+    return {"total": len(records), "filters": json.dumps({"PriceArea": [zone]}), "limit": 0,
+            "dataset": dataset, "records": records}
+
+
+def openmeteo(zone: str, first: dt.date, last: dt.date, variables: list[str], unixtime: bool = True,
+              seed: int = 0, latitude: float = 59.33, longitude: float = 18.07) -> dict[str, Any]:
+    """Open-Meteo archive/forecast answer for UTC days ``[first, last]`` with ``timezone=GMT``."""
+    h0 = simulate.hour_index(pd.Timestamp(first, tz="UTC"))
+    h1 = simulate.hour_index(pd.Timestamp(last, tz="UTC")) + 23
+    tr = simulate.truth(zone, h0, h1, seed)
+    times = tr["ts"]
+    hourly: dict[str, Any] = {
+        "time": [int(t.timestamp()) for t in times] if unixtime else [t.strftime("%Y-%m-%dT%H:%M") for t in times]}
+    for v in variables:
+        hourly[v] = [None if np.isnan(x) else round(float(x), 1) for x in tr[v]]
+    units = {"temperature_2m": "°C", "wind_speed_10m": "km/h", "wind_speed_100m": "km/h",
+             "shortwave_radiation": "W/m²", "cloud_cover": "%", "precipitation": "mm"}
+    return {
+        "latitude": latitude, "longitude": longitude, "generationtime_ms": 1.2, "utc_offset_seconds": 0,
+        "timezone": "GMT", "timezone_abbreviation": "GMT", "elevation": 20.0,
+        "hourly_units": {"time": "unixtime" if unixtime else "iso8601", **{v: units.get(v, "") for v in variables}},
+        "hourly": hourly,
+    }
+
+
+# -- a threaded server in the APIs' formats (for benchmarks) -------------------------------------
+_ELPRIS = re.compile(r"^/api/v1/prices/(\d{4})/(\d{2})-(\d{2})_(SE[1-4])\.json$")
+
+
+class FakeApis:
+    """A local server answering elprisetjustnu and Open-Meteo archive paths, with a fixed
+    latency per request and a request counter (for benchmarks; tests use pytest-httpserver)."""
+
+    def __init__(self, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.latency = latency
+        self.requests = 0
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with outer._lock:
+                    outer.requests += 1
+                if outer.latency:
+                    time.sleep(outer.latency)
+                status, body = outer.answer(self.path)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def answer(self, path: str) -> tuple[int, Any]:
+        parts = urlsplit(path)
+        m = _ELPRIS.match(parts.path)
+        if m:
+            y, mo, d, zone = m.groups()
+            return 200, elprisetjustnu_day(zone, dt.date(int(y), int(mo), int(d)))
+        if parts.path in ("/v1/archive", "/v1/forecast"):
+            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            zone = _nearest_zone(float(q["latitude"]), float(q["longitude"]))
+            first, last = dt.date.fromisoformat(q["start_date"]), dt.date.fromisoformat(q["end_date"])
+            return 200, openmeteo(zone, first, last, q["hourly"].split(","), q.get("timeformat") == "unixtime")
+        return 404, {"error": True, "reason": f"no such path {parts.path}"}
+
+    def __enter__(self) -> FakeApis:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _nearest_zone(lat: float, lon: float) -> str:
+    from spotcast_ingest.zones import ZONE_LOCATIONS
+
+    return min(ZONE_LOCATIONS, key=lambda z: (ZONE_LOCATIONS[z][1] - lat) ** 2 + (ZONE_LOCATIONS[z][2] - lon) ** 2)
