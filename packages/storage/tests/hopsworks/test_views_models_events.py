@@ -1,0 +1,171 @@
+"""Feature views, the model registry and the event log on Hopsworks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("hopsworks", reason="the hopsworks extra is not installed (uv sync --extra hopsworks)")
+
+from spotcast_storage import NotFoundError, SchemaError, ValidationError, get_storage
+from spotcast_storage.events import COMMIT, MODEL
+from spotcast_storage.pipeline import EventHandler, RunContext
+
+from .test_feature_groups import hourly, prices
+
+
+def test_feature_view_is_created_in_hopsworks_and_reads_like_local(hw, cluster):
+    fg = prices(hw)
+    fg.insert(hourly("SE3", "2024-01-01", 100))
+    fs = hw.get_feature_store()
+    fv = fs.get_or_create_feature_view("view", version=1, query=fg.select_all(), labels=["price"])
+    kw = cluster.fs.get_or_create_feature_view.call_args.kwargs
+    assert (kw["name"], kw["version"], kw["labels"]) == ("view", 1, ["price"])
+    assert kw["query"].spotcast_table.name == "prices"
+    batch = fv.get_batch_data(start_time="2024-01-02", end_time="2024-01-03")
+    assert len(batch) == 24 and "price" not in batch.columns
+    assert batch.ts.is_monotonic_increasing and str(batch.ts.dtype) == "datetime64[us, UTC]"
+    call = cluster.views[("view", 1)].get_batch_data.call_args.kwargs
+    assert (call["primary_key"], call["event_time"], call["dataframe_type"]) == (True, True, "pandas")
+
+
+def test_train_test_split_is_time_ordered_although_hopsworks_returns_any_order(hw, cluster):
+    fg = prices(hw)
+    fg.insert(hourly("SE3", "2024-01-01", 100))
+    fv = hw.get_feature_store().get_or_create_feature_view("view", version=1, query=fg.select_all(), labels=["price"])
+    X_train, X_test, y_train, _ = fv.train_test_split(test_size=0.2)
+    assert len(X_train) == 80 and len(X_test) == 20
+    assert X_train.ts.max() < X_test.ts.min()
+    assert y_train.price.tolist() == list(map(float, range(80)))
+    X_tr, X_te, _, _ = fv.train_test_split(test_start="2024-01-04T00:00Z")
+    assert X_tr.ts.max() < pd.Timestamp("2024-01-04T00:00Z") <= X_te.ts.min()
+    X, y = fv.training_data(start_time="2024-01-02", end_time="2024-01-03")
+    assert len(X) == len(y) == 24 and X.ts.is_monotonic_increasing
+    with pytest.raises(ValidationError, match="test_size"):
+        fv.train_test_split(test_size=1.5)
+
+
+def test_feature_view_comes_back_in_a_new_process_and_rules_hold(hw, cluster):
+    fg = prices(hw)
+    fg.insert(hourly("SE3", "2024-01-01", 10))
+    fs = hw.get_feature_store()
+    fs.get_or_create_feature_view("view", version=1, query=fg.select(["zone", "ts", "price"]), labels=["price"])
+    fs2 = get_storage(mode="hopsworks").get_feature_store()
+    again = fs2.get_feature_view("view")
+    assert again.labels == ["price"] and again.query.columns == ("zone", "ts", "price")
+    assert len(again.get_batch_data()) == 10
+    assert fs2.get_feature_views() == [("view", 1)]
+    with pytest.raises(SchemaError, match="version 2"):
+        fs2.get_or_create_feature_view("view", version=1, query=fg.select_all(), labels=["price"])
+    with pytest.raises(ValidationError, match="label"):
+        fs.get_or_create_feature_view("other", version=1, query=fg.select_all(), labels=["nope"])
+    with pytest.raises(NotFoundError):
+        fs.get_feature_view("absent")
+
+
+def test_model_registry_versions_lineage_best_and_download(hw, cluster, tmp_path):
+    mr = hw.get_model_registry()
+    art = tmp_path / "model"
+    art.mkdir()
+    (art / "model.json").write_text('{"trees": 1}')
+    lineage = {"feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1704067200000}]}
+    m1 = mr.python.create_model("m", metrics={"mae": 5.0}, description="first", lineage=lineage)
+    m1.save(str(art))
+    cluster.mr.python.create_model.assert_called_with(name="m", metrics={"mae": 5.0}, description="first")
+    cluster.models["m"][0].save.assert_called_once_with(str(art))
+    m2 = mr.python.create_model("m", metrics={"mae": 4.0}, description="second")
+    m2.save(art / "model.json")
+    assert (m1.version, m2.version) == (1, 2)
+    fresh = get_storage(mode="hopsworks").get_model_registry()
+    assert fresh.get_model("m").version == 2
+    assert fresh.get_model("m", version=1).lineage == lineage
+    assert fresh.get_model("m", version=1).training_metrics == {"mae": 5.0}  # numbers, not the API's strings
+    assert fresh.get_best_model("m", "mae", "min").version == 2
+    assert fresh.get_best_model("m", "mae", "max").version == 1
+    cluster.mr.get_best_model.assert_called_with(name="m", metric="mae", direction="max")
+    assert [m.version for m in fresh.get_models("m")] == [1, 2]
+    assert (Path(fresh.get_model("m", 1).download()) / "model.json").read_text() == '{"trees": 1}'
+    with pytest.raises(NotFoundError):
+        fresh.get_model("absent")
+    with pytest.raises(ValidationError, match="metric"):
+        mr.python.create_model("m", metrics={"mae": "bad"})
+    with pytest.raises(ValidationError, match="direction"):
+        mr.get_best_model("m", "mae", "lowest")
+    with pytest.raises(NotFoundError, match="do not exist"):
+        mr.python.create_model("m").save(tmp_path / "missing")
+
+
+def test_model_with_a_feature_view_passes_it_to_the_client(hw, cluster, tmp_path):
+    fg = prices(hw)
+    fg.insert(hourly("SE3", "2024-01-01", 10))
+    fv = hw.get_feature_store().get_or_create_feature_view("view", version=1, query=fg.select_all(), labels=["price"])
+    (tmp_path / "a.txt").write_text("x")
+    m = hw.get_model_registry().python.create_model("m", metrics={"mae": 1.0}, feature_view=fv,
+                                                    training_dataset_version=3)
+    m.save(tmp_path / "a.txt")
+    kw = cluster.mr.python.create_model.call_args.kwargs
+    assert kw["feature_view"] is cluster.views[("view", 1)] and kw["training_dataset_version"] == 3
+    assert hw.get_model_registry().get_model("m").extra["feature_view"] == {"name": "view", "version": 1}
+
+
+def test_event_log_cursors_are_durable_and_monotonic(hw, cluster, tmp_path):
+    fg = prices(hw)
+    log = hw.get_event_log()
+    start = log.latest_event_id()
+    fg.insert(hourly("SE3", "2024-01-01", 24))
+    fg.insert(hourly("SE3", "2024-01-02", 24))
+    pending = log.read(after=start)
+    assert [e.kind for e in pending] == [COMMIT, COMMIT]
+    log.ack("c", pending[0].event_id)
+    fresh = get_storage(mode="hopsworks").get_event_log()  # the cursor lives on the cluster
+    assert fresh.cursor("c") == pending[0].event_id
+    assert [e.event_id for e in fresh.pending("c", names=["prices"])] == [pending[1].event_id]
+    fresh.ack("c", pending[1].event_id)
+    writes = cluster.table("spotcast_cursors").mock.insert.call_count
+    fresh.ack("c", pending[0].event_id)  # never moves back, and writes nothing
+    assert cluster.table("spotcast_cursors").mock.insert.call_count == writes
+    assert fresh.cursor("c") == pending[1].event_id and fresh.pending("c", names=["prices"]) == []
+    assert set(fresh.cursors()) == {"c"}
+    (tmp_path / "a.txt").write_text("x")
+    hw.get_model_registry().python.create_model("m", metrics={"mae": 1.0}).save(tmp_path / "a.txt")
+    ev = fresh.pending("c", kinds=[MODEL])
+    assert [(e.kind, e.name, e.version, e.commit_id) for e in ev] == [(MODEL, "m", 1, None)]
+    assert log.read(after=start, limit=1) == pending[:1]
+
+
+def test_a_handler_sees_new_commits_through_the_same_pipeline_types(hw):
+    """What `spotcast run` does with a handler, against the Hopsworks event log."""
+    fg = prices(hw)
+    seen: list[int] = []
+    handler = EventHandler(consumer="features", handle=lambda evs, ctx: seen.extend(e.commit_id for e in evs) or "ok",
+                           names=("prices",))
+    ctx = RunContext(project=hw, zones=["SE3"])
+    log = hw.get_event_log()
+    c = fg.insert(hourly("SE3", "2024-01-01", 24))
+    evs = log.pending(handler.consumer, kinds=handler.kinds, names=handler.names)
+    handler.handle(evs, ctx)
+    log.ack(handler.consumer, evs[-1].event_id)
+    assert seen == [c.commit_id] and log.pending(handler.consumer, kinds=handler.kinds, names=handler.names) == []
+
+
+def test_after_commit_hook_is_called_with_the_event(hw):
+    from spotcast_storage.hookspecs import hookimpl
+    from spotcast_storage.plugins import get_plugin_manager
+
+    got = []
+
+    class Listener:
+        @hookimpl
+        def spotcast_after_commit(self, event, project):
+            got.append((event.kind, event.name, project.mode))
+
+    pm = get_plugin_manager()
+    plugin = Listener()
+    pm.register(plugin, name="test-listener")
+    try:
+        prices(hw).insert(hourly("SE3", "2024-01-01", 2))
+    finally:
+        pm.unregister(plugin)
+    assert got == [(COMMIT, "prices", "hopsworks")]
