@@ -61,8 +61,9 @@ def _is_lock_conflict(exc: Exception) -> bool:
 
 
 def configure_connection(con: duckdb.DuckDBPyConnection) -> None:
-    """Per-connection settings: UTC so TIMESTAMPTZ columns come back as UTC in pandas."""
-    con.execute("SET TimeZone = 'UTC'")
+    """Instance-wide settings (cursors inherit them): UTC, so TIMESTAMPTZ columns come back
+    as UTC in pandas whatever the machine's time zone."""
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
 
 
 class _Manager:
@@ -181,7 +182,6 @@ class _Manager:
             self.users += 1
         _held.n = held + 1
         try:
-            configure_connection(cur)
             yield cur
         finally:
             _held.n = held

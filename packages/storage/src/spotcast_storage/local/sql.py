@@ -141,9 +141,11 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
         fgs.append((f"j{i}", j.query.fg))  # type: ignore[arg-type]
 
     left_only = query.filters is not None and all(_owner(f, fgs) == "l0" for f in _leaves(query.filters))
+    # Row ids are needed only for point-in-time joins that must honour a known-at time.
+    need_lid = any(is_pit(query, j) and j.query.fg.known_at for j in query.joins)
     src, p = source_sql(fg, needed, commit_for(fg, query))
     params.extend(p)
-    l0 = f"SELECT row_number() OVER () AS _lid, * FROM ({src}) l0"
+    l0 = f"SELECT {'row_number() OVER () AS _lid, ' if need_lid else ''}* FROM ({src}) l0"
     if left_only:
         l0 += " WHERE " + filter_sql(query.filters, lambda f: f"l0.{q(f.feature)}", params)  # type: ignore[arg-type]
     ctes = [f"l0 AS ({l0})"]
@@ -170,12 +172,18 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
         rsrc, rp = source_sql(rfg, rneeded, commit_for(rfg, query))
         params.extend(rp)
         if j.query.filters is not None:
-            rsrc = f"SELECT * FROM ({rsrc}) r WHERE " + filter_sql(j.query.filters, lambda f: f"r.{q(f.feature)}", rp2 := [])
+            rp2: list[Any] = []
+            rsrc = f"SELECT * FROM ({rsrc}) r WHERE " + filter_sql(j.query.filters, lambda f: f"r.{q(f.feature)}", rp2)
             params.extend(rp2)
-        if is_pit(query, j):
+        if is_pit(query, j) and rfg.known_at:
             ctes.append(f"{alias} AS ({pit_join_sql('l0', f'({rsrc})', j.left_on, j.right_on, fg.event_time, rfg.event_time, rfg.known_at, rfg.primary_key)})")  # type: ignore[arg-type]
             kind = "LEFT JOIN" if j.join_type == "left" else "JOIN"
             joins_sql.append(f"{kind} {alias} ON l0._lid = {alias}._lid")
+        elif is_pit(query, j):
+            rsrc = dedup_right(f"({rsrc})", j.right_on, rfg.event_time, None, rfg.primary_key)  # type: ignore[arg-type]
+            on = "".join(f"l0.{q(a)} = {alias}.{q(b)} AND " for a, b in zip(j.left_on, j.right_on, strict=True))
+            kind = "ASOF LEFT JOIN" if j.join_type == "left" else "ASOF JOIN"
+            joins_sql.append(f"{kind} {rsrc} {alias} ON {on}l0.{q(fg.event_time)} >= {alias}.{q(rfg.event_time)}")  # type: ignore[arg-type]
         else:
             kind = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN", "full": "FULL JOIN",
                     "cross": "CROSS JOIN", "left_semi_join": "SEMI JOIN"}[j.join_type]
@@ -187,10 +195,22 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
             return f"{_owner(f, fgs)}.{q(f.feature)}"
 
         sql += " WHERE " + filter_sql(query.filters, resolve, params)
-    sql += " ORDER BY l0._lid"
+    if need_lid:
+        sql += " ORDER BY l0._lid"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return Compiled(sql, params)
+
+
+def dedup_right(right: str, right_on: tuple[str, ...] | list[str], right_time: str, right_known_at: str | None,
+                right_primary_key: list[str] | None) -> str:
+    """Keep one right row per (keys, event time): the one known last. A no-op when the
+    primary key already makes (keys, event time) unique."""
+    if right_primary_key is not None and set(right_primary_key) <= {*right_on, right_time}:
+        return right
+    order = f"{q(right_known_at)} DESC NULLS LAST" if right_known_at else "1"
+    part = ", ".join([*(q(b) for b in right_on), q(right_time)])
+    return f"(SELECT * FROM {right} _r QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY {order}) = 1)"
 
 
 def pit_join_sql(
@@ -214,13 +234,7 @@ def pit_join_sql(
     """
     on = " AND ".join(f"l.{q(a)} = r.{q(b)}" for a, b in zip(left_on, right_on, strict=True))
     on = (on + " AND ") if on else ""
-    unique = right_primary_key is not None and set(right_primary_key) <= {*right_on, right_time}
-    if unique:
-        rdedup = right
-    else:
-        order = f"{q(right_known_at)} DESC NULLS LAST" if right_known_at else "1"
-        part = ", ".join([*(q(b) for b in right_on), q(right_time)])
-        rdedup = f"(SELECT * FROM {right} _r QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY {order}) = 1)"
+    rdedup = dedup_right(right, right_on, right_time, right_known_at, right_primary_key)
     asof = (
         f"SELECT l._lid, l.{q(left_time)} AS _pit_t, r.* FROM {left} l "
         f"ASOF JOIN {rdedup} r ON {on}l.{q(left_time)} >= r.{q(right_time)}"

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from spotcast_storage import schema as schema_mod
 from spotcast_storage.base import (
@@ -54,11 +55,11 @@ CREATE TABLE IF NOT EXISTS _spotcast.feature_groups (
     description VARCHAR, features JSON, time_travel BOOLEAN, options JSON, created_at TIMESTAMPTZ,
     PRIMARY KEY (name, version));
 CREATE TABLE IF NOT EXISTS _spotcast.commits (
-    commit_id BIGINT PRIMARY KEY, name VARCHAR, version INTEGER, committed_on TIMESTAMPTZ,
+    commit_id BIGINT, name VARCHAR, version INTEGER, committed_on TIMESTAMPTZ,
     operation VARCHAR, rows_inserted BIGINT, rows_updated BIGINT, rows_deleted BIGINT,
     rows_in_batch BIGINT, min_event_time TIMESTAMPTZ, max_event_time TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS _spotcast.events (
-    event_id BIGINT PRIMARY KEY, kind VARCHAR, name VARCHAR, version INTEGER, commit_id BIGINT,
+    event_id BIGINT, kind VARCHAR, name VARCHAR, version INTEGER, commit_id BIGINT,
     created_at TIMESTAMPTZ, payload JSON);
 CREATE TABLE IF NOT EXISTS _spotcast.cursors (
     consumer VARCHAR PRIMARY KEY, event_id BIGINT, updated_at TIMESTAMPTZ);
@@ -69,6 +70,23 @@ CREATE TABLE IF NOT EXISTS _spotcast.feature_views (
     name VARCHAR, version INTEGER, query JSON, labels VARCHAR[], description VARCHAR,
     created_at TIMESTAMPTZ, PRIMARY KEY (name, version));
 """
+
+
+try:  # pandas >= 2.3: the same string dtype pandas 3 uses by default ("str"), Arrow-backed
+    _STR = pd.StringDtype("pyarrow", na_value=float("nan"))
+except TypeError:  # pragma: no cover - older pandas
+    _STR = pd.StringDtype("pyarrow")
+_TYPES = {pa.string(): _STR, pa.large_string(): _STR}
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas without turning every string into a Python object: strings stay
+    Arrow-backed (pandas' ``str`` dtype), timestamps stay UTC microseconds."""
+    return table.to_pandas(types_mapper=_TYPES.get)
+
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    return to_pandas(con.sql(sql, params=list(params) if params else None).to_arrow_table())
 
 
 def _now() -> pd.Timestamp:
@@ -165,7 +183,7 @@ class LocalProject:
                     "read-only. The store is unchanged. Write through the feature-store API or a stage command."
                 )
             try:
-                return con.execute(query, list(params or [])).df()
+                return run_query(con, query, params)
             except duckdb.Error as exc:
                 err = connection.translate_readonly(exc)
                 if err is exc:
@@ -191,8 +209,10 @@ class LocalProject:
 
     # -- events --------------------------------------------------------------------------
     def _append_event(self, con: duckdb.DuckDBPyConnection, kind: str, name: str, version: int,
-                      commit_id: int | None, created_at: pd.Timestamp, payload: dict[str, Any]) -> Event:
-        event_id = con.execute("SELECT nextval('_spotcast.event_ids')").fetchone()[0]
+                      commit_id: int | None, created_at: pd.Timestamp, payload: dict[str, Any],
+                      event_id: int | None = None) -> Event:
+        if event_id is None:
+            event_id = con.execute("SELECT nextval('_spotcast.event_ids')").fetchone()[0]
         con.execute(
             "INSERT INTO _spotcast.events VALUES (?, ?, ?, ?, ?, ?, ?)",
             [event_id, kind, name, version, commit_id, created_at, json.dumps(payload, default=_jsonable)],
@@ -389,7 +409,7 @@ class LocalFeatureStore:
                 f"SELECT l.* EXCLUDE (_lid){''.join(', ' + c for c in out_cols)} "
                 "FROM l LEFT JOIN j ON l._lid = j._lid ORDER BY l._lid"
             )
-            return con.execute(sql).df()
+            return run_query(con, sql)
         finally:
             con.close()
 
@@ -502,76 +522,82 @@ class LocalFeatureGroup(FeatureGroupBase):
 
     def _commit(self, table: pa.Table, overwrite: bool) -> Commit:
         pk = self.primary_key
-        cols = [f.name for f in self._features]
-        nonkey = [c for c in cols if c not in pk]
-        key_match = " AND ".join(f"b.{q(k)} = t.{q(k)}" for k in pk)
-        same = " AND ".join(f"b.{q(c)} IS NOT DISTINCT FROM t.{q(c)}" for c in nonkey) or "TRUE"
-        col_list = ", ".join(q(c) for c in cols)
         label = self._label()
+        if table.num_rows:
+            counts = table.group_by(pk).aggregate([([], "count_all")])
+            if counts.num_rows != table.num_rows:
+                dup = counts.filter(pc.greater(counts["count_all"], 1)).slice(0, 1).to_pylist()[0]
+                n = dup.pop("count_all")
+                raise ValidationError(
+                    f"{label}: primary key {pk} repeats inside the frame, e.g. {dup} appears {n} times; "
+                    "drop duplicates (df.drop_duplicates(subset=...)) before inserting"
+                )
+        bounds = None
+        if self.event_time and self.event_time in pk and table.num_rows:
+            mm = pc.min_max(table[self.event_time])
+            bounds = [mm["min"].as_py(), mm["max"].as_py()]
         with self._project.write() as con:
             con.register("_spotcast_incoming", table)
             try:
-                dup = con.execute(
-                    f"SELECT {', '.join(q(k) for k in pk)}, count(*) AS n FROM _spotcast_incoming "
-                    f"GROUP BY ALL HAVING count(*) > 1 LIMIT 3").fetchall()
-                if dup:
-                    raise ValidationError(
-                        f"{label}: primary key {pk} repeats inside the frame, e.g. "
-                        f"{dict(zip(pk, dup[0][:-1], strict=True))} appears {dup[0][-1]} times; "
-                        "drop duplicates (df.drop_duplicates(subset=...)) before inserting"
-                    )
                 con.execute("BEGIN")
                 try:
-                    commit = self._apply(con, key_match, same, col_list, cols, overwrite, len(table))
+                    commit, event = self._apply(con, overwrite, table.num_rows, bounds)
                     con.execute("COMMIT")
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
             finally:
                 con.unregister("_spotcast_incoming")
-                for t in ("_b", "_d", "_del"):
-                    con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+                con.execute("DROP TABLE IF EXISTS temp._d; DROP TABLE IF EXISTS temp._del")
         self._persisted = True
-        event = commit[1]
         self._project._notify(event)
-        return commit[0]
+        return commit
 
-    def _apply(self, con: duckdb.DuckDBPyConnection, key_match: str, same: str, col_list: str,
-               cols: list[str], overwrite: bool, n_batch: int) -> tuple[Commit, Event]:
+    def _apply(self, con: duckdb.DuckDBPyConnection, overwrite: bool, n_batch: int,
+               bounds: list[Any] | None) -> tuple[Commit, Event]:
         pk = self.primary_key
-        self._persist(con)
+        cols = [f.name for f in self._features]
+        col_list = ", ".join(q(c) for c in cols)
+        key_match = " AND ".join(f"b.{q(k)} = t.{q(k)}" for k in pk)
+        same = " AND ".join(f"b.{q(c)} IS NOT DISTINCT FROM t.{q(c)}" for c in cols if c not in pk) or "TRUE"
+        if not self._persisted:
+            self._persist(con)
         target = f"main.{q(self.table)}"
-        con.execute(f"CREATE TEMP TABLE _b AS SELECT {col_list} FROM _spotcast_incoming")
-        prune = ""
-        params: list[Any] = []
         et = self.event_time
-        if et and et in pk and n_batch:
-            lo, hi = con.execute(f"SELECT min({q(et)}), max({q(et)}) FROM _b").fetchone()
-            prune = f" WHERE {q(et)} BETWEEN ? AND ?"
-            params = [lo, hi]
+        # Only rows in the batch's event-time range can match when the event time is part of
+        # the key, and DuckDB skips row groups outside it: daily appends stay flat as history grows.
+        prune = f" WHERE {q(et)} BETWEEN ? AND ?" if bounds else ""
         con.execute(
-            f"CREATE TEMP TABLE _d AS SELECT b.*, t._rid AS _old FROM _b b "
+            f"CREATE TEMP TABLE _d AS SELECT b.*, t._rid AS _old FROM _spotcast_incoming b "
             f"LEFT JOIN (SELECT rowid AS _rid, * FROM {target}{prune}) t ON {key_match} "
-            f"WHERE t._rid IS NULL OR NOT ({same})", params)
+            f"WHERE t._rid IS NULL OR NOT ({same})", bounds or [])
+        string_keys = [f.name for f in self._features if f.primary and f.type == "string" and f.name != et]
+        summary = "".join(f", list(DISTINCT {q(k)} ORDER BY {q(k)})[:{KEY_SUMMARY_LIMIT + 1}]" for k in string_keys)
+        times = f"min({q(et)}), max({q(et)})" if et else "NULL, NULL"
+        deleted = 0
         if overwrite:
             anti = " AND ".join(f"t.{q(k)} = b.{q(k)}" for k in pk)
             con.execute(f"CREATE TEMP TABLE _del AS SELECT rowid AS _old, * FROM {target} t "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM _b b WHERE {anti})")
+                        f"WHERE NOT EXISTS (SELECT 1 FROM _spotcast_incoming b WHERE {anti})")
+            row = con.execute(
+                f"SELECT count(*) FILTER (WHERE _old IS NULL AND NOT _gone), count(*) FILTER (WHERE _old IS NOT NULL "
+                f"AND NOT _gone), count(*) FILTER (WHERE _gone), {times}{summary} FROM "
+                f"(SELECT {col_list}, _old, FALSE AS _gone FROM _d UNION ALL SELECT {col_list}, _old, TRUE FROM _del)"
+            ).fetchone()
+            inserted, updated, deleted = row[0], row[1], row[2]
+            tmin, tmax, key_lists = row[3], row[4], row[5:]
         else:
-            con.execute(f"CREATE TEMP TABLE _del AS SELECT NULL::BIGINT AS _old, * FROM {target} LIMIT 0")
-        inserted, updated, tmin, tmax = con.execute(
-            "SELECT count(*) FILTER (WHERE _old IS NULL), count(*) FILTER (WHERE _old IS NOT NULL)"
-            + (f", min({q(et)}), max({q(et)}) FROM _d" if et else ", NULL, NULL FROM _d")
-        ).fetchone()
-        deleted, dmin, dmax = con.execute(
-            "SELECT count(*)" + (f", min({q(et)}), max({q(et)}) FROM _del" if et else ", NULL, NULL FROM _del")
-        ).fetchone()
+            row = con.execute(
+                f"SELECT count(*) FILTER (WHERE _old IS NULL), count(*) FILTER (WHERE _old IS NOT NULL), "
+                f"{times}{summary} FROM _d").fetchone()
+            inserted, updated, tmin, tmax, key_lists = row[0], row[1], row[2], row[3], row[4:]
         if updated or deleted:
-            con.execute(f"DELETE FROM {target} WHERE rowid IN "
-                        f"(SELECT _old FROM _d WHERE _old IS NOT NULL UNION ALL SELECT _old FROM _del)")
+            gone = " UNION ALL SELECT _old FROM _del" if deleted else ""
+            con.execute(f"DELETE FROM {target} WHERE rowid IN (SELECT _old FROM _d WHERE _old IS NOT NULL{gone})")
         if inserted or updated:
             con.execute(f"INSERT INTO {target} SELECT {col_list} FROM _d")
-        commit_id = int(con.execute("SELECT nextval('_spotcast.commit_ids')").fetchone()[0])
+        commit_id, event_id = (int(x) for x in con.execute(
+            "SELECT nextval('_spotcast.commit_ids'), nextval('_spotcast.event_ids')").fetchone())
         if self.time_travel and (inserted or updated or deleted):
             hist = f"_spotcast.{q(history_name(self.name, self.version))}"
             con.execute(f"INSERT INTO {hist} SELECT {col_list}, ?, FALSE FROM _d", [commit_id])
@@ -579,32 +605,28 @@ class LocalFeatureGroup(FeatureGroupBase):
                 keys = ", ".join(q(k) for k in pk)
                 con.execute(f"INSERT INTO {hist} ({keys}, _commit_id, _deleted) SELECT {keys}, ?, TRUE FROM _del",
                             [commit_id])
-        times = [t for t in (tmin, tmax, dmin, dmax) if t is not None]
-        lo_t, hi_t = (_ts(min(times)), _ts(max(times))) if times else (None, None)
+        lo_t, hi_t = _ts(tmin), _ts(tmax)
         now = _now()
+        op = "overwrite" if overwrite else "upsert"
         con.execute(
             "INSERT INTO _spotcast.commits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [commit_id, self.name, self.version, now, "overwrite" if overwrite else "upsert",
-             inserted, updated, deleted, n_batch, lo_t, hi_t],
+            [commit_id, self.name, self.version, now, op, inserted, updated, deleted, n_batch, lo_t, hi_t],
         )
-        keys_touched: dict[str, list[Any]] = {}
-        string_keys = [f.name for f in self._features if f.primary and f.type == "string" and f.name != et]
-        for k in string_keys:
-            vals = [r[0] for r in con.execute(
-                f"SELECT DISTINCT {q(k)} FROM (SELECT {q(k)} FROM _d UNION ALL SELECT {q(k)} FROM _del) "
-                f"ORDER BY 1 LIMIT {KEY_SUMMARY_LIMIT + 1}").fetchall()]
-            if len(vals) <= KEY_SUMMARY_LIMIT:
-                keys_touched[k] = vals
-        changed = bool(inserted or updated or deleted)
+        keys_touched = {k: list(v) for k, v in zip(string_keys, key_lists, strict=True)
+                        if v is not None and len(v) <= KEY_SUMMARY_LIMIT}
+        for k, v in zip(string_keys, key_lists, strict=True):
+            if v is None:
+                keys_touched[k] = []
         payload = {
-            "changed": changed, "operation": "overwrite" if overwrite else "upsert",
+            "changed": bool(inserted or updated or deleted), "operation": op,
             "rows_inserted": int(inserted), "rows_updated": int(updated), "rows_deleted": int(deleted),
             "rows_in_batch": int(n_batch),
             "min_event_time": lo_t.isoformat() if lo_t is not None else None,
             "max_event_time": hi_t.isoformat() if hi_t is not None else None,
             "keys": keys_touched,
         }
-        event = self._project._append_event(con, COMMIT, self.name, self.version, commit_id, now, payload)
+        event = self._project._append_event(con, COMMIT, self.name, self.version, commit_id, now, payload,
+                                            event_id=event_id)
         return Commit(commit_id, now, int(inserted), int(updated), int(deleted), event.event_id), event
 
     # -- reads -----------------------------------------------------------------------------
@@ -631,7 +653,7 @@ class LocalFeatureGroup(FeatureGroupBase):
             j.query.fg._require_data()  # type: ignore[attr-defined]
         compiled = compile_query(query, limit=limit)
         with self._project.read() as con:
-            return con.execute(compiled.sql, compiled.params).df()
+            return run_query(con, compiled.sql, compiled.params)
 
     def _backend_query_string(self, query: Query) -> str:
         return compile_query(query).sql
