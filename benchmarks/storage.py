@@ -22,10 +22,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_of, machine, median  # noqa: E402
-
-from spotcast_storage import get_storage  # noqa: E402
-from spotcast_storage.local import connection  # noqa: E402
+from _common import best_of, machine, median
+from spotcast_storage import get_storage
+from spotcast_storage.local import connection
 
 
 def fresh(tmp: Path, name: str):
@@ -121,7 +120,7 @@ def bench_read(tmp: Path, rows: int) -> dict:
 
 
 def bench_pit(tmp: Path, rows: int) -> dict:
-    project, path = fresh(tmp, "pit")
+    project, _path = fresh(tmp, "pit")
     fs = project.get_feature_store()
     rng = np.random.default_rng(4)
     zones = [f"Z{i}" for i in range(8)]
