@@ -1,0 +1,481 @@
+"""The features stage against the store: incremental builds from commit events, rebuilds, reads.
+
+All I/O goes through the storage API. The pure parts live in :mod:`spotcast_features.inputs`
+(point-in-time assembly, windows) and the transformation plugins.
+
+Incremental rule: a commit of ``prices``, ``weather`` or ``exogenous`` names the zones and the
+event-time range it changed; :func:`spotcast_features.inputs.affected_dates` turns that into
+the origins whose windows reach the change, and only those are recomputed. Because an origin
+never reads outside its windows, the result equals a full rebuild (a test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from spotcast_features.inputs import affected_dates, assemble, hourly_prices, read_range
+from spotcast_features.timeutil import (
+    DAY,
+    HOUR,
+    at_local_time,
+    local_date,
+    local_midnight,
+    utc,
+    zone_timezone,
+)
+from spotcast_features.transform import (
+    Settings,
+    Transformation,
+    collect_transformations,
+    compute_rows,
+    output_contract,
+)
+from spotcast_storage.contracts.base import Contract
+from spotcast_storage.contracts.features import PRICE_FEATURES, PRICES_HOURLY
+from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
+from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
+from spotcast_storage.events import Event
+
+CONSUMER = "features"
+INPUTS: tuple[Contract, ...] = (PRICES, WEATHER, EXOGENOUS)
+INPUT_NAMES = tuple(c.name for c in INPUTS)
+CHUNK_DAYS = 190
+"""Origins computed and written per commit (bounds memory: ~32k rows per zone and chunk)."""
+EVERYTHING = (pd.Timestamp("1970-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, label)``: called after each chunk of origins."""
+
+
+@dataclass
+class BuildSummary:
+    mode: str
+    version: int = PRICE_FEATURES.version
+    events: int = 0
+    zones: list[str] = field(default_factory=list)
+    origins: int = 0
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    hourly_written: int = 0
+    skipped_zones: list[str] = field(default_factory=list)
+    acked_to: int | None = None
+
+    def line(self) -> str:
+        if not self.zones and not self.events:
+            return f"features {self.mode}: nothing to do"
+        s = (f"features {self.mode} v{self.version}: {self.origins} origins in {', '.join(self.zones) or 'no zone'}"
+             f" -> {self.rows} rows ({self.inserted} new, {self.updated} changed, {self.deleted} removed); "
+             f"prices_hourly {self.hourly_written} rows written")
+        if self.events:
+            s += f"; {self.events} input commits"
+        if self.skipped_zones:
+            s += f"; skipped zones without a calendar: {', '.join(self.skipped_zones)}"
+        return s
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# -- planning from events (pure) -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Change:
+    """An input commit's effect: ``source`` rows of ``zones`` (None: any zone) in ``[t_min, t_max]``."""
+
+    source: str
+    zones: tuple[str, ...] | None
+    t_min: pd.Timestamp
+    t_max: pd.Timestamp
+
+
+def changes_from_events(events: Sequence[Event]) -> list[Change]:
+    """Input changes named by commit events; events of other groups, versions or without changes
+    are ignored."""
+    versions = {c.name: c.version for c in INPUTS}
+    out = []
+    for e in events:
+        if e.kind != "commit" or versions.get(e.name) != e.version or not e.changed:
+            continue
+        p = e.payload
+        if not p.get("min_event_time") or not p.get("max_event_time"):
+            continue
+        zones = (p.get("keys") or {}).get("zone")
+        out.append(Change(e.name, tuple(zones) if zones is not None else None,
+                          utc(pd.DatetimeIndex([p["min_event_time"]]))[0],
+                          utc(pd.DatetimeIndex([p["max_event_time"]]))[0]))
+    return out
+
+
+def ackable(events: Sequence[Event], zones: Sequence[str] | None) -> int | None:
+    """The last event id that may be acknowledged when only ``zones`` are processed: the end of
+    the leading run of events that touch no other zone (a later full build handles the rest)."""
+    last = None
+    for e, c in zip(events, _changes_aligned(events), strict=True):
+        if zones is not None and c is not None and (c.zones is None or not set(c.zones) <= set(zones)):
+            break
+        last = e.event_id
+    return last
+
+
+def _changes_aligned(events: Sequence[Event]) -> list[Change | None]:
+    return [next(iter(changes_from_events([e])), None) for e in events]
+
+
+def merge_ranges(ranges: list[tuple[pd.Timestamp, pd.Timestamp]], gap: pd.Timedelta) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Union of inclusive ranges, joining those less than ``gap`` apart."""
+    out: list[list[pd.Timestamp]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + gap:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(a, b) for a, b in out]
+
+
+# -- store access -------------------------------------------------------------------------------------
+def _group(fs: Any, contract: Contract) -> Any | None:
+    try:
+        return fs.get_feature_group(contract.name, contract.version)
+    except NotFoundError:
+        return None
+
+
+def _read(fg: Any, zone: str, time_col: str, lo: pd.Timestamp, hi: pd.Timestamp,
+          known_col: str | None = None, known_by: pd.Timestamp | None = None,
+          columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows of ``zone`` with ``lo <= time_col < hi`` (and ``known_col <= known_by``), filter in SQL."""
+    cond = (fg["zone"] == zone) & (fg[time_col] >= lo) & (fg[time_col] < hi)
+    if known_col is not None and known_by is not None:
+        cond = cond & (fg[known_col] <= known_by)
+    q = fg.select(list(columns)) if columns else fg.select_all()
+    try:
+        return q.filter(cond).read()
+    except NotFoundError:  # registered but never written
+        return pd.DataFrame(columns=list(columns) if columns else fg.feature_names)
+
+
+def _write_scoped(fg: Any, rows: pd.DataFrame, zone: str, time_col: str, lo: pd.Timestamp,
+                  hi: pd.Timestamp, summary: BuildSummary | None = None) -> int:
+    """Make ``fg``'s rows of ``zone`` with ``lo <= time_col < hi`` equal to ``rows``.
+
+    Upserts ``rows``; keys in the scope that ``rows`` no longer has (an origin whose targets
+    moved, prices that were deleted) are removed by rewriting the group with ``overwrite=True``,
+    because the storage API has no per-key delete. That path is rare and costs a full read.
+    """
+    key = list(fg.primary_key)
+    existing = _read(fg, zone, time_col, lo, hi, columns=key)
+    stale = pd.DataFrame(columns=key)
+    if not existing.empty:
+        m = existing.merge(rows[key].assign(_new=True), on=key, how="left")
+        stale = m.loc[m["_new"].isna(), key]
+    if stale.empty:
+        if rows.empty:
+            return 0
+        commit = fg.insert(rows)
+    else:
+        everything = fg.read()
+        drop = pd.concat([stale, rows[key]], ignore_index=True).assign(_drop=True)
+        keep = everything.merge(drop, on=key, how="left")
+        keep = keep.loc[keep["_drop"].isna(), list(everything.columns)]
+        commit = fg.insert(pd.concat([keep, rows[list(everything.columns)]], ignore_index=True), overwrite=True)
+    if summary is not None and fg.name != PRICES_HOURLY.name:
+        summary.inserted += commit.rows_inserted
+        summary.updated += commit.rows_updated
+        summary.deleted += commit.rows_deleted
+    return commit.rows_inserted + commit.rows_updated + commit.rows_deleted
+
+
+# -- settings and the output group -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """Where and how a build writes: the output contract, its group and the transformations."""
+
+    contract: Contract
+    settings: Settings
+    transformations: list[Transformation]
+    fg: Any
+
+
+def resolve_target(fs: Any, version: int | None = None, origin_hour: int | None = None,
+                   horizon_days: int | None = None,
+                   transformations: list[Transformation] | None = None) -> Target:
+    """The output group for the registered transformations.
+
+    ``version`` None picks v1 when the transformations produce its columns, else the newest
+    existing price_features version with their columns. Settings are stored in the group's
+    options on its first write; asking for different ones for an existing group is an error.
+    """
+    trs = transformations if transformations is not None else collect_transformations()
+    if version is None:
+        version = _auto_version(fs, trs)
+    existing = _group(fs, Contract(PRICE_FEATURES.name, version, PRICE_FEATURES.primary_key, "origin", (), ""))
+    stored: dict[str, Any] = dict(getattr(existing, "options", {}) or {}) if existing is not None else {}
+    requested = {"origin_hour": origin_hour, "horizon_days": horizon_days}
+    for k, v in requested.items():
+        if v is not None and k in stored and stored[k] != v:
+            raise ValidationError(
+                f"price_features v{version} was built with {k.replace('_', ' ')} {stored[k]}, not {v}; "
+                f"rows built with different settings do not mix. Build a new version "
+                f"(--version {version + 1}) for the new settings")
+    merged = {k: (v if v is not None else stored.get(k)) for k, v in requested.items()}
+    settings = Settings(**{k: v for k, v in merged.items() if v is not None})
+    contract = output_contract(trs, version, settings)
+    if existing is not None:
+        have = sorted(existing.feature_names)
+        if have and have != sorted(contract.column_names):
+            raise SchemaError(
+                f"price_features v{version} exists with columns that differ from what the registered "
+                f"transformations produce ({sorted(set(have) ^ set(contract.column_names))}); "
+                f"build another version (--version {version + 1})")
+    return Target(contract, settings, trs, contract.get_or_create(fs))
+
+
+def _auto_version(fs: Any, trs: list[Transformation]) -> int:
+    produced = {c.name for t in trs for c in t.columns}
+    v1 = {c.name for c in PRICE_FEATURES.columns} - {"zone", "origin", "ts"}
+    if produced == v1:
+        return PRICE_FEATURES.version
+    groups = fs.get_feature_groups(PRICE_FEATURES.name) if hasattr(fs, "get_feature_groups") else []
+    for g in reversed(groups):
+        if set(g.feature_names) - {"zone", "origin", "ts"} == produced:
+            return int(g.version)
+    newest = max([int(g.version) for g in groups] + [PRICE_FEATURES.version])
+    raise SchemaError(
+        f"the registered feature transformations produce columns that no price_features version has "
+        f"(v1 differs by {sorted(produced ^ v1)}); create one with "
+        f"`spotcast-features rebuild --version {newest + 1}`")
+
+
+# -- the work -------------------------------------------------------------------------------------------------
+def _zones_with_prices(fs: Any) -> list[str]:
+    fg = _group(fs, PRICES)
+    if fg is None:
+        return []
+    try:
+        return sorted(fg.select(["zone"]).read()["zone"].unique().tolist())
+    except NotFoundError:
+        return []
+
+
+def _price_bounds(fs: Any, zone: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last local date with an hourly price of ``zone``."""
+    fg = _group(fs, PRICES_HOURLY)
+    if fg is None:
+        return None
+    ts = _read(fg, zone, "ts", *EVERYTHING, columns=["zone", "ts"])["ts"]
+    if ts.empty:
+        return None
+    d = local_date(pd.Series([ts.min(), ts.max()]), tz)
+    return d.iloc[0], d.iloc[1]
+
+
+def _update_hourly(fs: Any, zone: str, ranges: list[tuple[pd.Timestamp, pd.Timestamp]]) -> int:
+    """Recompute prices_hourly of ``zone`` for the hours touching ``ranges`` (inclusive)."""
+    prices = _group(fs, PRICES)
+    if prices is None:
+        return 0
+    hourly_fg = PRICES_HOURLY.get_or_create(fs)
+    written = 0
+    for lo, hi in merge_ranges(ranges, HOUR):
+        lo_h, hi_h = lo.floor("h"), hi.floor("h") + HOUR
+        raw = _read(prices, zone, "ts", lo_h, hi_h)
+        rows = PRICES_HOURLY.conform(hourly_prices(raw))
+        written += _write_scoped(hourly_fg, rows, zone, "ts", lo_h, hi_h)
+    return written
+
+
+def _date_ranges(changes: list[Change], zone: str, tz: str, horizon_days: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    spans = []
+    for c in changes:
+        if c.zones is not None and zone not in c.zones:
+            continue
+        spans.append(affected_dates(c.source, c.t_min, c.t_max, tz, horizon_days))
+    return merge_ranges(spans, DAY)
+
+
+def _plan_chunks(fs: Any, zone: str, tz: str, date_ranges: list[tuple[pd.Timestamp, pd.Timestamp]]
+                 ) -> list[tuple[pd.Timestamp, pd.Timestamp, pd.DatetimeIndex]]:
+    """Chunks ``(scope first date, scope last date, dates to compute)`` covering ``date_ranges``.
+
+    Only dates between the zone's first and last price are computed; the scope still covers
+    the whole range so that rows of origins that lost their prices are removed."""
+    bounds = _price_bounds(fs, zone, tz)
+    out = []
+    for lo, hi in date_ranges:
+        c_lo, c_hi = (max(lo, bounds[0]), min(hi, bounds[1])) if bounds is not None else (hi + DAY, hi)
+        if c_lo > c_hi:
+            out.append((lo, hi, pd.DatetimeIndex([])))
+            continue
+        dates = pd.date_range(c_lo, c_hi, freq="D")
+        parts = [dates[i:i + CHUNK_DAYS] for i in range(0, len(dates), CHUNK_DAYS)]
+        for j, part in enumerate(parts):
+            out.append((lo if j == 0 else part[0], hi if j == len(parts) - 1 else part[-1], part))
+    return out
+
+
+def _compute(target: Target, zone: str, tz: str, dates: pd.DatetimeIndex, hourly_fg: Any,
+             weather_fg: Any, exo_fg: Any) -> pd.DataFrame:
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in target.contract.column_names})
+    if len(dates) == 0 or hourly_fg is None:
+        return empty
+    rr = read_range(dates[0], dates[-1], tz, target.settings)
+    hourly = _read(hourly_fg, zone, "ts", *rr.prices, "known_at", rr.known_by)
+    weather = None if weather_fg is None else _read(weather_fg, zone, "ts", *rr.weather, "issued_at", rr.known_by)
+    exo = None if exo_fg is None else _read(exo_fg, zone, "ts", *rr.exogenous, "issued_at", rr.known_by)
+    batch = assemble(zone, dates, target.settings, hourly, weather, exo)
+    if batch is None:
+        return empty
+    return compute_rows(batch, target.transformations, target.contract)
+
+
+def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, target: Target,
+         summary: BuildSummary, progress: Progress | None) -> None:
+    fs = project.get_feature_store()
+    if zones is not None:
+        todo = list(zones)
+    else:
+        named = {z for c in changes for z in (c.zones or ())}
+        todo = sorted(named | set(_zones_with_prices(fs))) if any(c.zones is None for c in changes) \
+            else sorted(named)
+    plans = []
+    for zone in todo:
+        try:
+            tz = zone_timezone(zone)
+        except ValidationError:
+            summary.skipped_zones.append(zone)
+            continue
+        mine = [c for c in changes if c.zones is None or zone in c.zones]
+        if not mine:
+            continue
+        summary.hourly_written += _update_hourly(
+            fs, zone, [(c.t_min, c.t_max) for c in mine if c.source == PRICES.name])
+        chunks = _plan_chunks(fs, zone, tz, _date_ranges(mine, zone, tz, target.settings.horizon_days))
+        plans.append((zone, tz, chunks))
+        summary.zones.append(zone)
+    total, done = sum(len(c) for _, _, c in plans), 0
+    hourly_fg, weather_fg, exo_fg = _group(fs, PRICES_HOURLY), _group(fs, WEATHER), _group(fs, EXOGENOUS)
+    for zone, tz, chunks in plans:
+        for s_lo, s_hi, dates in chunks:
+            rows = _compute(target, zone, tz, dates, hourly_fg, weather_fg, exo_fg)
+            scope = local_midnight(pd.DatetimeIndex([s_lo, s_hi + DAY]), tz)
+            _write_scoped(target.fg, rows, zone, "origin", max(scope[0], EVERYTHING[0]),
+                          min(scope[1], EVERYTHING[1]), summary)
+            summary.origins += int(rows["origin"].nunique()) if not rows.empty else 0
+            summary.rows += len(rows)
+            done += 1
+            if progress is not None:
+                progress(done, total, f"{zone} {s_lo:%Y-%m-%d}..{s_hi:%Y-%m-%d}")
+
+
+def _zones_arg(zones: Sequence[str] | None) -> list[str] | None:
+    if not zones:
+        return None
+    out = []
+    for z in zones:
+        zz = z.strip().upper()
+        zone_timezone(zz)  # unknown zone: clear error before any work
+        out.append(zz)
+    return sorted(set(out))
+
+
+def build(project: Any, zones: Sequence[str] | None = None, version: int | None = None,
+          origin_hour: int | None = None, horizon_days: int | None = None,
+          progress: Progress | None = None) -> BuildSummary:
+    """Apply the input commits not yet processed (consumer cursor ``features``): recompute only
+    the origins they can affect, then move the cursor. The first build processes every commit,
+    i.e. builds everything. With ``zones``, only those zones are built and the cursor moves
+    only past commits that touched no other zone."""
+    zones = _zones_arg(zones)
+    fs = project.get_feature_store()
+    target = resolve_target(fs, version, origin_hour, horizon_days)
+    log = project.get_event_log()
+    events = log.pending(CONSUMER, kinds=("commit",), names=INPUT_NAMES)
+    summary = BuildSummary("build", version=target.contract.version, events=len(events))
+    _run(project, changes_from_events(events), zones, target, summary, progress)
+    last = ackable(events, zones)
+    if last is not None:
+        log.ack(CONSUMER, last)
+        summary.acked_to = last
+    return summary
+
+
+def rebuild(project: Any, zones: Sequence[str] | None = None, version: int | None = None,
+            origin_hour: int | None = None, horizon_days: int | None = None,
+            progress: Progress | None = None) -> BuildSummary:
+    """Recompute prices_hourly and every origin from the current inputs (rows that did not
+    change are not rewritten), then move the cursor past the commits seen at the start."""
+    zones = _zones_arg(zones)
+    fs = project.get_feature_store()
+    target = resolve_target(fs, version, origin_hour, horizon_days)
+    log = project.get_event_log()
+    events = log.pending(CONSUMER, kinds=("commit",), names=INPUT_NAMES)
+    summary = BuildSummary("rebuild", version=target.contract.version, events=len(events))
+    everything = [Change(PRICES.name, None, *EVERYTHING)]
+    _run(project, everything, zones, target, summary, progress)
+    last = ackable(events, zones)
+    if last is not None:
+        log.ack(CONSUMER, last)
+        summary.acked_to = last
+    return summary
+
+
+def handle_events(events: list[Event], ctx: Any) -> str | None:
+    """`spotcast run` handler: apply the given input commits to every zone they touch (the
+    runner acknowledges them afterwards, so ``ctx.zones`` does not narrow the work)."""
+    fs = ctx.project.get_feature_store()
+    target = resolve_target(fs)
+    summary = BuildSummary("update", version=target.contract.version, events=len(events))
+    changes = changes_from_events(events)
+    if not changes:
+        return None
+    _run(ctx.project, changes, None, target, summary, None)
+    return summary.line()
+
+
+# -- reading back -----------------------------------------------------------------------------------------------
+def origin_instant(zone: str, origin: str | pd.Timestamp, settings: Settings) -> pd.Timestamp:
+    """A date (``2024-05-01``) means that day's origin at the configured local hour; a time
+    with a zone or offset is taken as given."""
+    tz = zone_timezone(zone)
+    try:
+        ts = pd.Timestamp(origin)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"cannot parse origin {origin!r}: use a date (2024-05-01) or an ISO time "
+                              "with offset (2024-05-01T10:00+02:00)") from exc
+    if ts.tzinfo is not None:
+        return utc(pd.DatetimeIndex([ts]))[0]
+    if ts != ts.normalize():
+        raise ValidationError(f"origin {origin!r} has a time but no offset; give a date or add the offset, "
+                              "e.g. 2024-05-01T10:00+02:00")
+    return at_local_time(pd.DatetimeIndex([ts]), tz, settings.origin_hour)[0]
+
+
+def show(project: Any, zone: str, origin: str | pd.Timestamp, version: int = PRICE_FEATURES.version) -> pd.DataFrame:
+    """The rows of one origin of ``zone``."""
+    zone = zone.strip().upper()
+    fs = project.get_feature_store()
+    fg = fs.get_feature_group(PRICE_FEATURES.name, version)
+    opts = dict(getattr(fg, "options", {}) or {})
+    settings = Settings(**{k: opts[k] for k in ("origin_hour", "horizon_days") if k in opts})
+    o = origin_instant(zone, origin, settings)
+    rows = fg.filter((fg["zone"] == zone) & (fg["origin"] == o)).read()
+    if rows.empty:
+        near = _read(fg, zone, "origin", o - 3 * DAY, o + 4 * DAY, columns=["zone", "origin"])
+        hint = sorted({t.isoformat() for t in near["origin"]})
+        raise NotFoundError(
+            f"price_features v{version} has no rows for {zone} at origin {o.isoformat()}"
+            + (f"; nearby origins: {', '.join(hint)}" if hint else
+               "; run `spotcast-features build` after ingesting prices for that period"))
+    return rows.sort_values("ts", ignore_index=True)
+
+
+def list_transformations() -> pd.DataFrame:
+    """Registered transformations with the plugin that provides them and their columns."""
+    rows = [{"name": t.name, "plugin": t.plugin, "order": t.order, "columns": ", ".join(t.column_names),
+             "description": t.description} for t in collect_transformations()]
+    return pd.DataFrame(rows, columns=["name", "plugin", "order", "columns", "description"])

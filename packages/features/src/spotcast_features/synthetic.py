@@ -1,0 +1,137 @@
+"""Synthetic inputs in the shapes of ``prices``, ``weather`` and ``exogenous`` v1.
+
+For tests, the benchmark and trying the stage without network: the features stage cannot
+import the ingest stage, and its tests must run offline. Values are smooth daily/weekly
+patterns plus seeded noise; publication times follow the real rules (day-ahead prices known at
+13:00 local the day before delivery, forecasts known when issued, observations at their hour).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from spotcast_features.timeutil import (
+    DAY,
+    HOUR,
+    at_local_time,
+    local_date,
+    local_midnight,
+    zone_timezone,
+)
+from spotcast_storage.contracts.features import WEATHER_VARIABLES
+from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
+
+
+def _hours(zone: str, start: str | pd.Timestamp, days: int) -> pd.DatetimeIndex:
+    tz = zone_timezone(zone)
+    d0 = pd.DatetimeIndex([pd.Timestamp(start)]).normalize()
+    lo = local_midnight(d0, tz)[0]
+    hi = local_midnight(d0 + days * DAY, tz)[0]
+    return pd.date_range(lo, hi, freq="h", inclusive="left", unit="us")
+
+
+def prices(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int = 0,
+           quarter_hourly_from: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Day-ahead prices of local days ``[start, start + days)``; 15-min periods from
+    ``quarter_hourly_from`` (a UTC time) on."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, zone in enumerate(zones):
+        tz = zone_timezone(zone)
+        ts = _hours(zone, start, days)
+        loc = ts.tz_convert(tz)
+        base = 40 + 10 * i + 25 * np.sin((loc.hour - 7) / 24 * 2 * np.pi) + 8 * (loc.dayofweek < 5)
+        price = base + 15 * np.sin(np.arange(len(ts)) / (24 * 30) * 2 * np.pi) + rng.normal(0, 6, len(ts))
+        df = pd.DataFrame({"ts": ts, "price_eur_mwh": price.round(2), "resolution_minutes": 60})
+        if quarter_hourly_from is not None:
+            cut = pd.Timestamp(quarter_hourly_from, tz="UTC") if pd.Timestamp(quarter_hourly_from).tzinfo is None \
+                else pd.Timestamp(quarter_hourly_from)
+            late = df[df["ts"] >= cut]
+            q = late.loc[late.index.repeat(4)].copy()
+            q["ts"] = q["ts"] + pd.to_timedelta(np.tile(np.arange(4) * 15, len(late)), unit="min")
+            q["price_eur_mwh"] = (q["price_eur_mwh"] + rng.normal(0, 3, len(q))).round(2)
+            q["resolution_minutes"] = 15
+            df = pd.concat([df[df["ts"] < cut], q], ignore_index=True)
+        day = local_date(df["ts"], tz)
+        df["known_at"] = at_local_time(pd.DatetimeIndex(day) - DAY, tz, 13)
+        df["zone"] = zone
+        df["price_sek_kwh"] = (df["price_eur_mwh"] * 11.5 / 1000).round(4)
+        df["source"] = "synthetic"
+        parts.append(df)
+    return PRICES.conform(pd.concat(parts, ignore_index=True))
+
+
+def weather(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int = 1,
+            forecast_days: int = 9, issue_hour_utc: int = 6,
+            forecasts_from: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Hourly observations plus daily forecasts issued at ``issue_hour_utc`` covering the next
+    ``forecast_days`` days (from ``forecasts_from`` on, when given: an archive that starts late)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for zone in zones:
+        ts = _hours(zone, start, days)
+        n = len(ts)
+        k = np.arange(n)
+        truth = {
+            "temperature_2m": 8 + 10 * np.sin((k / 24 - 100) / 365 * 2 * np.pi) + 4 * np.sin((ts.hour - 9) / 24 * 2 * np.pi),
+            "wind_speed_10m": np.abs(15 + 8 * np.sin(k / 53) + rng.normal(0, 2, n)),
+            "wind_speed_100m": np.abs(25 + 10 * np.sin(k / 53) + rng.normal(0, 3, n)),
+            "shortwave_radiation": np.clip(600 * np.sin((ts.hour - 6) / 12 * np.pi), 0, None),
+            "cloud_cover": np.clip(50 + 40 * np.sin(k / 71), 0, 100),
+            "precipitation": np.clip(rng.normal(0, 0.5, n), 0, None),
+        }
+        obs = pd.DataFrame({"ts": ts, "kind": "observed", "issued_at": ts, **{c: np.round(truth[c], 2) for c in WEATHER_VARIABLES}})
+        parts.append(obs.assign(zone=zone))
+        issues = pd.date_range(ts[0].floor("D") + issue_hour_utc * HOUR, ts[-1], freq="D", unit="us")
+        if forecasts_from is not None:
+            issues = issues[issues >= pd.Timestamp(forecasts_from, tz="UTC")]
+        horizon = forecast_days * 24
+        pos = np.searchsorted(ts.asi8, issues.asi8, side="right")
+        idx = (pos[:, None] + np.arange(horizon)[None, :]).ravel()
+        issued = issues[np.repeat(np.arange(len(issues)), horizon)]
+        ok = idx < n
+        idx, issued = idx[ok], issued[ok]
+        fc = pd.DataFrame({"ts": ts[idx], "kind": "forecast", "issued_at": issued})
+        for c in WEATHER_VARIABLES:
+            fc[c] = np.round(truth[c][idx] + rng.normal(0, 1, len(idx)), 2)
+        parts.append(fc.assign(zone=zone))
+    out = pd.concat(parts, ignore_index=True)
+    out["source"] = "synthetic"
+    return WEATHER.conform(out)
+
+
+def exogenous(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int = 2,
+              series: Sequence[str] = ("load_forecast", "wind_forecast"), issue_hour_utc: int = 8,
+              ahead_days: int = 2) -> pd.DataFrame:
+    """Daily issued forecasts of ``series`` covering the next ``ahead_days`` days, in MW."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for zone in zones:
+        ts = _hours(zone, start, days)
+        issues = pd.date_range(ts[0].floor("D") + issue_hour_utc * HOUR, ts[-1], freq="D", unit="us")
+        horizon = ahead_days * 24
+        pos = np.searchsorted(ts.asi8, issues.asi8, side="right")
+        idx = (pos[:, None] + np.arange(horizon)[None, :]).ravel()
+        issued = issues[np.repeat(np.arange(len(issues)), horizon)]
+        ok = idx < len(ts)
+        idx, issued = idx[ok], issued[ok]
+        for j, s in enumerate(series):
+            parts.append(pd.DataFrame({
+                "zone": zone, "ts": ts[idx], "series": s,
+                "issued_at": issued,
+                "value": np.round(3000 + 1000 * j + 500 * np.sin(ts.hour[idx] / 24 * 2 * np.pi)
+                                  + rng.normal(0, 50, len(idx)), 1),
+                "unit": "MW", "source": "synthetic",
+            }))
+    return EXOGENOUS.conform(pd.concat(parts, ignore_index=True))
+
+
+def write_all(project: object, zones: Sequence[str], start: str | pd.Timestamp, days: int, **kw: object) -> None:
+    """Insert synthetic prices, weather and exogenous series through the storage API."""
+    fs = project.get_feature_store()  # type: ignore[attr-defined]
+    PRICES.get_or_create(fs).insert(prices(zones, start, days))
+    WEATHER.get_or_create(fs).insert(weather(zones, start, days))
+    EXOGENOUS.get_or_create(fs).insert(exogenous(zones, start, days))
