@@ -1,7 +1,217 @@
-"""`spotcast run` and `spotcast status` (the event-driven pipeline)."""
+"""`spotcast run` and `spotcast status`: the event-driven pipeline.
+
+`run` performs the registered pipeline steps (the ingest update), then delivers pending
+events to every registered handler after its durable cursor, round after round, until
+nothing is pending. A handler's cursor moves only after it returned, so a run that was
+killed resumes where it stopped; handlers are idempotent, so repeating one changes nothing.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store
+from spotcast_storage.errors import ValidationError
+from spotcast_storage.events import Event
+from spotcast_storage.pipeline import EventHandler, RunContext, collect_handlers, collect_steps
 from spotcast_storage.umbrella import app
 
-_ = app
+MAX_ROUNDS = 50
+
+
+@dataclass
+class RunReport:
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    deliveries: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def did_something(self) -> bool:
+        return bool(self.deliveries)
+
+
+def _why(events: list[Event]) -> str:
+    by: dict[str, list[Event]] = {}
+    for e in events:
+        by.setdefault(f"{e.kind} {e.name}", []).append(e)
+    parts = []
+    for what, evs in by.items():
+        keys = sorted({v for e in evs for vals in e.payload.get("keys", {}).values() for v in vals})
+        rows = sum(e.payload.get("rows_inserted", 0) + e.payload.get("rows_updated", 0) for e in evs)
+        detail = f", {rows} rows" if evs[0].kind == "commit" else f" v{max(e.version for e in evs)}"
+        parts.append(f"{len(evs)} new {what}{detail}" + (f" ({', '.join(keys[:6])})" if keys else ""))
+    return "; ".join(parts)
+
+
+def deliver(ctx: RunContext, handlers: list[EventHandler] | None = None, report: RunReport | None = None) -> RunReport:
+    """Feed pending events to handlers until none is pending (bounded number of rounds)."""
+    report = report or RunReport()
+    handlers = collect_handlers() if handlers is None else handlers
+    log = ctx.project.get_event_log()
+    for _ in range(MAX_ROUNDS):
+        progressed = False
+        for h in handlers:
+            pending = log.pending(h.consumer, kinds=h.kinds, names=h.names or None)
+            if not pending:
+                continue
+            last = pending[-1].event_id
+            changed = [e for e in pending if e.changed]
+            if changed:
+                why = _why(changed)
+                summary = h.handle(changed, ctx)
+                report.deliveries.append((h.consumer, len(changed), summary or "nothing to do"))
+                ctx.log(f"{h.consumer}: {why} -> {summary or 'nothing to do'}")
+            log.ack(h.consumer, last)
+            progressed = progressed or bool(changed)
+        if not progressed:
+            return report
+    raise RuntimeError(
+        f"events were still pending after {MAX_ROUNDS} rounds: a handler keeps producing events it "
+        "consumes itself; check the registered handlers with `spotcast-store plugins`"
+    )
+
+
+def run_once(ctx: RunContext) -> RunReport:
+    report = RunReport()
+    for step in collect_steps():
+        t = time.perf_counter()
+        summary = step.run(ctx)
+        report.steps.append((step.name, summary or ""))
+        ctx.log(f"{step.name}: {summary or 'nothing new'} ({time.perf_counter() - t:.1f} s)")
+    return deliver(ctx, report=report)
+
+
+def _parse_interval(text: str) -> float:
+    try:
+        td = pd.Timedelta(text)
+    except ValueError:
+        raise ValidationError(f"cannot read interval {text!r}: use e.g. 15m, 1h, 90s") from None
+    if td.total_seconds() <= 0:
+        raise ValidationError("the interval must be positive")
+    return td.total_seconds()
+
+
+def _default_zones(project: Any) -> list[str]:
+    try:
+        df = project.get_feature_store().get_feature_group("prices", 1).select(["zone"]).read()
+        zones = sorted(df.zone.unique().tolist())
+    except Exception:
+        zones = []
+    return zones or ["SE3"]
+
+
+@app.command("run")
+@friendly_errors
+def run_cmd(
+    zone: Annotated[list[str] | None, typer.Option("--zone", "-z", help="bidding zone (repeatable); default: "
+                                                   "the zones already in the store, else SE3")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="ingest source (repeatable), e.g. "
+                                                     "synthetic; default: each zone's real sources")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="keep running, one pass per --interval")] = False,
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit (the default)")] = False,
+    interval: Annotated[str, typer.Option(help="time between passes with --watch, e.g. 15m, 1h")] = "15m",
+    history_days: Annotated[int | None, typer.Option(help="history an empty store backfills first")] = None,
+    now: Annotated[str | None, typer.Option(help="pretend it is this time (UTC), for replays and tests")] = None,
+) -> None:
+    """Run the pipeline: ingest new data, then build features, train and forecast as events dictate.
+
+    A second run with no new data does nothing. Killed at any point, the next run resumes.
+
+    Example: spotcast run --zone SE3 --source synthetic
+    """
+    if watch and once:
+        fail("choose --once or --watch, not both")
+    wait = _parse_interval(interval)
+    project = open_store()
+    zones = [z.upper() for z in zone] if zone else _default_zones(project)
+    options: dict[str, Any] = {}
+    if history_days is not None:
+        if history_days < 1:
+            fail("--history-days must be at least 1")
+        options["history_days"] = history_days
+    fixed_now = None if now is None else pd.Timestamp(now, tz="UTC") if pd.Timestamp(now).tzinfo is None \
+        else pd.Timestamp(now).tz_convert("UTC")
+    while True:
+        ctx = RunContext(project=project, zones=zones, sources=list(source) if source else None,
+                         now=fixed_now or pd.Timestamp.now(tz="UTC"), options=options,
+                         log=lambda msg: typer.echo(f"[{pd.Timestamp.now(tz='UTC'):%H:%M:%S}] {msg}"))
+        report = run_once(ctx)
+        if not report.did_something:
+            typer.echo("nothing new: every stage is up to date")
+        if not watch:
+            return
+        typer.echo(f"next pass in {interval} (Ctrl-C to stop)")
+        try:
+            time.sleep(wait)
+        except KeyboardInterrupt:
+            return
+
+
+@app.command("status")
+@friendly_errors
+def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table") -> None:
+    """Show each consumer's cursor and lag, the newest commit per feature group, the newest
+    model and the newest forecast per zone.
+
+    Example: spotcast status
+    """
+    project = open_store()
+    log = project.get_event_log()
+    latest = log.latest_event_id()
+    handlers = {h.consumer: h for h in collect_handlers()}
+    cursors = log.cursors()
+    consumers = []
+    for name in sorted(set(handlers) | set(cursors)):
+        pos, when = cursors.get(name, (0, None))
+        h = handlers.get(name)
+        lag = len([e for e in log.read(after=pos, kinds=h.kinds, names=h.names or None) if e.changed]) if h else None
+        consumers.append({"consumer": name, "cursor": pos, "pending_events": lag, "of_events": latest,
+                          "updated_at": None if when is None else when.isoformat(),
+                          "installed": h is not None})
+    fs = project.get_feature_store()
+    groups = []
+    for g in fs.get_feature_groups():
+        last = next(iter(g.commit_details(limit=1).items()), None)
+        groups.append({"feature_group": f"{g.name} v{g.version}", "rows": g.count(),
+                       "newest_commit": None if last is None else last[0],
+                       "committed_on": None if last is None else last[1]["committedOn"]})
+    models = [{"model": m.name, "version": m.version, "created": m.created.isoformat() if m.created is not None else None,
+               "metrics": m.training_metrics} for m in _newest_models(project)]
+    forecasts = _newest_forecasts(fs)
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps({"consumers": consumers, "feature_groups": groups, "models": models,
+                               "forecasts": forecasts}, indent=2, default=str))
+        return
+    emit(pd.DataFrame(consumers, columns=["consumer", "cursor", "pending_events", "of_events", "updated_at", "installed"]),
+         title="consumers")
+    emit(pd.DataFrame(groups, columns=["feature_group", "rows", "newest_commit", "committed_on"]), title="feature groups")
+    emit(pd.DataFrame(models, columns=["model", "version", "created", "metrics"]), title="newest models")
+    emit(pd.DataFrame(forecasts, columns=["zone", "newest_origin", "model", "model_version"]), title="newest forecasts")
+
+
+def _newest_models(project: Any) -> list[Any]:
+    newest: dict[str, Any] = {}
+    for m in project.get_model_registry().get_models():
+        if m.name not in newest or m.version > newest[m.name].version:
+            newest[m.name] = m
+    return list(newest.values())
+
+
+def _newest_forecasts(fs: Any) -> list[dict[str, Any]]:
+    from spotcast_storage.contracts.forecasts import FORECASTS
+
+    try:
+        df = FORECASTS.get(fs).select(["zone", "origin", "model", "model_version"]).read()
+    except Exception:
+        return []
+    if df.empty:
+        return []
+    newest = df.sort_values("origin").groupby("zone", as_index=False).last()
+    return [{"zone": r.zone, "newest_origin": r.origin.isoformat(), "model": r.model,
+             "model_version": int(r.model_version)} for r in newest.itertuples()]
