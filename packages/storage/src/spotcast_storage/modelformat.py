@@ -1,0 +1,355 @@
+"""The model artifact: the contract between the train stage (writes it) and serve (loads it).
+
+An artifact is a folder::
+
+    spotcast-model.json     metadata (below), the only file a naive model has
+    member-00.ubj ...       XGBoost boosters in XGBoost's own UBJSON format (never pickle)
+
+``spotcast-model.json`` holds ``format`` / ``format_version``, ``kind`` (``xgboost`` or
+``naive``), the input ``features`` in the order the boosters expect, the ``quantiles``
+predicted, the target ``transform``, the ensemble ``members`` (one booster per training
+window), the training window and lineage. Serve cannot import train, so everything needed to
+turn a feature frame into p10/p50/p90 lives here: :func:`load_predictor` reads the folder
+and :class:`Predictor` runs *transform → boosters → inverse transform*. Train predicts
+through the same class, so the two cannot disagree.
+
+Transform (the ``asinh`` kind): prices are modelled relative to a per-row level ``L`` (e.g.
+yesterday's mean price) and scale ``S`` (a scale column times a constant fitted on the training
+window): ``z = asinh((p - L) / S)``. Trees cannot extrapolate a rising price level, but they
+can predict a deviation from it; asinh tames spikes the way a log would, yet accepts negative
+prices. Every price-valued input listed in ``transform.columns`` is transformed the same way,
+and predictions go back through ``p = L + S * sinh(z)``. Quantiles survive a monotone
+transform, so the inverse of a predicted quantile is the quantile of the price.
+
+xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
+loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spotcast_storage.errors import NotFoundError, ValidationError
+
+FORMAT = "spotcast-model"
+FORMAT_VERSION = 1
+METADATA_FILE = "spotcast-model.json"
+KINDS = ("xgboost", "naive")
+COMBINES = ("mean", "median")
+
+
+def quantile_column(q: float) -> str:
+    """``0.1 -> "p10"``: the output column of a quantile."""
+    pct = q * 100
+    return f"p{round(pct)}" if math.isclose(pct, round(pct)) else f"p{pct:g}".replace(".", "_")
+
+
+@dataclass(frozen=True)
+class Transform:
+    """``z = asinh((p - L) / S)`` with ``L = X[level]`` and ``S = scale * X[scale_column]``
+    (or the constant ``scale`` when ``scale_column`` is None), floored at ``min_scale``.
+
+    ``kind="identity"`` leaves prices untouched (then ``level``/``scale`` are ignored)."""
+
+    kind: str = "asinh"
+    level: str | None = "price_lag_1d"
+    scale_column: str | None = None
+    scale: float = 1.0
+    min_scale: float = 1e-3
+    columns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("asinh", "identity"):
+            raise ValidationError(f"unknown transform kind {self.kind!r}; use 'asinh' or 'identity'")
+        if self.kind == "asinh" and not self.level:
+            raise ValidationError("an asinh transform needs a level column (e.g. last_day_mean)")
+        if not (self.scale > 0 and math.isfinite(self.scale)):
+            raise ValidationError(f"transform scale must be a positive number, got {self.scale!r}")
+
+    @property
+    def needs(self) -> list[str]:
+        """Input columns the transform itself reads."""
+        if self.kind == "identity":
+            return []
+        return [c for c in (self.level, self.scale_column) if c]
+
+    def location_scale(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "identity":
+            n = len(X)
+            return np.zeros(n), np.ones(n)
+        level = X[self.level].to_numpy(dtype="float64", na_value=np.nan)
+        if self.scale_column:
+            s = self.scale * X[self.scale_column].to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            s = np.full(len(X), self.scale)
+        return level, np.fmax(s, self.min_scale)
+
+    def forward(self, values: np.ndarray, level: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        if self.kind == "identity":
+            return np.asarray(values, dtype="float64")
+        return np.arcsinh((np.asarray(values, dtype="float64") - level) / scale)
+
+    def inverse(self, z: np.ndarray, level: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        if self.kind == "identity":
+            return np.asarray(z, dtype="float64")
+        return level + scale * np.sinh(np.asarray(z, dtype="float64"))
+
+    def apply(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Input frame with every price-valued column in ``columns`` transformed."""
+        if self.kind == "identity" or not self.columns:
+            return X
+        level, scale = self.location_scale(X)
+        out = X.copy()
+        for c in self.columns:
+            if c in out.columns:
+                out[c] = self.forward(out[c].to_numpy(dtype="float64", na_value=np.nan), level, scale)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["columns"] = list(self.columns)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Transform:
+        d = dict(d)
+        d["columns"] = tuple(d.get("columns") or ())
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One booster of the ensemble, trained on the last ``window_days`` days before ``trained_until``."""
+
+    file: str
+    window_days: int | None = None
+    weight: float = 1.0
+    rows: int | None = None
+    trained_from: str | None = None
+    trained_until: str | None = None
+    best_iteration: int | None = None
+
+
+@dataclass
+class ModelSpec:
+    """Everything in ``spotcast-model.json``."""
+
+    kind: str
+    features: list[str]
+    quantiles: list[float] = field(default_factory=lambda: [0.1, 0.5, 0.9])
+    transform: Transform = field(default_factory=lambda: Transform(kind="identity"))
+    members: list[Member] = field(default_factory=list)
+    combine: str = "mean"
+    target: str = "target_price_eur_mwh"
+    naive_column: str | None = None
+    residual_quantiles: dict[str, float] = field(default_factory=dict)
+    training_window: dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def outputs(self) -> list[str]:
+        return [quantile_column(q) for q in self.quantiles]
+
+    @property
+    def inputs(self) -> list[str]:
+        """Every column ``predict`` needs: booster features, transform inputs, naive column."""
+        cols = list(self.features) + self.transform.needs
+        if self.naive_column:
+            cols.append(self.naive_column)
+        return list(dict.fromkeys(cols))
+
+    def validate(self) -> None:
+        if self.format != FORMAT:
+            raise ValidationError(f"not a spotcast model: format is {self.format!r}, expected {FORMAT!r}")
+        if self.format_version > FORMAT_VERSION:
+            raise ValidationError(
+                f"model format version {self.format_version} is newer than this spotcast-storage "
+                f"understands ({FORMAT_VERSION}); upgrade spotcast-storage")
+        if self.kind not in KINDS:
+            raise ValidationError(f"unknown model kind {self.kind!r}; known kinds: {', '.join(KINDS)}")
+        if self.combine not in COMBINES:
+            raise ValidationError(f"unknown combine {self.combine!r}; use one of {', '.join(COMBINES)}")
+        qs = list(self.quantiles)
+        if not qs or any(not 0 < q < 1 for q in qs) or qs != sorted(set(qs)):
+            raise ValidationError(f"quantiles must be increasing numbers in (0, 1), got {qs}")
+        if 0.5 not in qs:
+            raise ValidationError(f"quantiles must include the median 0.5 (the point forecast), got {qs}")
+        if self.kind == "xgboost" and not self.members:
+            raise ValidationError("an xgboost model needs at least one member booster")
+        if self.kind == "naive" and not self.naive_column:
+            raise ValidationError("a naive model needs naive_column (e.g. price_lag_7d)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "format_version": self.format_version, "kind": self.kind,
+            "target": self.target, "features": list(self.features), "quantiles": list(self.quantiles),
+            "outputs": self.outputs, "transform": self.transform.to_dict(),
+            "members": [asdict(m) for m in self.members], "combine": self.combine,
+            "naive_column": self.naive_column, "residual_quantiles": dict(self.residual_quantiles),
+            "training_window": self.training_window, "lineage": self.lineage,
+            "params": self.params, "info": self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
+        d = dict(d)
+        d.pop("outputs", None)
+        if d.get("format") != FORMAT:
+            raise ValidationError(f"not a spotcast model: format is {d.get('format')!r}, expected {FORMAT!r}")
+        try:
+            d["transform"] = Transform.from_dict(d.get("transform") or {"kind": "identity"})
+            d["members"] = [Member(**m) for m in d.get("members") or []]
+            return cls(**d)
+        except TypeError as exc:
+            raise ValidationError(f"malformed {METADATA_FILE}: {exc}") from None
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, Path):
+        return str(v)
+    raise TypeError(f"{type(v).__name__} is not JSON serialisable")
+
+
+class Predictor:
+    """Turns a feature frame into quantile forecasts: transform → boosters → inverse transform.
+
+    ``boosters`` are ``xgboost.Booster`` objects in ``spec.members`` order (none for naive
+    models). Build it with :func:`load_predictor` from a folder, or directly from boosters
+    in memory (what training does before it saves)."""
+
+    def __init__(self, spec: ModelSpec, boosters: Sequence[Any] = ()) -> None:
+        if spec.kind == "xgboost" and len(boosters) != len(spec.members):
+            raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
+        self.spec = spec
+        self.boosters = list(boosters)
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.spec.features)
+
+    @property
+    def outputs(self) -> list[str]:
+        return self.spec.outputs
+
+    def check_inputs(self, X: pd.DataFrame) -> None:
+        missing = [c for c in self.spec.inputs if c not in X.columns]
+        if missing:
+            raise ValidationError(
+                f"the model needs column(s) {missing} that the input frame lacks; it was trained on "
+                f"{len(self.spec.features)} features ({', '.join(self.spec.features[:8])}"
+                f"{', ...' if len(self.spec.features) > 8 else ''}); build the input with the same "
+                "feature-group version the model's lineage names")
+
+    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Quantile forecasts (columns ``p10, p50, p90`` for the default quantiles), index of ``X``.
+
+        Rows whose level or naive input is missing come back as NaN rather than as a guess."""
+        self.check_inputs(X)
+        if self.spec.kind == "naive":
+            return self._predict_naive(X)
+        z = self.predict_transformed(X)
+        level, scale = self.spec.transform.location_scale(X)
+        out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
+        out = np.sort(out, axis=1)  # quantiles must not cross
+        return pd.DataFrame(out, index=X.index, columns=self.outputs)
+
+    def predict_transformed(self, X: pd.DataFrame) -> np.ndarray:
+        """Member-combined predictions on the transformed scale, shape (rows, quantiles)."""
+        Xt = self.spec.transform.apply(X[self.spec.inputs])[self.spec.features]
+        arr = Xt.to_numpy(dtype="float32", na_value=np.nan)
+        preds = [np.asarray(b.inplace_predict(arr), dtype="float64").reshape(len(Xt), -1)
+                 for b in self.boosters]
+        stack = np.stack(preds)
+        if stack.shape[2] != len(self.spec.quantiles):
+            raise ValidationError(
+                f"boosters predict {stack.shape[2]} outputs but the model declares quantiles {self.spec.quantiles}")
+        if self.spec.combine == "median":
+            return np.median(stack, axis=0)
+        w = np.asarray([m.weight for m in self.spec.members], dtype="float64")
+        return np.tensordot(w / w.sum(), stack, axes=1)
+
+    def _predict_naive(self, X: pd.DataFrame) -> pd.DataFrame:
+        base = X[self.spec.naive_column].to_numpy(dtype="float64", na_value=np.nan)
+        cols = {}
+        for q, name in zip(self.spec.quantiles, self.outputs, strict=True):
+            cols[name] = base + float(self.spec.residual_quantiles.get(name, 0.0)) if q != 0.5 else base
+        return pd.DataFrame(cols, index=X.index)[self.outputs]
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the artifact folder (metadata JSON plus one UBJSON file per booster)."""
+        return save_artifact(path, self.spec, self.boosters)
+
+
+def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Sequence[Any] = ()) -> Path:
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    if spec.kind == "xgboost" and len(boosters) != len(spec.members):
+        raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
+    for m, b in zip(spec.members, boosters, strict=False):
+        if not m.file.endswith((".ubj", ".json")) or "/" in m.file or "\\" in m.file:
+            raise ValidationError(f"member file {m.file!r} must be a plain .ubj or .json file name")
+        b.save_model(str(folder / m.file))
+    (folder / METADATA_FILE).write_text(json.dumps(spec.to_dict(), indent=2, default=_json_default) + "\n")
+    return folder
+
+
+def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
+    """The metadata of an artifact folder, without loading any booster."""
+    folder = Path(path)
+    meta = folder / METADATA_FILE
+    if not meta.is_file():
+        raise NotFoundError(
+            f"{folder} is not a spotcast model artifact: {METADATA_FILE} is missing "
+            "(register models with spotcast-train fit)")
+    try:
+        data = json.loads(meta.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{meta} is not valid JSON: {exc}") from None
+    return ModelSpec.from_dict(data)
+
+
+def load_predictor(path: str | os.PathLike[str]) -> Predictor:
+    """Load an artifact folder into a :class:`Predictor` (imports xgboost only for xgboost models)."""
+    folder = Path(path)
+    spec = read_spec(folder)
+    boosters = []
+    if spec.kind == "xgboost":
+        try:
+            import xgboost as xgb
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise ValidationError(
+                "this model needs xgboost to run; install xgboost-cpu (pip install xgboost-cpu)") from None
+        for m in spec.members:
+            f = folder / m.file
+            if not f.is_file():
+                raise NotFoundError(f"model artifact {folder} lacks its booster file {m.file}")
+            b = xgb.Booster()
+            b.load_model(str(f))
+            boosters.append(b)
+    return Predictor(spec, boosters)
+
+
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "METADATA_FILE", "Member", "ModelSpec", "Predictor", "Transform",
+    "load_predictor", "quantile_column", "read_spec", "save_artifact",
+]
