@@ -4,6 +4,7 @@ import os
 import uuid
 
 import pytest
+
 from spotcast_storage import config, get_storage
 from spotcast_storage.local import connection
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from spotcast_storage import NotFoundError, SchemaError, ValidationError
 from spotcast_storage.events import COMMIT, MODEL
 
