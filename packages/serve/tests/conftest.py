@@ -4,6 +4,9 @@ the storage API exactly as the features and train stages write them."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import uvicorn
 
 from spotcast_storage import config, get_storage
 from spotcast_storage.local import connection
@@ -145,3 +149,32 @@ def run_cli(args: list[str]) -> Any:
 @pytest.fixture
 def cli() -> Callable[[list[str]], Any]:
     return run_cli
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(ready, project, store_path):
+    """A real uvicorn server (in a thread) over the ``ready`` store, SE3 forecasted; its URL."""
+    from spotcast_serve import service
+    from spotcast_serve.api import create_app
+
+    service.predict(project, "SE3", outputs=None)
+    connection.release(store_path)
+    port = _free_port()
+    app = create_app(project=get_storage(mode="local", path=store_path), cache_max_age=1.0)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    t.join(10)
+    connection.release(store_path)

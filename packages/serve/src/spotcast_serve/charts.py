@@ -19,13 +19,21 @@ def _figure(rows: int = 1, height: float = 4.5):  # type: ignore[no-untyped-def]
     return fig, axes
 
 
+def _steps(ts: pd.Series, tz: str, *cols: pd.Series) -> tuple:
+    """x (naive local time) and y values with the last hour repeated one hour later, so a
+    ``where="post"`` step line covers the whole last hour."""
+    local = pd.to_datetime(ts, utc=True).dt.tz_convert(tz).dt.tz_localize(None).reset_index(drop=True)
+    x = pd.concat([local, local.iloc[-1:] + pd.Timedelta(hours=1)], ignore_index=True)
+    ys = [pd.concat([c.reset_index(drop=True), c.iloc[-1:]], ignore_index=True) for c in cols]
+    return (x, *ys)
+
+
 def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, title: str) -> Path:
     """Hourly median with the p10-p90 band; each local day's mean median drawn across the day."""
     fig, (ax,) = _figure()
-    local = pd.to_datetime(table["ts"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
-    ax.fill_between(local, table["p10"], table["p90"], step="post", alpha=0.25, color="tab:blue",
-                    label="p10–p90")
-    ax.step(local, table["p50"], where="post", color="tab:blue", lw=1.4, label="median (p50)")
+    x, p10, p50, p90 = _steps(table["ts"], tz, table["p10"], table["p50"], table["p90"])
+    ax.fill_between(x, p10, p90, step="post", alpha=0.25, color="tab:blue", label="p10–p90")
+    ax.step(x, p50, where="post", color="tab:blue", lw=1.4, label="median (p50)")
     for i, d in enumerate(daily.itertuples(index=False)):
         start = pd.Timestamp(d.date)
         end = start + pd.Timedelta(days=1)
@@ -46,11 +54,10 @@ def accuracy_png(pairs: pd.DataFrame, by_horizon: pd.DataFrame, by_origin: pd.Da
                  path: Path, title: str, tz: str) -> Path:
     """Predicted vs actual over time, MAE per horizon day (with the naive's), MAE per origin day."""
     fig, (ax1, ax2, ax3) = _figure(rows=3, height=3.4)
-    local = pd.to_datetime(pairs["ts"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
-    ax1.fill_between(local, pairs["p10"], pairs["p90"], step="post", alpha=0.2, color="tab:blue",
-                     label="p10–p90")
-    ax1.step(local, pairs["p50"], where="post", color="tab:blue", lw=1.1, label="forecast p50 (shortest horizon)")
-    ax1.step(local, pairs["actual"], where="post", color="black", lw=1.1, label="actual")
+    x, p10, p50, p90, actual = _steps(pairs["ts"], tz, pairs["p10"], pairs["p50"], pairs["p90"], pairs["actual"])
+    ax1.fill_between(x, p10, p90, step="post", alpha=0.2, color="tab:blue", label="p10–p90")
+    ax1.step(x, p50, where="post", color="tab:blue", lw=1.1, label="forecast p50 (shortest horizon)")
+    ax1.step(x, actual, where="post", color="black", lw=1.1, label="actual")
     ax1.set_title(title)
     ax1.set_ylabel("EUR/MWh")
     ax1.legend(loc="upper left", fontsize=8)
@@ -68,6 +75,8 @@ def accuracy_png(pairs: pd.DataFrame, by_horizon: pd.DataFrame, by_origin: pd.Da
     od = pd.to_datetime(by_origin["origin_date"])
     ax3.plot(od, by_origin["mae"], marker="o", ms=3, color="tab:blue", label="model MAE")
     ax3.plot(od, by_origin["naive_mae"], marker="o", ms=3, color="tab:gray", label="weekly naive MAE")
+    if len(od) < 3:  # a lone point would get a multi-year axis
+        ax3.set_xlim(od.min() - pd.Timedelta(days=3), od.max() + pd.Timedelta(days=3))
     ax3.set_xlabel("origin day")
     ax3.set_ylabel("MAE, EUR/MWh")
     ax3.legend(fontsize=8)
