@@ -135,19 +135,52 @@ def test_event_log_cursors_are_durable_and_monotonic(hw, cluster, tmp_path):
     assert log.read(after=start, limit=1) == pending[:1]
 
 
-def test_a_handler_sees_new_commits_through_the_same_pipeline_types(hw):
-    """What `spotcast run` does with a handler, against the Hopsworks event log."""
+def test_spotcast_run_delivery_works_unchanged_against_hopsworks(hw):
+    """The runner's own `deliver` (what `spotcast run` does after its steps), on this backend."""
+    from spotcast_storage.runner import deliver
+
     fg = prices(hw)
-    seen: list[int] = []
-    handler = EventHandler(consumer="features", handle=lambda evs, ctx: seen.extend(e.commit_id for e in evs) or "ok",
-                           names=("prices",))
-    ctx = RunContext(project=hw, zones=["SE3"])
-    log = hw.get_event_log()
-    c = fg.insert(hourly("SE3", "2024-01-01", 24))
-    evs = log.pending(handler.consumer, kinds=handler.kinds, names=handler.names)
-    handler.handle(evs, ctx)
-    log.ack(handler.consumer, evs[-1].event_id)
-    assert seen == [c.commit_id] and log.pending(handler.consumer, kinds=handler.kinds, names=handler.names) == []
+    seen: list[list[int]] = []
+
+    def handle(evs, ctx):
+        seen.append([e.commit_id for e in evs])
+        return f"{len(evs)} events"
+
+    handler = EventHandler(consumer="features", handle=handle, names=("prices",))
+    ctx = RunContext(project=hw, zones=["SE3"], log=lambda msg: None)
+    c1 = fg.insert(hourly("SE3", "2024-01-01", 24))
+    c2 = fg.insert(hourly("SE3", "2024-01-02", 24))
+    fg.insert(hourly("SE3", "2024-01-02", 24))  # no change: acknowledged, not delivered
+    report = deliver(ctx, handlers=[handler])
+    assert seen == [[c1.commit_id, c2.commit_id]] and report.deliveries == [("features", 2, "2 events")]
+    again = get_storage(mode="hopsworks")  # a restarted runner resumes from the cursor on the cluster
+    assert deliver(RunContext(project=again, zones=["SE3"], log=lambda m: None), handlers=[handler]).deliveries == []
+    assert again.get_event_log().cursor("features") == again.get_event_log().latest_event_id()
+
+
+def test_store_cli_and_status_in_mode_hopsworks(cluster, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from spotcast_storage import cli, runner
+
+    project = get_storage(mode="hopsworks")
+    prices(project).insert(hourly("SE3", "2024-01-01", 24))
+    (tmp_path / "a.txt").write_text("x")
+    project.get_model_registry().python.create_model("m", metrics={"mae": 1.0}).save(tmp_path / "a.txt")
+    cli_runner = CliRunner()
+    ls = cli_runner.invoke(cli.app, ["--mode", "hopsworks", "ls", "--format", "json"])
+    assert ls.exit_code == 0, ls.output
+    rows = json.loads(ls.stdout)
+    assert [(r["name"], r["version"], r["rows"]) for r in rows] == [("prices", 1, 24)]
+    models = cli_runner.invoke(cli.app, ["--mode", "production", "models", "--format", "json"])
+    assert models.exit_code == 0 and json.loads(models.stdout)[0]["version"] == 1
+    sql = cli_runner.invoke(cli.app, ["--mode", "hopsworks", "sql", "select 1"])
+    assert sql.exit_code == 1 and "error:" in sql.output
+    status = cli_runner.invoke(runner.app, ["--mode", "hopsworks", "status", "--format", "json"])
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout)["feature_groups"][0]["rows"] == 24
 
 
 def test_after_commit_hook_is_called_with_the_event(hw):
