@@ -1,0 +1,70 @@
+"""`spotcast-serve` commands through Typer's CliRunner on a real store."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+
+def test_every_command_help_shows_an_example(cli):
+    for cmd in ("predict", "accuracy", "forecast", "zones", "models", "formats", "api", "version"):
+        r = cli([cmd, "--help"])
+        assert r.exit_code == 0 and "Example: spotcast-serve" in r.output, cmd
+
+
+def test_predict_prints_daily_means_and_writes_files(ready, store_path, tmp_path, cli):
+    out = tmp_path / "out"
+    r = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--zone", "SE4", "--outputs", str(out),
+             "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [(x["zone"], x["horizon_day"]) for x in rows][:2] == [("SE3", 1), ("SE3", 2)] and len(rows) == 14
+    assert sorted(p.name for p in out.iterdir()) == [
+        "forecast_SE3_2024-03-22.csv", "forecast_SE3_2024-03-22.png",
+        "forecast_SE4_2024-03-22.csv", "forecast_SE4_2024-03-22.png"]
+    again = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--outputs", str(out), "--no-files"])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    table = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--days", "2", "--no-files"])
+    assert "2024-03-24" in table.stdout and "2024-03-25" not in table.stdout
+
+
+def test_predict_errors_are_one_line_and_write_nothing(ready, store_path, tmp_path, cli):
+    r = cli(["--store", str(store_path), "predict", "--zone", "SE1", "--outputs", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "error: price_features has no rows for zone SE1" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "o").exists()
+    r = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--model", "nope", "--no-files"])
+    assert r.exit_code == 1 and "model nope is not registered; registered models: price_naive" in r.output
+    r = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--format", "xml", "--no-files"])
+    assert r.exit_code == 1 and "unknown --format 'xml'" in r.output
+
+
+def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
+    assert cli(["--store", str(store_path), "predict", "--zone", "SE3", "--no-files"]).exit_code == 0
+    r = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--outputs", str(tmp_path / "o"),
+             "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    import io
+
+    df = pd.read_csv(io.StringIO(r.stdout))
+    assert df["horizon_day"].tolist() == list(range(1, 8)) and (df["mae"] > 0).all()
+    assert (tmp_path / "o" / "accuracy_SE3_2024-03-22.png").exists()
+    by_origin = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "origin", "--no-chart"])
+    assert "2024-03-22" in by_origin.stdout
+    bad = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "week"])
+    assert bad.exit_code == 1 and "unknown --by 'week'" in bad.output
+
+    f = cli(["--store", str(store_path), "forecast", "--zone", "SE3", "--daily", "--format", "json"])
+    assert len(json.loads(f.stdout)) == 7
+    z = json.loads(cli(["--store", str(store_path), "zones", "--format", "json"]).stdout)
+    assert {x["zone"]: x["forecast_origins"] for x in z} == {"SE3": 1, "SE4": 0}
+    m = cli(["--store", str(store_path), "models"])
+    assert "price_naive" in m.stdout and "mae=8" in m.stdout
+    assert "csv" in cli(["formats"]).stdout
+
+
+@pytest.mark.parametrize("args", [["forecast", "--zone", "XX9"], ["accuracy", "--zone", "SE4"]])
+def test_not_found_messages(ready, store_path, cli, args):
+    r = cli(["--store", str(store_path), *args])
+    assert r.exit_code == 1 and r.output.startswith("error: ")
