@@ -226,14 +226,26 @@ def test_query_errors_are_raised_before_the_client_reads(hw, cluster):
     p.insert(hourly("SE3", "2024-01-01", 4))
     with pytest.raises(ValidationError, match=r"clashes|prefix"):
         p.select_all().join(prices(hw).select_all(), on=["zone", "ts"]).read()
-    k = hw.get_feature_store().get_or_create_feature_group(
-        "late", version=1, primary_key=["zone", "ts"], event_time="ts", known_at="known_at")
-    k.insert(pd.DataFrame({"zone": ["SE3"], "ts": [pd.Timestamp("2024-01-01T00:00Z")],
-                           "known_at": [pd.Timestamp("2024-01-01T05:00Z")], "v": [1.0]}))
-    with pytest.raises(UnsupportedError, match="point_in_time_join"):
-        p.select_all().join(k.select(["v"]), on=["zone"]).read()
     with pytest.raises(UnsupportedError, match="IS NULL"):
         p.filter(p.price == None).read()  # noqa: E711
+
+
+def test_point_in_time_join_with_known_at_is_exact(hw, cluster):
+    feats = hw.get_feature_store().get_or_create_feature_group(
+        "feats", version=1, primary_key=["zone", "ts"], event_time="ts", known_at="known_at")
+    labels = prices(hw, "labels")
+    t = pd.Timestamp("2024-01-01T00:00Z")
+    h = pd.Timedelta(hours=1)
+    # The value stamped t+2h only became known at t+10h (a late correction).
+    feats.insert(pd.DataFrame({"zone": "SE3", "ts": [t, t + 2 * h], "known_at": [t, t + 10 * h], "v": [1.0, 2.0]}))
+    labels.insert(pd.DataFrame({"zone": "SE3", "ts": [t + 3 * h, t + 11 * h], "price": [0.0, 0.0], "volume": 0}))
+    out = labels.select_all().join(feats.select(["v"]), on=["zone"]).read().sort_values("ts", ignore_index=True)
+    assert out.v.tolist() == [1.0, 2.0]  # Hopsworks' own PIT join would give 2.0 at t+3h
+    assert list(out.columns) == ["zone", "ts", "price", "volume", "v"] and str(out.ts.dtype) == "datetime64[us, UTC]"
+    assert not any(q.spotcast_state["joins"] for q in cluster.queries)  # the join did not go to Hopsworks
+    with pytest.raises(UnsupportedError, match="known-at"):  # a feature view would be computed by Hopsworks
+        hw.get_feature_store().get_or_create_feature_view(
+            "v", version=1, query=labels.select_all().join(feats.select(["v"]), on=["zone"]), labels=["price"])
 
 
 def test_point_in_time_join_on_frames_respects_known_at(hw):

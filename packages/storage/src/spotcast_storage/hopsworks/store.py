@@ -363,6 +363,8 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         for j in query.joins:
             j.query.fg._require_data()  # type: ignore[attr-defined]
         types = translate.output_types(query)
+        if translate.needs_known_at(query) and query.as_of_commit is None and query.as_of_time is None:
+            return translate.finish(self._join_in_process(query, limit), types)
         cq = translate.to_client_query(query, lambda g: g.client_fg)
         if query.as_of_commit is not None or query.as_of_time is not None:
             cq = self._as_of(cq, query)
@@ -371,6 +373,29 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         with guard(f"read {self._label()}"):
             df = cq.read(dataframe_type="pandas")
         return translate.finish(df, types)
+
+    def _join_in_process(self, query: Query, limit: int | None) -> pd.DataFrame:
+        """A join that needs known-at (see ``translate.needs_known_at``): read each group whole
+        through the client, then run the local backend's compiled query on them in an
+        in-memory DuckDB, so the result is exactly the local one."""
+        import duckdb
+
+        from spotcast_storage.local import connection
+        from spotcast_storage.local.sql import compile_query, q, table_name
+
+        con = duckdb.connect()
+        try:
+            connection.configure_connection(con)
+            groups = {(g.name, g.version): g for g in [query.fg, *(j.query.fg for j in query.joins)]}
+            for g in groups.values():
+                frame = g._backend_read_query(g.select_all())  # type: ignore[attr-defined]
+                con.register("_spotcast_in", frame)
+                con.execute(f"CREATE TABLE main.{q(table_name(g.name, g.version))} AS SELECT * FROM _spotcast_in")
+                con.unregister("_spotcast_in")
+            compiled = compile_query(query, limit=limit)
+            return con.execute(compiled.sql, compiled.params).df()
+        finally:
+            con.close()
 
     def _as_of(self, cq: Any, query: Query) -> Any:
         if not self._project.time_travel:

@@ -27,6 +27,12 @@ def is_pit(query: Query, j: Join) -> bool:
                 and j.join_type in ("left", "inner"))
 
 
+def needs_known_at(query: Query) -> bool:
+    """True when a point-in-time join must also respect a right group's known-at column,
+    which Hopsworks' own PIT join cannot express."""
+    return any(is_pit(query, j) and j.query.fg.known_at for j in query.joins)
+
+
 def _right_columns(j: Join) -> list[str]:
     return [c for c in j.query.columns if c not in j.right_on or j.join_type == "cross"]
 
@@ -99,10 +105,9 @@ def to_client_query(query: Query, resolve: Resolve) -> Any:
         if is_pit(query, j) and rfg.known_at:
             raise UnsupportedError(
                 f"{rfg.name} declares a known-at column ({rfg.known_at!r}), and Hopsworks' point-in-time "
-                "join compares event times only, so it could use values that were not yet known. Read "
-                "both groups and join them with fs.point_in_time_join(labels, features, on=[...], "
-                f"label_time=..., feature_time={rfg.event_time!r}, known_at={rfg.known_at!r}), which is "
-                "exact on every backend."
+                "join compares event times only, so a feature view over this join could use values that "
+                "were not yet known. Read the join with query.read() (exact: computed in-process) or "
+                f"fs.point_in_time_join(..., known_at={rfg.known_at!r})."
             )
         rcfg = resolve(rfg)
         groups.append((rfg, rcfg))
