@@ -273,3 +273,23 @@ def test_a_commit_whose_event_was_lost_gets_it_on_the_next_insert(hw, cluster):
     assert [e.commit_id for e in ev] == [ev[0].commit_id, lost, c3.commit_id]
     assert ev[1].payload["repaired"] is True and ev[1].payload["rows_inserted"] == 24
     assert "keys" not in ev[1].payload  # consumers then treat every key as possibly changed
+
+
+def test_a_group_created_meanwhile_by_another_process_is_upserted_not_recreated(hw, cluster):
+    from spotcast_storage import get_storage
+
+    mine = prices(hw)  # looked before the other process wrote
+    other = prices(get_storage(mode="hopsworks"))
+    other.insert(hourly("SE3", "2024-01-01", 24))
+    c = mine.insert(hourly("SE3", "2024-01-01", 24, base=1.0))
+    assert (c.rows_inserted, c.rows_updated) == (0, 24)
+
+
+def test_groups_spotcast_did_not_create_are_listed_with_their_types(hw, cluster):
+    from hsfs.feature import Feature as ClientFeature
+
+    cluster.fs.get_or_create_feature_group(name="embeddings", version=1, primary_key=["id"], features=[
+        ClientFeature("id", "bigint", primary=True), ClientFeature("vec", "array<double>")])
+    cluster.table("embeddings").id = cluster.table("embeddings").mock.id = 7
+    g = hw.get_feature_store().get_feature_group("embeddings", 1)
+    assert [(f.name, f.type) for f in g.features] == [("id", "bigint"), ("vec", "array<double>")]

@@ -30,6 +30,15 @@ from spotcast_storage.query import Feature, Query, query_from_dict, to_utc_times
 FG_KIND, FV_KIND = "feature_group", "feature_view"
 
 
+def _feature_type(t: str | None) -> str:
+    """spotcast's name for a client type; other types (arrays, decimals… in groups spotcast did
+    not create) are kept as Hopsworks names them, so listing such groups works."""
+    try:
+        return schema_mod.normalise_type(t or "string")
+    except ValidationError:
+        return str(t).lower()
+
+
 def _ms_to_iso(ms: int) -> str:
     return pd.Timestamp(int(ms), unit="ms", tz="UTC").isoformat()
 
@@ -53,7 +62,7 @@ class HopsworksFeatureStore:
 
     def _wrap(self, cfg: Any, info: dict[str, Any] | None = None) -> HopsworksFeatureGroup:
         info = info or {}
-        features = [Feature(f.name, schema_mod.normalise_type(f.type), bool(f.primary), f.description or "")
+        features = [Feature(f.name, _feature_type(f.type), bool(f.primary), f.description or "")
                     for f in (cfg.features or [])]
         return HopsworksFeatureGroup(
             self, cfg, cfg.name, int(cfg.version), list(cfg.primary_key or []), cfg.event_time,
@@ -261,6 +270,12 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
         if not isinstance(df, pd.DataFrame):
             raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+        if not self._persisted:
+            # Another process may have created this version since we looked.
+            other = next((g for g in self._fs.get_feature_groups(self.name) if g.version == self.version), None)
+            if other is not None:
+                self._client_fg, self._features, self._persisted = other._client_fg, other._features, True
+                self.known_at = other.known_at or self.known_at
         if not self._features:
             self._register_schema_from(df)
         label = self._label()
