@@ -293,3 +293,14 @@ def test_groups_spotcast_did_not_create_are_listed_with_their_types(hw, cluster)
     cluster.table("embeddings").id = cluster.table("embeddings").mock.id = 7
     g = hw.get_feature_store().get_feature_group("embeddings", 1)
     assert [(f.name, f.type) for f in g.features] == [("id", "bigint"), ("vec", "array<double>")]
+
+
+def test_filters_on_fractions_of_a_second_are_exact(hw, cluster):
+    fg = prices(hw)
+    t = pd.Timestamp("2024-01-01T00:00:00Z")
+    ms = pd.Timedelta(milliseconds=1)
+    fg.insert(pd.DataFrame({"zone": "SE3", "ts": [t, t + 500 * ms, t + 1500 * ms], "price": [1.0, 2.0, 3.0], "volume": 1}))
+    # The client would send "00:00:00" for both bounds and return nothing, or everything.
+    assert fg.read(start_time=t + 400 * ms, end_time=t + 600 * ms).price.tolist() == [2.0]
+    assert fg.filter(fg.ts == t + 500 * ms).read().price.tolist() == [2.0]
+    assert fg.read(start_time="2024-01-01", end_time="2024-01-02").price.tolist() == [1.0, 2.0, 3.0]

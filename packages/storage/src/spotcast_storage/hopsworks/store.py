@@ -378,7 +378,8 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         for j in query.joins:
             j.query.fg._require_data()  # type: ignore[attr-defined]
         types = translate.output_types(query)
-        if translate.needs_known_at(query) and query.as_of_commit is None and query.as_of_time is None:
+        if ((translate.needs_known_at(query) or translate.has_subsecond_filter(query))
+                and query.as_of_commit is None and query.as_of_time is None):
             return translate.finish(self._join_in_process(query, limit), types)
         cq = translate.to_client_query(query, lambda g: g.client_fg)
         if query.as_of_commit is not None or query.as_of_time is not None:
@@ -390,9 +391,10 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         return translate.finish(df, types)
 
     def _join_in_process(self, query: Query, limit: int | None) -> pd.DataFrame:
-        """A join that needs known-at (see ``translate.needs_known_at``): read each group whole
-        through the client, then run the local backend's compiled query on them in an
-        in-memory DuckDB, so the result is exactly the local one."""
+        """A query the client cannot run exactly (a join that needs known-at, or a filter on a
+        time with a fraction of a second): read each group whole through the client, then run
+        the local backend's compiled query on them in an in-memory DuckDB, so the result is
+        exactly the local one."""
         import duckdb
 
         from spotcast_storage.local import connection

@@ -33,6 +33,25 @@ def needs_known_at(query: Query) -> bool:
     return any(is_pit(query, j) and j.query.fg.known_at for j in query.joins)
 
 
+def _leaves(f: Filter | Logic | None) -> list[Filter]:
+    if f is None:
+        return []
+    if isinstance(f, Logic):
+        return _leaves(f.left) + _leaves(f.right)
+    return [f]
+
+
+def has_subsecond_filter(query: Query) -> bool:
+    """True when a filter compares with a time that has a fraction of a second, which the client
+    would cut off (it sends timestamp filter values as ``%Y-%m-%d %H:%M:%S``)."""
+    leaves = _leaves(query.filters) + [x for j in query.joins for x in _leaves(j.query.filters)]
+    for f in leaves:
+        for v in f.value if isinstance(f.value, list) else [f.value]:
+            if isinstance(v, pd.Timestamp) and v != v.floor("s"):
+                return True
+    return False
+
+
 def _right_columns(j: Join) -> list[str]:
     return [c for c in j.query.columns if c not in j.right_on or j.join_type == "cross"]
 
