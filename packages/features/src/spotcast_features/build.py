@@ -179,10 +179,12 @@ def _write_scoped(fg: Any, rows: pd.DataFrame, zone: str, time_col: str, lo: pd.
         commit = fg.insert(rows)
     else:
         everything = fg.read()
-        drop = pd.concat([stale, rows[key]], ignore_index=True).assign(_drop=True)
-        keep = everything.merge(drop, on=key, how="left")
-        keep = keep.loc[keep["_drop"].isna(), list(everything.columns)]
-        commit = fg.insert(pd.concat([keep, rows[list(everything.columns)]], ignore_index=True), overwrite=True)
+        cols = list(everything.columns)
+        drop = pd.concat([stale] + ([rows[key]] if not rows.empty else []), ignore_index=True)
+        keep = everything.merge(drop.assign(_drop=True), on=key, how="left")
+        keep = keep.loc[keep["_drop"].isna(), cols]
+        commit = fg.insert(pd.concat([keep] + ([rows[cols]] if not rows.empty else []), ignore_index=True),
+                           overwrite=True)
     if summary is not None and fg.name != PRICES_HOURLY.name:
         summary.inserted += commit.rows_inserted
         summary.updated += commit.rows_updated

@@ -135,7 +135,7 @@ def assemble(zone: str, dates: pd.DatetimeIndex, settings: Settings, hourly: pd.
     """The :class:`OriginBatch` of ``zone``'s origins on local ``dates``.
 
     ``hourly`` is :func:`hourly_prices` output, ``weather`` rows of ``weather`` v1 and
-    ``exogenous`` rows of ``exogenous`` v1, for this zone; they may cover more than needed.
+    ``exogenous`` rows of ``exogenous`` v1; rows of other zones or outside the windows are ignored.
     Origins that know no price at all are left out; returns None when none is left.
     """
     tz = zone_timezone(zone)
@@ -179,6 +179,10 @@ def assemble(zone: str, dates: pd.DatetimeIndex, settings: Settings, hourly: pd.
     targets["local_date"] = local_date(targets["ts"], tz)
     targets["local_hour"] = local_hour(targets["ts"], tz)
 
+    if weather is not None and "zone" in weather.columns:
+        weather = weather[weather["zone"] == zone]
+    if exogenous is not None and "zone" in exogenous.columns:
+        exogenous = exogenous[exogenous["zone"] == zone]
     forecasts, observations = _weather(targets, origins, weather, tz)
     return OriginBatch(
         zone=zone, timezone=tz, country=country, settings=settings, targets=targets, prices=prices,
