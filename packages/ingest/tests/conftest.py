@@ -51,3 +51,16 @@ def stored(project):
         return df.sort_values(keys).reset_index(drop=True)
 
     return read
+
+
+@pytest.fixture
+def threaded_server():
+    """A pytest-httpserver that answers requests concurrently (for slow and concurrent answers)."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()

@@ -54,10 +54,12 @@ def _settings(concurrency: int | None) -> Any:
 
 @contextlib.contextmanager
 def _progress(label: str) -> Iterator[Any]:
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # on stderr: stdout may be CSV or JSON for a program
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), transient=False) as bar:
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=Console(stderr=True)) as bar:
         task = bar.add_task(label, total=None, detail="")
 
         def update(done: int, total: int, detail: str) -> None:
@@ -183,7 +185,7 @@ def check_cmd(
     except ValidationError as exc:
         fail(str(exc))
     emit(results, fmt, title="live check")
-    if not results["ok"].all():
+    if (results["status"] == "failed").any():
         raise typer.Exit(1)
 
 

@@ -74,7 +74,8 @@ class HttpSettings:
 
 @dataclass(frozen=True)
 class Request:
-    """One GET. ``cache`` marks an answer that can never change (a past day), so it is kept on disk."""
+    """One GET. ``cache`` marks an answer that can never change (a past day): it is read from
+    disk when there, and kept on disk once the source has parsed it (:meth:`HttpClient.keep`)."""
 
     url: str
     params: Mapping[str, str] = field(default_factory=dict)
@@ -92,6 +93,7 @@ class Response:
     body: bytes
     from_cache: bool = False
     cache_path: Path | None = None
+    cache_key: tuple[str, str] | None = None  # (namespace, full URL) when it may be kept
 
     @property
     def not_found(self) -> bool:
@@ -188,8 +190,9 @@ class HttpClient:
         s = self.settings
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(s.retries + 1),
-            wait=tenacity.wait_exponential_jitter(initial=s.backoff_initial, max=s.backoff_max,
-                                                  jitter=s.backoff_initial),
+            # exponential backoff plus up to one initial step of random jitter
+            wait=(tenacity.wait_exponential(multiplier=s.backoff_initial, max=s.backoff_max)
+                  + tenacity.wait_random(0, s.backoff_initial)),
             retry=tenacity.retry_if_exception_type(_Transient),
             before_sleep=self._before_sleep(shown),
             reraise=True,
@@ -204,9 +207,14 @@ class HttpClient:
         if response.status_code >= 400:
             raise SourceError(
                 f"GET {shown}{what} answered HTTP {response.status_code}: {self._excerpt(response.content)}")
-        if request.cache and self.cache is not None:
-            self.cache.put(namespace, url, response.content)
-        return Response(shown, response.status_code, response.content)
+        key = (namespace, url) if request.cache and self.cache is not None else None
+        return Response(shown, response.status_code, response.content, cache_key=key)
+
+    def keep(self, response: Response) -> None:
+        """Put an answer that parsed into the disk cache (if its request was marked immutable).
+        Sources call this only after parsing, so a malformed answer is asked for again next time."""
+        if response.cache_key is not None and self.cache is not None and response.status == 200:
+            self.cache.put(*response.cache_key, response.body)
 
     def get_many(self, requests: Sequence[Request], namespace: str = "http") -> list[Response]:
         """Many GETs, at most ``concurrency`` in flight (shared with every other caller of this

@@ -176,9 +176,8 @@ def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None
             raise ValidationError(f"end {e} is before start {s}")
         if e > last:
             raise ValidationError(
-                f"end {e} is after the newest day {src.name} can have for {zone} now ({last}); "
-                "day-ahead prices come out about 13:00 CET the day before, so use --end "
-                f"{last} or run `spotcast-ingest update` later")
+                f"end {e} is after the newest day {src.name} can have for {zone} now ({last}): "
+                f"{src.last_day_hint}. Use --end {last} or leave --end out")
         if first is not None and s < first:
             raise ValidationError(f"start {s} is before the first day {src.name} has for {zone} ({first})")
         batches += _month_batches(src, zone, s, e, now)
@@ -360,8 +359,10 @@ def _failure_message(exc: BaseException, batch: _Batch, report: IngestReport) ->
 def check(sources: Sequence[str] | None = None, base_url: str | None = None,
           settings: HttpSettings | None = None) -> pd.DataFrame:
     """One small live request per network source (no cache, one retry): is it reachable and
-    answering in the format its parser expects? Failures are reported per source, redacted."""
-    names = list(sources) if sources else [n for n, c in source_classes().items() if c.network]
+    answering in the format its parser expects? Failures are reported per source, redacted;
+    without named sources, one whose key is not set is skipped."""
+    classes = source_classes()
+    names = list(sources) if sources else [n for n, c in classes.items() if c.network]
     for n in names:
         get_source_class(n)
     if base_url and len(names) != 1:
@@ -370,11 +371,14 @@ def check(sources: Sequence[str] | None = None, base_url: str | None = None,
     rows = []
     with HttpClient(settings) as http:
         for name in names:
-            src: Source | None = None
+            cls, src = classes[name], None
+            if not sources and cls.secret_env and not os.environ.get(cls.secret_env):
+                rows.append({"source": name, "status": "skipped", "detail": f"{cls.secret_env} is not set", "url": ""})
+                continue
             try:
                 src = make_source(name, http, base_url)
-                ok, detail = True, src.check()
+                status, detail = "ok", src.check()
             except Exception as exc:  # reported per source: `check` exists to show failures
-                ok, detail = False, http.redact(f"{type(exc).__name__}: {exc}")
-            rows.append({"source": name, "ok": ok, "detail": detail, "url": (src.base_url or "") if src else ""})
-    return pd.DataFrame(rows, columns=["source", "ok", "detail", "url"])
+                status, detail = "failed", http.redact(f"{type(exc).__name__}: {exc}")
+            rows.append({"source": name, "status": status, "detail": detail, "url": (src.base_url or "") if src else ""})
+    return pd.DataFrame(rows, columns=["source", "status", "detail", "url"])

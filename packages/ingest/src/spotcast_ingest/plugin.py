@@ -17,6 +17,10 @@ from spotcast_storage.pipeline import PipelineStep, RunContext
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "spotcast_ingest.sources.elprisetjustnu",
+    "spotcast_ingest.sources.openmeteo",
+    "spotcast_ingest.sources.energidataservice",
+    "spotcast_ingest.sources.entsoe",
+    "spotcast_ingest.sources.csvfile",
     "spotcast_ingest.sources.synthetic",
 )
 

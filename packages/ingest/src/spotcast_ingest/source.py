@@ -79,6 +79,9 @@ class Source:
     first group in ``writes``."""
     batch_months: ClassVar[int] = 1
     """Calendar months per batch (one commit per feature group each)."""
+    last_day_hint: ClassVar[str] = ("day-ahead prices come out about 13:00 CET the day before; "
+                                    "run `spotcast-ingest update` later")
+    """Said when a backfill asks for days after :meth:`last_day`."""
     default_base_url: ClassVar[str | None] = None
     network: ClassVar[bool] = True
     secret_env: ClassVar[str | None] = None

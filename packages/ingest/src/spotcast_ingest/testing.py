@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
-from spotcast_ingest import simulate
+from spotcast_ingest import simulate, timeutil
 
 FAR_FUTURE = pd.Timestamp("2100-01-01", tz="UTC")
 
@@ -79,6 +79,60 @@ def openmeteo(zone: str, first: dt.date, last: dt.date, variables: list[str], un
         "hourly_units": {"time": "unixtime" if unixtime else "iso8601", **{v: units.get(v, "") for v in variables}},
         "hourly": hourly,
     }
+
+
+def _entsoe_period(values: pd.Series, minutes: int, tag: str, skip_repeats: bool) -> str:
+    start, end = values.index[0], values.index[-1] + pd.Timedelta(minutes=minutes)
+    points, last = [], None
+    for i, v in enumerate(values.to_numpy(), start=1):
+        if skip_repeats and last is not None and v == last and i > 1:
+            continue  # curve type A03: a point equal to the previous one is left out
+        points.append(f"<Point><position>{i}</position><{tag}>{v:.2f}</{tag}></Point>")
+        last = v
+    return (f"<Period><timeInterval><start>{start:%Y-%m-%dT%H:%MZ}</start><end>{end:%Y-%m-%dT%H:%MZ}</end>"
+            f"</timeInterval><resolution>PT{minutes}M</resolution>{''.join(points)}</Period>")
+
+
+def entsoe_prices_xml(zone: str, first: dt.date, last: dt.date, seed: int = 0) -> str:
+    """A44 ``Publication_MarketDocument``: one TimeSeries per day, curve type A03."""
+    df = _prices(zone, first, last, seed, None)
+    tz = timeutil.zone_tz(zone)
+    series = []
+    for _, day in df.groupby(df["ts"].dt.tz_convert(tz).dt.date):
+        values = day.set_index("ts")["price_eur_mwh"]
+        values.iloc[1] = values.iloc[0]  # make sure one point is left out
+        minutes = int(day["resolution_minutes"].iloc[0])
+        series.append("<TimeSeries><businessType>A62</businessType><curveType>A03</curveType>"
+                      + _entsoe_period(values, minutes, "price.amount", True) + "</TimeSeries>")
+    return ('<?xml version="1.0" encoding="utf-8"?><Publication_MarketDocument '
+            'xmlns="urn:iec62325.351:tc57wg16:451-3:publicationdocument:7:3"><type>A44</type>'
+            + "".join(series) + "</Publication_MarketDocument>")
+
+
+def entsoe_forecast_xml(zone: str, first: dt.date, last: dt.date, kind: str, seed: int = 0) -> str:
+    """A65 load forecast (``kind="load"``) or A69 wind and solar forecast (``"wind_solar"``)
+    ``GL_MarketDocument``, hourly, one Period for the whole range."""
+    tz = timeutil.zone_tz(zone)
+    lo, hi = timeutil.day_bounds(first, tz)[0], timeutil.day_bounds(last, tz)[1]
+    h0, h1 = simulate.hour_index(lo), simulate.hour_index(hi) - 1
+    tr = simulate.truth(zone, h0, h1, seed).set_index("ts")
+    parts = {"load": [(None, tr["load"])]} if kind == "load" else {
+        "wind_solar": [("B16", tr["solar_mw"]), ("B19", tr["wind_mw"] * 0.8), ("B18", tr["wind_mw"] * 0.2)]}
+    series = []
+    for psr, values in parts[kind]:
+        psr_el = f"<MktPSRType><psrType>{psr}</psrType></MktPSRType>" if psr else ""
+        series.append(f"<TimeSeries><curveType>A01</curveType>{psr_el}"
+                      + _entsoe_period(values.round(2), 60, "quantity", False) + "</TimeSeries>")
+    doc = "A65" if kind == "load" else "A69"
+    return ('<?xml version="1.0" encoding="utf-8"?><GL_MarketDocument '
+            'xmlns="urn:iec62325.351:tc57wg16:451-6:generationloaddocument:3:0">'
+            f"<type>{doc}</type>" + "".join(series) + "</GL_MarketDocument>")
+
+
+ENTSOE_NO_DATA = ('<?xml version="1.0" encoding="utf-8"?><Acknowledgement_MarketDocument '
+                  'xmlns="urn:iec62325.351:tc57wg16:451-1:acknowledgementdocument:7:0"><Reason><code>999</code>'
+                  "<text>No matching data found for Data item Day-ahead Prices [12.1.D]</text></Reason>"
+                  "</Acknowledgement_MarketDocument>")
 
 
 # -- a threaded server in the APIs' formats (for benchmarks) -------------------------------------

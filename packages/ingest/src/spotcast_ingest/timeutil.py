@@ -24,6 +24,9 @@ FORECAST_ISSUE_HOUR = 10
 """Day-ahead load/wind/solar forecasts are due two hours before the 12:00 CET gate closure
 (ENTSO-E's deadline for day-ahead load forecasts): we date them 10:00 CET on D-1."""
 
+WIND_SOLAR_ISSUE_HOUR = 18
+"""Day-ahead wind and solar forecasts are due by 18:00 CET on D-1 (ENTSO-E transparency rules)."""
+
 QUARTER_HOUR_FROM = dt.date(2025, 10, 1)
 """First delivery day of 15-minute periods in the Nordic day-ahead market (SDAC)."""
 

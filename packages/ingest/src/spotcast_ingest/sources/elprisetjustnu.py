@@ -41,18 +41,26 @@ class ElprisetJustNu(Source):
         reqs = [self.day_request(request.zone, d, request.now) for d in days]
         responses = self.http.get_many(reqs, namespace=self.name)
         out, pending = [], []
+        first_error: SourceError | None = None
         for day, resp in zip(days, responses, strict=True):
             where = f"{self.name} {request.zone} {day} ({resp.url}"
             where += f", cached in {resp.cache_path})" if resp.from_cache else ")"
-            if resp.not_found:
-                if request.may_be_pending(day):
-                    pending.append(f"{request.zone} {day}")
-                    continue
-                raise NotPublishedError(
-                    f"{self.name}: no prices for {request.zone} {day} (HTTP 404 from {resp.url}); "
-                    "prices for a day are published about 13:00 CET the day before, and this API's "
-                    f"history starts {self.first_day(request.zone)}")
-            out.append(parse_day(decode_json(resp.body, where), request.zone, day, where, self.name))
+            try:
+                if resp.not_found:
+                    if request.may_be_pending(day):
+                        pending.append(f"{request.zone} {day}")
+                        continue
+                    raise NotPublishedError(
+                        f"{self.name}: no prices for {request.zone} {day} (HTTP 404 from {resp.url}); "
+                        "prices for a day are published about 13:00 CET the day before, and this API's "
+                        f"history starts {self.first_day(request.zone)}")
+                out.append(parse_day(decode_json(resp.body, where), request.zone, day, where, self.name))
+            except SourceError as exc:
+                first_error = first_error or exc  # raised below, once the good days are cached
+                continue
+            self.http.keep(resp)
+        if first_error is not None:
+            raise first_error
         frame = concat(out)
         return FetchResult({"prices": frame} if frame is not None else {}, pending, len(reqs))
 

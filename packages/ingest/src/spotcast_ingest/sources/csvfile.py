@@ -1,0 +1,90 @@
+"""Source plugin ``csv``: prices (and optional exogenous columns) from a local CSV or Parquet
+file, e.g. an epftoolbox dataset. Offline; works for any zone name (give ``tz`` for zones
+outside the Nordics).
+
+Options: ``path`` (the file; ``--file`` on the CLI), ``tz`` (time zone of naive times and of
+delivery days), ``time_column``, ``price_column`` (found by name when not given). Prices are
+taken as EUR/MWh. ``known_at`` follows the day-ahead rule (13:00 CET the day before) and
+exogenous columns are dated as day-ahead forecasts (10:00 CET the day before).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from spotcast_ingest.formats.pricefile import read_table, to_frames
+from spotcast_ingest.source import FetchRequest, FetchResult, Source
+from spotcast_storage.errors import ValidationError
+from spotcast_storage.hookspecs import hookimpl
+
+OPTIONS = ("path", "tz", "time_column", "price_column")
+
+
+class CsvFile(Source):
+    name = "csv"
+    description = "prices (+ exogenous columns) from a CSV/Parquet file, incl. epftoolbox datasets"
+    zones = ()
+    writes = ("prices", "exogenous")
+    network = False
+    batch_months = 12
+    last_day_hint = "the file ends there"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._frames: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+
+    @property
+    def path(self) -> Path:
+        return Path(str(self.options["path"])).expanduser()
+
+    def validate_options(self) -> None:
+        unknown = sorted(set(self.options) - set(OPTIONS))
+        if unknown:
+            raise ValidationError(f"source csv takes options {', '.join(OPTIONS)}; unknown: {unknown}")
+        if not self.options.get("path"):
+            raise ValidationError("source csv needs the file: --file PATH (or -o path=PATH)")
+        if not self.path.is_file():
+            raise ValidationError(f"price file {self.path} does not exist")
+
+    def check_zone(self, zone: str) -> None:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,15}", zone):
+            raise ValidationError(f"zone {zone!r} is not a zone code (upper-case letters and digits, e.g. SE3, BE)")
+
+    def _load(self, zone: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        if zone not in self._frames:
+            where = f"csv {self.path}"
+            self._frames[zone] = to_frames(read_table(self.path), zone, self.tz(zone), where, self.name,
+                                           self.options.get("time_column"), self.options.get("price_column"))
+        return self._frames[zone]
+
+    def _days(self, zone: str) -> pd.Series:
+        return self._load(zone)[0]["ts"].dt.tz_convert(self.tz(zone)).dt.date
+
+    def first_day(self, zone: str) -> dt.date:
+        return self._days(zone).min()
+
+    def last_day(self, zone: str, now: pd.Timestamp) -> dt.date:
+        return self._days(zone).max()
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        prices, exo = self._load(request.zone)
+        tz = self.tz(request.zone)
+        out = {}
+        for name, df in (("prices", prices), ("exogenous", exo)):
+            if df is None:
+                continue
+            day = df["ts"].dt.tz_convert(tz).dt.date
+            part = df[(day >= request.start) & (day <= request.end)]
+            if len(part):
+                out[name] = part.reset_index(drop=True)
+        return FetchResult(out)
+
+
+@hookimpl
+def register_sources(register: Any) -> None:
+    register(CsvFile)
