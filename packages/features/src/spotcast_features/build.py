@@ -440,26 +440,34 @@ def handle_events(events: list[Event], ctx: Any) -> str | None:
 
 
 # -- reading back -----------------------------------------------------------------------------------------------
-def origin_instant(zone: str, origin: str | pd.Timestamp, settings: Settings) -> pd.Timestamp:
-    """A date (``2024-05-01``) means that day's origin at the configured local hour; a time
-    with a zone or offset is taken as given."""
-    tz = zone_timezone(zone)
+def parse_origin(origin: str | pd.Timestamp) -> pd.Timestamp:
+    """A date (``2024-05-01``, naive midnight) or an instant with offset (tz-aware)."""
     try:
         ts = pd.Timestamp(origin)
     except (ValueError, TypeError) as exc:
         raise ValidationError(f"cannot parse origin {origin!r}: use a date (2024-05-01) or an ISO time "
                               "with offset (2024-05-01T10:00+02:00)") from exc
-    if ts.tzinfo is not None:
-        return utc(pd.DatetimeIndex([ts]))[0]
-    if ts != ts.normalize():
+    if ts is pd.NaT:
+        raise ValidationError("origin is missing")
+    if ts.tzinfo is None and ts != ts.normalize():
         raise ValidationError(f"origin {origin!r} has a time but no offset; give a date or add the offset, "
                               "e.g. 2024-05-01T10:00+02:00")
-    return at_local_time(pd.DatetimeIndex([ts]), tz, settings.origin_hour)[0]
+    return ts
+
+
+def origin_instant(zone: str, origin: str | pd.Timestamp, settings: Settings) -> pd.Timestamp:
+    """A date means that day's origin at the configured local hour; an instant is taken as given."""
+    ts = parse_origin(origin)
+    if ts.tzinfo is not None:
+        return utc(pd.DatetimeIndex([ts]))[0]
+    return at_local_time(pd.DatetimeIndex([ts]), zone_timezone(zone), settings.origin_hour)[0]
 
 
 def show(project: Any, zone: str, origin: str | pd.Timestamp, version: int = PRICE_FEATURES.version) -> pd.DataFrame:
     """The rows of one origin of ``zone``."""
     zone = zone.strip().upper()
+    zone_timezone(zone)
+    parse_origin(origin)
     fs = project.get_feature_store()
     fg = fs.get_feature_group(PRICE_FEATURES.name, version)
     opts = dict(getattr(fg, "options", {}) or {})
