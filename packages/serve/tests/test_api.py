@@ -60,6 +60,19 @@ def test_forecast_json_and_csv(forecasted, project, client):
     assert by_date.json() == body == by_time.json()
 
 
+def test_repeated_requests_take_the_fast_path_and_stay_fresh(forecasted, project, data, client):
+    first = client.get("/forecast", params={"zone": "SE3"})
+    fast = client.app.state.fast
+    assert fast.index[("/forecast", b"zone=SE3")] == ("forecast", "SE3", None)
+    hits = client.app.state.cache.hits
+    second = client.get("/forecast", params={"zone": "SE3"})
+    assert second.content == first.content and second.headers["content-type"] == "application/json"
+    assert client.app.state.cache.hits == hits + 1
+    data.naive_model(spread=1.0)
+    service.predict(project, "SE3", outputs=None)
+    assert client.get("/forecast", params={"zone": "SE3"}).json()["model_version"] == 2
+
+
 def test_not_found_answers(forecasted, client):
     r = client.get("/forecast", params={"zone": "XX9"})
     assert r.status_code == 404 and "unknown zone 'XX9'" in r.json()["detail"]

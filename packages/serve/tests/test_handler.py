@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from spotcast_serve import plugin
 from spotcast_serve.handler import CONSUMER, zones_to_forecast
-from spotcast_serve.plugin import plugin_manager
-from spotcast_storage.pipeline import RunContext, collect_handlers
+from spotcast_storage.pipeline import RunContext
 
 
 def _handler():
-    plugin_manager()
-    found = [h for h in collect_handlers() if h.consumer == CONSUMER]
-    assert len(found) == 1
+    """The handler exactly as the serve plugin registers it for `spotcast run` (called
+    directly, so other stages' plugins in the workspace do not take part)."""
+    found = []
+    plugin.register_event_handlers(register=found.append)
+    assert [h.consumer for h in found] == [CONSUMER]
     return found[0]
 
 

@@ -122,11 +122,9 @@ def test_third_party_output_writer_plugin(ready, project, tmp_path):
     class JsonWriter:
         @hookimpl
         def register_forecast_outputs(self, register):
-            def write(output):
-                path = output.outputs_dir / f"{output.stem}.json"
+            def write(output, path):
                 path.write_text(output.table.to_json(orient="records", date_format="iso"))
-                return path
-            register(OutputWriter("json", write, "test writer"))
+            register(OutputWriter("json", "json", write, "test writer"))
 
     pm = plugin_manager()
     plugin = JsonWriter()

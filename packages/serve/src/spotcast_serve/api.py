@@ -7,6 +7,8 @@ and a dictionary look-up per request, and the DuckDB file is left free for write
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -47,6 +49,56 @@ class Answer:
 
     def response(self) -> Response:
         return Response(self.body, status_code=self.status, media_type=self.media_type, headers=dict(self.headers))
+
+    @functools.cached_property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"content-type", self.media_type.encode()), (b"content-length", str(len(self.body)).encode()),
+                *((k.lower().encode(), v.encode()) for k, v in self.headers)]
+
+
+_request_target: contextvars.ContextVar[tuple[str, bytes] | None] = contextvars.ContextVar(
+    "spotcast_request_target", default=None)
+
+
+class FastPath:
+    """ASGI middleware answering a repeated GET straight from the cache.
+
+    The first request for a path and query string goes through FastAPI (validation, OpenAPI
+    semantics) and records which cache entry answered it; later identical requests are sent
+    that entry's bytes without routing or parameter parsing, while it is fresh. Anything
+    else, and every stale or missing entry, takes the normal route.
+    """
+
+    def __init__(self, app: Any, cache: StoreCache, max_index: int = 4096) -> None:
+        self.app = app
+        self.cache = cache
+        self.index: dict[tuple[str, bytes], tuple[Any, ...]] = {}
+        self.max_index = max_index
+
+    def remember(self, key: tuple[Any, ...]) -> None:
+        target = _request_target.get()
+        if target is not None:
+            if len(self.index) >= self.max_index:
+                self.index.clear()
+            self.index[target] = key
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            target = (scope["path"], scope["query_string"])
+            key = self.index.get(target)
+            if key is not None:
+                hit = self.cache.peek(key)
+                if hit is not None:
+                    await send({"type": "http.response.start", "status": hit.status, "headers": hit.raw_headers})
+                    await send({"type": "http.response.body", "body": hit.body})
+                    return
+            token = _request_target.set(target)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _request_target.reset(token)
+            return
+        await self.app(scope, receive, send)
 
 
 def _clean(v: Any) -> Any:
@@ -157,6 +209,7 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
     )
     app.state.project = project
     app.state.cache = cache
+    fast = app.state.fast = FastPath(None, cache)
 
     def compute(fn: Callable[[], Answer]) -> Callable[[], Answer]:
         def run() -> Answer:
@@ -167,9 +220,10 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
         return run
 
     async def cached(key: tuple[Any, ...], fn: Callable[[], Answer]) -> Response:
-        hit = cache.peek(key)
+        hit = cache.peek(key, compute(fn))
         if hit is None:
             hit = await run_in_threadpool(cache.get, key, compute(fn))
+        fast.remember(key)
         return hit.response()
 
     @app.get("/health", summary="Liveness and store status")
@@ -235,4 +289,17 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
             return Answer(200, render(data).encode(), "text/html; charset=utf-8")
         return await cached(("dashboard.html",), fn)
 
+    app.add_middleware(_Installed, fast=fast)
     return app
+
+
+class _Installed:
+    """Adapter so FastAPI's middleware stack wraps the app in the one :class:`FastPath`
+    whose index the route handlers fill."""
+
+    def __init__(self, app: Any, fast: FastPath) -> None:
+        fast.app = app
+        self.fast = fast
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        await self.fast(scope, receive, send)

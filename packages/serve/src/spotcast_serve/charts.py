@@ -14,7 +14,10 @@ def _figure(rows: int = 1, height: float = 4.5):  # type: ignore[no-untyped-def]
     from matplotlib.figure import Figure
 
     # Figure() without pyplot: no global state, so concurrent requests cannot mix charts.
-    fig = Figure(figsize=(11, height * rows), dpi=100, layout="constrained")
+    # Fixed margins instead of constrained layout, which cost half of the drawing time.
+    fig = Figure(figsize=(11, height * rows), dpi=100)
+    fig.subplots_adjust(left=0.07, right=0.97, top=1 - 0.35 / (height * rows), bottom=0.5 / (height * rows),
+                        hspace=0.35)
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     return fig, axes
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -190,6 +191,10 @@ def api(
 
     application = create_app(project=open_store(), cache_max_age=cache_seconds)
     typer.echo(f"spotcast API on http://{host}:{port}/ (docs at /docs)", err=True)
+    # Everything imported so far lives as long as the server: keep it out of the cyclic
+    # garbage collector, whose full passes over pandas/matplotlib objects stall requests.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 
 

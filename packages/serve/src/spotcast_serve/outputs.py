@@ -34,33 +34,35 @@ class ForecastOutput:
 
 @dataclass(frozen=True)
 class OutputWriter:
-    """``write`` creates one file in ``output.outputs_dir`` and returns its path."""
+    """``write(output, path)`` writes one file at ``path`` =
+    ``<outputs_dir>/forecast_<zone>_<origin date>.<suffix>``."""
 
     name: str
-    write: Callable[[ForecastOutput], Path]
+    suffix: str
+    write: Callable[[ForecastOutput, Path], None]
     description: str = ""
 
+    def path(self, output: ForecastOutput) -> Path:
+        return output.outputs_dir / f"{output.stem}.{self.suffix}"
 
-def write_csv(output: ForecastOutput) -> Path:
-    path = output.outputs_dir / f"{output.stem}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+def write_csv(output: ForecastOutput, path: Path) -> None:
     output.table.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format="%.4f")
-    return path
 
 
-def write_png(output: ForecastOutput) -> Path:
+def write_png(output: ForecastOutput, path: Path) -> None:
     from spotcast_serve.charts import forecast_png
 
     o = output.origin.tz_convert(output.tz)
     title = (f"{output.zone} day-ahead price forecast from {o:%Y-%m-%d %H:%M} {output.tz} "
              f"({output.model} v{output.model_version})")
-    return forecast_png(output.table, output.daily, output.tz, output.outputs_dir / f"{output.stem}.png", title)
+    forecast_png(output.table, output.daily, output.tz, path, title)
 
 
 @hookimpl
 def register_forecast_outputs(register: Callable[[OutputWriter], None]) -> None:
-    register(OutputWriter("csv", write_csv, "hourly p10/p50/p90 with UTC and local time"))
-    register(OutputWriter("png", write_png, "hourly median with p10–p90 band and daily means"))
+    register(OutputWriter("csv", "csv", write_csv, "hourly p10/p50/p90 with UTC and local time"))
+    register(OutputWriter("png", "png", write_png, "hourly median with p10–p90 band and daily means"))
 
 
 def collect_writers() -> dict[str, OutputWriter]:
@@ -84,7 +86,14 @@ def select_writers(names: Sequence[str] | None) -> list[OutputWriter]:
     return [writers[n] for n in names]
 
 
-def write_outputs(output: ForecastOutput, writers: Sequence[OutputWriter]) -> list[Path]:
-    if writers:
-        output.outputs_dir.mkdir(parents=True, exist_ok=True)
-    return [w.write(output) for w in writers]
+def write_outputs(output: ForecastOutput, writers: Sequence[OutputWriter], keep_existing: bool = False) -> list[Path]:
+    """Write each file; with ``keep_existing`` (the forecast did not change) a file that is
+    already there is left alone, since it was written from the same forecast."""
+    paths = []
+    for w in writers:
+        path = w.path(output)
+        if not (keep_existing and path.exists()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            w.write(output, path)
+        paths.append(path)
+    return paths

@@ -313,7 +313,7 @@ def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | N
     ref = resolve_model(project, z, model)
     result = forecast_origin(project, z, rows, load_predictor(ref), ref, days=days, now=now)
     if outputs is not None:
-        result.files = write_outputs(make_output(result, Path(outputs)), writers)
+        result.files = write_outputs(make_output(result, Path(outputs)), writers, keep_existing=not result.written)
     ensure_accuracy_view(project)
     return result
 
@@ -326,20 +326,26 @@ def make_output(result: PredictResult, outputs_dir: Path) -> ForecastOutput:
 
 
 # -- accuracy ---------------------------------------------------------------------------------
+_views_ensured: set[str] = set()
+
+
 def ensure_accuracy_view(project: Any) -> bool:
     """Create (or refresh) the ``forecast_accuracy`` SQL view on the local backend once both
-    of its tables exist; leaves an identical view alone so a re-run changes nothing."""
+    of its tables exist; leaves an identical view alone so a re-run changes nothing.
+    Checked once per store and process."""
     if getattr(project, "mode", None) != "local":
         return False
+    if str(project.path) in _views_ensured:
+        return True
     tables = set(project.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")["table_name"])
     if not {acc.FORECASTS_TABLE, acc.ACTUALS_TABLE} <= tables:
         return False
     sql = acc.rows_sql()
     current = project.sql("SELECT sql FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?",
                           [acc.VIEW_NAME])
-    if not current.empty and sql in str(current["sql"].iloc[0]):
-        return True
-    project.create_sql_view(acc.VIEW_NAME, sql)
+    if current.empty or sql not in str(current["sql"].iloc[0]):
+        project.create_sql_view(acc.VIEW_NAME, sql)
+    _views_ensured.add(str(project.path))
     return True
 
 
