@@ -148,7 +148,7 @@ def test_time_travel_by_commit_and_by_time(project, uid):
         # The Hopsworks Python client reads only the newest snapshot: the backend must say so.
         from spotcast_storage import UnsupportedError
 
-        with pytest.raises(UnsupportedError, match="time travel|as_of"):
+        with pytest.raises(UnsupportedError, match=r"time travel|as_of"):
             fg.as_of(c1.commit_id).read()
         return
     c2 = fg.insert(hourly("SE3", "2024-01-01", 24, base=10))

@@ -102,6 +102,24 @@ class FeatureGroupBase(abc.ABC):
         return self.select_all().as_of(wallclock_time, commit_id=commit_id)
 
     # -- data ----------------------------------------------------------------------
+    def _register_schema_from(self, df: pd.DataFrame) -> None:
+        """Take the schema of a new version from its first frame (as Hopsworks does)."""
+        from spotcast_storage import schema as schema_mod
+        from spotcast_storage.errors import SchemaError
+
+        feats = schema_mod.infer_features(df, self.primary_key)
+        types = {f.name: f.type for f in feats}
+        for k, what in [*((k, "primary key") for k in self.primary_key),
+                        *([(self.event_time, "event time")] if self.event_time else []),
+                        *([(self.known_at, "known-at")] if self.known_at else [])]:
+            if k not in types:
+                raise SchemaError(f"feature group {self.name} v{self.version}: {what} column {k!r} is missing from the frame")
+        for k, what in [(self.event_time, "event time"), (self.known_at, "known-at")]:
+            if k and types[k] not in ("timestamp", "date"):
+                raise SchemaError(f"feature group {self.name} v{self.version}: {what} column {k!r} must hold "
+                                  "timezone-aware timestamps")
+        self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
+
     @abc.abstractmethod
     def insert(self, df: pd.DataFrame, overwrite: bool = False, **kwargs: Any) -> Commit: ...
 
@@ -128,15 +146,54 @@ class FeatureViewBase(abc.ABC):
     labels: list[str]
     description: str
 
-    @abc.abstractmethod
-    def get_batch_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> pd.DataFrame: ...
+    @property
+    def event_time(self) -> str | None:
+        return self.query.fg.event_time
 
     @abc.abstractmethod
-    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+    def _frame(self, start_time: Any, end_time: Any) -> pd.DataFrame:
+        """Features and labels with event time in ``[start_time, end_time)``, oldest first."""
 
-    @abc.abstractmethod
+    def get_batch_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> pd.DataFrame:
+        """Feature rows (no labels) with event time in ``[start_time, end_time)``."""
+        return self._frame(start_time, end_time).drop(columns=self.labels)
+
+    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        df = self._frame(start_time, end_time)
+        return df.drop(columns=self.labels), df[self.labels]
+
     def train_test_split(self, test_size: float | None = None, train_start: Any = None, train_end: Any = None,
-                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]: ...
+                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]:
+        """Time-ordered split on the event time: the test rows are the latest ones.
+
+        Unlike Hopsworks' random split for ``test_size``, every training row is older than
+        every test row, because a forecaster evaluated on shuffled time is evaluated on its past.
+        """
+        import math
+
+        from spotcast_storage.query import to_utc_timestamp
+
+        et = self.event_time
+        if not et:
+            raise ValidationError(f"feature view {self.name} has no event time to split on")
+        if test_size is None and test_start is None:
+            raise ValidationError("give test_size (a fraction, e.g. 0.2) or test_start")
+        if test_start is None and not 0 < float(test_size) < 1:  # type: ignore[arg-type]
+            raise ValidationError(f"test_size must be between 0 and 1, got {test_size}")
+        df = self._frame(train_start, test_end)
+        if test_start is not None:
+            cut = to_utc_timestamp(test_start, name="test_start")
+        else:
+            times = df[et].drop_duplicates().sort_values(ignore_index=True)
+            if len(times) < 2:
+                raise ValidationError(f"feature view {self.name} has too few distinct {et} values to split")
+            idx = min(len(times) - 1, max(1, math.floor(len(times) * (1 - float(test_size)))))  # type: ignore[arg-type]
+            cut = times.iloc[idx]
+        end = to_utc_timestamp(train_end, name="train_end") if train_end is not None else cut
+        train = df[df[et] < min(end, cut)]
+        test = df[df[et] >= cut]
+        return (train.drop(columns=self.labels), test.drop(columns=self.labels),
+                train[self.labels], test[self.labels])
 
 
 def check_name(name: str, what: str = "feature group") -> str:

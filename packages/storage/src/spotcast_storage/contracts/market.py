@@ -11,14 +11,17 @@ PRICES = Contract(
     event_time="ts",
     known_at="known_at",
     description="Day-ahead spot prices at their native resolution (60 min until 2025-09-30, "
-    "15 min in the Nordics from 2025-10-01), one row per bidding zone and delivery period.",
+    "15 min in the Nordics from 2025-10-01), one row per bidding zone and delivery period. "
+    "known_at is the auction's publication time: 13:00 CET/CEST (Europe/Stockholm) on the day "
+    "before the delivery day (the zone's local day), in UTC.",
     columns=(
         Column("zone", "string", "bidding zone, e.g. SE3, DK1", nullable=False),
         Column("ts", "timestamp", "start of the delivery period, UTC", nullable=False),
         Column("price_eur_mwh", "double", "price in EUR/MWh (canonical unit)", nullable=False),
         Column("price_sek_kwh", "double", "price in SEK/kWh where the source gives it, else null"),
         Column("resolution_minutes", "bigint", "length of the delivery period: 60 or 15", nullable=False),
-        Column("known_at", "timestamp", "when the day-ahead auction published the price, UTC", nullable=False),
+        Column("known_at", "timestamp", "when the day-ahead auction published the price: 13:00 CET/CEST "
+               "the day before the (local) delivery day, UTC", nullable=False),
         Column("source", "string", "source plugin that produced the row", nullable=False),
     ),
 )
@@ -30,7 +33,8 @@ WEATHER = Contract(
     event_time="ts",
     known_at="issued_at",
     description="Hourly weather per zone: observations (kind=observed, issued_at = ts) and "
-    "forecasts (kind=forecast, issued_at = when the forecast was made).",
+    "forecasts (kind=forecast, issued_at = when the forecast was made: the model run time when "
+    "the source gives it, else the request time floored to the hour).",
     columns=(
         Column("zone", "string", "bidding zone whose reference location this is", nullable=False),
         Column("ts", "timestamp", "hour the value is for, UTC", nullable=False),
@@ -53,7 +57,9 @@ EXOGENOUS = Contract(
     event_time="ts",
     known_at="issued_at",
     description="Known-in-advance series in long format (day-ahead load, wind and solar "
-    "forecasts, or a user's own exogenous columns), one row per zone, hour, series and issue time.",
+    "forecasts, or a user's own exogenous columns), one row per zone, hour, series and issue time. "
+    "Day-ahead forecasts for delivery day D are dated 10:00 CET on D-1 (load, and a user's "
+    "columns) or 18:00 CET on D-1 (ENTSO-E wind and solar).",
     columns=(
         Column("zone", "string", "bidding zone", nullable=False),
         Column("ts", "timestamp", "hour the value is for, UTC", nullable=False),

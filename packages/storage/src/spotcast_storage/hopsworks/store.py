@@ -6,7 +6,6 @@ methods with the local backend's meaning; where Hopsworks differs, the docstring
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -202,11 +201,9 @@ class HopsworksFeatureStore:
                            label_time: str, feature_time: str, known_at: str | None = None,
                            prefix: str | None = None) -> pd.DataFrame:
         """Same as the local backend: a pure frame operation, run in-process with DuckDB."""
-        from spotcast_storage.local.store import LocalFeatureStore
+        from spotcast_storage.local.sql import point_in_time_join
 
-        # The local implementation does not touch its store; it is shared rather than copied.
-        return LocalFeatureStore.point_in_time_join(self, labels, features, on, label_time,  # type: ignore[arg-type]
-                                                    feature_time, known_at, prefix)
+        return point_in_time_join(labels, features, on, label_time, feature_time, known_at, prefix)
 
 
 class HopsworksFeatureGroup(FeatureGroupBase):
@@ -247,16 +244,6 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             raise NotFoundError(f"{self._label()} has no data yet; insert into it first")
 
     # -- writes ------------------------------------------------------------------------------
-    def _register_schema_from(self, df: pd.DataFrame) -> None:
-        feats = schema_mod.infer_features(df, self.primary_key)
-        names = [f.name for f in feats]
-        for k, what in [*((k, "primary key") for k in self.primary_key),
-                        *([(self.event_time, "event time")] if self.event_time else []),
-                        *([(self.known_at, "known-at")] if self.known_at else [])]:
-            if k not in names:
-                raise SchemaError(f"{self._label()}: {what} column {k!r} is missing from the frame")
-        self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
-
     def insert(self, df: pd.DataFrame, overwrite: bool = False, operation: str = "upsert",
                write_options: dict[str, Any] | None = None, **kwargs: Any) -> Commit:
         """Upsert ``df`` on the primary key (or replace every row with ``overwrite=True``).
@@ -492,7 +479,7 @@ class HopsworksFeatureView(FeatureViewBase):
                                             primary_key=True, event_time=True, dataframe_type="pandas")
         return self._window(translate.finish(df, types), start_time, end_time)
 
-    def _training_frame(self, start_time: Any, end_time: Any) -> pd.DataFrame:
+    def _frame(self, start_time: Any, end_time: Any) -> pd.DataFrame:
         types = translate.output_types(self.query)
         with guard(f"read training data of feature view {self.name} v{self.version}"):
             X, y = self.client.training_data(start_time=self._time_arg(start_time, "start_time"),
@@ -501,33 +488,3 @@ class HopsworksFeatureView(FeatureViewBase):
         both = pd.concat([X.reset_index(drop=True), y.reset_index(drop=True)], axis=1) if y is not None else X
         return self._window(translate.finish(both, types), start_time, end_time)
 
-    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-        df = self._training_frame(start_time, end_time)
-        return df.drop(columns=self.labels), df[self.labels]
-
-    def train_test_split(self, test_size: float | None = None, train_start: Any = None, train_end: Any = None,
-                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]:
-        """Time-ordered, as in the local backend (Hopsworks' own ``test_size`` split is random,
-        which evaluates a forecaster on its own past): every training row is older than every
-        test row. Reads one training dataset and splits it here."""
-        et = self.event_time
-        if not et:
-            raise ValidationError(f"feature view {self.name} has no event time to split on")
-        if test_size is None and test_start is None:
-            raise ValidationError("give test_size (a fraction, e.g. 0.2) or test_start")
-        if test_start is None and not 0 < float(test_size) < 1:  # type: ignore[arg-type]
-            raise ValidationError(f"test_size must be between 0 and 1, got {test_size}")
-        df = self._training_frame(train_start, test_end)
-        if test_start is not None:
-            cut = to_utc_timestamp(test_start, name="test_start")
-        else:
-            times = df[et].drop_duplicates().sort_values(ignore_index=True)
-            if len(times) < 2:
-                raise ValidationError(f"feature view {self.name} has too few distinct {et} values to split")
-            idx = min(len(times) - 1, max(1, math.floor(len(times) * (1 - float(test_size)))))  # type: ignore[arg-type]
-            cut = times.iloc[idx]
-        end = to_utc_timestamp(train_end, name="train_end") if train_end is not None else cut
-        train = df[df[et] < min(end, cut)]
-        test = df[df[et] >= cut]
-        return (train.drop(columns=self.labels), test.drop(columns=self.labels),
-                train[self.labels], test[self.labels])

@@ -251,3 +251,36 @@ def pit_join_sql(
         f"SELECT * EXCLUDE (_pit_t) FROM cand WHERE {ka} IS NULL OR {ka} <= _pit_t "
         f"UNION ALL BY NAME SELECT * EXCLUDE (_pit_t) FROM fix"
     )
+
+
+def point_in_time_join(labels: Any, features: Any, on: Any, label_time: str, feature_time: str,
+                       known_at: str | None = None, prefix: str | None = None) -> Any:
+    """For each label row, the newest feature row with the same ``on`` keys whose
+    ``feature_time`` (and ``known_at``) is not after the label's ``label_time``. Label rows
+    keep their order; unmatched ones get nulls. Runs on in-memory frames in DuckDB, so every
+    backend can use it."""
+    import duckdb
+
+    from spotcast_storage.local.connection import configure_connection
+    from spotcast_storage.local.store import run_query
+
+    con = duckdb.connect()
+    try:
+        configure_connection(con)
+        con.register("_labels_in", labels)
+        con.register("_features_in", features)
+        out_cols = []
+        for c in (c for c in features.columns if c not in on):
+            name = f"{prefix}{c}" if prefix else c
+            if name in labels.columns:
+                raise ValidationError(f"feature column {c!r} is also a label column; pass prefix='f_' or drop it")
+            out_cols.append(f"j.{q(c)} AS {q(name)}")
+        sql = (
+            "WITH l AS (SELECT row_number() OVER () AS _lid, * FROM _labels_in), "
+            f"j AS ({pit_join_sql('l', '_features_in', list(on), list(on), label_time, feature_time, known_at)}) "
+            f"SELECT l.* EXCLUDE (_lid){''.join(', ' + c for c in out_cols)} "
+            "FROM l LEFT JOIN j ON l._lid = j._lid ORDER BY l._lid"
+        )
+        return run_query(con, sql)
+    finally:
+        con.close()

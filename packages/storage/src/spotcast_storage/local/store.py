@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import shutil
 import uuid
@@ -36,7 +35,13 @@ from spotcast_storage.base import (
 from spotcast_storage.errors import NotFoundError, ReadOnlyError, SchemaError, ValidationError
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.local import connection
-from spotcast_storage.local.sql import compile_query, history_name, q, table_name
+from spotcast_storage.local.sql import (
+    compile_query,
+    history_name,
+    point_in_time_join,
+    q,
+    table_name,
+)
 from spotcast_storage.query import Feature, Query, query_from_dict, to_utc_timestamp
 
 log = logging.getLogger(__name__)
@@ -385,33 +390,8 @@ class LocalFeatureStore:
     def point_in_time_join(self, labels: pd.DataFrame, features: pd.DataFrame, on: Sequence[str],
                            label_time: str, feature_time: str, known_at: str | None = None,
                            prefix: str | None = None) -> pd.DataFrame:
-        """For each label row, the newest feature row with the same ``on`` keys whose
-        ``feature_time`` (and ``known_at``) is not after the label's ``label_time``. Label
-        rows keep their order; unmatched ones get nulls."""
-        from spotcast_storage.local.sql import pit_join_sql
-
-        con = duckdb.connect()
-        try:
-            connection.configure_connection(con)
-            con.register("_labels_in", labels)
-            con.register("_features_in", features)
-            fcols = [c for c in features.columns if c not in on]
-            out_cols = []
-            for c in fcols:
-                name = f"{prefix}{c}" if prefix else c
-                if name in labels.columns:
-                    raise ValidationError(
-                        f"feature column {c!r} is also a label column; pass prefix='f_' or drop it")
-                out_cols.append(f"j.{q(c)} AS {q(name)}")
-            sql = (
-                "WITH l AS (SELECT row_number() OVER () AS _lid, * FROM _labels_in), "
-                f"j AS ({pit_join_sql('l', '_features_in', list(on), list(on), label_time, feature_time, known_at)}) "
-                f"SELECT l.* EXCLUDE (_lid){''.join(', ' + c for c in out_cols)} "
-                "FROM l LEFT JOIN j ON l._lid = j._lid ORDER BY l._lid"
-            )
-            return run_query(con, sql)
-        finally:
-            con.close()
+        """See :func:`spotcast_storage.local.sql.point_in_time_join`."""
+        return point_in_time_join(labels, features, on, label_time, feature_time, known_at, prefix)
 
 
 class LocalFeatureGroup(FeatureGroupBase):
@@ -458,19 +438,6 @@ class LocalFeatureGroup(FeatureGroupBase):
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-
-    def _register_schema_from(self, df: pd.DataFrame) -> None:
-        feats = schema_mod.infer_features(df, self.primary_key)
-        names = [f.name for f in feats]
-        for k, what in [*((k, "primary key") for k in self.primary_key),
-                        *([(self.event_time, "event time")] if self.event_time else []),
-                        *([(self.known_at, "known-at")] if self.known_at else [])]:
-            if k not in names:
-                raise SchemaError(f"{self._label()}: {what} column {k!r} is missing from the frame")
-        for k, what in [(self.event_time, "event time"), (self.known_at, "known-at")]:
-            if k and next(f for f in feats if f.name == k).type not in ("timestamp", "date"):
-                raise SchemaError(f"{self._label()}: {what} column {k!r} must hold timezone-aware timestamps")
-        self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
 
     def _persist(self, con: duckdb.DuckDBPyConnection) -> None:
         """Register the group and create its tables inside the caller's transaction."""
@@ -702,53 +669,12 @@ class LocalFeatureView(FeatureViewBase):
     def __repr__(self) -> str:
         return f"<FeatureView {self.name} v{self.version} labels={self.labels}>"
 
-    @property
-    def event_time(self) -> str | None:
-        return self.query.fg.event_time
-
-    def _read(self, start_time: Any, end_time: Any) -> pd.DataFrame:
+    def _frame(self, start_time: Any, end_time: Any) -> pd.DataFrame:
         fg: LocalFeatureGroup = self.query.fg  # type: ignore[assignment]
         df = fg._time_filter(self.query, start_time, end_time).read()
         if self.event_time and self.event_time in df.columns:
             df = df.sort_values(self.event_time, kind="stable", ignore_index=True)
         return df
-
-    def get_batch_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> pd.DataFrame:
-        """Feature rows (no labels) with event time in ``[start_time, end_time)``."""
-        return self._read(start_time, end_time).drop(columns=self.labels)
-
-    def training_data(self, start_time: Any = None, end_time: Any = None, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-        df = self._read(start_time, end_time)
-        return df.drop(columns=self.labels), df[self.labels]
-
-    def train_test_split(self, test_size: float | None = None, train_start: Any = None, train_end: Any = None,
-                         test_start: Any = None, test_end: Any = None, **kw: Any) -> tuple[pd.DataFrame, ...]:
-        """Time-ordered split on the event time: the test rows are the latest ones.
-
-        Unlike Hopsworks' random split for ``test_size``, every training row is older than
-        every test row, because a forecaster evaluated on shuffled time is evaluated on the past.
-        """
-        et = self.event_time
-        if not et:
-            raise ValidationError(f"feature view {self.name} has no event time to split on")
-        if test_size is None and test_start is None:
-            raise ValidationError("give test_size (a fraction, e.g. 0.2) or test_start")
-        df = self._read(train_start, test_end)
-        if test_start is not None:
-            cut = to_utc_timestamp(test_start, name="test_start")
-        else:
-            if not 0 < float(test_size) < 1:  # type: ignore[arg-type]
-                raise ValidationError(f"test_size must be between 0 and 1, got {test_size}")
-            times = df[et].drop_duplicates().sort_values(ignore_index=True)
-            if len(times) < 2:
-                raise ValidationError(f"feature view {self.name} has too few distinct {et} values to split")
-            idx = min(len(times) - 1, max(1, math.floor(len(times) * (1 - float(test_size)))))  # type: ignore[arg-type]
-            cut = times.iloc[idx]
-        end = to_utc_timestamp(train_end, name="train_end") if train_end is not None else cut
-        train = df[df[et] < min(end, cut)]
-        test = df[df[et] >= cut]
-        return (train.drop(columns=self.labels), test.drop(columns=self.labels),
-                train[self.labels], test[self.labels])
 
 
 class LocalModelRegistry:
