@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Any
 
 import pandas as pd
@@ -145,11 +146,11 @@ def _group(fs: Any, contract: Contract) -> Any | None:
         return None
 
 
-def _read(fg: Any, zone: str, time_col: str, lo: pd.Timestamp, hi: pd.Timestamp,
+def _read(fg: Any, zones: Sequence[str], time_col: str, lo: pd.Timestamp, hi: pd.Timestamp,
           known_col: str | None = None, known_by: pd.Timestamp | None = None,
           columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows of ``zone`` with ``lo <= time_col < hi`` (and ``known_col <= known_by``), filter in SQL."""
-    cond = (fg["zone"] == zone) & (fg[time_col] >= lo) & (fg[time_col] < hi)
+    """Rows of ``zones`` with ``lo <= time_col < hi`` (and ``known_col <= known_by``), filter in SQL."""
+    cond = (fg["zone"].isin(list(zones))) & (fg[time_col] >= lo) & (fg[time_col] < hi)
     if known_col is not None and known_by is not None:
         cond = cond & (fg[known_col] <= known_by)
     q = fg.select(list(columns)) if columns else fg.select_all()
@@ -159,17 +160,32 @@ def _read(fg: Any, zone: str, time_col: str, lo: pd.Timestamp, hi: pd.Timestamp,
         return pd.DataFrame(columns=list(columns) if columns else fg.feature_names)
 
 
-def _write_scoped(fg: Any, rows: pd.DataFrame, zone: str, time_col: str, lo: pd.Timestamp,
-                  hi: pd.Timestamp, summary: BuildSummary | None = None) -> int:
-    """Make ``fg``'s rows of ``zone`` with ``lo <= time_col < hi`` equal to ``rows``.
+Scope = tuple[str, pd.Timestamp, pd.Timestamp]
+"""``(zone, lo, hi)``: the rows of a zone with ``lo <= time < hi`` that a write replaces."""
 
-    Upserts ``rows``; keys in the scope that ``rows`` no longer has (an origin whose targets
+
+def _in_scopes(df: pd.DataFrame, time_col: str, scopes: Sequence[Scope]) -> pd.Series:
+    mask = pd.Series(False, index=df.index)
+    for zone, lo, hi in scopes:
+        mask |= (df["zone"] == zone) & (df[time_col] >= lo) & (df[time_col] < hi)
+    return mask
+
+
+def _write_scoped(fg: Any, rows: pd.DataFrame, time_col: str, scopes: Sequence[Scope],
+                  summary: BuildSummary | None = None) -> int:
+    """Make ``fg``'s rows inside ``scopes`` equal to ``rows``, in one commit.
+
+    Upserts ``rows``; keys in the scopes that ``rows`` no longer has (an origin whose targets
     moved, prices that were deleted) are removed by rewriting the group with ``overwrite=True``,
     because the storage API has no per-key delete. That path is rare and costs a full read.
     """
+    if not scopes:
+        return 0
     key = list(fg.primary_key)
-    existing = _read(fg, zone, time_col, lo, hi, columns=key)
-    stale = pd.DataFrame(columns=key)
+    existing = _read(fg, sorted({z for z, _, _ in scopes}), time_col, min(lo for _, lo, _ in scopes),
+                     max(hi for _, _, hi in scopes), columns=key)
+    existing = existing[_in_scopes(existing, time_col, scopes)]
+    stale = existing.iloc[:0]
     if not existing.empty:
         m = existing.merge(rows[key].assign(_new=True), on=key, how="left")
         stale = m.loc[m["_new"].isna(), key]
@@ -185,7 +201,7 @@ def _write_scoped(fg: Any, rows: pd.DataFrame, zone: str, time_col: str, lo: pd.
         keep = keep.loc[keep["_drop"].isna(), cols]
         commit = fg.insert(pd.concat([keep] + ([rows[cols]] if not rows.empty else []), ignore_index=True),
                            overwrite=True)
-    if summary is not None and fg.name != PRICES_HOURLY.name:
+    if summary is not None:
         summary.inserted += commit.rows_inserted
         summary.updated += commit.rows_updated
         summary.deleted += commit.rows_deleted
@@ -264,31 +280,29 @@ def _zones_with_prices(fs: Any) -> list[str]:
         return []
 
 
-def _price_bounds(fs: Any, zone: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """First and last local date with an hourly price of ``zone``."""
+def _price_bounds(fs: Any, zones: dict[str, str]) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """Per zone (-> time zone), the first and last local date with an hourly price."""
     fg = _group(fs, PRICES_HOURLY)
-    if fg is None:
-        return None
-    ts = _read(fg, zone, "ts", *EVERYTHING, columns=["zone", "ts"])["ts"]
-    if ts.empty:
-        return None
-    d = local_date(pd.Series([ts.min(), ts.max()]), tz)
-    return d.iloc[0], d.iloc[1]
+    if fg is None or not zones:
+        return {}
+    df = _read(fg, list(zones), "ts", *EVERYTHING, columns=["zone", "ts"])
+    out = {}
+    for zone, ts in df.groupby("zone")["ts"]:
+        d = local_date(pd.Series([ts.min(), ts.max()]), zones[str(zone)])
+        out[str(zone)] = (d.iloc[0], d.iloc[1])
+    return out
 
 
-def _update_hourly(fs: Any, zone: str, ranges: list[tuple[pd.Timestamp, pd.Timestamp]]) -> int:
-    """Recompute prices_hourly of ``zone`` for the hours touching ``ranges`` (inclusive)."""
+def _update_hourly(fs: Any, ranges: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]) -> int:
+    """Recompute prices_hourly for the hours touching each zone's ranges (inclusive), one commit."""
     prices = _group(fs, PRICES)
-    if prices is None:
+    scopes = [(z, lo.floor("h"), hi.floor("h") + HOUR) for z, rs in ranges.items() for lo, hi in merge_ranges(rs, HOUR)]
+    if prices is None or not scopes:
         return 0
-    hourly_fg = PRICES_HOURLY.get_or_create(fs)
-    written = 0
-    for lo, hi in merge_ranges(ranges, HOUR):
-        lo_h, hi_h = lo.floor("h"), hi.floor("h") + HOUR
-        raw = _read(prices, zone, "ts", lo_h, hi_h)
-        rows = PRICES_HOURLY.conform(hourly_prices(raw))
-        written += _write_scoped(hourly_fg, rows, zone, "ts", lo_h, hi_h)
-    return written
+    raw = _read(prices, sorted(ranges), "ts", min(s[1] for s in scopes), max(s[2] for s in scopes))
+    raw = raw[_in_scopes(raw, "ts", scopes)]
+    rows = PRICES_HOURLY.conform(hourly_prices(raw))
+    return _write_scoped(PRICES_HOURLY.get_or_create(fs), rows, "ts", scopes)
 
 
 def _date_ranges(changes: list[Change], zone: str, tz: str, horizon_days: int) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -300,13 +314,13 @@ def _date_ranges(changes: list[Change], zone: str, tz: str, horizon_days: int) -
     return merge_ranges(spans, DAY)
 
 
-def _plan_chunks(fs: Any, zone: str, tz: str, date_ranges: list[tuple[pd.Timestamp, pd.Timestamp]]
+def _plan_chunks(bounds: tuple[pd.Timestamp, pd.Timestamp] | None,
+                 date_ranges: list[tuple[pd.Timestamp, pd.Timestamp]]
                  ) -> list[tuple[pd.Timestamp, pd.Timestamp, pd.DatetimeIndex]]:
     """Chunks ``(scope first date, scope last date, dates to compute)`` covering ``date_ranges``.
 
     Only dates between the zone's first and last price are computed; the scope still covers
     the whole range so that rows of origins that lost their prices are removed."""
-    bounds = _price_bounds(fs, zone, tz)
     out = []
     for lo, hi in date_ranges:
         c_lo, c_hi = (max(lo, bounds[0]), min(hi, bounds[1])) if bounds is not None else (hi + DAY, hi)
@@ -320,23 +334,45 @@ def _plan_chunks(fs: Any, zone: str, tz: str, date_ranges: list[tuple[pd.Timesta
     return out
 
 
-def _compute(target: Target, zone: str, tz: str, dates: pd.DatetimeIndex, hourly_fg: Any,
-             weather_fg: Any, exo_fg: Any) -> pd.DataFrame:
-    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in target.contract.column_names})
-    if len(dates) == 0 or hourly_fg is None:
-        return empty
-    rr = read_range(dates[0], dates[-1], tz, target.settings)
-    hourly = _read(hourly_fg, zone, "ts", *rr.prices, "known_at", rr.known_by)
-    weather = None if weather_fg is None else _read(weather_fg, zone, "ts", *rr.weather, "issued_at", rr.known_by)
-    exo = None if exo_fg is None else _read(exo_fg, zone, "ts", *rr.exogenous, "issued_at", rr.known_by)
-    batch = assemble(zone, dates, target.settings, hourly, weather, exo)
-    if batch is None:
-        return empty
-    return compute_rows(batch, target.transformations, target.contract)
+@dataclass(frozen=True)
+class _Chunk:
+    zone: str
+    tz: str
+    scope_first: pd.Timestamp
+    scope_last: pd.Timestamp
+    dates: pd.DatetimeIndex
+
+
+def _compute_step(fs: Any, target: Target, step: list[_Chunk]) -> pd.DataFrame:
+    """Rows of a step's chunks (one chunk per zone), with one read per input group."""
+    todo = [c for c in step if len(c.dates)]
+    hourly_fg = _group(fs, PRICES_HOURLY)
+    parts = []
+    if todo and hourly_fg is not None:
+        rrs = [read_range(c.dates[0], c.dates[-1], c.tz, target.settings) for c in todo]
+        zones = sorted({c.zone for c in todo})
+        known_by = max(r.known_by for r in rrs)
+
+        def span(attr: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+            return min(getattr(r, attr)[0] for r in rrs), max(getattr(r, attr)[1] for r in rrs)
+
+        weather_fg, exo_fg = _group(fs, WEATHER), _group(fs, EXOGENOUS)
+        hourly = _read(hourly_fg, zones, "ts", *span("prices"), "known_at", known_by)
+        weather = None if weather_fg is None else _read(weather_fg, zones, "ts", *span("weather"), "issued_at", known_by)
+        exo = None if exo_fg is None else _read(exo_fg, zones, "ts", *span("exogenous"), "issued_at", known_by)
+        for c in todo:
+            batch = assemble(c.zone, c.dates, target.settings, hourly, weather, exo)
+            if batch is not None:
+                parts.append(compute_rows(batch, target.transformations, target.contract))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in target.contract.column_names})
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, target: Target,
          summary: BuildSummary, progress: Progress | None) -> None:
+    """Recompute what ``changes`` affect: prices_hourly in one commit, then features in steps
+    of one chunk per zone, each step one commit (few commits: each costs a transaction)."""
     fs = project.get_feature_store()
     if zones is not None:
         todo = list(zones)
@@ -344,34 +380,35 @@ def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, targe
         named = {z for c in changes for z in (c.zones or ())}
         todo = sorted(named | set(_zones_with_prices(fs))) if any(c.zones is None for c in changes) \
             else sorted(named)
-    plans = []
+    tzs: dict[str, str] = {}
     for zone in todo:
         try:
-            tz = zone_timezone(zone)
+            tzs[zone] = zone_timezone(zone)
         except ValidationError:
             summary.skipped_zones.append(zone)
-            continue
-        mine = [c for c in changes if c.zones is None or zone in c.zones]
-        if not mine:
-            continue
-        summary.hourly_written += _update_hourly(
-            fs, zone, [(c.t_min, c.t_max) for c in mine if c.source == PRICES.name])
-        chunks = _plan_chunks(fs, zone, tz, _date_ranges(mine, zone, tz, target.settings.horizon_days))
-        plans.append((zone, tz, chunks))
-        summary.zones.append(zone)
-    total, done = sum(len(c) for _, _, c in plans), 0
-    hourly_fg, weather_fg, exo_fg = _group(fs, PRICES_HOURLY), _group(fs, WEATHER), _group(fs, EXOGENOUS)
-    for zone, tz, chunks in plans:
-        for s_lo, s_hi, dates in chunks:
-            rows = _compute(target, zone, tz, dates, hourly_fg, weather_fg, exo_fg)
-            scope = local_midnight(pd.DatetimeIndex([s_lo, s_hi + DAY]), tz)
-            _write_scoped(target.fg, rows, zone, "origin", max(scope[0], EVERYTHING[0]),
-                          min(scope[1], EVERYTHING[1]), summary)
-            summary.origins += int(rows["origin"].nunique()) if not rows.empty else 0
-            summary.rows += len(rows)
-            done += 1
-            if progress is not None:
-                progress(done, total, f"{zone} {s_lo:%Y-%m-%d}..{s_hi:%Y-%m-%d}")
+    mine = {z: [c for c in changes if c.zones is None or z in c.zones] for z in tzs}
+    mine = {z: cs for z, cs in mine.items() if cs}
+    summary.zones = sorted(mine)
+    summary.hourly_written += _update_hourly(
+        fs, {z: [(c.t_min, c.t_max) for c in cs if c.source == PRICES.name] for z, cs in mine.items()})
+    bounds = _price_bounds(fs, {z: tzs[z] for z in mine})
+    per_zone = [[_Chunk(z, tzs[z], lo, hi, dates) for lo, hi, dates in
+                 _plan_chunks(bounds.get(z), _date_ranges(cs, z, tzs[z], target.settings.horizon_days))]
+                for z, cs in mine.items()]
+    steps = [[c for c in group if c is not None] for group in zip_longest(*per_zone)]
+    for i, step in enumerate(steps, start=1):
+        rows = _compute_step(fs, target, step)
+        scopes = []
+        for c in step:
+            lo, hi = local_midnight(pd.DatetimeIndex([c.scope_first, c.scope_last + DAY]), c.tz)
+            scopes.append((c.zone, max(lo, EVERYTHING[0]), min(hi, EVERYTHING[1])))
+        _write_scoped(target.fg, rows, "origin", scopes, summary)
+        summary.origins += int(rows[["zone", "origin"]].drop_duplicates().shape[0]) if not rows.empty else 0
+        summary.rows += len(rows)
+        if progress is not None:
+            first, last = min(c.scope_first for c in step), max(c.scope_last for c in step)
+            progress(i, len(steps), f"{', '.join(c.zone for c in step)} {max(first, pd.Timestamp('1990-01-01')):%Y-%m-%d}.."
+                     f"{min(last, pd.Timestamp('2100-01-01')):%Y-%m-%d}")
 
 
 def _zones_arg(zones: Sequence[str] | None) -> list[str] | None:
@@ -475,7 +512,7 @@ def show(project: Any, zone: str, origin: str | pd.Timestamp, version: int = PRI
     o = origin_instant(zone, origin, settings)
     rows = fg.filter((fg["zone"] == zone) & (fg["origin"] == o)).read()
     if rows.empty:
-        near = _read(fg, zone, "origin", o - 3 * DAY, o + 4 * DAY, columns=["zone", "origin"])
+        near = _read(fg, [zone], "origin", o - 3 * DAY, o + 4 * DAY, columns=["zone", "origin"])
         hint = sorted({t.isoformat() for t in near["origin"]})
         raise NotFoundError(
             f"price_features v{version} has no rows for {zone} at origin {o.isoformat()}"
