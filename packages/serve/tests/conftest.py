@@ -123,6 +123,24 @@ class Data:
         mr = self.project.get_model_registry()
         return mr.python.create_model(name, metrics={"mae": spread}, description="test naive", lineage=lin).save(folder)
 
+    def xgboost_model(self, name: str = "price_xgb") -> Any:
+        """A tiny real XGBoost quantile model in spotcast's artifact format, registered."""
+        import xgboost as xgb
+
+        from spotcast_storage.modelformat import Member, ModelSpec, save_artifact
+
+        feats = self.project.get_feature_store().get_feature_group("price_features", 1).read()
+        cols = ["price_lag_7d", "hour"]
+        x = feats[cols].to_numpy(dtype="float32")
+        y = feats["price_lag_7d"].to_numpy() + np.random.default_rng(1).normal(0, 3, len(feats))
+        booster = xgb.train({"objective": "reg:quantileerror", "quantile_alpha": [0.1, 0.5, 0.9], "max_depth": 3,
+                             "nthread": 1, "seed": 0}, xgb.DMatrix(x, label=y, feature_names=cols), num_boost_round=20)
+        spec = ModelSpec(kind="xgboost", features=cols, members=[Member(file="member-00.ubj")])
+        folder = save_artifact(self.tmp_path / f"artifact-{name}", spec, [booster])
+        lineage = {"zones": ["SE3"], "feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1}]}
+        return self.project.get_model_registry().python.create_model(name, metrics={"mae": 3.0},
+                                                                      lineage=lineage).save(folder)
+
 
 @pytest.fixture
 def data(project: Any, tmp_path: Path) -> Data:
@@ -178,3 +196,4 @@ def server(ready, project, store_path):
     srv.should_exit = True
     t.join(10)
     connection.release(store_path)
+

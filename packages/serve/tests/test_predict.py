@@ -137,3 +137,18 @@ def test_third_party_output_writer_plugin(ready, project, tmp_path):
         pm.unregister(plugin)
     with pytest.raises(ValidationError, match="unknown output format"):
         service.predict(project, "SE3", outputs=tmp_path / "o", formats=["json"])
+
+
+def test_real_xgboost_model_is_preferred_over_a_newer_naive_baseline(data, project):
+    from spotcast_storage.modelformat import load_predictor
+
+    data.write_features(zones=("SE3",), origins=["2024-03-21", "2024-03-22"])
+    xgb_model = data.xgboost_model()
+    data.naive_model()  # registered later, but a naive baseline
+    r = service.predict(project, "SE3", outputs=None)
+    assert (r.model, r.model_version) == ("price_xgb", 1)
+    rows = service.newest_feature_rows(project, "SE3")
+    expected = load_predictor(xgb_model.download()).predict(rows)
+    got = r.forecast.sort_values("ts", ignore_index=True)
+    assert got["p50"].to_numpy() == pytest.approx(expected["p50"].to_numpy())
+    assert (got["p10"] <= got["p50"]).all() and (got["p50"] <= got["p90"]).all()

@@ -17,13 +17,14 @@ import pandas as pd
 
 from spotcast_serve.forecast import FALLBACK_TZ
 from spotcast_storage.contracts import ZONE_TIMEZONES
+from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS
 
 VIEW_NAME = "forecast_accuracy"
 FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
-# The hourly actual prices the features stage writes (contract prices_hourly v1: zone, ts,
-# price_eur_mwh); hourly means of 15-minute prices, so forecasts and actuals share a grain.
-ACTUALS_NAME, ACTUALS_VERSION = "prices_hourly", 1
+# The hourly actual prices the features stage writes (hourly means of 15-minute prices, so
+# forecasts and actuals share a grain).
+ACTUALS_NAME, ACTUALS_VERSION = PRICES_HOURLY.name, PRICES_HOURLY.version
 ACTUALS_TABLE = f"{ACTUALS_NAME}_v{ACTUALS_VERSION}"
 NAIVE = "same hour one week before (weekly naive)"
 

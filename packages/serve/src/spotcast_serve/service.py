@@ -19,10 +19,11 @@ from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
 from spotcast_storage.contracts import ZONE_TIMEZONES
+from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 
-FEATURES_NAME, FEATURES_VERSION = "price_features", 1
+FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 DEFAULT_DAYS = 7
 _ZONE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 
@@ -188,9 +189,20 @@ def _uses_price_features(m: Any) -> bool:
     return FEATURES_NAME in text
 
 
+def _is_naive(m: Any) -> bool:
+    """A registered naive baseline (train registers them beside the learned models)."""
+    try:
+        from spotcast_storage.modelformat import read_spec
+
+        return read_spec(m.download()).kind == "naive"
+    except (ImportError, SpotcastError, OSError):
+        return False
+
+
 def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
     """The pinned model (``NAME[:VERSION]``, newest version when none) or else the newest
-    registered model that was trained on price_features and covers ``zone``."""
+    registered model that was trained on price_features and covers ``zone``, preferring a
+    learned model over a naive baseline registered after it."""
     registry = project.get_model_registry()
     if spec:
         name, version = parse_model_spec(spec)
@@ -205,7 +217,7 @@ def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
                 + (f" (registered: {', '.join(have)}); pin one with --model NAME[:VERSION]" if have
                    else f"; train one first: `spotcast-train fit --zone {zone}`")
             )
-        m = max(candidates, key=lambda m: (m.created, m.version))
+        m = max(candidates, key=lambda m: (not _is_naive(m), m.created, m.version))
     zones = _model_zones(m)
     if zones and zone not in zones:
         raise ValidationError(f"model {m.name} v{m.version} was trained for {', '.join(zones)}, not {zone}")
