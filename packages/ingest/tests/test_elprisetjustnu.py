@@ -55,23 +55,24 @@ def test_dst_and_quarter_hour_days(project, stored, httpserver, settings, day, n
 
 
 def test_404_inside_a_backfill_fails_naming_day_and_url_and_a_rerun_resumes(project, stored, httpserver, settings):
-    serve(httpserver, "SE3", D(2025, 1, 30), D(2025, 1, 31), D(2025, 2, 2))
-    httpserver.expect_request(path("SE3", D(2025, 2, 1))).respond_with_data("Not Found", status=404)
+    # batches are calendar quarters: Mar 30-31 is one, Apr 1-2 the next
+    serve(httpserver, "SE3", D(2025, 3, 30), D(2025, 3, 31), D(2025, 4, 2))
+    httpserver.expect_request(path("SE3", D(2025, 4, 1))).respond_with_data("Not Found", status=404)
     with pytest.raises(NotPublishedError) as err:
-        run(project, httpserver, settings, start="2025-01-30", end="2025-02-02")
+        run(project, httpserver, settings, start="2025-03-30", end="2025-04-02")
     msg = str(err.value)
-    assert "SE3 2025-02-01" in msg and path("SE3", D(2025, 2, 1)) in msg
+    assert "SE3 2025-04-01" in msg and path("SE3", D(2025, 4, 1)) in msg
     assert "1 earlier batch(es) are committed" in msg and "nothing of it was written" in msg
-    # January (the earlier batch) is in, nothing of February
+    # March (the earlier batch) is in, nothing of April
     days = set(stored("prices")["ts"].dt.tz_convert("Europe/Stockholm").dt.date)
-    assert days == {D(2025, 1, 30), D(2025, 1, 31)}
+    assert days == {D(2025, 3, 30), D(2025, 3, 31)}
     # the day is published later: the rerun asks only for what is not cached
     httpserver.clear()
-    serve(httpserver, "SE3", D(2025, 2, 1), D(2025, 2, 2))
-    report = run(project, httpserver, settings, start="2025-01-30", end="2025-02-02")
+    serve(httpserver, "SE3", D(2025, 4, 1), D(2025, 4, 2))
+    report = run(project, httpserver, settings, start="2025-03-30", end="2025-04-02")
     assert report.cache_hits == 3 and report.requests_sent == 1
     assert n_requests(httpserver) == 1
-    assert len(stored("prices")) == 4 * 24
+    assert len(stored("prices")) == 4 * 24 - 1  # Mar 30 has 23 hours
 
 
 def test_404_for_tomorrow_during_update_is_normal(project, stored, httpserver, settings):

@@ -78,7 +78,9 @@ class Source:
     equality filters) pairs, e.g. ``(("weather", {"kind": "observed"}),)``. Default: the
     first group in ``writes``."""
     batch_months: ClassVar[int] = 1
-    """Calendar months per batch (one commit per feature group each)."""
+    """Calendar months per batch (one commit per feature group each); the built-in network
+    sources use quarters: fewer commits, and a failure still loses at most three months of work
+    (not the requests: their answers are cached)."""
     last_day_hint: ClassVar[str] = ("day-ahead prices come out about 13:00 CET the day before; "
                                     "run `spotcast-ingest update` later")
     """Said when a backfill asks for days after :meth:`last_day`."""

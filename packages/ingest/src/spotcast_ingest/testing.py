@@ -33,17 +33,22 @@ def _prices(zone: str, first: dt.date, last: dt.date, seed: int, minutes: int | 
     return df
 
 
-def elprisetjustnu_day(zone: str, day: dt.date, seed: int = 0) -> list[dict[str, Any]]:
-    """``GET /api/v1/prices/{YYYY}/{MM}-{DD}_{ZONE}.json``: periods with Stockholm offsets."""
-    df = _prices(zone, day, day, seed, None)
+def elprisetjustnu_days(zone: str, first: dt.date, last: dt.date, seed: int = 0) -> dict[dt.date, list[dict[str, Any]]]:
+    """``GET /api/v1/prices/{YYYY}/{MM}-{DD}_{ZONE}.json`` for every day: periods with Stockholm offsets."""
+    df = _prices(zone, first, last, seed, None)
     start = df["ts"].dt.tz_convert("Europe/Stockholm")
     end = start + pd.to_timedelta(df["resolution_minutes"], unit="min")
     exr = (df["price_sek_kwh"] / (df["price_eur_mwh"] / 1000)).fillna(11.3)
-    return [
-        {"SEK_per_kWh": round(float(s), 5), "EUR_per_kWh": round(float(e) / 1000, 5), "EXR": round(float(x), 6),
-         "time_start": a.isoformat(), "time_end": b.isoformat()}
-        for s, e, x, a, b in zip(df["price_sek_kwh"], df["price_eur_mwh"], exr, start, end, strict=True)
-    ]
+    out: dict[dt.date, list[dict[str, Any]]] = {}
+    for s, e, x, a, b in zip(df["price_sek_kwh"], df["price_eur_mwh"], exr, start, end, strict=True):
+        out.setdefault(a.date(), []).append(
+            {"SEK_per_kWh": round(float(s), 5), "EUR_per_kWh": round(float(e) / 1000, 5), "EXR": round(float(x), 6),
+             "time_start": a.isoformat(), "time_end": b.isoformat()})
+    return out
+
+
+def elprisetjustnu_day(zone: str, day: dt.date, seed: int = 0) -> list[dict[str, Any]]:
+    return elprisetjustnu_days(zone, day, day, seed)[day]
 
 
 def energidataservice(dataset: str, zone: str, first: dt.date, last: dt.date, seed: int = 0) -> dict[str, Any]:
@@ -143,23 +148,38 @@ class FakeApis:
     """A local server answering elprisetjustnu and Open-Meteo archive paths, with a fixed
     latency per request and a request counter (for benchmarks; tests use pytest-httpserver)."""
 
-    def __init__(self, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0,
+                 prebuilt: dict[str, bytes] | None = None) -> None:
         self.latency = latency
+        self.prebuilt = prebuilt or {}
         self.requests = 0
         self._lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep connections open, as real APIs do
+            disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stall)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
             def do_GET(self) -> None:
+                if self.path == "/_stats":  # not counted: how many requests were answered
+                    data = json.dumps({"requests": outer.requests}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 with outer._lock:
                     outer.requests += 1
                 if outer.latency:
                     time.sleep(outer.latency)
-                status, body = outer.answer(self.path)
-                data = json.dumps(body).encode()
+                data = outer.prebuilt.get(self.path)
+                status = 200
+                if data is None:
+                    status, body = outer.answer(self.path)
+                    data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -174,6 +194,15 @@ class FakeApis:
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
+
+    @staticmethod
+    def prebuild_elprisetjustnu(zones: list[str], first: dt.date, last: dt.date) -> dict[str, bytes]:
+        """Every day's answer built up front, so serving costs no CPU (for benchmarks)."""
+        out = {}
+        for zone in zones:
+            for day, items in elprisetjustnu_days(zone, first, last).items():
+                out[f"/api/v1/prices/{day:%Y}/{day:%m-%d}_{zone}.json"] = json.dumps(items).encode()
+        return out
 
     def answer(self, path: str) -> tuple[int, Any]:
         parts = urlsplit(path)

@@ -11,8 +11,7 @@ import pandas as pd
 from spotcast_ingest import timeutil
 from spotcast_ingest.errors import NotPublishedError, SourceError
 from spotcast_ingest.formats import decode_json
-from spotcast_ingest.formats.elprisetjustnu import parse_day
-from spotcast_ingest.frames import concat
+from spotcast_ingest.formats.elprisetjustnu import parse_day, to_prices
 from spotcast_ingest.http import Request
 from spotcast_ingest.source import FetchRequest, FetchResult, Source
 from spotcast_storage.contracts import ZONES_SE
@@ -25,6 +24,7 @@ class ElprisetJustNu(Source):
     zones = ZONES_SE
     writes = ("prices",)
     default_base_url = "https://www.elprisetjustnu.se"
+    batch_months = 3
 
     def first_day(self, zone: str) -> dt.date:
         return dt.date(2022, 11, 1)  # the API's history starts here
@@ -54,14 +54,14 @@ class ElprisetJustNu(Source):
                         f"{self.name}: no prices for {request.zone} {day} (HTTP 404 from {resp.url}); "
                         "prices for a day are published about 13:00 CET the day before, and this API's "
                         f"history starts {self.first_day(request.zone)}")
-                out.append(parse_day(decode_json(resp.body, where), request.zone, day, where, self.name))
+                out.append(parse_day(decode_json(resp.body, where), request.zone, day, where))
             except SourceError as exc:
                 first_error = first_error or exc  # raised below, once the good days are cached
                 continue
             self.http.keep(resp)
         if first_error is not None:
             raise first_error
-        frame = concat(out)
+        frame = to_prices(out, request.zone, self.name)
         return FetchResult({"prices": frame} if frame is not None else {}, pending, len(reqs))
 
     def check(self) -> str:

@@ -30,6 +30,7 @@ class EnergiDataService(Source):
     zones = ("DK1", "DK2", "SE3", "SE4")
     writes = ("prices",)
     default_base_url = "https://api.energidataservice.dk"
+    batch_months = 3
 
     def request_for(self, dataset: str, zone: str, first: dt.date, last: dt.date, now: pd.Timestamp) -> Request:
         # start/end are Danish local times; the datasets' time column decides the sort

@@ -56,6 +56,7 @@ class Entsoe(Source):
     zones = ()
     writes = ("prices", "exogenous")
     default_base_url = "https://web-api.tp.entsoe.eu/api"
+    batch_months = 3
     secret_env = "ENTSOE_API_KEY"
 
     def validate_options(self) -> None:

@@ -37,6 +37,7 @@ class OpenMeteo(Source):
     writes = ("weather",)
     resume_on = (("weather", {"kind": "observed"}),)
     default_base_url = FORECAST
+    batch_months = 3
     last_day_hint = "the archive has past days only; `spotcast-ingest update` adds the newest forecast"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
