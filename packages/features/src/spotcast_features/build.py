@@ -18,7 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from spotcast_features.inputs import affected_dates, assemble, hourly_prices, read_range
+from spotcast_features.inputs import (
+    PRICE_LOOKBACK_DAYS,
+    affected_dates,
+    assemble,
+    hourly_prices,
+    read_range,
+)
 from spotcast_features.timeutil import (
     DAY,
     HOUR,
@@ -280,16 +286,24 @@ def _zones_with_prices(fs: Any) -> list[str]:
         return []
 
 
-def _price_bounds(fs: Any, zones: dict[str, str]) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
-    """Per zone (-> time zone), the first and last local date with an hourly price."""
+def _price_bounds(fs: Any, zones: dict[str, str], first_dates: dict[str, pd.Timestamp]
+                  ) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """Per zone, local dates ``(lo, last)`` outside which no origin from ``first_dates[zone]`` on
+    has rows: ``last`` is the date of the newest price; before ``lo`` no origin knows a price.
+
+    Reads only prices that origins from ``first_dates`` can see (their windows start 35 days
+    before them), so a daily update does not read the whole history."""
     fg = _group(fs, PRICES_HOURLY)
     if fg is None or not zones:
         return {}
-    df = _read(fg, list(zones), "ts", *EVERYTHING, columns=["zone", "ts"])
+    start = min(local_midnight(pd.DatetimeIndex([first_dates[z] - (PRICE_LOOKBACK_DAYS + 1) * DAY]), tz)[0]
+                for z, tz in zones.items())
+    df = _read(fg, list(zones), "ts", max(start, EVERYTHING[0]), EVERYTHING[1], columns=["zone", "ts"])
     out = {}
     for zone, ts in df.groupby("zone")["ts"]:
         d = local_date(pd.Series([ts.min(), ts.max()]), zones[str(zone)])
-        out[str(zone)] = (d.iloc[0], d.iloc[1])
+        # origin D knows prices in [D-35, D+2) only: before the first read price's day - 1, none
+        out[str(zone)] = (d.iloc[0] - DAY, d.iloc[1])
     return out
 
 
@@ -319,7 +333,7 @@ def _plan_chunks(bounds: tuple[pd.Timestamp, pd.Timestamp] | None,
                  ) -> list[tuple[pd.Timestamp, pd.Timestamp, pd.DatetimeIndex]]:
     """Chunks ``(scope first date, scope last date, dates to compute)`` covering ``date_ranges``.
 
-    Only dates between the zone's first and last price are computed; the scope still covers
+    Only dates within ``bounds`` (see :func:`_price_bounds`) are computed; the scope still covers
     the whole range so that rows of origins that lost their prices are removed."""
     out = []
     for lo, hi in date_ranges:
@@ -391,10 +405,10 @@ def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, targe
     summary.zones = sorted(mine)
     summary.hourly_written += _update_hourly(
         fs, {z: [(c.t_min, c.t_max) for c in cs if c.source == PRICES.name] for z, cs in mine.items()})
-    bounds = _price_bounds(fs, {z: tzs[z] for z in mine})
-    per_zone = [[_Chunk(z, tzs[z], lo, hi, dates) for lo, hi, dates in
-                 _plan_chunks(bounds.get(z), _date_ranges(cs, z, tzs[z], target.settings.horizon_days))]
-                for z, cs in mine.items()]
+    ranges = {z: _date_ranges(cs, z, tzs[z], target.settings.horizon_days) for z, cs in mine.items()}
+    bounds = _price_bounds(fs, {z: tzs[z] for z in mine}, {z: r[0][0] for z, r in ranges.items()})
+    per_zone = [[_Chunk(z, tzs[z], lo, hi, dates) for lo, hi, dates in _plan_chunks(bounds.get(z), r)]
+                for z, r in ranges.items()]
     steps = [[c for c in group if c is not None] for group in zip_longest(*per_zone)]
     for i, step in enumerate(steps, start=1):
         rows = _compute_step(fs, target, step)

@@ -40,6 +40,8 @@ def zone_country(zone: str) -> str:
 
 def utc(ts: pd.Series | pd.DatetimeIndex) -> pd.Series | pd.DatetimeIndex:
     """Timestamps as tz-aware UTC with microsecond resolution (what the store returns)."""
+    if getattr(ts, "dtype", None) == "datetime64[us, UTC]":
+        return ts
     obj = pd.to_datetime(ts, utc=True)
     return obj.astype("datetime64[us, UTC]")
 

@@ -15,15 +15,19 @@ LAG_DAYS = (1, 2, 3, 7)
 ROLL_DAYS = (7, 28)
 
 
-def same_hour_lag(batch: OriginBatch, days: int) -> np.ndarray:
-    """Hourly price of the target's local hour ``days`` days earlier, as known at the origin;
-    when that day is not known (the future, or a gap) the newest earlier known day's.
-
-    The two hours of a 25-hour day that share a local hour are averaged in the source day.
-    """
-    p, t = batch.prices, batch.targets
-    grid = (p.groupby(["origin", "local_date", "local_hour"], sort=False)["price_eur_mwh"].mean()
+def same_hour_grid(batch: OriginBatch) -> pd.DataFrame:
+    """Known hourly prices per (origin, local date, local hour), sorted by date. The two hours
+    of a 25-hour day that share a local hour are averaged."""
+    p = batch.prices
+    return (p.groupby(["origin", "local_date", "local_hour"], sort=False)["price_eur_mwh"].mean()
             .reset_index().sort_values("local_date", kind="stable"))
+
+
+def same_hour_lag(batch: OriginBatch, days: int, grid: pd.DataFrame | None = None) -> np.ndarray:
+    """Hourly price of the target's local hour ``days`` days earlier, as known at the origin;
+    when that day is not known (the future, or a gap) the newest earlier known day's."""
+    t = batch.targets
+    grid = same_hour_grid(batch) if grid is None else grid
     left = t[["origin", "local_hour"]].assign(
         _row=np.arange(len(t)), src=(t["local_date"] - days * DAY).astype(grid["local_date"].dtype))
     m = pd.merge_asof(left.sort_values("src", kind="stable"), grid, left_on="src", right_on="local_date",
@@ -50,7 +54,8 @@ def day_statistics(batch: OriginBatch) -> pd.DataFrame:
 def price_history_features(batch: OriginBatch) -> pd.DataFrame:
     t = batch.targets
     per_origin = day_statistics(batch).reindex(pd.DatetimeIndex(t["origin"]))
-    out = batch.frame(**{f"price_lag_{d}d": same_hour_lag(batch, d) for d in LAG_DAYS})
+    grid = same_hour_grid(batch)
+    out = batch.frame(**{f"price_lag_{d}d": same_hour_lag(batch, d, grid) for d in LAG_DAYS})
     for c in per_origin.columns:
         out[c] = per_origin[c].to_numpy()
     return out
