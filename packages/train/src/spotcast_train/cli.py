@@ -1,13 +1,141 @@
-"""`spotcast-train` command line."""
+"""`spotcast-train`: fit and register models, backtest them honestly, list what is registered.
 
+Commands are thin wrappers over :mod:`spotcast_train.service`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
 
-app = typer.Typer(name="train", help="spotcast train stage.", no_args_is_help=True)
+from spotcast_storage.cli_common import add_store_options, emit, friendly_errors, open_store
+from spotcast_train import service
+
+app = typer.Typer(
+    name="train",
+    help="Fit XGBoost quantile models on price_features, backtest them against naive baselines, "
+    "register them with lineage.\n\nExample: spotcast-train fit --zone SE3",
+    no_args_is_help=True,
+)
+add_store_options(app)
+
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
+ZoneOption = Annotated[str, typer.Option("--zone", "-z", help="bidding zone, e.g. SE3")]
+ModelOption = Annotated[str, typer.Option("--model", "-m", help="model type (see `spotcast-train plugins`)")]
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command("fit")
+@friendly_errors
+def fit_cmd(
+    zone: ZoneOption,
+    model: ModelOption = "xgboost",
+    window: Annotated[str, typer.Option("--window", "-w", help="training history, e.g. 730d, 104w, 2y, or 'all'")] = "730d",
+    holdout: Annotated[str, typer.Option("--holdout", help="days of newest origins held out for the registered metrics")] = "28d",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+) -> None:
+    """Fit a model on the zone's training view, score it on a time-ordered holdout against the
+    naive baselines, refit on all rows and register it (XGBoost UBJ + JSON metadata).
+
+    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d
+    """
+    r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window, holdout=holdout)
+    if fmt == "json":
+        typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
+                               "baselines": r.baseline_metrics, "training_window": r.training_window,
+                               "artifact": r.artifact}, indent=2))
+    else:
+        typer.echo(r.summary())
+
+
+@app.command("backtest")
+@friendly_errors
+def backtest_cmd(
+    zone: ZoneOption,
+    start: Annotated[str, typer.Option("--start", help="first origin date, e.g. 2024-01-01")],
+    end: Annotated[str, typer.Option("--end", help="end of origins (exclusive), e.g. 2024-04-01")],
+    model: ModelOption = "xgboost",
+    recalibrate: Annotated[str, typer.Option("--recalibrate", "-r", help="daily | weekly | never | Nd")] = "weekly",
+    window: Annotated[str | None, typer.Option("--window", "-w", help="cap training history, e.g. 730d (default: all)")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="folder for the Markdown report and PNGs "
+                                                 "[default: ./backtest-reports]")] = None,
+    no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
+    fmt: FormatOption = "table",
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Rolling-origin backtest: per origin, train only on data known then and forecast the
+    horizon; score MAE, RMSE, sMAPE, rMAE per horizon day next to naive-daily and naive-weekly.
+    Stores rows in the backtests / backtest_metrics feature groups and writes a report.
+
+    Example: spotcast-train backtest --zone SE3 --start 2024-01-01 --end 2024-04-01 --recalibrate weekly
+    """
+    with _progress(progress and fmt == "table", "backtest") as p:
+        r = service.backtest(open_store(), zone, start, end, model=model, recalibrate=recalibrate,
+                             window=window, report_dir=report or Path("backtest-reports"), write=not no_write,
+                             progress=p)
+    table = r.table.copy()
+    table.insert(0, "run_id", r.run_id)
+    emit(table, fmt, title=f"{r.run_id}")
+    if fmt == "table":
+        typer.echo(r.verdict)
+        if r.report:
+            typer.echo(f"report: {r.report}")
+
+
+@app.command("models")
+@friendly_errors
+def models_cmd(
+    zone: Annotated[str | None, typer.Option("--zone", "-z", help="only models for this zone")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List registered models with holdout metrics and lineage (feature groups, versions, commits).
+
+    Example: spotcast-train models --zone SE3
+    """
+    df = service.list_models(open_store(), zone)
+    if fmt == "table" and "created" in df:
+        df["created"] = pd.to_datetime(df["created"]).dt.strftime("%Y-%m-%d %H:%M")
+    emit(df, fmt, title="registered models")
+
+
+@app.command("plugins")
+@friendly_errors
+def plugins_cmd(fmt: FormatOption = "table") -> None:
+    """List the model types that registered through the register_models hook.
+
+    Example: spotcast-train plugins
+    """
+    from spotcast_train.models import model_types
+
+    rows = [{"model": m.name, "baseline": m.baseline, "description": m.description}
+            for m in model_types().values()]
+    emit(pd.DataFrame(rows), fmt, title="model types")
 
 
 @app.command()
 def version() -> None:
-    """Print the installed version."""
+    """Print the installed version.
+
+    Example: spotcast-train version
+    """
     from spotcast_train import __version__
 
     typer.echo(__version__)

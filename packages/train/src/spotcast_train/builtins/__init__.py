@@ -1,0 +1,1 @@
+"""Built-in model plugins, registered through the same door as third-party ones."""

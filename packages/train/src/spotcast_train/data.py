@@ -1,0 +1,96 @@
+"""Reading training data from the store, and the lineage that names exactly what was read.
+
+Training rows come through the ``price_training`` feature view (price_features with the hourly
+price at ``ts`` joined as label). Each row also gets ``label_known_at``: when its label was
+published (``prices_hourly.known_at``). A row (origin o', target ts) may train a model used at
+origin o only if ``label_known_at <= o`` -- its origin being older is not enough, because the
+target of a D+7 row is not known until a week later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from spotcast_storage.contracts.features import (
+    LABEL,
+    PRICE_FEATURES,
+    PRICES_HOURLY,
+    get_or_create_training_view,
+)
+from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.query import to_utc_timestamp
+
+KEY = ("zone", "origin", "ts")
+TIME_COL = "origin"
+LABEL_KNOWN = "label_known_at"
+
+
+def candidate_features(columns: list[str] | pd.Index) -> list[str]:
+    """The model inputs among the training view's columns: the contract's features (not the key,
+    not the label), in contract order."""
+    names = [c.name for c in PRICE_FEATURES.columns if c.name not in KEY]
+    return [c for c in names if c in set(columns)]
+
+
+def _fg(fs: Any, contract: Any) -> Any:
+    try:
+        return contract.get(fs)
+    except NotFoundError:
+        raise NotFoundError(
+            f"the store has no {contract.name} v{contract.version} yet; build features first "
+            "(`spotcast-features build --zone SE3`)") from None
+
+
+def load_training_frame(project: Any, zone: str, start: Any = None, end: Any = None,
+                        features_version: int = PRICE_FEATURES.version) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rows of ``zone`` with origin in ``[start, end)`` from the training view, plus lineage.
+
+    The zone and time filters go into the view's query, so only that zone's rows are read."""
+    fs = project.get_feature_store()
+    feats = _fg(fs, PRICE_FEATURES) if features_version == PRICE_FEATURES.version else fs.get_feature_group(
+        PRICE_FEATURES.name, features_version)
+    hourly = _fg(fs, PRICES_HOURLY)
+    fv = get_or_create_training_view(fs, features_version)
+    query = fv.query.filter(feats.zone == zone)
+    if start is not None:
+        query = query.filter(feats.origin >= to_utc_timestamp(start, name="start"))
+    if end is not None:
+        query = query.filter(feats.origin < to_utc_timestamp(end, name="end"))
+    df = query.read()
+    if df.empty:
+        zones = sorted(project.sql(f"select distinct zone from {feats.table if hasattr(feats, 'table') else feats.name}")["zone"]) \
+            if hasattr(project, "sql") else []
+        raise NotFoundError(
+            f"{PRICE_FEATURES.name} has no rows for zone {zone}"
+            + (f" in [{start}, {end})" if start is not None or end is not None else "")
+            + (f"; zones with features: {', '.join(zones)}" if zones else "")
+            + f". Build them with `spotcast-features build --zone {zone}`")
+    known = hourly.filter(hourly.zone == zone).read()[["ts", "known_at"]].rename(columns={"known_at": LABEL_KNOWN})
+    df = df.merge(known, on="ts", how="left", validate="many_to_one")
+    df = df.sort_values([TIME_COL, "ts"], ignore_index=True)
+    lineage = build_lineage(fv, [feats, hourly], zone)
+    return df, lineage
+
+
+def _last_commit(fg: Any) -> int | None:
+    details = fg.commit_details(limit=1)
+    return max(details) if details else None
+
+
+def build_lineage(fv: Any, groups: list[Any], zone: str) -> dict[str, Any]:
+    """Feature-group names, versions and the newest commit ids read (time travel reproduces them)."""
+    return {
+        "zones": [zone],
+        "feature_view": {"name": fv.name, "version": fv.version},
+        "feature_groups": [{"name": g.name, "version": g.version, "commit_id": _last_commit(g)} for g in groups],
+        "label": LABEL,
+    }
+
+
+def known_at(frame: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
+    """Rows whose label was published at or before ``origin`` (usable for training then)."""
+    if LABEL_KNOWN not in frame.columns:
+        raise ValidationError(f"frame lacks {LABEL_KNOWN}; load it with load_training_frame")
+    return frame[frame[LABEL_KNOWN].notna() & (frame[LABEL_KNOWN] <= origin) & frame[LABEL].notna()]

@@ -1,0 +1,193 @@
+"""The epftoolbox benchmark datasets as spotcast feature frames.
+
+A file in the epftoolbox layout (hourly rows, first column the timestamp, then the price, then
+exogenous day-ahead forecasts; 24 rows a day, DST smoothed) becomes a long frame with one
+row per day and hour and the *same column names* as the ``price_features`` feature group
+(``price_lag_1d``, ``last_day_mean``, ``exo_*`` ...), so the benchmark exercises the model
+code that spotcast-train runs on the store, not a separate model.
+
+Day-ahead protocol: the forecast for day ``d`` uses prices up to ``d-1`` and the exogenous
+forecasts for ``d`` and earlier days. Each row's ``origin`` is midnight of ``d`` (the
+forecast is made before it) and ``known_at`` is the end of ``d``: the row can train a model
+only at origins after that.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spotcast_storage.errors import ValidationError
+
+TARGET = "target_price_eur_mwh"
+HOURS = 24
+
+
+@dataclass(frozen=True)
+class EpfData:
+    """A dataset as day x hour matrices."""
+
+    days: pd.DatetimeIndex
+    prices: np.ndarray            # (days, 24)
+    exogenous: dict[str, np.ndarray]  # name -> (days, 24)
+    price_name: str
+
+    @property
+    def n_days(self) -> int:
+        return len(self.days)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def read_epf_csv(path: str | os.PathLike[str]) -> EpfData:
+    """Read an epftoolbox CSV; a file that is not hourly with whole days is an error naming the problem."""
+    df = pd.read_csv(path)
+    if df.shape[1] < 2:
+        raise ValidationError(f"{path}: expected a timestamp column, a price column and exogenous columns")
+    df.columns = [c.strip() for c in df.columns]
+    ts = pd.to_datetime(df.iloc[:, 0], errors="coerce")
+    if ts.isna().any():
+        bad = df.iloc[int(np.flatnonzero(ts.isna())[0]), 0]
+        raise ValidationError(f"{path}: unparsable timestamp {bad!r} in the first column")
+    if len(df) % HOURS:
+        raise ValidationError(f"{path}: {len(df)} rows is not a whole number of 24-hour days")
+    n = len(df) // HOURS
+    hours = ts.dt.hour.to_numpy().reshape(n, HOURS)
+    if not (hours == np.arange(HOURS)).all():
+        raise ValidationError(f"{path}: every day must have 24 rows for hours 0..23 in order (DST smoothed)")
+    values = df.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
+    if values.isna().any().any():
+        col = values.columns[values.isna().any()][0]
+        raise ValidationError(f"{path}: column {col!r} has missing or non-numeric values")
+    prices = values.iloc[:, 0].to_numpy(dtype="float64").reshape(n, HOURS)
+    exo = {f"exo_{i + 1}": values.iloc[:, i + 1].to_numpy(dtype="float64").reshape(n, HOURS)
+           for i in range(values.shape[1] - 1)}
+    days = pd.DatetimeIndex(ts.iloc[::HOURS].dt.normalize().to_numpy())
+    return EpfData(days=days, prices=prices, exogenous=exo, price_name=values.columns[0])
+
+
+def _lag(a: np.ndarray, k: int) -> np.ndarray:
+    """Rows shifted down by ``k`` days (row i holds day i-k), NaN where not available."""
+    out = np.full_like(a, np.nan, dtype="float64")
+    if k < len(a):
+        out[k:] = a[: len(a) - k]
+    return out
+
+
+def _rolling_days(a: np.ndarray, window: int, fn: str) -> np.ndarray:
+    """Per day i, ``fn`` over all hours of days i-window..i-1 (NaN when fewer days exist)."""
+    s = pd.Series(np.nan_to_num(a.mean(axis=1)))
+    flat = pd.DataFrame(a)
+    if fn == "mean":
+        daily = s.rolling(window).mean().shift(1)
+        return daily.to_numpy()
+    # std over all hours of the window: E[x^2] - E[x]^2 on daily means of x and x^2
+    sq = pd.Series((flat ** 2).mean(axis=1))
+    m = s.rolling(window).mean().shift(1)
+    m2 = sq.rolling(window).mean().shift(1)
+    return np.sqrt(np.clip(m2 - m ** 2, 0, None)).to_numpy()
+
+
+def epf_features(data: EpfData) -> pd.DataFrame:
+    """Long frame: one row per day and hour, price_features-style columns plus the target."""
+    p = data.prices
+    n = data.n_days
+    d1 = _lag(p, 1)
+    cols: dict[str, np.ndarray] = {
+        "price_lag_1d": d1,
+        "price_lag_2d": _lag(p, 2),
+        "price_lag_3d": _lag(p, 3),
+        "price_lag_7d": _lag(p, 7),
+    }
+    per_day = {
+        "last_day_mean": d1.mean(axis=1),
+        "last_day_min": np.min(d1, axis=1),
+        "last_day_max": np.max(d1, axis=1),
+        "last_day_last": d1[:, -1],
+        "roll7_mean": _rolling_days(p, 7, "mean"),
+        "roll7_std": _rolling_days(p, 7, "std"),
+        "roll28_mean": _rolling_days(p, 28, "mean"),
+        "roll28_std": _rolling_days(p, 28, "std"),
+    }
+    for k, v in per_day.items():
+        cols[k] = np.repeat(v[:, None], HOURS, axis=1)
+    for name, x in data.exogenous.items():
+        cols[name] = x
+        cols[f"{name}_lag_1d"] = _lag(x, 1)
+        cols[f"{name}_lag_7d"] = _lag(x, 7)
+        cols[f"{name}_day_mean"] = np.repeat(x.mean(axis=1)[:, None], HOURS, axis=1)
+    for h in range(HOURS):
+        cols[f"price_lag_1d_h{h:02d}"] = np.repeat(d1[:, h][:, None], HOURS, axis=1)
+    ts = (data.days.values[:, None] + (np.arange(HOURS) * np.timedelta64(1, "h"))[None, :]).ravel()
+    day = pd.DatetimeIndex(np.repeat(data.days.values, HOURS))
+    frame = pd.DataFrame({
+        "origin": day,
+        "ts": pd.DatetimeIndex(ts),
+        "known_at": day + pd.Timedelta(days=1),
+        "hour": np.tile(np.arange(HOURS), n),
+        "weekday": day.weekday.to_numpy(),
+        "month": day.month.to_numpy(),
+        "day_of_year": day.dayofyear.to_numpy(),
+        "horizon_day": 1,
+    })
+    for k, v in cols.items():
+        frame[k] = v.ravel()
+    frame[TARGET] = p.ravel()
+    return frame
+
+
+# -- the protocol -------------------------------------------------------------------------------
+PUBLISHED = {
+    # market: model: (MAE, rMAE, sMAPE %, RMSE), recomputed from the authors' forecast files
+    "BE": {"LEAR ensemble": (6.140, 0.604, 14.55, 15.974), "DNN ensemble": (5.821, 0.573, 13.33, 16.127)},
+    "PJM": {"LEAR ensemble": (3.013, 0.476, 11.98, 5.127), "DNN ensemble": (2.779, 0.439, 11.22, 4.637)},
+}
+TEST_DAYS = 728
+VALIDATION_DAYS = 364
+
+
+def epf_feature_names(frame: pd.DataFrame) -> list[str]:
+    """Model inputs of an epf frame: the price_features-style columns spotcast-train uses."""
+    skip = {"origin", "ts", "known_at", TARGET, "horizon_day"}
+    return [c for c in frame.columns if c not in skip]
+
+
+def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = TEST_DAYS,
+             validation: bool = False, max_days: int | None = None,
+             progress: Any = None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Run the day-ahead protocol: forecast each test day with a model trained on earlier days.
+
+    ``validation=True`` evaluates instead on the :data:`VALIDATION_DAYS` before the test period
+    (training only on days before each of them): that is where settings are chosen, so the test
+    period is never used for tuning. Returns the forecasts and MAE/rMAE/sMAPE/RMSE, rMAE against
+    the weekly naive with the first 7 evaluated days dropped from the naive's MAE."""
+    from spotcast_train import metrics
+    from spotcast_train.rolling import rolling_origin
+
+    frame = epf_features(data)
+    n = data.n_days
+    if n <= test_days + 28:
+        raise ValidationError(f"{n} days of data is too short for a {test_days}-day test period")
+    first = n - test_days - (VALIDATION_DAYS if validation else 0)
+    last = first + (VALIDATION_DAYS if validation else test_days)
+    if max_days is not None:
+        last = min(last, first + max_days)
+    origins = list(data.days[first:last])
+    pred = rolling_origin(frame, origins, fit, recalibrate=recalibrate, time_col="origin",
+                          known_col="known_at", keep=(TARGET, "price_lag_7d"), progress=progress)
+    y = pred[TARGET].to_numpy()
+    skip = 7 * HOURS
+    naive_mae = metrics.mae(y[skip:], pred["price_lag_7d"].to_numpy()[skip:])
+    result = metrics.point_metrics(y, pred["p50"], naive_mae)
+    result["naive_weekly_mae"] = naive_mae
+    if "p10" in pred and "p90" in pred:
+        result["coverage_p10_p90"] = metrics.coverage(y, pred["p10"], pred["p90"])
+    result["days"] = len(origins)
+    return pred, result

@@ -1,0 +1,58 @@
+"""Model types: what a ``register_models`` plugin provides, and how the stage finds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from spotcast_storage.errors import NotFoundError
+from spotcast_storage.modelformat import Predictor
+
+DEFAULT_MODEL = "xgboost"
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """Training rows already restricted to what was known at the origin ``until``.
+
+    ``features`` are the candidate input columns (a model may use fewer); ``time_col`` is the
+    forecast origin of each row; ``options`` carries model-specific settings from the CLI."""
+
+    frame: pd.DataFrame
+    features: Sequence[str]
+    target: str
+    time_col: str = "origin"
+    until: pd.Timestamp | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelType:
+    name: str
+    description: str
+    fit: Callable[[FitRequest], Predictor]
+    baseline: bool = False
+    """True for the naive references every backtest reports next to the model."""
+
+
+def model_types() -> dict[str, ModelType]:
+    """Every registered model type by name (built-ins and installed plugins)."""
+    from spotcast_train.plugin import plugin_manager
+
+    found: dict[str, ModelType] = {}
+    plugin_manager().hook.register_models(register=lambda m: found.setdefault(m.name, m))
+    return found
+
+
+def get_model_type(name: str) -> ModelType:
+    types = model_types()
+    if name not in types:
+        raise NotFoundError(f"unknown model {name!r}; registered models: {', '.join(sorted(types))}")
+    return types[name]
+
+
+def baselines() -> list[ModelType]:
+    return [m for m in model_types().values() if m.baseline]

@@ -1,0 +1,149 @@
+"""The XGBoost quantile ensemble: fitting. Prediction lives in spotcast_storage.modelformat.
+
+One model serves all hours (hour is a feature) and predicts p10/p50/p90 with XGBoost's
+quantile objective in one booster per member. Members are calibrated on different window
+lengths (the literature's 56/84/1092/1456 days) and averaged, which hedges between adapting
+fast to a new regime (short windows) and learning rare situations (long windows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spotcast_storage.errors import ValidationError
+from spotcast_storage.modelformat import Member, ModelSpec, Predictor, Transform
+
+DEFAULT_WINDOWS: tuple[int, ...] = (56, 84, 1092, 1456)
+
+
+@dataclass(frozen=True)
+class XGBSettings:
+    """Everything that decides a fitted model; recorded in the artifact and in benchmark output."""
+
+    windows_days: tuple[int, ...] = DEFAULT_WINDOWS
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    num_boost_round: int = 300
+    eta: float = 0.05
+    max_depth: int = 6
+    min_child_weight: float = 5.0
+    subsample: float = 0.8
+    colsample_bynode: float = 0.8
+    reg_lambda: float = 1.0
+    max_bin: int = 128
+    transform: str = "asinh"
+    level: str = "last_day_mean"
+    scale_column: str | None = None
+    combine: str = "mean"
+    nthread: int = 2
+    seed: int = 0
+    min_rows: int = 48
+    extra_params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["windows_days"] = list(self.windows_days)
+        d["quantiles"] = list(self.quantiles)
+        return d
+
+    def with_(self, **kw: Any) -> XGBSettings:
+        return replace(self, **kw)
+
+
+def is_price_column(name: str) -> bool:
+    """Price-valued inputs get the target's transform (so they live on the target's scale)."""
+    return (name.startswith("price_lag_") or name.startswith("last_day_")
+            or (name.startswith("roll") and name.endswith("_mean")))
+
+
+def booster_params(s: XGBSettings) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "objective": "reg:quantileerror", "quantile_alpha": list(s.quantiles),
+        "tree_method": "hist", "eta": s.eta, "max_depth": s.max_depth,
+        "min_child_weight": s.min_child_weight, "subsample": s.subsample,
+        "colsample_bynode": s.colsample_bynode, "lambda": s.reg_lambda, "max_bin": s.max_bin,
+        "nthread": s.nthread, "seed": s.seed, "verbosity": 0,
+    }
+    if len(s.quantiles) == 1:
+        params["quantile_alpha"] = s.quantiles[0]
+    params.update(s.extra_params)
+    return params
+
+
+def fit_transform(y: np.ndarray, X: pd.DataFrame, s: XGBSettings, features: Sequence[str]) -> Transform:
+    """The target transform, its scale constant fitted on the training rows (median absolute
+    deviation of the price from its level, the robust spread the asinh should work on)."""
+    cols = tuple(c for c in features if is_price_column(c))
+    if s.transform == "identity":
+        return Transform(kind="identity", level=None, columns=())
+    probe = Transform(kind="asinh", level=s.level, scale_column=s.scale_column, scale=1.0, columns=cols)
+    level, unit = probe.location_scale(X)
+    r = (y - level) / unit
+    r = r[np.isfinite(r)]
+    mad = float(np.median(np.abs(r - np.median(r)))) if len(r) else 1.0
+    return replace(probe, scale=mad if mad > 0 else 1.0)
+
+
+def fit_xgb(train: pd.DataFrame, features: Sequence[str], target: str, time_col: str,
+            settings: XGBSettings, until: pd.Timestamp | None = None) -> Predictor:
+    """Fit one member per window on rows of ``train`` (already restricted to data known at the
+    origin). ``until`` is the forecast origin: windows count back from it."""
+    import xgboost as xgb
+
+    features = list(features)
+    missing = [c for c in [*features, target, time_col, settings.level] if c not in train.columns]
+    if missing:
+        raise ValidationError(f"training frame lacks column(s) {missing}")
+    rows = train[train[target].notna() & train[settings.level].notna()]
+    if len(rows) < settings.min_rows:
+        raise ValidationError(
+            f"only {len(rows)} usable training rows (need {settings.min_rows}); widen the window "
+            "or load more history")
+    times = pd.DatetimeIndex(rows[time_col])
+    end = pd.Timestamp(until) if until is not None else times.max()
+    longest = max(settings.windows_days)
+    span = rows[times >= end - pd.Timedelta(days=longest)]
+    transform = fit_transform(span[target].to_numpy("float64"), span, settings, features)
+    params = booster_params(settings)
+    members: list[Member] = []
+    boosters: list[Any] = []
+    for i, w in enumerate(sorted(settings.windows_days)):
+        part = rows[times >= end - pd.Timedelta(days=w)]
+        if len(part) < settings.min_rows or (members and members[-1].rows == len(part)):
+            continue  # too short, or the same rows as the previous (shorter) window: no new member
+        level, scale = transform.location_scale(part)
+        z = transform.forward(part[target].to_numpy("float64"), level, scale)
+        Xt = transform.apply(part[list(dict.fromkeys([*features, *transform.needs]))])[features]
+        dm = xgb.QuantileDMatrix(Xt.to_numpy(dtype="float32", na_value=np.nan), label=z,
+                                 feature_names=features, max_bin=settings.max_bin, nthread=settings.nthread)
+        booster = xgb.train(params, dm, num_boost_round=settings.num_boost_round)
+        pt = pd.DatetimeIndex(part[time_col])
+        members.append(Member(file=f"member-{i:02d}.ubj", window_days=w, rows=len(part),
+                              trained_from=pt.min().isoformat(), trained_until=pt.max().isoformat()))
+        boosters.append(booster)
+    if not boosters:
+        raise ValidationError(f"no window of {list(settings.windows_days)} days has {settings.min_rows} rows")
+    spec = ModelSpec(kind="xgboost", features=features, quantiles=list(settings.quantiles),
+                     transform=transform, members=members, combine=settings.combine, target=target,
+                     params=booster_params(settings), info={"settings": settings.to_dict()})
+    return Predictor(spec, boosters)
+
+
+NON_FEATURES = frozenset({"zone", "origin", "ts", "known_at", "label_known_at"})
+
+
+def usable_features(frame: pd.DataFrame, candidates: Sequence[str]) -> list[str]:
+    """Numeric candidate columns that hold at least one value in ``frame`` (an all-null
+    column, e.g. an exogenous series a zone lacks, would only add noise to the artifact)."""
+    out = []
+    for c in candidates:
+        if c in NON_FEATURES or c not in frame.columns:
+            continue
+        col = frame[c]
+        if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)) and col.notna().any():
+            out.append(c)
+    return out
