@@ -11,6 +11,7 @@ from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.pipeline import EventHandler, RunContext
 
 CONSUMER = "serve"
+MODELS_CONSUMER = "serve-models"
 
 
 def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | None = None) -> list[str]:
@@ -77,7 +78,14 @@ def handle(events: list[Event], ctx: RunContext) -> str | None:
     return "; ".join(parts)
 
 
-def serve_handler() -> EventHandler:
-    # names=() because model names are the train stage's choice (one model or one per zone);
-    # zones_to_forecast keeps price_features commits and models trained on price_features.
-    return EventHandler(consumer=CONSUMER, handle=handle, kinds=(COMMIT, MODEL), names=(), order=40)
+def serve_handlers() -> list[EventHandler]:
+    """Two cursors, one reaction. An EventHandler's ``names`` filter applies to every kind,
+    and model names are the train stage's choice (``price_<type>_<zone>``, one per zone and
+    type), so one handler for ``("price_features", <model name>)`` cannot be written down.
+    ``serve`` follows price_features commits; ``serve-models`` follows every model
+    registration (zones_to_forecast keeps those trained on price_features). Neither sees
+    serve's own forecasts commits or the ingest commits."""
+    return [
+        EventHandler(consumer=CONSUMER, handle=handle, kinds=(COMMIT,), names=(service.FEATURES_NAME,), order=40),
+        EventHandler(consumer=MODELS_CONSUMER, handle=handle, kinds=(MODEL,), names=(), order=40),
+    ]

@@ -27,9 +27,10 @@ def spotcast_addhooks(pluginmanager: Any) -> None:
 
 @hookimpl
 def register_event_handlers(register: Any) -> None:
-    from spotcast_serve.handler import serve_handler
+    from spotcast_serve.handler import serve_handlers
 
-    register(serve_handler())
+    for h in serve_handlers():
+        register(h)
 
 
 def plugin_manager() -> Any:
