@@ -72,10 +72,13 @@ def main() -> None:
     if args.serve:
         serve(args)
         return
+    from _common import machine
+
     zones = args.zones.split(",")
     days = (args.last - args.first).days + 1
+    print(f"machine: {machine()}")
     print(f"backfill {args.first}..{args.last} ({days} days) x {len(zones)} zones: "
-          f"{days * len(zones)} price requests + monthly weather requests; latency {args.latency * 1000:.0f} ms")
+          f"{days * len(zones)} price requests + quarterly weather requests; latency {args.latency * 1000:.0f} ms")
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--zones", args.zones, "--latency", str(args.latency),
          "--first", args.first.isoformat(), "--last", args.last.isoformat()],
