@@ -175,3 +175,24 @@ def test_weather_and_exogenous_groups_are_optional(project):
     rows = b.show(project, "SE3", "2024-05-05")
     assert rows.filter(like="wx_temperature").isna().all().all()
     assert (rows["wx_is_observed"] == 0).all() and rows["exo_load_forecast"].isna().all()
+
+
+def test_commit_events_become_changes_only_for_input_groups_that_changed():
+    import datetime as dt
+
+    from spotcast_storage.events import Event
+
+    def ev(i, name, version=1, changed=True, keys=None):
+        payload = {"changed": changed, "min_event_time": "2024-05-01T00:00:00+00:00",
+                   "max_event_time": "2024-05-02T23:00:00+00:00", "keys": keys or {}}
+        return Event(i, "commit", name, version, i, dt.datetime(2024, 5, 3, tzinfo=dt.UTC), payload)
+
+    events = [ev(1, "prices", keys={"zone": ["SE3"]}), ev(2, "prices", version=2), ev(3, "weather", changed=False),
+              ev(4, "forecasts"), ev(5, "weather", keys={"zone": ["SE4"]}), ev(6, "exogenous")]
+    changes = b.changes_from_events(events)
+    assert [(c.source, c.zones) for c in changes] == [("prices", ("SE3",)), ("weather", ("SE4",)), ("exogenous", None)]
+    assert changes[0].t_min == pd.Timestamp("2024-05-01T00:00Z")
+    # only SE3 processed: the cursor may pass events 1-4, not the SE4 commit
+    assert b.ackable(events, ["SE3"]) == 4
+    assert b.ackable(events, None) == 6
+    assert b.ackable(events[:5], ["SE3", "SE4"]) == 5

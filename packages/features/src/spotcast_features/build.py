@@ -100,37 +100,33 @@ class Change:
     t_max: pd.Timestamp
 
 
-def changes_from_events(events: Sequence[Event]) -> list[Change]:
-    """Input changes named by commit events; events of other groups, versions or without changes
-    are ignored."""
+def change_of(event: Event) -> Change | None:
+    """The input change a commit event names; None for other groups or versions, and for
+    commits that changed nothing."""
     versions = {c.name: c.version for c in INPUTS}
-    out = []
-    for e in events:
-        if e.kind != "commit" or versions.get(e.name) != e.version or not e.changed:
-            continue
-        p = e.payload
-        if not p.get("min_event_time") or not p.get("max_event_time"):
-            continue
-        zones = (p.get("keys") or {}).get("zone")
-        out.append(Change(e.name, tuple(zones) if zones is not None else None,
-                          utc(pd.DatetimeIndex([p["min_event_time"]]))[0],
-                          utc(pd.DatetimeIndex([p["max_event_time"]]))[0]))
-    return out
+    p = event.payload
+    if event.kind != "commit" or versions.get(event.name) != event.version or not event.changed \
+            or not p.get("min_event_time") or not p.get("max_event_time"):
+        return None
+    zones = (p.get("keys") or {}).get("zone")
+    return Change(event.name, tuple(zones) if zones is not None else None,
+                  utc(pd.DatetimeIndex([p["min_event_time"]]))[0], utc(pd.DatetimeIndex([p["max_event_time"]]))[0])
+
+
+def changes_from_events(events: Sequence[Event]) -> list[Change]:
+    return [c for c in map(change_of, events) if c is not None]
 
 
 def ackable(events: Sequence[Event], zones: Sequence[str] | None) -> int | None:
     """The last event id that may be acknowledged when only ``zones`` are processed: the end of
     the leading run of events that touch no other zone (a later full build handles the rest)."""
     last = None
-    for e, c in zip(events, _changes_aligned(events), strict=True):
+    for e in events:
+        c = change_of(e)
         if zones is not None and c is not None and (c.zones is None or not set(c.zones) <= set(zones)):
             break
         last = e.event_id
     return last
-
-
-def _changes_aligned(events: Sequence[Event]) -> list[Change | None]:
-    return [next(iter(changes_from_events([e])), None) for e in events]
 
 
 def merge_ranges(ranges: list[tuple[pd.Timestamp, pd.Timestamp]], gap: pd.Timedelta) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
