@@ -54,7 +54,6 @@ class IngestReport:
     cache_hits: int = 0
     retries: int = 0
     pending: list[str] = field(default_factory=list)
-    commit_ids: list[int] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
         rows = [{"feature_group": g, "rows_inserted": t.rows_inserted, "rows_updated": t.rows_updated,
@@ -346,7 +345,6 @@ def _commit(batch: _Batch, result: FetchResult, groups: Mapping[str, Any], repor
         t.rows_updated += commit.rows_updated
         t.commits += 1
         t.unchanged_commits += 0 if commit.changed else 1
-        report.commit_ids.append(commit.commit_id)
 
 
 def _failure_message(exc: BaseException, batch: _Batch, report: IngestReport) -> str:

@@ -55,7 +55,6 @@ class FetchResult:
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
-    requests: int = 0
 
 
 class Source:

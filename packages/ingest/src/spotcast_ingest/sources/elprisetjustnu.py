@@ -62,7 +62,7 @@ class ElprisetJustNu(Source):
         if first_error is not None:
             raise first_error
         frame = to_prices(out, request.zone, self.name)
-        return FetchResult({"prices": frame} if frame is not None else {}, pending, len(reqs))
+        return FetchResult({"prices": frame} if frame is not None else {}, pending)
 
     def check(self) -> str:
         now = timeutil.to_utc(None)

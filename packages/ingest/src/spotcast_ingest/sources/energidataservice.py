@@ -66,7 +66,7 @@ class EnergiDataService(Source):
             self.http.keep(resp)
             out.append(frame)
         frame = concat(out)
-        return FetchResult({"prices": frame} if frame is not None else {}, pending, len(groups))
+        return FetchResult({"prices": frame} if frame is not None else {}, pending)
 
     def check(self) -> str:
         now = timeutil.to_utc(None)

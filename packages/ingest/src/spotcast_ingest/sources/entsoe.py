@@ -143,7 +143,7 @@ class Entsoe(Source):
             out["exogenous"] = pd.concat(exo_frames, ignore_index=True)
         for resp in answers.values():
             self.http.keep(resp)
-        return FetchResult(out, pending, len(reqs))
+        return FetchResult(out, pending)
 
     def check(self) -> str:
         now = timeutil.to_utc(None)

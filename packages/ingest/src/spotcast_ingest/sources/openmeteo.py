@@ -98,7 +98,7 @@ class OpenMeteo(Source):
         frame = weather_rows(decode_json(resp.body, where), request.zone, WEATHER_VARIABLES, "observed", None,
                              where, self.name, lo, hi)
         self.http.keep(resp)
-        return FetchResult({"weather": frame} if len(frame) else {}, requests=1)
+        return FetchResult({"weather": frame} if len(frame) else {})
 
     def fetch_latest(self, zone: str, now: pd.Timestamp) -> FetchResult:
         issued = now.floor("h")
@@ -109,7 +109,7 @@ class OpenMeteo(Source):
         where = f"{self.name} {zone} forecast ({resp.url})"
         frame = weather_rows(decode_json(resp.body, where), zone, WEATHER_VARIABLES, "forecast", issued,
                              where, self.name, start=issued)
-        return FetchResult({"weather": frame} if len(frame) else {}, requests=1)
+        return FetchResult({"weather": frame} if len(frame) else {})
 
     def check(self) -> str:
         now = timeutil.to_utc(None)
