@@ -55,11 +55,20 @@ def test_crossing_quantiles_are_sorted_per_row():
     assert out.to_numpy().tolist() == [[3.0, 4.0, 5.0], [1.0, 2.0, 3.0]]
 
 
-def test_missing_quantile_column_or_nan_median_is_an_error():
+def test_missing_quantile_column_is_an_error():
     with pytest.raises(ValidationError, match=r"\['p90'\]"):
         fc.sort_quantiles(pd.DataFrame({"p10": [1.0], "p50": [2.0]}))
-    with pytest.raises(ValidationError, match="median"):
-        fc.sort_quantiles(pd.DataFrame({"p10": [1.0], "p50": [np.nan], "p90": [3.0]}))
+
+
+def test_hours_without_a_median_are_left_out_and_none_at_all_is_an_error():
+    rows = _rows("2024-05-01", days=1)
+    pred = pd.DataFrame({"p10": 1.0, "p50": 2.0, "p90": 3.0}, index=rows.index)
+    pred.loc[[3, 7], "p50"] = np.nan
+    out = fc.build_forecasts(rows, pred, model="m", model_version=1, created_at=pd.Timestamp.now(tz="UTC"))
+    assert len(out) == 22 and not out["ts"].isin(rows["ts"].iloc[[3, 7]]).any()
+    pred["p50"] = np.nan
+    with pytest.raises(ValidationError, match="no finite median"):
+        fc.build_forecasts(rows, pred, model="m", model_version=1, created_at=pd.Timestamp.now(tz="UTC"))
 
 
 def test_build_forecasts_conforms_to_contract_and_checks_lengths():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -152,3 +153,17 @@ def test_real_xgboost_model_is_preferred_over_a_newer_naive_baseline(data, proje
     got = r.forecast.sort_values("ts", ignore_index=True)
     assert got["p50"].to_numpy() == pytest.approx(expected["p50"].to_numpy())
     assert (got["p10"] <= got["p50"]).all() and (got["p50"] <= got["p90"]).all()
+
+
+def test_hours_with_missing_inputs_are_left_out_and_reported(data, project):
+    feats = data.write_features(origins=["2024-03-22"])
+    fg = project.get_feature_store().get_feature_group("price_features", 1)
+    holes = feats.iloc[[5, 6]].copy()
+    holes["price_lag_7d"] = np.nan  # the naive model has no input for these two hours
+    fg.insert(holes)
+    data.naive_model()
+    r = service.predict(project, "SE3", outputs=None)
+    assert len(r.forecast) == 166 and r.missing_hours == 2 and "2 hour(s) left out" in r.summary()
+    assert not r.forecast["ts"].isin(holes["ts"]).any()
+    again = service.predict(project, "SE3", outputs=None)
+    assert not again.written and again.missing_hours == 2

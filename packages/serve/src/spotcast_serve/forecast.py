@@ -67,21 +67,32 @@ def sort_quantiles(pred: pd.DataFrame) -> pd.DataFrame:
             f"the model's predictions lack column(s) {missing}; a spotcast predictor returns p10, p50, p90"
         )
     values = pred[list(QUANTILES)].to_numpy(dtype="float64", copy=True)
-    if not np.isfinite(values[:, 1]).all():
-        raise ValidationError("the model predicted a missing or infinite median (p50); nothing was written")
-    values.sort(axis=1)
+    values.sort(axis=1)  # NaN sorts last; rows without a finite median are dropped by the caller
     return pd.DataFrame(values, columns=list(QUANTILES), index=pred.index)
 
 
 def build_forecasts(rows: pd.DataFrame, pred: pd.DataFrame, *, model: str, model_version: int,
                     created_at: pd.Timestamp) -> pd.DataFrame:
-    """Rows of the ``forecasts`` contract from one origin's feature rows and their predictions."""
+    """Rows of the ``forecasts`` contract from one origin's feature rows and their predictions.
+
+    Hours whose median came back missing (a model returns NaN rather than guess when an input
+    such as the price level is unknown) are left out, so one hole does not void the forecast;
+    a forecast without any finite median is an error.
+    """
     if len(rows) != len(pred):
         raise ValidationError(
             f"the model returned {len(pred)} predictions for {len(rows)} feature rows; "
             "a predictor must return one row per input row"
         )
-    q = sort_quantiles(pred.reset_index(drop=True))
+    raw = pred.reset_index(drop=True)
+    q = sort_quantiles(raw)
+    p50 = raw["p50"].to_numpy(dtype="float64")
+    ok = np.isfinite(p50)
+    if not ok.any():
+        raise ValidationError(
+            f"the model predicted no finite median (p50) for any of the {len(rows)} hours; check the "
+            "newest origin's features for missing inputs. Nothing was written"
+        )
     out = pd.DataFrame({
         "zone": rows["zone"].reset_index(drop=True),
         "origin": pd.to_datetime(rows["origin"], utc=True).reset_index(drop=True),
@@ -92,7 +103,7 @@ def build_forecasts(rows: pd.DataFrame, pred: pd.DataFrame, *, model: str, model
     out["model"] = model
     out["model_version"] = np.int64(model_version)
     out["created_at"] = pd.Timestamp(created_at).tz_convert("UTC")
-    return FORECASTS.conform(out)
+    return FORECASTS.conform(out[ok].reset_index(drop=True))
 
 
 def same_forecast(new: pd.DataFrame, old: pd.DataFrame, atol: float = 1e-9) -> bool:

@@ -256,10 +256,13 @@ class PredictResult:
     daily: pd.DataFrame
     commit_id: int | None = None
     files: list[Path] = field(default_factory=list)
+    missing_hours: int = 0
 
     def summary(self) -> str:
         what = (f"wrote {len(self.forecast)} forecast rows (commit {self.commit_id})" if self.written
                 else f"unchanged ({len(self.forecast)} rows already stored)")
+        if self.missing_hours:
+            what += f"; {self.missing_hours} hour(s) left out: the model gave no median (missing inputs)"
         return (f"{self.zone} origin {self.origin.isoformat()} with {self.model} v{self.model_version}: {what}")
 
 
@@ -303,10 +306,11 @@ def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Pred
         old = old[old["ts"].isin(new["ts"])]
         if fc.same_forecast(new, old):
             stored = old.sort_values("ts", ignore_index=True)
-            return PredictResult(zone, origin, model.name, model.version, False, stored, fc.daily_means(stored, tz))
+            return PredictResult(zone, origin, model.name, model.version, False, stored, fc.daily_means(stored, tz),
+                                 missing_hours=len(rows) - len(new))
     commit = fg.insert(new)
     return PredictResult(zone, origin, model.name, model.version, True, new, fc.daily_means(new, tz),
-                         commit_id=commit.commit_id)
+                         commit_id=commit.commit_id, missing_hours=len(rows) - len(new))
 
 
 def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
