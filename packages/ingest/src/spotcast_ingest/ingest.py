@@ -1,7 +1,7 @@
 """Backfill and update: plan batches, fetch them concurrently, commit them in order.
 
-A batch is one source, one zone and one calendar month (or, in ``update``, the newest
-forecast). Each batch becomes one commit per feature group it fills. Batches are fetched
+A batch is one source, one zone and a block of calendar months (a quarter for the network
+sources, a year for offline ones; in ``update`` also the newest forecast). Each batch becomes one commit per feature group it fills. Batches are fetched
 ahead by a bounded thread pool while earlier ones are committed, and committed strictly in
 plan order: when a batch fails, the batches before it are in the store, nothing of the
 failed one is, and the error says so; rerunning the same command resumes (past days come
@@ -124,7 +124,7 @@ def _check_zones(src: Source, zones: Sequence[str]) -> None:
         src.tz(z)
 
 
-def _month_batches(src: Source, zone: str, start: dt.date, end: dt.date, now: pd.Timestamp,
+def _batches(src: Source, zone: str, start: dt.date, end: dt.date, now: pd.Timestamp,
                    pending_from: dt.date | None = None) -> list[_Batch]:
     return [_Batch(src, zone, FetchRequest(zone, a, b, now, pending_from), now, (b - a).days + 1)
             for a, b in timeutil.month_chunks(start, end, src.batch_months)]
@@ -179,7 +179,7 @@ def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None
                 f"{src.last_day_hint}. Use --end {last} or leave --end out")
         if first is not None and s < first:
             raise ValidationError(f"start {s} is before the first day {src.name} has for {zone} ({first})")
-        batches += _month_batches(src, zone, s, e, now)
+        batches += _batches(src, zone, s, e, now)
     return batches
 
 
@@ -188,7 +188,8 @@ def backfill(project: Any, source: str, zones: Sequence[str], start: dt.date | s
              options: Mapping[str, Any] | None = None, settings: HttpSettings | None = None,
              progress: Progress | None = None, log: Callable[[str], None] | None = None) -> IngestReport:
     """Fetch ``[start, end]`` (local days, ``end`` default: newest published) for each zone
-    from one source and commit it, one commit per zone, month and feature group."""
+    from one source and commit it: one commit per zone, batch (``Source.batch_months``
+    calendar months) and feature group."""
     now = timeutil.to_utc(now)
     with make_client(project, settings) as http:
         src = make_source(source, http, base_url, options)
@@ -245,7 +246,7 @@ def plan_update(project: Any, zones: Sequence[str], sources: Sequence[str] | Non
             today = timeutil.local_today(now, tz)
             pending_from = end if end > today else None
             if start <= end:
-                batches += _month_batches(src, zone, start, end, now, pending_from)
+                batches += _batches(src, zone, start, end, now, pending_from)
             batches.append(_Batch(src, zone, None, now, 1))
     return batches
 
