@@ -3,7 +3,7 @@ the shape of the ``prices``/``weather``/``exogenous`` contracts.
 
 A plugin module implements the ``register_sources`` hook and calls ``register(MySource)``.
 The ingest stage does everything else: validates input before any request, splits the range
-into batches of one calendar month per zone, runs batches concurrently through one shared
+into batches of ``batch_months`` calendar months per zone, runs batches concurrently through one shared
 :class:`~spotcast_ingest.http.HttpClient`, and commits each batch as one write per feature
 group, in order, so a failure leaves earlier batches committed and a rerun resumes.
 """
