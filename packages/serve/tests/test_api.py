@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from spotcast_serve import service
 from spotcast_serve.api import create_app
 from spotcast_storage import get_storage
 from spotcast_storage.errors import ReadOnlyError
+from spotcast_storage.local import connection
 
 
 @pytest.fixture
@@ -143,3 +146,26 @@ def test_empty_store_still_answers(store_path):
         r = c.get("/forecast", params={"zone": "SE3"})
         assert r.status_code == 404 and "no forecasts stored for zone SE3" in r.json()["detail"]
     assert not os.path.exists(store_path)  # reading did not create a store
+
+
+def test_store_held_too_long_is_503_and_not_cached(forecasted, store_path, monkeypatch):
+    """A writer holding the file past the lock timeout: 503 with Retry-After, and the next
+    request tries again instead of getting the cached failure."""
+    app = create_app(project=get_storage(mode="local", path=store_path))
+    connection.release(store_path)
+    monkeypatch.setenv("SPOTCAST_LOCK_TIMEOUT", "0.3")
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               "c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)",
+                               str(store_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with TestClient(app) as c:
+            r = c.get("/forecast", params={"zone": "SE3"})
+            assert r.status_code == 503 and r.headers["retry-after"] == "1"
+            assert "is held by process" in r.json()["detail"]
+            holder.kill()
+            holder.wait()
+            assert c.get("/forecast", params={"zone": "SE3"}).status_code == 200
+    finally:
+        if holder.poll() is None:
+            holder.kill()

@@ -223,7 +223,10 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
         hit = cache.peek(key, compute(fn))
         if hit is None:
             hit = await run_in_threadpool(cache.get, key, compute(fn))
-        fast.remember(key)
+        if hit.status >= 500:  # a passing condition (store held too long): ask again next time
+            cache.discard(key)
+        else:
+            fast.remember(key)
         return hit.response()
 
     @app.get("/health", summary="Liveness and store status")

@@ -122,6 +122,10 @@ class StoreCache:
                 return value
             return self._compute(key, compute)
 
+    def discard(self, key: Hashable) -> None:
+        with self._guard:
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         with self._guard:
             self._entries.clear()
