@@ -32,7 +32,7 @@ from spotcast_storage.errors import (
     ValidationError,
 )
 
-ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{1,15}$"
+ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,15}$"
 ZoneParam = Annotated[str, Query(pattern=ZONE_PATTERN, description="bidding zone, e.g. SE3",
                                  examples=["SE3"])]
 DASHBOARD_ACTUAL_DAYS = 14

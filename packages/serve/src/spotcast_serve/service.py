@@ -25,7 +25,7 @@ from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationErro
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 DEFAULT_DAYS = 7
-_ZONE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+_ZONE_RE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")  # SE3, FI, DE-LU, IT-NORD
 
 
 class Predictor(Protocol):
