@@ -285,3 +285,15 @@ def test_event_log_cursors_are_durable_and_monotonic(project, uid, tmp_path):
     project.get_model_registry().python.create_model(f"m_{uid}", metrics={"mae": 1.0}).save(str(art))
     ev = log.pending(consumer, kinds=[MODEL])
     assert [(e.kind, e.name, e.version) for e in ev] == [(MODEL, f"m_{uid}", 1)]
+
+
+def test_filters_may_name_columns_that_are_not_selected(project, uid):
+    prices = make_fg(project, f"prices_{uid}")
+    prices.insert(pd.concat([hourly("SE3", "2024-01-01", 24), hourly("SE4", "2024-01-01", 24, base=100)]))
+    out = prices.select(["ts", "price"]).filter((prices.zone == "SE4") & (prices.volume < 2)).read()
+    assert list(out.columns) == ["ts", "price"] and sorted(out.price) == [100.0, 101.0]
+    zones = make_fg(project, f"zones_{uid}", primary_key=["zone"], event_time=None)
+    zones.insert(pd.DataFrame({"zone": ["SE3", "SE4"], "country": ["SE", "DK"], "area_km2": [1.0, 2.0]}))
+    joined = (prices.select(["ts", "price", "zone"]).join(zones.select(["country"]), on=["zone"])
+              .filter(zones.area_km2 > 1.5).read())
+    assert set(joined.country) == {"DK"} and len(joined) == 24

@@ -142,3 +142,18 @@ def test_declared_features_create_the_table_before_data(local_project):
     assert out.price_eur_mwh.dtype == "float64" and out.price_sek_kwh.isna().all()
     with pytest.raises(ValidationError, match="price_eur_mwh"):
         fg.insert(df.assign(price_eur_mwh="cheap"))
+
+
+def test_commit_events_carry_the_known_at_range_of_new_and_replaced_values(local_project):
+    fg = local_project.get_feature_store().get_or_create_feature_group(
+        "prices", version=1, primary_key=["zone", "ts"], event_time="ts", known_at="known_at")
+    ts = pd.date_range("2024-01-02", periods=3, freq="h", tz="UTC")
+    known = pd.Timestamp("2024-01-01T12:00Z")
+    fg.insert(pd.DataFrame({"zone": "SE3", "ts": ts, "known_at": known, "price": 1.0}))
+    ev = local_project.get_event_log().read()[-1]
+    assert ev.payload["min_known_at"] == ev.payload["max_known_at"] == known.isoformat()
+    # A late correction of one value: its old and new known-at times both count.
+    later = pd.Timestamp("2024-01-05T08:00Z")
+    fg.insert(pd.DataFrame({"zone": "SE3", "ts": ts[:1], "known_at": later, "price": 2.0}))
+    ev = local_project.get_event_log().read()[-1]
+    assert (ev.payload["min_known_at"], ev.payload["max_known_at"]) == (known.isoformat(), later.isoformat())

@@ -117,20 +117,24 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
     fg: LocalFeatureGroup = query.fg  # type: ignore[assignment]
     params: list[Any] = []
     if not query.joins:
-        src, p = source_sql(fg, list(query.columns), commit_for(fg, query))
+        # Filters may name columns that are not selected: read them, project them away.
+        filter_cols = [f.feature for f in _leaves(query.filters)]
+        for leaf in _leaves(query.filters):
+            _owner(leaf, [("t0", fg)])
+        src, p = source_sql(fg, list(dict.fromkeys([*query.columns, *filter_cols])), commit_for(fg, query))
         params.extend(p)
-        sql = f"SELECT * FROM ({src}) t0"
+        sql = f"SELECT {', '.join(f't0.{q(c)}' for c in query.columns)} FROM ({src}) t0"
         if query.filters is not None:
-            for leaf in _leaves(query.filters):
-                _owner(leaf, [("t0", fg)])
             sql += " WHERE " + filter_sql(query.filters, lambda f: f"t0.{q(f.feature)}", params)
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return Compiled(sql, params)
 
     # Left side: every column a join or the output needs, plus a row id for PIT joins.
+    left_filter_cols = [f.feature for f in _leaves(query.filters)
+                        if f.feature in fg.feature_names and f.fg_name in (None, fg.name)]
     needed = list(dict.fromkeys([*query.columns, *(k for j in query.joins for k in j.left_on),
-                                 *([fg.event_time] if fg.event_time else [])]))
+                                 *([fg.event_time] if fg.event_time else []), *left_filter_cols]))
     for c in needed:
         if c not in fg.feature_names:
             raise ValidationError(f"column {c!r} is not in feature group {fg.name}")
@@ -166,9 +170,11 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
                 )
             out_names.append(name)
             select.append(f"{alias}.{q(c)} AS {q(name)}")
+        rfilter_cols = [f.feature for f in [*_leaves(j.query.filters), *_leaves(query.filters)]
+                        if f.feature in rfg.feature_names and f.fg_name in (None, rfg.name)]
         rneeded = list(dict.fromkeys([*rcols_out, *j.right_on,
                                       *([rfg.event_time] if rfg.event_time else []),
-                                      *([rfg.known_at] if rfg.known_at else [])]))
+                                      *([rfg.known_at] if rfg.known_at else []), *rfilter_cols]))
         rsrc, rp = source_sql(rfg, rneeded, commit_for(rfg, query))
         params.extend(rp)
         if j.query.filters is not None:

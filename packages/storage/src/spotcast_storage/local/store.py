@@ -534,30 +534,39 @@ class LocalFeatureGroup(FeatureGroupBase):
         # Only rows in the batch's event-time range can match when the event time is part of
         # the key, and DuckDB skips row groups outside it: daily appends stay flat as history grows.
         prune = f" WHERE {q(et)} BETWEEN ? AND ?" if bounds else ""
+        ka = self.known_at
+        old_ka = f", t.{q(ka)} AS _old_ka" if ka else ""
         con.execute(
-            f"CREATE TEMP TABLE _d AS SELECT b.*, t._rid AS _old FROM _spotcast_incoming b "
+            f"CREATE TEMP TABLE _d AS SELECT b.*, t._rid AS _old{old_ka} FROM _spotcast_incoming b "
             f"LEFT JOIN (SELECT rowid AS _rid, * FROM {target}{prune}) t ON {key_match} "
             f"WHERE t._rid IS NULL OR NOT ({same})", bounds or [])
         string_keys = [f.name for f in self._features if f.primary and f.type == "string" and f.name != et]
         summary = "".join(f", list(DISTINCT {q(k)} ORDER BY {q(k)})[:{KEY_SUMMARY_LIMIT + 1}]" for k in string_keys)
         times = f"min({q(et)}), max({q(et)})" if et else "NULL, NULL"
+        # The range of known-at times touched (new and replaced values): consumers that key
+        # their work by availability time (forecast origins) recompute only what that reaches.
+        known = (f", least(min({q(ka)}), min(_old_ka)), greatest(max({q(ka)}), max(_old_ka))" if ka
+                 else ", NULL, NULL")
         deleted = 0
         if overwrite:
             anti = " AND ".join(f"t.{q(k)} = b.{q(k)}" for k in pk)
             con.execute(f"CREATE TEMP TABLE _del AS SELECT rowid AS _old, * FROM {target} t "
                         f"WHERE NOT EXISTS (SELECT 1 FROM _spotcast_incoming b WHERE {anti})")
+            d_ka, del_ka = (", _old_ka", f", {q(ka)} AS _old_ka") if ka else ("", "")
             row = con.execute(
                 f"SELECT count(*) FILTER (WHERE _old IS NULL AND NOT _gone), count(*) FILTER (WHERE _old IS NOT NULL "
-                f"AND NOT _gone), count(*) FILTER (WHERE _gone), {times}{summary} FROM "
-                f"(SELECT {col_list}, _old, FALSE AS _gone FROM _d UNION ALL SELECT {col_list}, _old, TRUE FROM _del)"
+                f"AND NOT _gone), count(*) FILTER (WHERE _gone), {times}{known}{summary} FROM "
+                f"(SELECT {col_list}, _old, FALSE AS _gone{d_ka} FROM _d UNION ALL "
+                f"SELECT {col_list}, _old, TRUE{del_ka} FROM _del)"
             ).fetchone()
             inserted, updated, deleted = row[0], row[1], row[2]
-            tmin, tmax, key_lists = row[3], row[4], row[5:]
+            tmin, tmax, kmin, kmax, key_lists = row[3], row[4], row[5], row[6], row[7:]
         else:
             row = con.execute(
                 f"SELECT count(*) FILTER (WHERE _old IS NULL), count(*) FILTER (WHERE _old IS NOT NULL), "
-                f"{times}{summary} FROM _d").fetchone()
-            inserted, updated, tmin, tmax, key_lists = row[0], row[1], row[2], row[3], row[4:]
+                f"{times}{known}{summary} FROM _d").fetchone()
+            inserted, updated, tmin, tmax, kmin, kmax, key_lists = (row[0], row[1], row[2], row[3], row[4],
+                                                                    row[5], row[6:])
         if updated or deleted:
             gone = " UNION ALL SELECT _old FROM _del" if deleted else ""
             con.execute(f"DELETE FROM {target} WHERE rowid IN (SELECT _old FROM _d WHERE _old IS NOT NULL{gone})")
@@ -592,6 +601,9 @@ class LocalFeatureGroup(FeatureGroupBase):
             "max_event_time": hi_t.isoformat() if hi_t is not None else None,
             "keys": keys_touched,
         }
+        if ka:
+            payload["min_known_at"] = None if kmin is None else _ts(kmin).isoformat()
+            payload["max_known_at"] = None if kmax is None else _ts(kmax).isoformat()
         event = self._project._append_event(con, COMMIT, self.name, self.version, commit_id, now, payload,
                                             event_id=event_id)
         return Commit(commit_id, now, int(inserted), int(updated), int(deleted), event.event_id), event
