@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from spotcast_serve import __version__, service
 from spotcast_serve import forecast as fc
 from spotcast_serve.cache import StoreCache, project_token
+from spotcast_serve.outputs import csv_text
 from spotcast_storage.errors import (
     NotFoundError,
     ReadOnlyError,
@@ -164,8 +165,7 @@ def forecast_payload(project: Any, zone: str, origin: str | None) -> dict[str, A
 def forecast_csv(project: Any, zone: str, origin: str | None) -> bytes:
     df = service.read_forecast(project, zone, origin)
     tz = fc.zone_timezone(str(df["zone"].iloc[0]))
-    return fc.forecast_table(df, tz).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ",
-                                            float_format="%.4f").encode()
+    return csv_text(fc.forecast_table(df, tz)).encode()
 
 
 def accuracy_payload(project: Any, zone: str, days: int) -> dict[str, Any]:

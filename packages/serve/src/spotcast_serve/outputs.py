@@ -46,8 +46,13 @@ class OutputWriter:
         return output.outputs_dir / f"{output.stem}.{self.suffix}"
 
 
+def csv_text(table: pd.DataFrame) -> str:
+    """The forecast CSV (also what ``GET /forecast?format=csv`` returns)."""
+    return table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format="%.4f")
+
+
 def write_csv(output: ForecastOutput, path: Path) -> None:
-    output.table.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format="%.4f")
+    path.write_text(csv_text(output.table))
 
 
 def write_png(output: ForecastOutput, path: Path) -> None:
