@@ -164,7 +164,7 @@ def parse_model_spec(spec: str) -> tuple[str, int | None]:
     """``NAME`` or ``NAME:VERSION``."""
     name, _, ver = spec.strip().partition(":")
     if not name:
-        raise ValidationError(f"--model {spec!r}: give NAME or NAME:VERSION, e.g. price_xgboost:3")
+        raise ValidationError(f"--model {spec!r}: give NAME or NAME:VERSION, e.g. price_xgboost_se3:2")
     if not ver:
         return name, None
     if not ver.isdigit() or int(ver) < 1:
