@@ -50,9 +50,11 @@ def test_limit_horizon_keeps_first_days_and_rejects_zero():
 
 
 def test_crossing_quantiles_are_sorted_per_row():
-    pred = pd.DataFrame({"p10": [5.0, 1.0], "p50": [3.0, 2.0], "p90": [4.0, 3.0]})
+    pred = pd.DataFrame({"p10": [5.0, 1.0, np.nan], "p50": [3.0, 2.0, 7.0], "p90": [4.0, 3.0, 6.0]})
     out = fc.sort_quantiles(pred)
-    assert out.to_numpy().tolist() == [[3.0, 4.0, 5.0], [1.0, 2.0, 3.0]]
+    assert out.iloc[:2].to_numpy().tolist() == [[3.0, 4.0, 5.0], [1.0, 2.0, 3.0]]
+    # A row with a missing quantile keeps its median where it is.
+    assert np.isnan(out.iloc[2, 0]) and out.iloc[2, 1:].tolist() == [7.0, 6.0]
 
 
 def test_missing_quantile_column_is_an_error():

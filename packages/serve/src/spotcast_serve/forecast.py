@@ -67,7 +67,9 @@ def sort_quantiles(pred: pd.DataFrame) -> pd.DataFrame:
             f"the model's predictions lack column(s) {missing}; a spotcast predictor returns p10, p50, p90"
         )
     values = pred[list(QUANTILES)].to_numpy(dtype="float64", copy=True)
-    values.sort(axis=1)  # NaN sorts last; rows without a finite median are dropped by the caller
+    # Only complete rows are rearranged: sorting would move a NaN to p90 and shift the median.
+    complete = np.isfinite(values).all(axis=1)
+    values[complete] = np.sort(values[complete], axis=1)
     return pd.DataFrame(values, columns=list(QUANTILES), index=pred.index)
 
 
