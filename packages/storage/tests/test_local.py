@@ -157,3 +157,15 @@ def test_commit_events_carry_the_known_at_range_of_new_and_replaced_values(local
     fg.insert(pd.DataFrame({"zone": "SE3", "ts": ts[:1], "known_at": later, "price": 2.0}))
     ev = local_project.get_event_log().read()[-1]
     assert (ev.payload["min_known_at"], ev.payload["max_known_at"]) == (known.isoformat(), later.isoformat())
+
+
+def test_a_read_only_project_refuses_writes(store_path):
+    from spotcast_storage.contracts import PRICES
+
+    writer = get_storage(mode="local", path=store_path)
+    PRICES.get_or_create(writer.get_feature_store()).save(PRICES.features())
+    reader = get_storage(mode="local", path=store_path, read_only=True)
+    fg = reader.get_feature_store().get_feature_group("prices")
+    with pytest.raises(ReadOnlyError, match="read-only"):
+        fg.insert(pd.DataFrame({c: [] for c in PRICES.column_names}))
+    assert fg.count() == 0 and "read-only" in reader.describe()

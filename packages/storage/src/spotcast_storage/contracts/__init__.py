@@ -4,8 +4,10 @@ A producer and its consumers import the same :class:`Contract`, so a change of n
 key or columns is one edit, and a breaking one is a new version.
 """
 
+from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
 from spotcast_storage.contracts.base import Column, Contract
 from spotcast_storage.contracts.features import LABEL, PRICE_FEATURES, PRICES_HOURLY, TRAINING_VIEW
+from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
 
 ZONES_SE = ("SE1", "SE2", "SE3", "SE4")
@@ -15,12 +17,13 @@ ZONE_TIMEZONES = {
     "NO1": "Europe/Oslo", "NO2": "Europe/Oslo", "NO3": "Europe/Oslo", "NO4": "Europe/Oslo", "NO5": "Europe/Oslo",
     "FI": "Europe/Helsinki",
 }
-ZONE_COUNTRIES = {z: tz for z, tz in {
+ZONE_COUNTRIES = {
     "SE1": "SE", "SE2": "SE", "SE3": "SE", "SE4": "SE", "DK1": "DK", "DK2": "DK",
     "NO1": "NO", "NO2": "NO", "NO3": "NO", "NO4": "NO", "NO5": "NO", "FI": "FI",
-}.items()}
+}
 
-ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, PRICES_HOURLY, PRICE_FEATURES)}
+ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, PRICES_HOURLY, PRICE_FEATURES,
+                                                FORECASTS, BACKTESTS, BACKTEST_METRICS)}
 
 
 def register(contract: Contract) -> Contract:
@@ -29,6 +32,6 @@ def register(contract: Contract) -> Contract:
     return contract
 
 
-__all__ = ["ALL", "EXOGENOUS", "LABEL", "PRICES", "PRICES_HOURLY", "PRICE_FEATURES", "TRAINING_VIEW",
+__all__ = ["ALL", "BACKTESTS", "BACKTEST_METRICS", "EXOGENOUS", "FORECASTS", "LABEL", "PRICES", "PRICES_HOURLY", "PRICE_FEATURES", "TRAINING_VIEW",
            "WEATHER", "ZONES_SE", "ZONE_COUNTRIES", "ZONE_TIMEZONES",
            "Column", "Contract", "register"]

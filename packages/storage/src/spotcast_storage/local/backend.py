@@ -7,11 +7,11 @@ from typing import Any
 from spotcast_storage.hookspecs import hookimpl
 
 
-def _factory(path: Any = None, **options: Any) -> Any:
+def _factory(path: Any = None, read_only: bool = False, **options: Any) -> Any:
     from spotcast_storage.config import resolve_store_path
     from spotcast_storage.local.store import LocalProject
 
-    return LocalProject(resolve_store_path(path))
+    return LocalProject(resolve_store_path(path), read_only=read_only)
 
 
 @hookimpl

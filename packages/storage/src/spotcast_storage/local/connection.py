@@ -135,7 +135,9 @@ class _Manager:
         configure_connection(con)
         self.con, self.read_only = con, not write
         if self._watcher is None or not self._watcher.is_alive():
-            self._watcher = threading.Thread(target=self._watch, name=f"spotcast-store-{self.path.name}", daemon=True)
+            # Not a daemon: a daemon thread frozen inside DuckDB at interpreter exit aborts the
+            # process ("terminate called ..."). _close_all stops it before threads are joined.
+            self._watcher = threading.Thread(target=self._watch, name=f"spotcast-store-{self.path.name}", daemon=False)
             self._watcher.start()
 
     def _close(self, yield_to_waiter: bool = False) -> None:
@@ -148,7 +150,8 @@ class _Manager:
 
     def _watch(self) -> None:
         while True:
-            time.sleep(_POLL)
+            if _stopping.wait(_POLL):
+                return
             with self.lock:
                 if self.con is None:
                     self._watcher = None
@@ -205,6 +208,7 @@ class _Manager:
 
 
 _held = threading.local()
+_stopping = threading.Event()
 
 
 _managers: dict[Path, _Manager] = {}
@@ -242,8 +246,18 @@ def translate_readonly(exc: duckdb.Error) -> Exception:
     return exc
 
 
-@atexit.register
 def _close_all() -> None:
+    """At interpreter exit: stop the watchers and close every instance, under each lock."""
+    _stopping.set()
     for m in list(_managers.values()):
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), m.lock:
             m._close()
+
+
+# Runs before the interpreter joins non-daemon threads (the hook concurrent.futures uses),
+# so watchers stop at once instead of idling out; plain atexit is the fallback.
+_register = getattr(threading, "_register_atexit", None)
+if _register is not None:
+    _register(_close_all)
+else:  # pragma: no cover
+    atexit.register(_close_all)

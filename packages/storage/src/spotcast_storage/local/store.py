@@ -118,7 +118,8 @@ class LocalProject:
 
     mode = "local"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], read_only: bool = False) -> None:
+        self.read_only = read_only
         self.path = Path(path).expanduser().resolve()
         self.artifacts_dir = self.path.with_name(self.path.stem + "-artifacts")
         self._initialised = False
@@ -128,12 +129,17 @@ class LocalProject:
         return f"<LocalProject {self.path}>"
 
     def describe(self) -> str:
-        return f"local store {self.path}"
+        return f"local store {self.path}" + (" (read-only)" if self.read_only else "")
 
     # -- connections ---------------------------------------------------------------------
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write cursor for one transaction's worth of work."""
+        if self.read_only:
+            raise ReadOnlyError(
+                f"{self.describe()} was opened read-only (get_storage(read_only=True)); "
+                "open it without read_only to write"
+            )
         with connection.connect(self.path, write=True) as con:
             if not self._initialised:
                 con.execute(_BOOKKEEPING)
