@@ -116,6 +116,8 @@ def run_cmd(
     interval: Annotated[str, typer.Option(help="time between passes with --watch, e.g. 15m, 1h")] = "15m",
     history_days: Annotated[int | None, typer.Option(help="history an empty store backfills first")] = None,
     now: Annotated[str | None, typer.Option(help="pretend it is this time (UTC), for replays and tests")] = None,
+    outputs: Annotated[str | None, typer.Option(help="folder for forecast CSV/PNG files [default: ./outputs]; "
+                                                "'none' writes no files")] = None,
 ) -> None:
     """Run the pipeline: ingest new data, then build features, train and forecast as events dictate.
 
@@ -133,6 +135,8 @@ def run_cmd(
         if history_days < 1:
             fail("--history-days must be at least 1")
         options["history_days"] = history_days
+    if outputs is not None:
+        options["outputs"] = None if outputs.lower() == "none" else outputs
     fixed_now = None if now is None else pd.Timestamp(now, tz="UTC") if pd.Timestamp(now).tzinfo is None \
         else pd.Timestamp(now).tz_convert("UTC")
     while True:
