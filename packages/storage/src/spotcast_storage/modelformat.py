@@ -152,6 +152,8 @@ class ModelSpec:
     target: str = "target_price_eur_mwh"
     naive_column: str | None = None
     residual_quantiles: dict[str, float] = field(default_factory=dict)
+    residual_by: str | None = None
+    residual_table: dict[str, dict[str, float]] = field(default_factory=dict)
     training_window: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
@@ -172,6 +174,8 @@ class ModelSpec:
         cols = list(self.features) + self.transform.needs
         if self.naive_column:
             cols.append(self.naive_column)
+        if self.residual_by:
+            cols.append(self.residual_by)
         return list(dict.fromkeys(cols))
 
     def validate(self) -> None:
@@ -202,6 +206,7 @@ class ModelSpec:
             "outputs": self.outputs, "transform": self.transform.to_dict(),
             "members": [asdict(m) for m in self.members], "combine": self.combine,
             "naive_column": self.naive_column, "residual_quantiles": dict(self.residual_quantiles),
+            "residual_by": self.residual_by, "residual_table": dict(self.residual_table),
             "training_window": self.training_window, "lineage": self.lineage,
             "params": self.params, "info": self.info,
         }
@@ -263,15 +268,42 @@ class Predictor:
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Quantile forecasts (columns ``p10, p50, p90`` for the default quantiles), index of ``X``.
 
-        Rows whose level or naive input is missing come back as NaN rather than as a guess."""
+        Boosters either predict every quantile (quantile objective), or one point value on the
+        transformed scale to which the stored residual quantiles are added (per ``residual_by``
+        group, e.g. horizon day, when given). Rows whose level or naive input is missing come
+        back as NaN rather than as a guess."""
         self.check_inputs(X)
-        if self.spec.kind == "naive":
-            return self._predict_naive(X)
-        z = self.predict_transformed(X)
         level, scale = self.spec.transform.location_scale(X)
+        if self.spec.kind == "naive":
+            base = X[self.spec.naive_column].to_numpy(dtype="float64", na_value=np.nan)
+            z = self.spec.transform.forward(base, level, scale)[:, None]
+        else:
+            z = self.predict_transformed(X)
+        if z.shape[1] == 1:
+            z = z + self.residual_offsets(X)
+        elif z.shape[1] != len(self.spec.quantiles):
+            raise ValidationError(
+                f"boosters predict {z.shape[1]} outputs but the model declares quantiles {self.spec.quantiles}")
         out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
         out = np.sort(out, axis=1)  # quantiles must not cross
         return pd.DataFrame(out, index=X.index, columns=self.outputs)
+
+    def residual_offsets(self, X: pd.DataFrame) -> np.ndarray:
+        """(rows, quantiles) offsets on the transformed scale: 0 for the median, else the stored
+        residual quantile of the row's group (or the overall one)."""
+        names = self.outputs
+        base = np.array([0.0 if q == 0.5 else float(self.spec.residual_quantiles.get(n, 0.0))
+                         for q, n in zip(self.spec.quantiles, names, strict=True)])
+        off = np.tile(base, (len(X), 1))
+        if self.spec.residual_by and self.spec.residual_table:
+            groups = X[self.spec.residual_by].astype("string").to_numpy()
+            for g, table in self.spec.residual_table.items():
+                rows = groups == g
+                if rows.any():
+                    for j, (q, n) in enumerate(zip(self.spec.quantiles, names, strict=True)):
+                        if q != 0.5 and n in table:
+                            off[rows, j] = float(table[n])
+        return off
 
     def predict_transformed(self, X: pd.DataFrame) -> np.ndarray:
         """Member-combined predictions on the transformed scale, shape (rows, quantiles)."""
@@ -280,20 +312,10 @@ class Predictor:
         preds = [np.asarray(b.inplace_predict(arr), dtype="float64").reshape(len(Xt), -1)
                  for b in self.boosters]
         stack = np.stack(preds)
-        if stack.shape[2] != len(self.spec.quantiles):
-            raise ValidationError(
-                f"boosters predict {stack.shape[2]} outputs but the model declares quantiles {self.spec.quantiles}")
         if self.spec.combine == "median":
             return np.median(stack, axis=0)
         w = np.asarray([m.weight for m in self.spec.members], dtype="float64")
         return np.tensordot(w / w.sum(), stack, axes=1)
-
-    def _predict_naive(self, X: pd.DataFrame) -> pd.DataFrame:
-        base = X[self.spec.naive_column].to_numpy(dtype="float64", na_value=np.nan)
-        cols = {}
-        for q, name in zip(self.spec.quantiles, self.outputs, strict=True):
-            cols[name] = base + float(self.spec.residual_quantiles.get(name, 0.0)) if q != 0.5 else base
-        return pd.DataFrame(cols, index=X.index)[self.outputs]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the artifact folder (metadata JSON plus one UBJSON file per booster)."""

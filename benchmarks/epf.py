@@ -1,0 +1,121 @@
+"""epftoolbox protocol on a CSV in the epftoolbox layout, with spotcast-train's own model code.
+
+    uv run python benchmarks/epf.py ../shared/data/epf/BE.csv --recalibrate weekly [--json]
+    uv run python benchmarks/epf.py ../shared/data/epf/PJM.csv --validation   # choose settings here
+
+The last 728 days are the test period: each day d is forecast from prices up to d-1 and the
+exogenous forecasts of d (and earlier days), with the model retrained on all earlier days every
+``--recalibrate`` days. Printed: MAE, rMAE (weekly naive, first 7 test days dropped from the
+naive's MAE), sMAPE, RMSE, beside the published LEAR and DNN ensembles when the file is BE or
+PJM, and the wall-clock and CPU time of the run. ``--validation`` runs the same protocol on the
+364 days *before* the test period instead: that is where the default settings were chosen, so
+the test period never informed them. With ``--json`` the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine
+from spotcast_train.epf import PUBLISHED, epf_feature_names, evaluate, read_epf_csv
+from spotcast_train.rolling import describe_recalibrate, parse_recalibrate
+from spotcast_train.xgbmodel import XGBSettings, fit_xgb
+
+BUDGET_SECONDS = 15 * 60
+
+# Chosen on the validation year (the 364 days before each test period) of BE and PJM; see
+# benchmarks/README.md, section "train", for the comparisons that led here.
+DEFAULT = XGBSettings(windows_days=(1456,), quantiles=(0.5,), objective="squared", num_boost_round=600,
+                      eta=0.03, max_depth=8, level="last_day_mean")
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("path", type=Path, help="CSV in the epftoolbox layout (e.g. ../shared/data/epf/BE.csv)")
+    ap.add_argument("--recalibrate", default="weekly", help="daily | weekly | never | Nd (default weekly)")
+    ap.add_argument("--validation", action="store_true", help="evaluate on the 364 days before the test period")
+    ap.add_argument("--max-days", type=int, default=None, help="stop after this many days (quick checks)")
+    ap.add_argument("--windows", default=",".join(map(str, DEFAULT.windows_days)),
+                    help="training windows in days, comma-separated; one ensemble member each")
+    ap.add_argument("--rounds", type=int, default=DEFAULT.num_boost_round)
+    ap.add_argument("--eta", type=float, default=DEFAULT.eta)
+    ap.add_argument("--depth", type=int, default=DEFAULT.max_depth)
+    ap.add_argument("--objective", default=DEFAULT.objective, choices=["squared", "quantile"])
+    ap.add_argument("--transform", default=DEFAULT.transform, choices=["asinh", "identity"])
+    ap.add_argument("--no-profile", action="store_true",
+                    help="leave out the 24 prices of d-1 as features (spotcast's price_features has none)")
+    ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
+    ap.add_argument("--json", action="store_true", help="last line: one JSON object with the results")
+    args = ap.parse_args(argv)
+
+    settings = DEFAULT.with_(windows_days=tuple(int(w) for w in args.windows.split(",")),
+                             num_boost_round=args.rounds, eta=args.eta, max_depth=args.depth,
+                             objective=args.objective, transform=args.transform, nthread=args.nthread)
+    every = parse_recalibrate(args.recalibrate)
+    data = read_epf_csv(args.path)
+    from spotcast_train.epf import epf_features
+
+    features = epf_feature_names(epf_features(data).head(1))
+    if args.no_profile:
+        features = [f for f in features if not f.startswith("price_lag_1d_h")]
+
+    def fit(frame, origin):
+        return fit_xgb(frame, features, "target_price_eur_mwh", "origin", settings, until=origin)
+
+    done = {"n": 0}
+
+    def progress(k: int, n: int) -> None:
+        if not args.json and (k % 28 == 0 or k == n):
+            print(f"  {k}/{n} days", file=sys.stderr, flush=True)
+        done["n"] = k
+
+    w0, c0 = time.perf_counter(), _cpu()
+    _, res = evaluate(data, fit, recalibrate=every, validation=args.validation, max_days=args.max_days,
+                      progress=progress)
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+
+    market = args.path.stem.upper()
+    period = "validation (364 days before the test period)" if args.validation else "test (last 728 days)"
+    out = {
+        "dataset": args.path.name, "period": "validation" if args.validation else "test", "days": res["days"],
+        "mae": round(res["mae"], 4), "rmae": round(res["rmae"], 4), "smape": round(res["smape"], 3),
+        "rmse": round(res["rmse"], 4), "naive_weekly_mae": round(res["naive_weekly_mae"], 4),
+        "recalibrate": describe_recalibrate(every), "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+        "settings": {**settings.to_dict(), "features": len(features), "profile": not args.no_profile},
+        "machine": machine(),
+    }
+    # the table is for people; with --json the JSON object still comes last
+    print(f"\n{args.path.name}: {period}, {res['days']} days, recalibration {out['recalibrate']}")
+    print(f"{'model':<28}{'MAE':>8}{'rMAE':>8}{'sMAPE%':>9}{'RMSE':>9}{'MAE vs LEAR':>13}")
+    pub = PUBLISHED.get(market, {})
+    lear = pub.get("LEAR ensemble", (None,))[0]
+    for name, (mae, rmae, smape, rmse) in pub.items():
+        rel = f"{mae / lear:.3f}" if lear else ""
+        print(f"{name + ' (published)':<28}{mae:>8.3f}{rmae:>8.3f}{smape:>9.2f}{rmse:>9.3f}{rel:>13}")
+    print(f"{'naive weekly (this run)':<28}{res['naive_weekly_mae']:>8.3f}{1.0:>8.3f}")
+    rel = f"{res['mae'] / lear:.3f}" if lear else ""
+    print(f"{'spotcast xgboost':<28}{res['mae']:>8.3f}{res['rmae']:>8.3f}{res['smape']:>9.2f}{res['rmse']:>9.3f}{rel:>13}")
+    if lear and not args.validation and res["days"] == 728:
+        goal = 0.98 * lear
+        print(f"goal MAE <= {goal:.3f} (2% better than LEAR): {'met' if res['mae'] <= goal else 'NOT met'}")
+    print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU ({wall / BUDGET_SECONDS:.2f} of the 15-minute budget); "
+          f"{machine()}; the machine is shared, so wall time is noisy")
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
