@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see spotcast_train/__init__.py
 
 from _common import machine
 from spotcast_train.epf import PUBLISHED, epf_feature_names, evaluate, read_epf_csv

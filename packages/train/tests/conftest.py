@@ -104,8 +104,24 @@ def project(tmp_path):
     reset_defaults()
 
 
+@pytest.fixture(scope="session")
+def shared_store(tmp_path_factory) -> Store:
+    """One loaded store for the tests that only read it (building it is the slow part)."""
+    p = get_storage(mode="local", path=tmp_path_factory.mktemp("shared") / "store.duckdb")
+    s = Store(p)
+    s.load()
+    yield s
+    p.close()
+
+
 @pytest.fixture
-def store(project) -> Store:
+def store(shared_store) -> Store:
+    """Read-only: tests that write (fit, backtest) use ``fresh_store``."""
+    return shared_store
+
+
+@pytest.fixture
+def fresh_store(project) -> Store:
     s = Store(project)
     s.load()
     return s
