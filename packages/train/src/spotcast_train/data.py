@@ -60,8 +60,7 @@ def load_training_frame(project: Any, zone: str, start: Any = None, end: Any = N
         query = query.filter(feats.origin < to_utc_timestamp(end, name="end"))
     df = query.read()
     if df.empty:
-        zones = sorted(project.sql(f"select distinct zone from {feats.table if hasattr(feats, 'table') else feats.name}")["zone"]) \
-            if hasattr(project, "sql") else []
+        zones = sorted(feats.select(["zone"]).read()["zone"].unique())
         raise NotFoundError(
             f"{PRICE_FEATURES.name} has no rows for zone {zone}"
             + (f" in [{start}, {end})" if start is not None or end is not None else "")
