@@ -106,6 +106,6 @@ def handle_events(events: list[Any], ctx: Any) -> str | None:
         if not d.retrain:
             lines.append(f"{zone}: kept ({d.reason})")
             continue
-        r = fit(ctx.project, zone, now=ctx.now)
+        r = fit(ctx.project, zone, now=ctx.now, options=opts.get("train_model_options"))
         lines.append(f"{zone}: retrained because {d.reason} -> {r.name} v{r.version}")
     return "; ".join(lines) if lines else None

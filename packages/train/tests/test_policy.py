@@ -1,0 +1,72 @@
+"""The retrain policy and the `spotcast run` handler."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from spotcast_storage.contracts.forecasts import FORECASTS
+from spotcast_storage.pipeline import RunContext
+from spotcast_train import policy, service
+
+
+def _forecasts(store, model: str, offset: float, days: int = 5) -> None:
+    """forecasts v1 rows for the last ``days`` days of the store: actual price + ``offset``."""
+    hourly = store.project.get_feature_store().get_feature_group("prices_hourly", 1).read()
+    end = hourly["ts"].max()
+    h = hourly[hourly["ts"] > end - pd.Timedelta(days=days)]
+    df = pd.DataFrame({
+        "zone": "SE3", "origin": h["ts"].dt.floor("D") - pd.Timedelta(hours=15), "ts": h["ts"],
+        "p10": h["price_eur_mwh"] + offset - 5, "p50": h["price_eur_mwh"] + offset, "p90": h["price_eur_mwh"] + offset + 5,
+        "model": model, "model_version": 1, "created_at": pd.Timestamp("2024-04-01", tz="UTC"),
+    })
+    FORECASTS.get_or_create(store.project.get_feature_store()).insert(FORECASTS.conform(df))
+
+
+def _now(store):
+    return store.origin(store.days)  # the day after the last price
+
+
+def test_no_model_means_retrain(fresh_store):
+    d = policy.decide(fresh_store.project, "SE3", _now(fresh_store))
+    assert d.retrain and "no price_xgboost_se3 model yet" in d.reason
+
+
+def test_fresh_accurate_model_is_kept_and_old_or_inaccurate_one_retrained(fresh_store, fast):
+    s = fresh_store
+    r = service.fit(s.project, "SE3", options=fast, now=_now(s))
+    created = pd.Timestamp(s.project.get_model_registry().get_model(r.name).created)
+
+    kept = policy.decide(s.project, "SE3", created + pd.Timedelta(days=1))
+    assert not kept.retrain and "no tracked forecasts yet" in kept.reason
+
+    old = policy.decide(s.project, "SE3", created + pd.Timedelta(days=9))
+    assert old.retrain and "days old (> 7)" in old.reason
+
+    # tracked accuracy: good forecasts keep the model, bad ones (worse than naive-weekly) retrain it
+    _forecasts(s, r.name, offset=0.5)
+    assert not policy.decide(s.project, "SE3", _now(s), max_age_days=10_000).retrain
+    _forecasts(s, r.name, offset=80.0)
+    bad = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
+    assert bad.retrain and "worse than naive-weekly" in bad.reason
+
+
+def test_handler_retrains_zones_in_the_events(fresh_store, fast):
+    s = fresh_store
+    log = s.project.get_event_log()
+    events = log.pending("train", names=policy.INPUT_NAMES)
+    assert events and events[-1].payload["keys"]["zone"] == ["SE3"]
+    # small settings keep the test fast (run options reach the handler through ctx.options)
+    ctx = RunContext(project=s.project, zones=["SE3"], now=_now(s), options={"train_model_options": fast})
+    summary = policy.handle_events(events, ctx)
+    assert "SE3: retrained because no price_xgboost_se3 model yet -> price_xgboost_se3 v1" in summary
+    again = policy.handle_events(events, ctx)  # idempotent: a second delivery keeps the fresh model
+    assert "SE3: kept" in again
+    assert len(s.project.get_model_registry().get_models("price_xgboost_se3")) == 1
+
+
+def test_handler_ignores_events_that_changed_nothing(fresh_store):
+    events = [e for e in fresh_store.project.get_event_log().pending("train", names=policy.INPUT_NAMES)]
+    unchanged = [type(e)(e.event_id, e.kind, e.name, e.version, e.commit_id, e.created_at, {"changed": False})
+                 for e in events]
+    ctx = RunContext(project=fresh_store.project, zones=["SE3"])
+    assert policy.handle_events(unchanged, ctx) is None
