@@ -160,11 +160,11 @@ def epf_feature_names(frame: pd.DataFrame) -> list[str]:
 
 
 def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = TEST_DAYS,
-             validation: bool = False, max_days: int | None = None,
+             validation: bool = False, validation_days: int = VALIDATION_DAYS, max_days: int | None = None,
              progress: Any = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """Run the day-ahead protocol: forecast each test day with a model trained on earlier days.
 
-    ``validation=True`` evaluates instead on the :data:`VALIDATION_DAYS` before the test period
+    ``validation=True`` evaluates instead on the ``validation_days`` before the test period
     (training only on days before each of them): that is where settings are chosen, so the test
     period is never used for tuning. Returns the forecasts and MAE/rMAE/sMAPE/RMSE, rMAE against
     the weekly naive with the first 7 evaluated days dropped from the naive's MAE."""
@@ -175,8 +175,10 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
     n = data.n_days
     if n <= test_days + 28:
         raise ValidationError(f"{n} days of data is too short for a {test_days}-day test period")
-    first = n - test_days - (VALIDATION_DAYS if validation else 0)
-    last = first + (VALIDATION_DAYS if validation else test_days)
+    first = n - test_days - (validation_days if validation else 0)
+    if first < 28:
+        raise ValidationError(f"{n} days of data leave fewer than 28 days of history before the evaluated period")
+    last = first + (validation_days if validation else test_days)
     if max_days is not None:
         last = min(last, first + max_days)
     origins = list(data.days[first:last])

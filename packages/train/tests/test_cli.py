@@ -1,0 +1,53 @@
+"""`spotcast-train` commands through Typer's CliRunner on a real store."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from spotcast_train.cli import app
+
+
+def run(args):
+    return CliRunner().invoke(app, args, catch_exceptions=False)
+
+
+def test_fit_models_backtest_commands(fresh_store, tmp_path, monkeypatch):
+    store = str(fresh_store.project.path)
+    monkeypatch.chdir(tmp_path)
+    r = run(["--store", store, "fit", "--zone", "SE3", "--model", "naive-weekly", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output[r.output.index("{"):])
+    assert out["name"] == "price_naive_weekly_se3" and out["version"] == 1 and "mae" in out["metrics"]
+
+    r = run(["--store", store, "models", "--format", "json"])
+    rows = json.loads(r.output[r.output.index("["):])
+    assert rows[0]["name"] == "price_naive_weekly_se3" and "price_features v1@" in rows[0]["lineage"]
+
+    r = run(["--store", store, "backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04",
+             "--model", "naive-daily", "--recalibrate", "never", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "naive-daily" in r.output and "report:" in r.output
+    assert list((tmp_path / "backtest-reports").glob("*.md"))
+
+
+def test_bad_input_is_one_line_without_traceback(fresh_store):
+    store = str(fresh_store.project.path)
+    r = run(["--store", store, "backtest", "--zone", "SE3", "--start", "2024-03-05", "--end", "2024-03-01"])
+    assert r.exit_code == 1 and "error: --end 2024-03-01 must be after --start" in r.output
+    assert "Traceback" not in r.output
+    r = run(["--store", store, "fit", "--zone", "Mars"])
+    assert r.exit_code == 1 and "unknown zone 'Mars'" in r.output
+
+
+def test_every_command_has_an_example_in_its_help():
+    for cmd in ("fit", "backtest", "models", "plugins", "version"):
+        r = run([cmd, "--help"])
+        assert r.exit_code == 0 and "Example: spotcast-train" in r.output, cmd
+
+
+def test_plugins_lists_model_types():
+    r = run(["plugins", "--format", "json"])
+    names = {row["model"] for row in json.loads(r.output[r.output.index("["):])}
+    assert {"xgboost", "naive-daily", "naive-weekly"} <= names
