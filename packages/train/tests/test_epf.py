@@ -13,9 +13,10 @@ import pytest
 
 from spotcast_storage.errors import ValidationError
 from spotcast_train.epf import HOURS, epf_feature_names, epf_features, evaluate, read_epf_csv
+from spotcast_train.synthetic import price_matrix
 from spotcast_train.xgbmodel import fit_xgb
 
-from .conftest import FAST, price_matrix
+from .conftest import FAST
 
 BENCHMARK = Path(__file__).resolve().parents[3] / "benchmarks" / "epf.py"
 

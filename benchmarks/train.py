@@ -1,0 +1,97 @@
+"""One spotcast-train fit on three years of hourly data, 7-day horizon, one zone: time and memory.
+
+    uv run python benchmarks/train.py [--days 1095] [--json]
+
+Builds price_features-shaped rows for ``--days`` daily origins x 168 target hours (synthetic
+prices, spotcast_train.synthetic), then times, in this process:
+
+- baseline: fitting the naive-weekly model on the same rows (reads one column, no trees);
+- the xgboost model with spotcast-train's default settings, as ``spotcast-train fit`` builds it
+  (booster plus the out-of-sample calibration booster for p10/p90).
+
+Peak memory is the process's peak resident set size (ru_maxrss), before and after the fit.
+The machine is shared with other engineers' jobs: wall times are noisy; CPU seconds are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see spotcast_train/__init__.py
+
+import pandas as pd
+
+from _common import machine
+from spotcast_storage.contracts.features import LABEL
+from spotcast_train.data import candidate_features
+from spotcast_train.naive import fit_naive
+from spotcast_train.synthetic import features_frame, price_matrix
+from spotcast_train.xgbmodel import XGBSettings, fit_xgb, usable_features
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", type=int, default=1095, help="daily origins of history (default: 3 years)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    P = price_matrix(args.days + 40)
+    frame = features_frame("SE3", "2021-01-01", P, first_origin_day=28, last_origin_day=28 + args.days - 1)
+    # labels: the price of each target hour (rows beyond the generated prices stay unlabelled)
+    ts0 = pd.Timestamp("2021-01-01", tz="UTC")
+    idx = ((frame["ts"] - ts0) / pd.Timedelta(hours=1)).astype("int64").to_numpy()
+    flat = P.ravel()
+    frame[LABEL] = [flat[i] if i < len(flat) else float("nan") for i in idx]
+    frame["label_known_at"] = frame["ts"].dt.floor("D") - pd.Timedelta(hours=12)
+    features = usable_features(frame, candidate_features(frame.columns))
+    until = frame["origin"].max() + pd.Timedelta(days=8)
+    rows = len(frame)
+    peak_before = _peak_mb()
+
+    w0, c0 = time.perf_counter(), _cpu()
+    fit_naive(frame, "price_lag_7d", LABEL)
+    base_wall = time.perf_counter() - w0
+
+    settings = XGBSettings()
+    w0, c0 = time.perf_counter(), _cpu()
+    model = fit_xgb(frame, features, LABEL, "origin", settings, until=until)
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    peak_after = _peak_mb()
+
+    out = {
+        "rows": rows, "origins": args.days, "features": len(features), "members": len(model.spec.members),
+        "fit_wall_seconds": round(wall, 2), "fit_cpu_seconds": round(cpu, 2),
+        "baseline_naive_wall_seconds": round(base_wall, 4),
+        "ratio_vs_naive": round(wall / base_wall, 1) if base_wall > 0 else None,
+        "peak_rss_mb_before_fit": round(peak_before, 1), "peak_rss_mb_after_fit": round(peak_after, 1),
+        "settings": settings.to_dict(), "machine": machine(),
+    }
+    print(f"{rows:,} rows ({args.days} origins x 168 h), {len(features)} features, "
+          f"{len(model.spec.members)} member(s) + calibration booster")
+    print(f"baseline naive-weekly fit: {base_wall * 1000:.1f} ms wall")
+    print(f"xgboost fit: {wall:.1f} s wall, {cpu:.1f} s CPU ({out['ratio_vs_naive']}x the naive fit)")
+    print(f"peak RSS: {peak_before:.0f} MB with the rows loaded, {peak_after:.0f} MB after the fit")
+    print(f"{machine()}; shared machine: wall times are noisy")
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
