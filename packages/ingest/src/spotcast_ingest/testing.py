@@ -213,7 +213,11 @@ class FakeApis:
         if parts.path in ("/v1/archive", "/v1/forecast"):
             q = {k: v[0] for k, v in parse_qs(parts.query).items()}
             zone = _nearest_zone(float(q["latitude"]), float(q["longitude"]))
-            first, last = dt.date.fromisoformat(q["start_date"]), dt.date.fromisoformat(q["end_date"])
+            if "start_date" in q:
+                first, last = dt.date.fromisoformat(q["start_date"]), dt.date.fromisoformat(q["end_date"])
+            else:  # the forecast API's default: today (server time) and the next forecast_days - 1
+                first = dt.datetime.now(dt.UTC).date()
+                last = first + dt.timedelta(days=int(q.get("forecast_days", 7)) - 1)
             return 200, openmeteo(zone, first, last, q["hourly"].split(","), q.get("timeformat") == "unixtime")
         return 404, {"error": True, "reason": f"no such path {parts.path}"}
 

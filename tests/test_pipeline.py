@@ -1,0 +1,143 @@
+"""The whole chain through the umbrella `spotcast` command: synthetic source, a local server
+answering like the real APIs, idempotence, and real SIGKILLs at several points."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline_state import assert_same, snapshot
+from spotcast_storage import get_storage
+from spotcast_storage.local import connection
+
+NOW = "2025-03-12T14:00Z"  # after the 13:00 CET auction: prices for 13 March are out
+HISTORY = "40"
+KILLER = str(Path(__file__).with_name("killer.py"))
+
+
+def umbrella():
+    from spotcast_storage import runner  # noqa: F401  (adds run/status)
+    from spotcast_storage.umbrella import app, mount_stage_apps
+
+    if not getattr(app, "_spotcast_mounted", False):
+        mount_stage_apps(app)
+        app._spotcast_mounted = True
+    return app
+
+
+def run_cli(store, *args: str):
+    r = CliRunner().invoke(umbrella(), ["--store", str(store), *args])
+    connection.release(store)
+    return r
+
+
+def synthetic_args(outputs: Path, now: str = NOW) -> list[str]:
+    return ["run", "--zone", "SE3", "--source", "synthetic", "--history-days", HISTORY, "--now", now,
+            "--outputs", str(outputs)]
+
+
+def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_path, tmp_path):
+    out = tmp_path / "outputs"
+    r = run_cli(store_path, *synthetic_args(out))
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    for stage in ("ingest:", "features:", "train:", "serve:"):
+        assert stage in text, text
+    project = get_storage(mode="local", path=store_path)
+    fs = project.get_feature_store()
+    fc = fs.get_feature_group("forecasts").read()
+    assert set(fc.zone) == {"SE3"}
+    newest = fc.origin.max()
+    # The newest origin is 13 March 10:00 Stockholm: 13 March's prices were out at `now`.
+    assert newest == pd.Timestamp("2025-03-13 10:00", tz="Europe/Stockholm")
+    rows = fc[fc.origin == newest]
+    assert len(rows) == 168 and (rows.p10 <= rows.p50).all() and (rows.p50 <= rows.p90).all()
+    assert rows.ts.min() == pd.Timestamp("2025-03-14 00:00", tz="Europe/Stockholm")
+    assert project.get_model_registry().get_models()
+    assert list(out.glob("forecast_SE3_*.csv")) and list(out.glob("forecast_SE3_*.png"))
+    connection.release(store_path)
+
+    before = snapshot(store_path)
+    r = run_cli(store_path, *synthetic_args(out))
+    assert r.exit_code == 0, r.output
+    assert "nothing new" in r.stdout
+    assert_same(snapshot(store_path), before)
+
+    # One day later: only the new day flows through; the fresh model is kept.
+    r = run_cli(store_path, *synthetic_args(out, now="2025-03-13T14:00Z"))
+    assert r.exit_code == 0, r.output
+    fc = get_storage(mode="local", path=store_path).get_feature_store().get_feature_group("forecasts").read()
+    assert fc.origin.max() == pd.Timestamp("2025-03-14 10:00", tz="Europe/Stockholm")
+    assert "retrained" not in r.stdout
+    r = run_cli(store_path, "status", "--format", "json")
+    assert r.exit_code == 0 and '"pending_events": 0' in r.stdout
+
+
+def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_path, tmp_path, monkeypatch):
+    from spotcast_ingest.testing import FakeApis
+
+    with FakeApis() as api:
+        monkeypatch.setenv("SPOTCAST_ELPRISETJUSTNU_BASE_URL", api.url)
+        monkeypatch.setenv("SPOTCAST_OPEN_METEO_BASE_URL", api.url)
+        r = run_cli(store_path, "run", "--zone", "SE3", "--history-days", HISTORY, "--now", NOW,
+                    "--outputs", str(tmp_path / "out"))
+        assert r.exit_code == 0, r.output
+        assert api.requests > 40
+    fs = get_storage(mode="local", path=store_path).get_feature_store()
+    prices = fs.get_feature_group("prices").read()
+    assert set(prices.source) == {"elprisetjustnu"}
+    assert fs.get_feature_group("weather").count() > 0
+    assert len(fs.get_feature_group("forecasts").read()) == 168
+
+
+def spotcast_child(store, kill_at: str | None, outputs: Path, kill_after_s: float | None = None):
+    """Run `spotcast run` in a child; it SIGKILLs itself after the commit named by ``kill_at``,
+    or the parent kills it after ``kill_after_s`` seconds (wherever it is then)."""
+    args = ["--store", str(store), *synthetic_args(outputs)]
+    cmd = [sys.executable, KILLER, kill_at or "never:1", *args]
+    if kill_after_s is None:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**os.environ})
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = child.communicate(timeout=kill_after_s)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGKILL)
+        out, err = child.communicate()
+    return subprocess.CompletedProcess(cmd, child.returncode, out, err)
+
+
+@pytest.mark.slow
+def test_sigkill_at_several_points_ends_in_the_same_state_as_an_uninterrupted_run(tmp_path):
+    reference = tmp_path / "reference" / "store.duckdb"
+    t = time.monotonic()
+    done = spotcast_child(reference, None, tmp_path / "ref-out")
+    took = time.monotonic() - t
+    assert done.returncode == 0, done.stderr
+    expected = snapshot(reference)
+
+    store = tmp_path / "killed" / "store.duckdb"
+    # Each run is killed further along: mid-ingest, between features and train, right after
+    # the model was registered (before serve ran), and in the middle of serving.
+    for point in ("prices:1", "price_features:1", "price_xgboost:1", "forecasts:1"):
+        p = spotcast_child(store, point, tmp_path / "out")
+        assert p.returncode == -signal.SIGKILL, f"{point}: {p.stdout}\n{p.stderr}"
+        assert "killer: SIGKILL" in p.stdout
+    # And once wherever the process happens to be at 60% of an uninterrupted run's time.
+    store2 = tmp_path / "timer" / "store.duckdb"
+    p = spotcast_child(store2, None, tmp_path / "out2", kill_after_s=0.6 * took)
+    assert p.returncode == -signal.SIGKILL, p.stdout
+    assert spotcast_child(store2, None, tmp_path / "out2").returncode == 0
+    assert_same(snapshot(store2), expected)
+    final = spotcast_child(store, None, tmp_path / "out")
+    assert final.returncode == 0, final.stderr
+    assert_same(snapshot(store), expected)
+    again = spotcast_child(store, None, tmp_path / "out")
+    assert "nothing new" in again.stdout
