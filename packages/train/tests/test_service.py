@@ -39,9 +39,12 @@ def test_fit_registers_model_with_metrics_lineage_and_open_artifact(fresh_store,
     rows = frame[frame["origin"] == frame["origin"].max()]
     loaded = load_predictor(folder).predict(rows)
     np.testing.assert_allclose(loaded.to_numpy(), r.predictor.predict(rows).to_numpy())
-    # intervals widen with the horizon (residual quantiles per horizon day)
-    width = (loaded["p90"] - loaded["p10"]).groupby(rows["horizon_day"]).mean()
-    assert width.loc[7] > width.loc[1]
+    # p10/p90 = p50 + S x the out-of-sample residual quantile of the row's horizon day
+    table, S = meta["residual_table"], meta["transform"]["scale"]
+    assert sorted(table, key=int) == [str(d) for d in range(1, 8)]
+    for hd, part in loaded.groupby(rows["horizon_day"]):
+        np.testing.assert_allclose(part["p90"] - part["p50"], S * table[str(hd)]["p90"])
+        assert table[str(hd)]["p10"] < 0 < table[str(hd)]["p90"]
 
 
 def test_fit_naive_model_and_list_models(fresh_store):

@@ -18,8 +18,11 @@ yesterday's mean price) and scale ``S`` (a scale column times a constant fitted 
 window): ``z = asinh((p - L) / S)``. Trees cannot extrapolate a rising price level, but they
 can predict a deviation from it; asinh tames spikes the way a log would, yet accepts negative
 prices. Every price-valued input listed in ``transform.columns`` is transformed the same way,
-and predictions go back through ``p = L + S * sinh(z)``. Quantiles survive a monotone
-transform, so the inverse of a predicted quantile is the quantile of the price.
+and predictions go back through ``p = L + S * sinh(z)``. Boosters trained with a quantile
+objective predict each quantile (quantiles survive a monotone transform); boosters with one
+output predict the point forecast, and p10/p90 add ``S`` times the stored residual quantiles
+(``residual_quantiles``, or ``residual_table`` per value of the ``residual_by`` column). A naive
+model is the same with the identity transform (``S = 1``) and no booster.
 
 xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
 loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
@@ -268,9 +271,10 @@ class Predictor:
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Quantile forecasts (columns ``p10, p50, p90`` for the default quantiles), index of ``X``.
 
-        Boosters either predict every quantile (quantile objective), or one point value on the
-        transformed scale to which the stored residual quantiles are added (per ``residual_by``
-        group, e.g. horizon day, when given). Rows whose level or naive input is missing come
+        Boosters either predict every quantile (quantile objective), or one point value; then
+        the stored residual quantiles, in units of the transform's scale ``S`` (EUR/MWh for the
+        identity transform), are added to the back-transformed point forecast (per
+        ``residual_by`` group, e.g. horizon day, when given). Rows whose level or naive input is missing come
         back as NaN rather than as a guess."""
         self.check_inputs(X)
         level, scale = self.spec.transform.location_scale(X)
@@ -280,17 +284,21 @@ class Predictor:
         else:
             z = self.predict_transformed(X)
         if z.shape[1] == 1:
-            z = z + self.residual_offsets(X)
-        elif z.shape[1] != len(self.spec.quantiles):
+            point = self.spec.transform.inverse(z[:, 0], level, scale)
+            out = point[:, None] + scale[:, None] * self.residual_offsets(X)
+        elif z.shape[1] == len(self.spec.quantiles):
+            out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
+        else:
             raise ValidationError(
                 f"boosters predict {z.shape[1]} outputs but the model declares quantiles {self.spec.quantiles}")
-        out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
         out = np.sort(out, axis=1)  # quantiles must not cross
         return pd.DataFrame(out, index=X.index, columns=self.outputs)
 
     def residual_offsets(self, X: pd.DataFrame) -> np.ndarray:
-        """(rows, quantiles) offsets on the transformed scale: 0 for the median, else the stored
-        residual quantile of the row's group (or the overall one)."""
+        """(rows, quantiles) offsets in units of the scale ``S``: 0 for the median, else the
+        stored residual quantile of the row's group (or the overall one). Offsets live in price
+        units rather than asinh units: far from the level the asinh is flat, and a constant asinh
+        offset there became a 50 EUR/MWh interval around a predictable night-time low."""
         names = self.outputs
         base = np.array([0.0 if q == 0.5 else float(self.spec.residual_quantiles.get(n, 0.0))
                          for q, n in zip(self.spec.quantiles, names, strict=True)])

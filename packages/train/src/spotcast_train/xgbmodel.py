@@ -160,7 +160,7 @@ def _train(part: pd.DataFrame, features: list[str], target: str, transform: Tran
 
 def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, features: list[str], target: str,
               transform: Transform, params: dict[str, Any], settings: XGBSettings) -> dict[str, Any]:
-    """Residual quantiles on the transformed scale, measured out of sample: a booster trained on
+    """Residual quantiles in units of the transform's scale, measured out of sample: a booster trained on
     the longest window up to ``calibration_days`` before the end forecasts those last days.
     With ``residual_by`` (horizon day), each group gets its own quantiles, since a D+7 forecast
     is less certain than a D+1 one."""
@@ -178,7 +178,7 @@ def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, fe
                                 members=[Member(file="calibration.ubj")]), [booster])
     zhat = probe.predict_transformed(held)[:, 0]
     level, scale = transform.location_scale(held)
-    r = transform.forward(held[target].to_numpy("float64"), level, scale) - zhat
+    r = (held[target].to_numpy("float64") - transform.inverse(zhat, level, scale)) / scale
     ok = np.isfinite(r)
     names = {q: quantile_column(q) for q in settings.quantiles if q != 0.5}
     out: dict[str, Any] = {"residual_quantiles": {n: float(np.quantile(r[ok], q)) for q, n in names.items()}}
