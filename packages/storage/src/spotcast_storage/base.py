@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
 from spotcast_storage.events import Event
 from spotcast_storage.query import Feature, Query
 
@@ -194,6 +194,89 @@ class FeatureViewBase(abc.ABC):
         test = df[df[et] >= cut]
         return (train.drop(columns=self.labels), test.drop(columns=self.labels),
                 train[self.labels], test[self.labels])
+
+
+def match_existing(name: str, version: int | None, primary_key: Sequence[str] | None, event_time: str | None,
+                   existing: list[Any]) -> tuple[int, Any]:
+    """Resolve ``version`` (newest existing, else 1) and return ``(version, group or None)``;
+    a key or event time that differs from the registered one is an error pointing to a new version."""
+    if version is None:
+        version = existing[-1].version if existing else 1
+    check_version(version)
+    for fg in existing:
+        if fg.version == version:
+            if primary_key is not None and list(primary_key) != fg.primary_key:
+                raise SchemaError(
+                    f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
+                    f"not {list(primary_key)}; a different key is a new version (v{existing[-1].version + 1})"
+                )
+            if event_time is not None and event_time != fg.event_time:
+                raise SchemaError(
+                    f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
+                    f"not {event_time!r}; a different event time is a new version"
+                )
+            return version, fg
+    return version, None
+
+
+def declared_schema(name: str, version: int, primary_key: Sequence[str] | None, event_time: str | None,
+                    known_at: str | None, features: Sequence[Feature] | None) -> tuple[list[str], list[Feature]]:
+    """The key and (when declared up front) the features of a new group version, checked."""
+    from spotcast_storage import schema as schema_mod
+
+    if not primary_key:
+        raise ValidationError(f"feature group {name} v{version} needs a primary_key, e.g. ['zone', 'ts']")
+    pk = list(primary_key)
+    feats: list[Feature] = []
+    if features:
+        feats = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in pk, f.description) for f in features]
+        names = [f.name for f in feats]
+        for k in [*pk, *([event_time] if event_time else []), *([known_at] if known_at else [])]:
+            if k not in names:
+                raise SchemaError(f"feature group {name} v{version}: column {k!r} is not among its features")
+    return pk, feats
+
+
+def check_same_query(fv: Any, query: Query | None) -> Any:
+    if query is not None and fv.query.to_dict() != query.to_dict():
+        raise SchemaError(
+            f"feature view {fv.name} v{fv.version} exists with a different query; "
+            f"create version {fv.version + 1} for the new one"
+        )
+    return fv
+
+
+def check_new_view(name: str, version: int | None, query: Query | None, labels: Sequence[str] | None) -> tuple[int, list[str]]:
+    if query is None:
+        raise ValidationError(f"feature view {name} does not exist; pass query=... to create it")
+    version = check_version(version or 1)
+    labels = list(labels or [])
+    missing = [c for c in labels if c not in query.output_columns]
+    if missing:
+        raise ValidationError(f"label column(s) {missing} are not in the view's query {query.output_columns}")
+    return version, labels
+
+
+def model_fields(name: str, metrics: dict[str, Any] | None, feature_view: Any, training_dataset_version: int | None,
+                 input_example: Any, extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Checked metrics and the extra fields every backend keeps beside a model version."""
+    import json
+
+    check_name(name, "model")
+    metrics = dict(metrics or {})
+    for k, v in metrics.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ValidationError(f"metric {k!r} must be a number, got {v!r}")
+    extra = dict(extra)
+    if feature_view is not None:
+        extra["feature_view"] = {"name": feature_view.name, "version": feature_view.version}
+    if training_dataset_version is not None:
+        extra["training_dataset_version"] = training_dataset_version
+    if input_example is not None:
+        x = input_example
+        extra["input_example"] = (json.loads(x.head(1).to_json(orient="records", date_format="iso"))
+                                  if isinstance(x, pd.DataFrame) else json.loads(json.dumps(x, default=str)))
+    return metrics, extra
 
 
 def check_name(name: str, what: str = "feature group") -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from spotcast_storage.base import check_name
+from spotcast_storage.base import model_fields
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.events import MODEL
 from spotcast_storage.hopsworks.secrets import guard
@@ -90,15 +90,7 @@ class _ModelFactory:
                      input_example: Any = None, model_schema: Any = None, feature_view: Any = None,
                      training_dataset_version: int | None = None, lineage: dict[str, Any] | None = None,
                      **extra: Any) -> HopsworksModel:
-        check_name(name, "model")
-        metrics = dict(metrics or {})
-        for k, v in metrics.items():
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
-                raise ValidationError(f"metric {k!r} must be a number, got {v!r}")
-        if feature_view is not None:
-            extra["feature_view"] = {"name": feature_view.name, "version": feature_view.version}
-        if training_dataset_version is not None:
-            extra["training_dataset_version"] = training_dataset_version
+        metrics, extra = model_fields(name, metrics, feature_view, training_dataset_version, None, extra)
         m = HopsworksModel(self._registry, name, metrics, description, dict(lineage or {}), extra)
         m._feature_view, m._input_example, m._model_schema = feature_view, input_example, model_schema
         return m

@@ -17,9 +17,12 @@ from spotcast_storage.base import (
     FeatureGroupBase,
     FeatureViewBase,
     check_name,
-    check_version,
+    check_new_view,
+    check_same_query,
+    declared_schema,
+    match_existing,
 )
-from spotcast_storage.errors import NotFoundError, SchemaError, UnsupportedError, ValidationError
+from spotcast_storage.errors import NotFoundError, UnsupportedError, ValidationError
 from spotcast_storage.events import COMMIT
 from spotcast_storage.hopsworks import diff, translate
 from spotcast_storage.hopsworks.bookkeeping import RESERVED, WRITE_OPTIONS, client_features
@@ -115,33 +118,10 @@ class HopsworksFeatureStore:
         check_name(name)
         if name in RESERVED:
             raise ValidationError(f"feature group name {name!r} is reserved for spotcast's own records")
-        existing = self.get_feature_groups(name)
-        if version is None:
-            version = existing[-1].version if existing else 1
-        check_version(version)
-        for fg in existing:
-            if fg.version == version:
-                if primary_key is not None and list(primary_key) != fg.primary_key:
-                    raise SchemaError(
-                        f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
-                        f"not {list(primary_key)}; a different key is a new version (v{existing[-1].version + 1})"
-                    )
-                if event_time is not None and event_time != fg.event_time:
-                    raise SchemaError(
-                        f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
-                        f"not {event_time!r}; a different event time is a new version"
-                    )
-                return fg
-        if not primary_key:
-            raise ValidationError(f"feature group {name} v{version} needs a primary_key, e.g. ['zone', 'ts']")
-        pk = list(primary_key)
-        feats: list[Feature] = []
-        if features:
-            feats = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in pk, f.description) for f in features]
-            names = [f.name for f in feats]
-            for k in [*pk, *([event_time] if event_time else []), *([known_at] if known_at else [])]:
-                if k not in names:
-                    raise SchemaError(f"feature group {name} v{version}: column {k!r} is not among its features")
+        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name))
+        if fg is not None:
+            return fg
+        pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
         return HopsworksFeatureGroup(self, None, name, version, pk, event_time, known_at, description, feats,
                                      {**options, "time_travel": time_travel}, persisted=False)
 
@@ -153,22 +133,10 @@ class HopsworksFeatureStore:
                                    **options: Any) -> HopsworksFeatureView:
         check_name(name, "feature view")
         try:
-            fv = self.get_feature_view(name, version)
-            if query is not None and fv.query.to_dict() != query.to_dict():
-                raise SchemaError(
-                    f"feature view {name} v{fv.version} exists with a different query; "
-                    f"create version {fv.version + 1} for the new one"
-                )
-            return fv
+            return check_same_query(self.get_feature_view(name, version), query)
         except NotFoundError:
             pass
-        if query is None:
-            raise ValidationError(f"feature view {name} does not exist; pass query=... to create it")
-        version = check_version(version or 1)
-        labels = list(labels or [])
-        missing = [c for c in labels if c not in query.output_columns]
-        if missing:
-            raise ValidationError(f"label column(s) {missing} are not in the view's query {query.output_columns}")
+        version, labels = check_new_view(name, version, query, labels)
         for g in [query.fg, *(j.query.fg for j in query.joins)]:
             g._require_data()
         cq = translate.to_client_query(query, lambda g: g.client_fg)

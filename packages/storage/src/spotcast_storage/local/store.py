@@ -30,9 +30,13 @@ from spotcast_storage.base import (
     FeatureGroupBase,
     FeatureViewBase,
     check_name,
-    check_version,
+    check_new_view,
+    check_same_query,
+    declared_schema,
+    match_existing,
+    model_fields,
 )
-from spotcast_storage.errors import NotFoundError, ReadOnlyError, SchemaError, ValidationError
+from spotcast_storage.errors import NotFoundError, ReadOnlyError, ValidationError
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.local import connection
 from spotcast_storage.local.sql import (
@@ -299,34 +303,10 @@ class LocalFeatureStore:
     ) -> LocalFeatureGroup:
         """Return the group version, or a new one that is registered on its first insert."""
         check_name(name)
-        existing = self.get_feature_groups(name)
-        if version is None:
-            version = existing[-1].version if existing else 1
-        check_version(version)
-        for fg in existing:
-            if fg.version == version:
-                if primary_key is not None and list(primary_key) != fg.primary_key:
-                    raise SchemaError(
-                        f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
-                        f"not {list(primary_key)}; a different key is a new version (v{existing[-1].version + 1})"
-                    )
-                if event_time is not None and event_time != fg.event_time:
-                    raise SchemaError(
-                        f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
-                        f"not {event_time!r}; a different event time is a new version"
-                    )
-                return fg
-        if not primary_key:
-            raise ValidationError(f"feature group {name} v{version} needs a primary_key, e.g. ['zone', 'ts']")
-        pk = list(primary_key)
-        feats: list[Feature] = []
-        if features:
-            feats = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in pk, f.description)
-                     for f in features]
-            names = [f.name for f in feats]
-            for k in [*pk, *([event_time] if event_time else []), *([known_at] if known_at else [])]:
-                if k not in names:
-                    raise SchemaError(f"feature group {name} v{version}: column {k!r} is not among its features")
+        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name))
+        if fg is not None:
+            return fg
+        pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
         return LocalFeatureGroup(self, name, version, pk, event_time, known_at, description, feats,
                                  time_travel, dict(options), persisted=False)
 
@@ -338,22 +318,10 @@ class LocalFeatureStore:
                                    **options: Any) -> LocalFeatureView:
         check_name(name, "feature view")
         try:
-            fv = self.get_feature_view(name, version)
-            if query is not None and fv.query.to_dict() != query.to_dict():
-                raise SchemaError(
-                    f"feature view {name} v{fv.version} exists with a different query; "
-                    f"create version {fv.version + 1} for the new one"
-                )
-            return fv
+            return check_same_query(self.get_feature_view(name, version), query)
         except NotFoundError:
             pass
-        if query is None:
-            raise ValidationError(f"feature view {name} does not exist; pass query=... to create it")
-        version = check_version(version or 1)
-        labels = list(labels or [])
-        missing = [c for c in labels if c not in query.output_columns]
-        if missing:
-            raise ValidationError(f"label column(s) {missing} are not in the view's query {query.output_columns}")
+        version, labels = check_new_view(name, version, query, labels)
         for j in query.joins:
             if not j.query.fg._persisted:  # type: ignore[attr-defined]
                 raise NotFoundError(f"feature group {j.query.fg.name} has no data yet; insert into it first")
@@ -763,24 +731,8 @@ class _ModelFactory:
                      input_example: Any = None, model_schema: Any = None, feature_view: Any = None,
                      training_dataset_version: int | None = None, lineage: dict[str, Any] | None = None,
                      **extra: Any) -> LocalModel:
-        check_name(name, "model")
-        metrics = dict(metrics or {})
-        for k, v in metrics.items():
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
-                raise ValidationError(f"metric {k!r} must be a number, got {v!r}")
-        if feature_view is not None:
-            extra["feature_view"] = {"name": feature_view.name, "version": feature_view.version}
-        if training_dataset_version is not None:
-            extra["training_dataset_version"] = training_dataset_version
-        if input_example is not None:
-            extra["input_example"] = _input_example(input_example)
+        metrics, extra = model_fields(name, metrics, feature_view, training_dataset_version, input_example, extra)
         return LocalModel(self._registry, name, metrics, description, dict(lineage or {}), extra)
-
-
-def _input_example(x: Any) -> Any:
-    if isinstance(x, pd.DataFrame):
-        return json.loads(x.head(1).to_json(orient="records", date_format="iso"))
-    return json.loads(json.dumps(x, default=str))
 
 
 class LocalModel:
