@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,7 +98,3 @@ def rolling_origin(frame: pd.DataFrame, origins: Sequence[pd.Timestamp],
 def describe_recalibrate(days: int) -> str:
     return {0: "never", 1: "daily", 7: "weekly"}.get(days, f"every {days} days")
 
-
-def run_model(fit_model: Callable[..., Predictor], **kw: Any) -> Callable[[pd.DataFrame, pd.Timestamp], Predictor]:
-    """Adapter: ``fit_model(frame=..., until=..., **kw)`` as the ``fit(frame, origin)`` the loop wants."""
-    return lambda frame, origin: fit_model(frame=frame, until=origin, **kw)
