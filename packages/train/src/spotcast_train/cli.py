@@ -19,7 +19,7 @@ from spotcast_train import service
 
 app = typer.Typer(
     name="train",
-    help="Fit XGBoost quantile models on price_features, backtest them against naive baselines, "
+    help="Fit XGBoost price models (p10/p50/p90) on price_features, backtest them against naive baselines, "
     "register them with lineage.\n\nExample: spotcast-train fit --zone SE3",
     no_args_is_help=True,
 )

@@ -1,4 +1,4 @@
-"""The default model: an XGBoost quantile ensemble over several training windows."""
+"""The default model: XGBoost on asinh-scaled prices (see spotcast_train.xgbmodel)."""
 
 from __future__ import annotations
 
@@ -17,5 +17,5 @@ def fit(req: FitRequest) -> Any:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    register(ModelType("xgboost", "XGBoost quantile ensemble (p10/p50/p90) on asinh-scaled prices "
-                       "relative to the last known day, members on several window lengths", fit))
+    register(ModelType("xgboost", "XGBoost on asinh-scaled prices relative to the last known day; "
+                       "p10/p90 from out-of-sample residuals per horizon day", fit))
