@@ -59,33 +59,51 @@ def bench_appends(tmp: Path, days: int) -> dict:
             "last100_ms": last * 1e3, "ratio_last_first": last / first}
 
 
+def prices_frame(zones: list[str], start: pd.Timestamp, hours: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Rows shaped like the `prices` contract (what the replaced system kept in one Parquet file)."""
+    ts = pd.date_range(start, periods=hours, freq="h", tz="UTC")
+    n = hours * len(zones)
+    price = rng.normal(50, 20, n)
+    tsz = np.tile(ts, len(zones))
+    return pd.DataFrame({"zone": np.repeat(zones, hours), "ts": tsz, "price_eur_mwh": price,
+                         "price_sek_kwh": price * 0.0115, "resolution_minutes": 60,
+                         "known_at": pd.DatetimeIndex(tsz).floor("D") - pd.Timedelta(hours=11),
+                         "source": "elprisetjustnu"})
+
+
 def bench_upsert_vs_parquet(tmp: Path, rows: int) -> dict:
-    project, _ = fresh(tmp, "upsert")
+    project, path = fresh(tmp, "upsert")
     fg = project.get_feature_store().get_or_create_feature_group(
-        "prices", version=1, primary_key=["zone", "ts"], event_time="ts")
+        "prices", version=1, primary_key=["zone", "ts"], event_time="ts", known_at="known_at")
     rng = np.random.default_rng(2)
     zones = [f"Z{i:02d}" for i in range(50)]
     hours = rows // len(zones)
     start = pd.Timestamp("2020-01-01T00:00Z")
-    base = zones_frame(zones, start, hours, rng)
-    base = base.sort_values(["ts", "zone"], ignore_index=True)  # arrives in time order, like daily data
+    base = prices_frame(zones, start, hours, rng).sort_values(["ts", "zone"], ignore_index=True)
     fg.insert(base)
     pq = tmp / "upsert" / "prices.parquet"
     base.to_parquet(pq, index=False)
     day0 = start + pd.Timedelta(hours=hours)
-    spotcast_times, parquet_times = [], []
-    for d in range(5):
-        day = zones_frame(zones, day0 + pd.Timedelta(days=d), 24, rng)
+    days = [prices_frame(zones, day0 + pd.Timedelta(days=d), 24, rng) for d in range(7)]
+    connection.release(path)
+    t = time.perf_counter()
+    fg.insert(days[0])  # the first commit in a process also opens the DuckDB file
+    first = time.perf_counter() - t
+    spotcast_times = []
+    for day in days[1:]:
         t = time.perf_counter()
         fg.insert(day)
         spotcast_times.append(time.perf_counter() - t)
+    parquet_times = []
+    for day in days[1:]:
         t = time.perf_counter()
         old = pd.read_parquet(pq)
         new = pd.concat([old, day]).drop_duplicates(["zone", "ts"], keep="last")
         new.to_parquet(pq, index=False)
         parquet_times.append(time.perf_counter() - t)
     s, p = median(spotcast_times), median(parquet_times)
-    return {"rows": len(base), "spotcast_ms": s * 1e3, "parquet_rewrite_ms": p * 1e3, "speedup": p / s}
+    return {"rows": len(base), "spotcast_ms": s * 1e3, "first_ms": first * 1e3, "parquet_rewrite_ms": p * 1e3,
+            "speedup": p / s, "speedup_first": p / first}
 
 
 def bench_read(tmp: Path, rows: int) -> dict:
@@ -146,7 +164,14 @@ def bench_pit(tmp: Path, rows: int) -> dict:
         right = feats.sort_values("ts", kind="stable")
         return pd.merge_asof(left, right, on="ts", by="zone", direction="backward", allow_exact_matches=True)
 
+    def in_engine():
+        # the same join, kept inside DuckDB (no conversion of the result to pandas)
+        sql = lfg.select_all().join(ffg.select(["temp", "wind"]), on=["zone"]).to_string()
+        with project.read() as con:
+            return con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+
     ours()
+    t_engine, _ = best_of(in_engine)
     t_ours, a = best_of(ours)
     t_pd, b = best_of(pandas_baseline)
     key = ["zone", "ts"]
@@ -154,6 +179,7 @@ def bench_pit(tmp: Path, rows: int) -> dict:
     b = b.sort_values(key, ignore_index=True)[a.columns]
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     return {"label_rows": len(labels), "feature_rows": len(feats), "spotcast_s": t_ours, "merge_asof_s": t_pd,
+            "in_engine_s": t_engine,
             "speedup": t_pd / t_ours, "equal": True}
 
 
@@ -170,14 +196,17 @@ def main() -> None:
               f"first 100 {r['first100_ms']:.1f} ms, last 100 {r['last100_ms']:.1f} ms, "
               f"ratio last/first {r['ratio_last_first']:.2f} (target <= 1.5; median target < 20 ms)")
         r = bench_upsert_vs_parquet(tmp, 200_000 if q else 2_000_000)
-        print(f"[upsert] 1,200-row daily commit into {r['rows']:,} rows: spotcast {r['spotcast_ms']:.1f} ms, "
-              f"Parquet read-concat-rewrite {r['parquet_rewrite_ms']:.0f} ms, speedup {r['speedup']:.0f}x (target >= 50x)")
+        print(f"[upsert] 1,200-row daily commit into {r['rows']:,} price rows: spotcast {r['spotcast_ms']:.1f} ms "
+              f"(first commit of a process, file open included: {r['first_ms']:.0f} ms), Parquet read-concat-rewrite "
+              f"{r['parquet_rewrite_ms']:.0f} ms, speedup {r['speedup']:.0f}x ({r['speedup_first']:.0f}x for a first "
+              f"commit; target >= 50x)")
         r = bench_read(tmp, 100_000 if q else 1_000_000)
         print(f"[read] {r['rows']:,} x {r['cols']}: fg.read() {r['fg_read_s']:.3f} s, duckdb .df() {r['duckdb_df_s']:.3f} s, "
               f"ratio {r['ratio']:.2f} (target <= 1.5)")
         r = bench_pit(tmp, 200_000 if q else 2_000_000)
         print(f"[pit] {r['label_rows']:,} labels x {r['feature_rows']:,} features: spotcast {r['spotcast_s']:.2f} s, "
-              f"pandas.merge_asof {r['merge_asof_s']:.2f} s, speedup {r['speedup']:.1f}x (target >= 2), results equal")
+              f"pandas.merge_asof {r['merge_asof_s']:.2f} s, speedup {r['speedup']:.1f}x (target >= 2), results equal; "
+              f"the join alone inside DuckDB {r['in_engine_s']:.2f} s ({r['merge_asof_s'] / r['in_engine_s']:.1f}x)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

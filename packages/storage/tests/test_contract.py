@@ -297,3 +297,13 @@ def test_filters_may_name_columns_that_are_not_selected(project, uid):
     joined = (prices.select(["ts", "price", "zone"]).join(zones.select(["country"]), on=["zone"])
               .filter(zones.area_km2 > 1.5).read())
     assert set(joined.country) == {"DK"} and len(joined) == 24
+
+
+def test_point_in_time_join_with_differently_named_keys(project, uid):
+    feats = make_fg(project, f"feats_{uid}", primary_key=["area", "ts"])
+    labels = make_fg(project, f"labels_{uid}")
+    t = pd.Timestamp("2024-01-01T00:00Z")
+    feats.insert(pd.DataFrame({"area": ["SE3", "SE4"], "ts": [t, t], "v": [1.0, 2.0]}))
+    labels.insert(pd.DataFrame({"zone": ["SE3", "SE4", "FI"], "ts": [t, t + pd.Timedelta(hours=1), t], "y": 0.0}))
+    v = labels.select_all().join(feats.select(["v"]), left_on=["zone"], right_on=["area"]).read().set_index("zone").v
+    assert (v["SE3"], v["SE4"]) == (1.0, 2.0) and pd.isna(v["FI"])

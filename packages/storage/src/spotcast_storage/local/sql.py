@@ -187,8 +187,21 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
             joins_sql.append(f"{kind} {alias} ON l0._lid = {alias}._lid")
         elif is_pit(query, j):
             rsrc = dedup_right(f"({rsrc})", j.right_on, rfg.event_time, None, rfg.primary_key)  # type: ignore[arg-type]
-            on = "".join(f"l0.{q(a)} = {alias}.{q(b)} AND " for a, b in zip(j.left_on, j.right_on, strict=True))
+            pairs = list(zip(j.left_on, j.right_on, strict=True))
             kind = "ASOF LEFT JOIN" if j.join_type == "left" else "ASOF JOIN"
+            if pairs and any(rfg.get_feature(b).type == "string" for _, b in pairs):
+                # ASOF partitions by its equality keys; integers partition much faster than
+                # strings, so the right side's distinct keys get small integer codes first.
+                codes = f"k{i}"
+                ctes.append(f"{codes} AS (SELECT *, row_number() OVER () AS _k FROM "
+                            f"(SELECT DISTINCT {', '.join(q(b) for _, b in pairs)} FROM {rsrc} _r))")
+                rmatch = " AND ".join(f"_r.{q(b)} = {codes}.{q(b)}" for _, b in pairs)
+                lmatch = " AND ".join(f"l0.{q(a)} = kl{i}.{q(b)}" for a, b in pairs)
+                rsrc = f"(SELECT _r.*, {codes}._k FROM {rsrc} _r JOIN {codes} ON {rmatch})"
+                joins_sql.append(f"LEFT JOIN {codes} kl{i} ON {lmatch}")
+                on = f"kl{i}._k = {alias}._k AND "
+            else:
+                on = "".join(f"l0.{q(a)} = {alias}.{q(b)} AND " for a, b in pairs)
             joins_sql.append(f"{kind} {rsrc} {alias} ON {on}l0.{q(fg.event_time)} >= {alias}.{q(rfg.event_time)}")  # type: ignore[arg-type]
         else:
             kind = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN", "full": "FULL JOIN",
