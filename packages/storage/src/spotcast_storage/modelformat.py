@@ -364,6 +364,10 @@ def load_predictor(path: str | os.PathLike[str]) -> Predictor:
     spec = read_spec(folder)
     boosters = []
     if spec.kind == "xgboost":
+        # XGBoost's OpenMP workers spin while idle by default, which on a small shared machine
+        # slows everything else down (and the prediction itself); wait passively unless the
+        # user chose otherwise. Must be set before xgboost's library loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import xgboost as xgb
         except ImportError:  # pragma: no cover - depends on the installation
