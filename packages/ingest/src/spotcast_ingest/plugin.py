@@ -7,10 +7,7 @@ registered exactly as a third-party one would be) and the ``ingest`` pipeline st
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
-
-import pluggy
 
 from spotcast_storage.hookspecs import hookimpl
 from spotcast_storage.pipeline import PipelineStep, RunContext
@@ -26,13 +23,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 
 
 @hookimpl
-def spotcast_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+def spotcast_addhooks(pluginmanager: Any) -> None:
     from spotcast_ingest import hookspecs
+    from spotcast_storage.plugins import add_stage_hooks
 
-    pluginmanager.add_hookspecs(hookspecs)
-    for name in DEFAULT_PLUGINS:
-        if pluginmanager.get_plugin(name) is None and not pluginmanager.is_blocked(name):
-            pluginmanager.register(importlib.import_module(name), name=name)
+    add_stage_hooks(pluginmanager, hookspecs, DEFAULT_PLUGINS)
 
 
 def run_step(ctx: RunContext) -> str:

@@ -94,6 +94,28 @@ def register_once(plugin: ModuleType | object, name: str | None = None) -> None:
             pm.register(plugin, name=name)
 
 
+def add_stage_hooks(pluginmanager: pluggy.PluginManager, hookspecs_module: ModuleType,
+                    default_plugins: tuple[str, ...]) -> None:
+    """What a stage's ``spotcast_addhooks`` does: add the stage's hookspecs, then register its
+    built-in plugin modules exactly as a third-party plugin would be registered (a name that a
+    user blocked with ``pm.set_blocked`` stays out)."""
+    pluginmanager.add_hookspecs(hookspecs_module)
+    for name in default_plugins:
+        if pluginmanager.get_plugin(name) is None and not pluginmanager.is_blocked(name):
+            pluginmanager.register(importlib.import_module(name), name=name)
+
+
+def stage_plugin_manager(plugin_module: str, name: str) -> pluggy.PluginManager:
+    """The plugin manager with a stage's hooks present, also when entry points are filtered
+    or the stage runs from a source checkout without being installed."""
+    import sys
+
+    pm = get_plugin_manager()
+    register_once(sys.modules[plugin_module] if plugin_module in sys.modules else importlib.import_module(plugin_module),
+                  name=name)
+    return pm
+
+
 @dataclass(frozen=True)
 class PluginInfo:
     name: str
