@@ -101,3 +101,19 @@ def test_every_command_has_help_with_an_example():
     for cmd in ["ls", "show", "log", "events", "models", "plugins", "contracts", "sql"]:
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0 and "Example:" in r.stdout, cmd
+
+
+def test_the_umbrella_mounts_exactly_the_installed_stages():
+    """In CI this also runs where only spotcast-storage is installed: then only `store` is there."""
+    import importlib.util
+    from importlib.metadata import entry_points
+
+    import typer
+
+    from spotcast_storage.umbrella import mount_stage_apps
+
+    mounted = mount_stage_apps(typer.Typer())
+    assert set(mounted) == {ep.name for ep in entry_points(group="spotcast.cli")}
+    assert "store" in mounted
+    for stage in ("ingest", "features", "train", "serve"):
+        assert (stage in mounted) == (importlib.util.find_spec(f"spotcast_{stage}") is not None)
