@@ -27,7 +27,6 @@ from spotcast_serve.cache import StoreCache, project_token
 from spotcast_serve.outputs import csv_text
 from spotcast_storage.errors import (
     NotFoundError,
-    ReadOnlyError,
     SpotcastError,
     StoreLockedError,
     ValidationError,
@@ -136,13 +135,11 @@ def error_answer(exc: Exception) -> Answer:
 
 
 def read_only(project: Any) -> Any:
-    """Refuse writes on this project object: the API must never take the store's write lock."""
+    """The same store opened read-only: the API must never take the store's write lock."""
+    if getattr(project, "mode", None) == "local" and not getattr(project, "read_only", False):
+        from spotcast_storage import get_storage
 
-    def _refuse(*_a: Any, **_k: Any) -> Any:
-        raise ReadOnlyError("the spotcast HTTP API reads the store only; write with the CLIs")
-
-    if hasattr(project, "write"):
-        project.write = _refuse
+        return get_storage(mode="local", path=project.path, read_only=True)
     return project
 
 
