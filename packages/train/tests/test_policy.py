@@ -34,13 +34,13 @@ def test_no_model_means_retrain(fresh_store):
 def test_fresh_accurate_model_is_kept_and_old_or_inaccurate_one_retrained(fresh_store, fast):
     s = fresh_store
     r = service.fit(s.project, "SE3", options=fast, now=_now(s))
-    created = pd.Timestamp(s.project.get_model_registry().get_model(r.name).created)
+    end = pd.Timestamp(r.training_window["end"])
 
-    kept = policy.decide(s.project, "SE3", created + pd.Timedelta(days=1))
-    assert not kept.retrain and "no tracked forecasts yet" in kept.reason
+    kept = policy.decide(s.project, "SE3", end + pd.Timedelta(days=1))
+    assert not kept.retrain and "is 1 days old; no tracked forecasts yet" in kept.reason
 
-    old = policy.decide(s.project, "SE3", created + pd.Timedelta(days=9))
-    assert old.retrain and "days old (> 7)" in old.reason
+    old = policy.decide(s.project, "SE3", end + pd.Timedelta(days=9))
+    assert old.retrain and "is 9 days old (> 7)" in old.reason
 
     # tracked accuracy: good forecasts keep the model, bad ones (worse than naive-weekly) retrain it
     _forecasts(s, r.name, offset=0.5)
@@ -48,6 +48,19 @@ def test_fresh_accurate_model_is_kept_and_old_or_inaccurate_one_retrained(fresh_
     _forecasts(s, r.name, offset=80.0)
     bad = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
     assert bad.retrain and "worse than naive-weekly" in bad.reason
+
+
+def test_model_age_counts_from_its_training_data_not_its_registration(fresh_store, fast):
+    """`spotcast run --now` replaying the past registers models today (wall clock) that learnt
+    from data ending in the replayed past: their age must be measured in the replayed time."""
+    s = fresh_store
+    r = service.fit(s.project, "SE3", options=fast, now=_now(s))
+    model = s.project.get_model_registry().get_model(r.name)
+    assert pd.Timestamp(model.created) - _now(s) > pd.Timedelta(days=30)  # registered long "after" now
+    assert policy.trained_until(model) == pd.Timestamp(r.training_window["end"])
+    d = policy.decide(s.project, "SE3", _now(s))
+    age = (_now(s) - pd.Timestamp(r.training_window["end"])).days
+    assert 0 <= age <= 7 and not d.retrain and f"is {age} days old" in d.reason
 
 
 def test_handler_retrains_zones_in_the_events(fresh_store, fast):

@@ -7,8 +7,6 @@ policy into `spotcast run`.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from typing import Any
 
 from spotcast_storage.hookspecs import hookimpl
@@ -21,12 +19,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 
 @hookimpl
 def spotcast_addhooks(pluginmanager: Any) -> None:
+    from spotcast_storage.plugins import add_stage_hooks
     from spotcast_train import hookspecs
 
-    pluginmanager.add_hookspecs(hookspecs)
-    for name in DEFAULT_PLUGINS:
-        if pluginmanager.get_plugin(name) is None and not pluginmanager.is_blocked(name):
-            pluginmanager.register(importlib.import_module(name), name=name)
+    add_stage_hooks(pluginmanager, hookspecs, DEFAULT_PLUGINS)
 
 
 @hookimpl
@@ -40,8 +36,6 @@ def register_event_handlers(register: Any) -> None:
 def plugin_manager() -> Any:
     """The process-wide plugin manager with the train stage's hooks present (also when entry
     points are filtered or the package runs from a checkout)."""
-    from spotcast_storage.plugins import get_plugin_manager, register_once
+    from spotcast_storage.plugins import stage_plugin_manager
 
-    pm = get_plugin_manager()
-    register_once(sys.modules[__name__], name="train")
-    return pm
+    return stage_plugin_manager(__name__, "train")

@@ -1,7 +1,9 @@
 """When to retrain: the `spotcast run` handler reacting to new price_features commits.
 
 A zone's model is retrained when (1) none is registered, (2) the newest is older than
-``max_age_days``, or (3) its tracked accuracy -- the stored ``forecasts`` v1 of that model
+``max_age_days`` -- counted from the end of its training window (the newest origin it learnt
+from), not from when it was registered, so that `spotcast run --now` replaying the past ages
+models in the replayed time --, or (3) its tracked accuracy -- the stored ``forecasts`` v1 of that model
 against actual prices over the last ``accuracy_days`` -- is worse than the weekly naive's on
 the same hours. Otherwise new features change nothing and the handler says so.
 """
@@ -58,6 +60,15 @@ def tracked_accuracy(project: Any, zone: str, model: str, now: pd.Timestamp,
             len(both))
 
 
+def trained_until(model: Any) -> pd.Timestamp:
+    """The newest origin a registered model learnt from (its training window's end, UTC); the
+    registration time for models registered without a training window."""
+    window = (getattr(model, "extra", None) or {}).get("training_window") or {}
+    end = window.get("end")
+    ts = pd.Timestamp(end if end else model.created)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def decide(project: Any, zone: str, now: pd.Timestamp, model: str = DEFAULT_MODEL,
            max_age_days: int = MAX_AGE_DAYS, accuracy_days: int = ACCURACY_DAYS) -> Decision:
     from spotcast_train.service import model_name
@@ -67,7 +78,7 @@ def decide(project: Any, zone: str, now: pd.Timestamp, model: str = DEFAULT_MODE
     if not versions:
         return Decision(True, f"no {name} model yet")
     newest = max(versions, key=lambda m: m.version)
-    age = now - pd.Timestamp(newest.created)
+    age = now - trained_until(newest)
     if age > pd.Timedelta(days=max_age_days):
         return Decision(True, f"{name} v{newest.version} is {age.days} days old (> {max_age_days})")
     m_mae, n_mae, n = tracked_accuracy(project, zone, name, now, accuracy_days)
