@@ -21,7 +21,10 @@ prices. Every price-valued input listed in ``transform.columns`` is transformed 
 and predictions go back through ``p = L + S * sinh(z)``. Boosters trained with a quantile
 objective predict each quantile (quantiles survive a monotone transform); boosters with one
 output predict the point forecast, and p10/p90 add ``S`` times the stored residual quantiles
-(``residual_quantiles``, or ``residual_table`` per value of the ``residual_by`` column). A naive
+(``residual_quantiles``, or ``residual_table`` per value of the ``residual_by`` column); with
+``interval_scale`` (:class:`IntervalScale`: ``U = X[column]``, e.g. ``roll28_std``, the recent
+price volatility known at the origin) the residual quantiles are in units of ``U`` instead, so
+the band widens in volatile weeks and narrows in calm ones rather than one width all year. A naive
 model is the same with the identity transform (``S = 1``) and no booster.
 
 xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
@@ -142,6 +145,30 @@ class Member:
     best_iteration: int | None = None
 
 
+@dataclass(frozen=True)
+class IntervalScale:
+    """The unit of the residual quantiles per row: ``X[column]`` (e.g. ``roll28_std``, the recent
+    price volatility known at the origin), or ``typical`` (its median on the calibration rows)
+    where a row lacks it. Calibration (train) and prediction (serve) both call :meth:`units`, so
+    the two cannot disagree. A fitted ``intercept + slope * column`` was tried and was worse: a
+    91-day calibration window rarely spans enough volatility to fit a slope (benchmarks/README.md,
+    "intervals")."""
+
+    column: str
+    typical: float
+
+    def units(self, X: pd.DataFrame) -> np.ndarray:
+        v = pd.to_numeric(X[self.column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isfinite(v) & (v > 0), v, self.typical)
+
+    @classmethod
+    def fit(cls, column: str, x: np.ndarray) -> IntervalScale | None:
+        """None when no calibration row has a positive value (the model then keeps one width)."""
+        x = np.asarray(x, dtype="float64")
+        good = x[np.isfinite(x) & (x > 0)]
+        return cls(column, float(np.median(good))) if len(good) else None
+
+
 @dataclass
 class ModelSpec:
     """Everything in ``spotcast-model.json``."""
@@ -157,6 +184,7 @@ class ModelSpec:
     residual_quantiles: dict[str, float] = field(default_factory=dict)
     residual_by: str | None = None
     residual_table: dict[str, dict[str, float]] = field(default_factory=dict)
+    interval_scale: IntervalScale | None = None
     training_window: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
@@ -179,6 +207,8 @@ class ModelSpec:
             cols.append(self.naive_column)
         if self.residual_by:
             cols.append(self.residual_by)
+        if self.interval_scale is not None:
+            cols.append(self.interval_scale.column)
         return list(dict.fromkeys(cols))
 
     def validate(self) -> None:
@@ -210,6 +240,7 @@ class ModelSpec:
             "members": [asdict(m) for m in self.members], "combine": self.combine,
             "naive_column": self.naive_column, "residual_quantiles": dict(self.residual_quantiles),
             "residual_by": self.residual_by, "residual_table": dict(self.residual_table),
+            **({"interval_scale": asdict(self.interval_scale)} if self.interval_scale is not None else {}),
             "training_window": self.training_window, "lineage": self.lineage,
             "params": self.params, "info": self.info,
         }
@@ -223,6 +254,8 @@ class ModelSpec:
         try:
             d["transform"] = Transform.from_dict(d.get("transform") or {"kind": "identity"})
             d["members"] = [Member(**m) for m in d.get("members") or []]
+            if d.get("interval_scale") is not None:
+                d["interval_scale"] = IntervalScale(**d["interval_scale"])
             return cls(**d)
         except TypeError as exc:
             raise ValidationError(f"malformed {METADATA_FILE}: {exc}") from None
@@ -285,7 +318,7 @@ class Predictor:
             z = self.predict_transformed(X)
         if z.shape[1] == 1:
             point = self.spec.transform.inverse(z[:, 0], level, scale)
-            out = point[:, None] + scale[:, None] * self.residual_offsets(X)
+            out = point[:, None] + self.interval_units(X, scale)[:, None] * self.residual_offsets(X)
         elif z.shape[1] == len(self.spec.quantiles):
             out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
         else:
@@ -293,6 +326,13 @@ class Predictor:
                 f"boosters predict {z.shape[1]} outputs but the model declares quantiles {self.spec.quantiles}")
         out = np.sort(out, axis=1)  # quantiles must not cross
         return pd.DataFrame(out, index=X.index, columns=self.outputs)
+
+    def interval_units(self, X: pd.DataFrame, scale: np.ndarray) -> np.ndarray:
+        """Per row, the unit of the residual quantiles: the model's :class:`IntervalScale`, or the
+        transform's scale ``S`` for models without one."""
+        if self.spec.interval_scale is None:
+            return scale
+        return self.spec.interval_scale.units(X)
 
     def residual_offsets(self, X: pd.DataFrame) -> np.ndarray:
         """(rows, quantiles) offsets in units of the scale ``S``: 0 for the median, else the

@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import Member, ModelSpec, Predictor, Transform, quantile_column
+from spotcast_storage.modelformat import (
+    IntervalScale,
+    Member,
+    ModelSpec,
+    Predictor,
+    Transform,
+    quantile_column,
+)
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
 """One member on up to four years: on the validation years of the epftoolbox data, adding
@@ -39,8 +46,13 @@ class XGBSettings:
     uses least squares on asinh prices), quantiles from residuals on the last ``calibration_days``
     of origins, which a model trained without them forecasts; ``quantile``: XGBoost's
     multi-quantile objective (about 6x slower to train here)."""
-    calibration_days: int = 28
+    calibration_days: int = 91
+    """Origins held out to measure residuals: 28 days saw a single regime, so the band was as
+    wide as that month's errors (benchmarks/README.md, "intervals")."""
     residual_by: str | None = "horizon_day"
+    interval_scale_column: str | None = "roll28_std"
+    """Residuals are measured in units of this column (recent price volatility known at the
+    origin), so the band follows the volatility of the season; None: one width all year."""
     num_boost_round: int = 600
     eta: float = 0.03
     max_depth: int = 8
@@ -163,8 +175,13 @@ def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, fe
     """Residual quantiles in units of the transform's scale, measured out of sample: a booster trained on
     the longest window up to ``calibration_days`` before the end forecasts those last days.
     With ``residual_by`` (horizon day), each group gets its own quantiles, since a D+7 forecast
-    is less certain than a D+1 one."""
-    cut = end - pd.Timedelta(days=settings.calibration_days)
+    is less certain than a D+1 one. With ``interval_scale_column`` present in the frame, residuals
+    are divided by the row's value of it (:class:`spotcast_storage.modelformat.IntervalScale`),
+    and prediction multiplies the quantiles back by the row's own value."""
+    span_days = (end - times.min()).days
+    # short histories (tests, a fresh store) calibrate on their last third rather than not at all
+    cal_days = min(settings.calibration_days, max(7, span_days // 3))
+    cut = end - pd.Timedelta(days=cal_days)
     known = rows[(times < cut) & (times >= cut - pd.Timedelta(days=max(settings.windows_days)))]
     for col in KNOWN_COLUMNS:
         if col in rows.columns:  # a row may calibrate only if its label was known at the cut
@@ -178,10 +195,16 @@ def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, fe
                                 members=[Member(file="calibration.ubj")]), [booster])
     zhat = probe.predict_transformed(held)[:, 0]
     level, scale = transform.location_scale(held)
-    r = (held[target].to_numpy("float64") - transform.inverse(zhat, level, scale)) / scale
+    err = held[target].to_numpy("float64") - transform.inverse(zhat, level, scale)
+    col = settings.interval_scale_column if settings.interval_scale_column in held.columns else None
+    iscale = None
+    if col:
+        iscale = IntervalScale.fit(col, held[col].to_numpy(dtype="float64", na_value=np.nan))
+    r = err / (iscale.units(held) if iscale is not None else scale)
     ok = np.isfinite(r)
     names = {q: quantile_column(q) for q in settings.quantiles if q != 0.5}
-    out: dict[str, Any] = {"residual_quantiles": {n: float(np.quantile(r[ok], q)) for q, n in names.items()}}
+    out: dict[str, Any] = {"residual_quantiles": {n: float(np.quantile(r[ok], q)) for q, n in names.items()},
+                           "interval_scale": iscale}
     by = settings.residual_by
     if by and by in held.columns and held[by].nunique() > 1:
         g = held[by].astype("string").to_numpy()
