@@ -74,7 +74,7 @@ def test_prices_are_plausible(two_years):
     assert winter > 1.3 * summer
     hour = se3.index.tz_convert("Europe/Stockholm").hour
     assert se3[(hour >= 7) & (hour <= 9)].mean() > se3[(hour >= 2) & (hour <= 4)].mean()
-    weekday = se3.index.tz_convert("Europe/Stockholm").dayofweek
+    weekday = se3.index.tz_convert("Europe/Stockholm").day_of_week
     assert se3[weekday < 5].mean() > se3[weekday == 6].mean()
     assert 0.0005 < (se3 < 0).mean() < 0.05  # rare negative hours
     assert se3.max() > 4 * se3.median()  # rare spikes

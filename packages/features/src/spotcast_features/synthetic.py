@@ -43,7 +43,7 @@ def prices(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int
         tz = zone_timezone(zone)
         ts = _hours(zone, start, days)
         loc = ts.tz_convert(tz)
-        base = 40 + 10 * i + 25 * np.sin((loc.hour - 7) / 24 * 2 * np.pi) + 8 * (loc.dayofweek < 5)
+        base = 40 + 10 * i + 25 * np.sin((loc.hour - 7) / 24 * 2 * np.pi) + 8 * (loc.day_of_week < 5)
         price = base + 15 * np.sin(np.arange(len(ts)) / (24 * 30) * 2 * np.pi) + rng.normal(0, 6, len(ts))
         df = pd.DataFrame({"ts": ts, "price_eur_mwh": price.round(2), "resolution_minutes": 60})
         if quarter_hourly_from is not None:

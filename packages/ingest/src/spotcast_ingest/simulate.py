@@ -160,7 +160,7 @@ def truth(zone: str, h0: int, h1: int, seed: int = 0) -> pd.DataFrame:
     lh = local.hour.to_numpy() + local.minute.to_numpy() / 60
     profile = (0.95 + 0.10 * np.exp(-(((lh - 8.5) / 2.0) ** 2)) + 0.14 * np.exp(-(((lh - 18) / 2.5) ** 2))
                - 0.12 * np.exp(-(((lh - 3.5) / 3.0) ** 2)))
-    weekly = np.select([local.dayofweek.to_numpy() == 5, local.dayofweek.to_numpy() == 6], [0.92, 0.87], 1.0)
+    weekly = np.select([local.day_of_week.to_numpy() == 5, local.day_of_week.to_numpy() == 6], [0.92, 0.87], 1.0)
     hdd = np.maximum(16 - temp, 0)
     load = (p.load * 0.8 * (1 + 0.03 * hdd) * profile * weekly
             * (1 + 0.015 * smooth(seed, f"load/{zone}", h0, h1, 6)))

@@ -66,10 +66,15 @@ def _arrow_kind(t: pa.DataType) -> str:
 
 
 def _column_to_arrow(name: str, s: pd.Series) -> pa.Array:
+    values: Any = s
+    typ = None
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = s.dt.tz_convert("UTC")
+        # UTC wall times as datetime64 plus an explicit Arrow type: pyarrow's own conversion of a
+        # zone-aware column goes through Series.values, deprecated in pandas 3.1
+        values = s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        typ = pa.timestamp(s.dtype.unit, tz="UTC")
     try:
-        arr = pa.array(s, from_pandas=True)
+        arr = pa.array(values, type=typ, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
         sample = s.dropna().map(type).value_counts().index[:3].tolist()
         raise SchemaError(

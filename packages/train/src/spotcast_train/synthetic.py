@@ -51,12 +51,12 @@ def features_frame(zone: str, start: str, P: np.ndarray, first_origin_day: int =
             cols[f"price_lag_{k}d"] = P[src, h]
         last_day = P[i]
         wk, mo = P[i - 6:i + 1].ravel(), P[i - 27:i + 1].ravel()
-        dow = ts.dayofweek.to_numpy()
+        dow = ts.day_of_week.to_numpy()
         parts.append(pd.DataFrame({
             "zone": zone, "origin": t0 + pd.Timedelta(days=i, hours=9), "ts": ts,
             "horizon_hours": ((ts - (t0 + pd.Timedelta(days=i, hours=9))) / pd.Timedelta(hours=1)).astype("int64"),
             "horizon_day": j - i, "hour": h, "weekday": dow, "month": ts.month.to_numpy(),
-            "day_of_year": ts.dayofyear.to_numpy(), "is_holiday": 0, "is_bridge_day": 0, "is_dst_day": 0,
+            "day_of_year": ts.day_of_year.to_numpy(), "is_holiday": 0, "is_bridge_day": 0, "is_dst_day": 0,
             **cols,
             "last_day_mean": last_day.mean(), "last_day_min": last_day.min(), "last_day_max": last_day.max(),
             "roll7_mean": wk.mean(), "roll7_std": wk.std(ddof=1), "roll28_mean": mo.mean(), "roll28_std": mo.std(ddof=1),

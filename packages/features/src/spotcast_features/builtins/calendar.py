@@ -28,7 +28,7 @@ def day_flags(dates: pd.DatetimeIndex, country: str, tz: str) -> pd.DataFrame:
     dates = pd.DatetimeIndex(dates).as_unit("us")
     span = pd.date_range(dates.min() - DAY, dates.max() + DAY, freq="D", unit="us")
     hol = span.isin(holiday_dates(country, range(span.min().year, span.max().year + 1)))
-    off = hol | (span.dayofweek >= 5)
+    off = hol | (span.day_of_week >= 5)
     bridge = ~off & np.roll(off, 1) & np.roll(off, -1)
     bridge[[0, -1]] = False  # neighbours outside the span are unknown here; span has a day of margin
     flags = pd.DataFrame({"is_holiday": hol.astype("int64"), "is_bridge_day": bridge.astype("int64"),
@@ -46,9 +46,9 @@ def calendar_features(batch: OriginBatch) -> pd.DataFrame:
         horizon_hours=((t["ts"] - t["origin"]) // HOUR).astype("int64"),
         horizon_day=((t["local_date"] - first_day) // DAY).astype("int64") + 1,
         hour=local.dt.hour.astype("int64"),
-        weekday=local.dt.dayofweek.astype("int64"),
+        weekday=local.dt.day_of_week.astype("int64"),
         month=local.dt.month.astype("int64"),
-        day_of_year=local.dt.dayofyear.astype("int64"),
+        day_of_year=local.dt.day_of_year.astype("int64"),
         is_holiday=f["is_holiday"].to_numpy(),
         is_bridge_day=f["is_bridge_day"].to_numpy(),
         is_dst_day=f["is_dst_day"].to_numpy(),
