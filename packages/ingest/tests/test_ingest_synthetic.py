@@ -84,3 +84,30 @@ def test_update_refuses_zone_without_default_source(project, stored):
     with pytest.raises(ValidationError, match="no default source for zone 'NO1'"):
         update(project, ["NO1"], now=NOW)
     assert stored() == []
+
+
+def _csv_prices(path, first="2025-01-01", days=3):
+    stamps = pd.date_range(first, periods=24 * days, freq="h", tz="UTC")
+    pd.DataFrame({"ts": stamps, "price_eur_mwh": 40.0}).to_csv(path, index=False)
+    return path
+
+
+def test_synthetic_and_real_rows_are_never_mixed_in_one_zone(project, stored, tmp_path):
+    """Synthetic rows written over real ones (or the reverse) would go unnoticed downstream."""
+    f = _csv_prices(tmp_path / "se3.csv")
+    backfill(project, "csv", ["SE3"], None, None, now=NOW, options={"path": str(f)})
+    before = stored("prices")
+    commits = len(project.get_feature_store().get_feature_group("prices", 1).commit_details())
+    with pytest.raises(ValidationError, match=r"prices for SE3 in this store come from csv \(real data\); "
+                                              r"source synthetic would mix synthetic rows"):
+        backfill(project, "synthetic", ["SE3"], "2025-01-01", "2025-01-03", now=NOW)
+    with pytest.raises(ValidationError, match="Use a separate store for synthetic data"):
+        update(project, ["SE3"], ["synthetic"], now=NOW)
+    pd.testing.assert_frame_equal(stored("prices"), before)
+    assert len(project.get_feature_store().get_feature_group("prices", 1).commit_details()) == commits
+    # other zones, and more real data for the same zone, are fine
+    backfill(project, "synthetic", ["SE4"], "2025-01-01", "2025-01-03", now=NOW)
+    backfill(project, "csv", ["SE3"], None, None, now=NOW, options={"path": str(_csv_prices(tmp_path / "b.csv", days=4))})
+    # and the reverse: real data into a synthetic zone
+    with pytest.raises(ValidationError, match=r"come from synthetic \(synthetic data\); source csv would mix real rows"):
+        backfill(project, "csv", ["SE4"], None, None, now=NOW, options={"path": str(f)})

@@ -273,6 +273,7 @@ def run_batches(project: Any, batches: Sequence[_Batch], http: HttpClient, *, pr
     total = sum(b.units for b in batches)
     done = 0
     groups = _feature_groups(project, {g for b in batches for g in b.source.writes})
+    check_not_mixing_synthetic(groups, batches)
     ahead = prefetch or http.settings.concurrency
     pending: deque[tuple[_Batch, Future[FetchResult]]] = deque()
     todo = iter(batches)
@@ -303,6 +304,30 @@ def run_batches(project: Any, batches: Sequence[_Batch], http: HttpClient, *, pr
                 fut.cancel()
     report.requests_sent, report.cache_hits, report.retries = http.sent, http.cache_hits, http.retried
     return report
+
+
+SYNTHETIC = "synthetic"
+
+
+def check_not_mixing_synthetic(groups: Mapping[str, Any], batches: Sequence[_Batch]) -> None:
+    """Refuse, before anything is fetched or written, to put synthetic rows into a zone that
+    holds real ones or the other way round: keyed on (zone, ts), the newer would silently
+    overwrite the older and every later stage would learn from a blend of both."""
+    for zone, name, writes in sorted({(b.zone, b.source.name, tuple(b.source.writes)) for b in batches}):
+        for group in writes:
+            fg = groups[group]
+            try:
+                stored = fg.select(["source"]).filter(fg.zone == zone).read()["source"]
+            except NotFoundError:  # created, never written
+                continue
+            others = sorted({str(v) for v in stored.dropna().unique() if (v == SYNTHETIC) != (name == SYNTHETIC)})
+            if others:
+                kind, theirs = ("synthetic", "real") if name == SYNTHETIC else ("real", "synthetic")
+                raise ValidationError(
+                    f"{group} for {zone} in this store come from {', '.join(others)} ({theirs} data); source "
+                    f"{name} would mix {kind} rows into them. Use a separate store for synthetic data, e.g. "
+                    f"`spotcast --store demo.duckdb run --zone {zone} --source synthetic` (or SPOTCAST_STORE); "
+                    "nothing was written")
 
 
 def _fill(pending: deque[tuple[_Batch, Future[FetchResult]]], todo: Iterable[_Batch], pool: ThreadPoolExecutor,
