@@ -10,6 +10,15 @@ naive's MAE), sMAPE, RMSE, beside the published LEAR and DNN ensembles when the 
 PJM, and the wall-clock and CPU time of the run. ``--validation`` runs the same protocol on the
 364 days *before* the test period instead: that is where the default settings were chosen, so
 the test period never informed them. With ``--json`` the last line is one JSON object.
+
+``--model`` picks what is scored: ``trees`` (spotcast-train's XGBoost, the default), ``linear``
+(the LEAR-style gblinear member of ``spotcast_train.linear`` alone) or ``blend`` (the average
+``(1 - w) * trees + w * linear`` that a Predictor with linear members computes). With the same
+recalibration for both parts a blend is one Predictor per origin, exactly what the stage fits;
+``--linear-recalibrate`` gives the linear part its own schedule (then the two parts run as two
+rolling loops and their forecasts are combined with the same ``blend`` rule), and
+``--trees-predictions FILE`` reuses the trees' forecasts saved by an earlier run of this script
+(``--save-predictions``) instead of refitting them.
 """
 
 from __future__ import annotations
@@ -25,8 +34,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see spotcast_train/__init__.py
 
+import pandas as pd
+
 from _common import machine
-from spotcast_train.epf import PUBLISHED, epf_feature_names, evaluate, read_epf_csv
+from spotcast_train.epf import (
+    PUBLISHED,
+    epf_feature_names,
+    evaluate,
+    period_origins,
+    read_epf_csv,
+    score,
+)
+from spotcast_train.linear import LinearSettings, blend_frames, fit_linear
 from spotcast_train.rolling import describe_recalibrate, parse_recalibrate
 from spotcast_train.xgbmodel import XGBSettings, fit_xgb
 
@@ -36,6 +55,7 @@ BUDGET_SECONDS = 15 * 60
 # benchmarks/README.md, section "train", for the comparisons that led here.
 # These are spotcast-train's defaults; only the point forecast is scored here.
 DEFAULT = XGBSettings(quantiles=(0.5,))
+LINEAR = LinearSettings()
 
 
 def _cpu() -> float:
@@ -59,6 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true",
                     help="leave out the 24 prices of d-1 as features (spotcast's price_features has none)")
     ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
+    ap.add_argument("--model", default="trees", choices=["trees", "linear", "blend"],
+                    help="trees (default), the linear member alone, or their blend")
+    ap.add_argument("--linear-weight", type=float, default=LINEAR.weight, help="w in (1-w)*trees + w*linear")
+    ap.add_argument("--linear-recalibrate", default=None,
+                    help="recalibration of the linear part (default: the same as --recalibrate)")
+    ap.add_argument("--linear-windows", default=",".join(map(str, LINEAR.windows_days)))
+    ap.add_argument("--linear-alpha", type=float, default=LINEAR.alpha)
+    ap.add_argument("--linear-rounds", type=int, default=LINEAR.num_boost_round)
+    ap.add_argument("--trees-predictions", type=Path, default=None,
+                    help="use the trees' forecasts saved by --save-predictions of an earlier run (same period)")
+    ap.add_argument("--save-predictions", type=Path, default=None,
+                    help="write the per-origin forecasts (origin, ts, target, p50, fitted_at) to this parquet file")
     ap.add_argument("--json", action="store_true", help="last line: one JSON object with the results")
     args = ap.parse_args(argv)
 
@@ -66,15 +98,25 @@ def main(argv: list[str] | None = None) -> int:
                              num_boost_round=args.rounds, eta=args.eta, max_depth=args.depth,
                              objective=args.objective, transform=args.transform, nthread=args.nthread)
     every = parse_recalibrate(args.recalibrate)
+    lin_every = parse_recalibrate(args.linear_recalibrate) if args.linear_recalibrate else every
+    linear = LINEAR.with_(windows_days=tuple(int(w) for w in args.linear_windows.split(",")),
+                          alpha=args.linear_alpha, num_boost_round=args.linear_rounds, weight=args.linear_weight)
     data = read_epf_csv(args.path)
     from spotcast_train.epf import epf_features
 
     features = epf_feature_names(epf_features(data).head(1))
     if args.no_profile:
         features = [f for f in features if not f.startswith("price_lag_1d_h")]
+    target = "target_price_eur_mwh"
 
-    def fit(frame, origin):
-        return fit_xgb(frame, features, "target_price_eur_mwh", "origin", settings, until=origin)
+    def fit_trees(frame, origin):
+        return fit_xgb(frame, features, target, "origin", settings, until=origin)
+
+    def fit_lin(frame, origin):
+        return fit_linear(frame, target, "origin", linear, until=origin)
+
+    def fit_both(frame, origin):  # one Predictor with tree and linear members: what the stage fits
+        return fit_xgb(frame, features, target, "origin", settings.with_(linear=linear), until=origin)
 
     done = {"n": 0}
 
@@ -83,10 +125,39 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {k}/{n} days", file=sys.stderr, flush=True)
         done["n"] = k
 
+    def run(fit, recal):
+        return evaluate(data, fit, recalibrate=recal, validation=args.validation, max_days=args.max_days,
+                        progress=progress)
+
     w0, c0 = time.perf_counter(), _cpu()
-    _, res = evaluate(data, fit, recalibrate=every, validation=args.validation, max_days=args.max_days,
-                      progress=progress)
+    parts: dict[str, dict] = {}
+    if args.model == "blend" and lin_every == every and args.trees_predictions is None:
+        pred, res = run(fit_both, every)
+        recal_text = describe_recalibrate(every)
+    else:
+        trees = lin = None
+        if args.model in ("trees", "blend"):
+            if args.trees_predictions is not None:
+                trees = pd.read_parquet(args.trees_predictions)
+                want = set(period_origins(data, validation=args.validation, max_days=args.max_days))
+                if set(pd.DatetimeIndex(trees["origin"])) != want:
+                    raise SystemExit(f"{args.trees_predictions} does not hold exactly this period's origins")
+            else:
+                trees, _ = run(fit_trees, every)
+            parts["trees"] = score(trees)
+        if args.model in ("linear", "blend"):
+            lin, _ = run(fit_lin, lin_every)
+            parts["linear"] = score(lin)
+        if args.model == "blend":
+            pred = blend_frames(trees, lin, linear.weight)
+            recal_text = f"trees {describe_recalibrate(every)}, linear {describe_recalibrate(lin_every)}"
+        else:
+            pred = trees if args.model == "trees" else lin
+            recal_text = describe_recalibrate(every if args.model == "trees" else lin_every)
+        res = score(pred)
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    if args.save_predictions is not None:
+        pred.to_parquet(args.save_predictions)
 
     market = args.path.stem.upper()
     period = "validation (364 days before the test period)" if args.validation else "test (last 728 days)"
@@ -94,12 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": args.path.name, "period": "validation" if args.validation else "test", "days": res["days"],
         "mae": round(res["mae"], 4), "rmae": round(res["rmae"], 4), "smape": round(res["smape"], 3),
         "rmse": round(res["rmse"], 4), "naive_weekly_mae": round(res["naive_weekly_mae"], 4),
-        "recalibrate": describe_recalibrate(every), "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+        "model": args.model, "recalibrate": recal_text, "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "trees_from": str(args.trees_predictions) if args.trees_predictions else None,
+        "parts": {k: {m: round(v[m], 4) for m in ("mae", "rmae", "smape", "rmse")} for k, v in parts.items()},
         "settings": {**settings.to_dict(), "features": len(features), "profile": not args.no_profile},
+        "linear": linear.to_dict() if args.model != "trees" else None,
         "machine": machine(),
     }
     # the table is for people; with --json the JSON object still comes last
-    print(f"\n{args.path.name}: {period}, {res['days']} days, recalibration {out['recalibrate']}")
+    print(f"\n{args.path.name}: {period}, {res['days']} days, recalibration {recal_text}")
     print(f"{'model':<28}{'MAE':>8}{'rMAE':>8}{'sMAPE%':>9}{'RMSE':>9}{'MAE vs LEAR':>13}")
     pub = PUBLISHED.get(market, {})
     lear = pub.get("LEAR ensemble", (None,))[0]
@@ -108,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name + ' (published)':<28}{mae:>8.3f}{rmae:>8.3f}{smape:>9.2f}{rmse:>9.3f}{rel:>13}")
     print(f"{'naive weekly (this run)':<28}{res['naive_weekly_mae']:>8.3f}{1.0:>8.3f}")
     rel = f"{res['mae'] / lear:.3f}" if lear else ""
-    print(f"{'spotcast xgboost':<28}{res['mae']:>8.3f}{res['rmae']:>8.3f}{res['smape']:>9.2f}{res['rmse']:>9.3f}{rel:>13}")
+    for k, v in parts.items():
+        if args.model == "blend":
+            print(f"{'  part: ' + k:<28}{v['mae']:>8.3f}{v['rmae']:>8.3f}{v['smape']:>9.2f}{v['rmse']:>9.3f}")
+    label = {"trees": "spotcast xgboost", "linear": "spotcast linear", "blend": "spotcast trees+linear"}[args.model]
+    print(f"{label:<28}{res['mae']:>8.3f}{res['rmae']:>8.3f}{res['smape']:>9.2f}{res['rmse']:>9.3f}{rel:>13}")
     if lear and not args.validation and res["days"] == 728:
         goal = 0.98 * lear
         print(f"goal MAE <= {goal:.3f} (2% better than LEAR): {'met' if res['mae'] <= goal else 'NOT met'}")

@@ -28,6 +28,17 @@ add_store_options(app)
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 ZoneOption = Annotated[str, typer.Option("--zone", "-z", help="bidding zone, e.g. SE3")]
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="model type (see `spotcast-train plugins`)")]
+LinearOption = Annotated[bool | None, typer.Option(
+    "--linear/--no-linear", help="xgboost only: average the trees with LEAR-style linear members (gblinear, "
+    "horizon day 1; weight 0.4) [default: the model's default, trees alone]")]
+
+
+def _options(linear: bool | None) -> dict:
+    if linear is None:
+        return {}
+    from spotcast_train.linear import LinearSettings
+
+    return {"linear": LinearSettings() if linear else None}
 
 
 @contextmanager
@@ -50,6 +61,7 @@ def fit_cmd(
     model: ModelOption = "xgboost",
     window: Annotated[str, typer.Option("--window", "-w", help="training history, e.g. 730d, 104w, 2y, or 'all'")] = "730d",
     holdout: Annotated[str, typer.Option("--holdout", help="days of newest origins held out for the registered metrics")] = "28d",
+    linear: LinearOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
 ) -> None:
     """Fit a model on the zone's training view, score it on a time-ordered holdout against the
@@ -57,7 +69,8 @@ def fit_cmd(
 
     Example: spotcast-train fit --zone SE3 --model xgboost --window 730d
     """
-    r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window, holdout=holdout)
+    r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window, holdout=holdout,
+                    options=_options(linear))
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
                                "baselines": r.baseline_metrics, "training_window": r.training_window,
@@ -78,6 +91,7 @@ def backtest_cmd(
     report: Annotated[Path | None, typer.Option("--report", help="folder for the Markdown report and PNGs "
                                                  "[default: ./backtest-reports]")] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
+    linear: LinearOption = None,
     fmt: FormatOption = "table",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
@@ -89,8 +103,8 @@ def backtest_cmd(
     """
     with _progress(progress and fmt == "table", "backtest") as p:
         r = service.backtest(open_store(), zone, start, end, model=model, recalibrate=recalibrate,
-                             window=window, report_dir=report or Path("backtest-reports"), write=not no_write,
-                             progress=p)
+                             window=window, options=_options(linear), report_dir=report or Path("backtest-reports"),
+                             write=not no_write, progress=p)
     table = r.table.copy()
     table.insert(0, "run_id", r.run_id)
     emit(table, fmt, title=f"{r.run_id}")

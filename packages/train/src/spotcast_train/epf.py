@@ -168,7 +168,6 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
     (training only on days before each of them): that is where settings are chosen, so the test
     period is never used for tuning. Returns the forecasts and MAE/rMAE/sMAPE/RMSE, rMAE against
     the weekly naive with the first 7 evaluated days dropped from the naive's MAE."""
-    from spotcast_train import metrics
     from spotcast_train.rolling import rolling_origin
 
     frame = epf_features(data)
@@ -184,6 +183,26 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
     origins = list(data.days[first:last])
     pred = rolling_origin(frame, origins, fit, recalibrate=recalibrate, time_col="origin",
                           known_col="known_at", keep=(TARGET, "price_lag_7d"), progress=progress)
+    return pred, score(pred)
+
+
+def period_origins(data: EpfData, *, test_days: int = TEST_DAYS, validation: bool = False,
+                   validation_days: int = VALIDATION_DAYS, max_days: int | None = None) -> list[pd.Timestamp]:
+    """The origins (days) :func:`evaluate` forecasts."""
+    n = data.n_days
+    first = n - test_days - (validation_days if validation else 0)
+    last = first + (validation_days if validation else test_days)
+    if max_days is not None:
+        last = min(last, first + max_days)
+    return list(data.days[first:last])
+
+
+def score(pred: pd.DataFrame) -> dict[str, float]:
+    """MAE/rMAE/sMAPE/RMSE of a forecast frame sorted by origin and ts (``p50`` against the
+    target), rMAE against the weekly naive with the first 7 days dropped from its MAE."""
+    from spotcast_train import metrics
+
+    pred = pred.sort_values(["origin", "ts"], ignore_index=True)
     y = pred[TARGET].to_numpy()
     skip = 7 * HOURS
     naive_mae = metrics.mae(y[skip:], pred["price_lag_7d"].to_numpy()[skip:])
@@ -191,5 +210,5 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
     result["naive_weekly_mae"] = naive_mae
     if "p10" in pred and "p90" in pred:
         result["coverage_p10_p90"] = metrics.coverage(y, pred["p10"], pred["p90"])
-    result["days"] = len(origins)
-    return pred, result
+    result["days"] = pred["origin"].nunique()
+    return result

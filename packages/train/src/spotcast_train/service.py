@@ -126,7 +126,7 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
                        "days": window_days, "rows": len(labelled), "holdout_days": holdout_days,
                        "holdout_start": cut.isoformat()}
     spec = replace(final.spec, lineage={**lineage, "model_type": model}, training_window=training_window)
-    final = Predictor(spec, final.boosters)
+    final = Predictor(spec, final.boosters, final.linear_boosters)
     result = FitResult(zone, model, model_name(model, zone), None, metrics, base, training_window, None, final)
     if register:
         mr = project.get_model_registry()
@@ -223,6 +223,8 @@ def backtest(project: Any, zone: str, start: Any, end: Any, model: str = DEFAULT
     table = evaluate.score(forecasts)
     recal = describe_recalibrate(every)
     rid = run_id(zone, model, start_ts, end_ts, recal, window_days)
+    if options.get("linear"):  # a different model than the same type without linear members
+        rid += "_linear"
     result = BacktestResult(rid, zone, model, start_ts, end_ts, recal, window_days, forecasts, table,
                             evaluate.verdict(table, model))
     if write:

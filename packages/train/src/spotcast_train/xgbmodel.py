@@ -27,6 +27,7 @@ from spotcast_storage.modelformat import (
     Transform,
     quantile_column,
 )
+from spotcast_train.linear import LinearSettings, with_linear
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
 """One member on up to four years: on the validation years of the epftoolbox data, adding
@@ -69,11 +70,15 @@ class XGBSettings:
     seed: int = 0
     min_rows: int = 48
     extra_params: dict[str, Any] = field(default_factory=dict)
+    linear: LinearSettings | None = None
+    """LEAR-style linear members averaged with the trees (:mod:`spotcast_train.linear`); None:
+    trees alone (the stage default, see the package README, "Linear members")."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["windows_days"] = list(self.windows_days)
         d["quantiles"] = list(self.quantiles)
+        d["linear"] = self.linear.to_dict() if self.linear is not None else None
         return d
 
     def with_(self, **kw: Any) -> XGBSettings:
@@ -155,7 +160,10 @@ def fit_xgb(train: pd.DataFrame, features: Sequence[str], target: str, time_col:
     spec = ModelSpec(kind="xgboost", features=features, quantiles=list(settings.quantiles),
                      transform=transform, members=members, combine=settings.combine, target=target,
                      params=params, info={"settings": settings.to_dict()}, **residuals)
-    return Predictor(spec, boosters)
+    model = Predictor(spec, boosters)
+    if settings.linear is not None:
+        model = with_linear(model, rows, target, time_col, settings.linear, until=end)
+    return model
 
 
 def _train(part: pd.DataFrame, features: list[str], target: str, transform: Transform,
