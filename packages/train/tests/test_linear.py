@@ -194,3 +194,17 @@ def test_stage_fit_with_linear_members_registers_a_loadable_artifact(fresh_store
     trees = loaded.tree_point(rows)
     np.testing.assert_allclose(out["p50"].to_numpy()[~day1], trees[~day1])
     np.testing.assert_allclose(out["p50"].to_numpy()[day1], 0.6 * trees[day1] + 0.4 * lin[day1])
+
+
+def test_the_stage_default_model_has_linear_members_and_no_linear_opts_out():
+    from spotcast_train.builtins import xgboost as builtin
+    from spotcast_train.models import FitRequest
+
+    f = _frame(days=60, horizon=2)
+    features = ["hour", "horizon_day", "price_lag_1d", "price_lag_7d", "last_day_mean"]
+    req = FitRequest(frame=f, features=features, target=TARGET, options={"settings": TREES.with_(linear=LIN)})
+    assert builtin.fit(req).spec.linear is not None
+    off = FitRequest(frame=f, features=features, target=TARGET, options={"settings": TREES.with_(linear=LIN),
+                                                                         "linear": None})
+    assert builtin.fit(off).spec.linear is None
+    assert LinearSettings() == builtin.STAGE_LINEAR  # what fit uses when no settings are passed

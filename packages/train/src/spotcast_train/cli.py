@@ -30,7 +30,7 @@ ZoneOption = Annotated[str, typer.Option("--zone", "-z", help="bidding zone, e.g
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="model type (see `spotcast-train plugins`)")]
 LinearOption = Annotated[bool | None, typer.Option(
     "--linear/--no-linear", help="xgboost only: average the trees with LEAR-style linear members (gblinear, "
-    "horizon day 1; weight 0.4) [default: the model's default, trees alone]")]
+    "horizon day 1: 0.6 trees + 0.4 linear) or not [default: the model's default, with linear members]")]
 
 
 def _options(linear: bool | None) -> dict:

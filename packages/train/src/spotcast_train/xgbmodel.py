@@ -72,7 +72,8 @@ class XGBSettings:
     extra_params: dict[str, Any] = field(default_factory=dict)
     linear: LinearSettings | None = None
     """LEAR-style linear members averaged with the trees (:mod:`spotcast_train.linear`); None:
-    trees alone (the stage default, see the package README, "Linear members")."""
+    trees alone. The stage's default model sets it (``builtins.xgboost.STAGE_LINEAR``; why: the
+    package README, "Linear members")."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
