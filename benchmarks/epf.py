@@ -11,9 +11,10 @@ PJM, and the wall-clock and CPU time of the run. ``--validation`` runs the same 
 364 days *before* the test period instead: that is where the default settings were chosen, so
 the test period never informed them. With ``--json`` the last line is one JSON object.
 
-``--model`` picks what is scored: ``trees`` (spotcast-train's XGBoost, the default), ``linear``
-(the LEAR-style gblinear member of ``spotcast_train.linear`` alone) or ``blend`` (the average
-``(1 - w) * trees + w * linear`` that a Predictor with linear members computes). With the same
+``--model`` picks what is scored: ``blend`` (the default, as in spotcast-train's default model:
+the average ``(1 - w) * trees + w * linear`` that a Predictor with linear members computes),
+``trees`` (the XGBoost members alone) or ``linear`` (the LEAR-style gblinear members of
+``spotcast_train.linear`` alone). With the same
 recalibration for both parts a blend is one Predictor per origin, exactly what the stage fits;
 ``--linear-recalibrate`` gives the linear part its own schedule (then the two parts run as two
 rolling loops and their forecasts are combined with the same ``blend`` rule), and
@@ -53,7 +54,7 @@ BUDGET_SECONDS = 15 * 60
 
 # Chosen on the validation year (the 364 days before each test period) of BE and PJM; see
 # benchmarks/README.md, section "train", for the comparisons that led here.
-# These are spotcast-train's defaults; only the point forecast is scored here.
+# These are spotcast-train's defaults (trees plus linear members); only the point forecast is scored here.
 DEFAULT = XGBSettings(quantiles=(0.5,))
 LINEAR = LinearSettings()
 
@@ -79,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true",
                     help="leave out the 24 prices of d-1 as features (spotcast's price_features has none)")
     ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
-    ap.add_argument("--model", default="trees", choices=["trees", "linear", "blend"],
-                    help="trees (default), the linear member alone, or their blend")
+    ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend"],
+                    help="blend (default: the stage's default model, trees + linear members), trees, or the "
+                    "linear member alone")
     ap.add_argument("--linear-weight", type=float, default=LINEAR.weight, help="w in (1-w)*trees + w*linear")
     ap.add_argument("--linear-recalibrate", default=None,
                     help="recalibration of the linear part (default: the same as --recalibrate)")
