@@ -43,7 +43,7 @@ MAD_NORMAL = 0.6744897501960817
 class LinearSettings:
     """Everything that decides the linear member; recorded in the artifact and benchmark output.
 
-    Defaults are the lead's validation-year settings on the epftoolbox data (benchmarks/README.md,
+    Defaults were chosen on the validation years of the epftoolbox data (benchmarks/README.md,
     section train): alpha 0.01, no L2, 50 shotgun rounds with eta 1, windows 56/84/1092/1456."""
 
     windows_days: tuple[int, ...] = (56, 84, 1092, 1456)
