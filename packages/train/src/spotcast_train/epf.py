@@ -132,9 +132,9 @@ def epf_features(data: EpfData) -> pd.DataFrame:
         "ts": pd.DatetimeIndex(ts),
         "known_at": day + pd.Timedelta(days=1),
         "hour": np.tile(np.arange(HOURS), n),
-        "weekday": day.weekday.to_numpy(),
+        "weekday": day.day_of_week.to_numpy(),
         "month": day.month.to_numpy(),
-        "day_of_year": day.dayofyear.to_numpy(),
+        "day_of_year": day.day_of_year.to_numpy(),
         "horizon_day": 1,
     })
     for k, v in cols.items():
