@@ -30,6 +30,7 @@ import pandas as pd
 
 from _common import machine
 from spotcast_storage.contracts.features import LABEL
+from spotcast_train.builtins.xgboost import STAGE_LINEAR
 from spotcast_train.data import candidate_features
 from spotcast_train.naive import fit_naive
 from spotcast_train.synthetic import features_frame, price_matrix
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     fit_naive(frame, "price_lag_7d", LABEL)
     base_wall = time.perf_counter() - w0
 
-    settings = XGBSettings()
+    settings = XGBSettings(linear=STAGE_LINEAR)  # exactly what `spotcast-train fit` uses by default
     w0, c0 = time.perf_counter(), _cpu()
     model = fit_xgb(frame, features, LABEL, "origin", settings, until=until)
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = {
         "rows": rows, "origins": args.days, "features": len(features), "members": len(model.spec.members),
+        "linear_members": len(model.spec.linear.members) if model.spec.linear is not None else 0,
         "fit_wall_seconds": round(wall, 2), "fit_cpu_seconds": round(cpu, 2),
         "baseline_naive_wall_seconds": round(base_wall, 4),
         "ratio_vs_naive": round(wall / base_wall, 1) if base_wall > 0 else None,
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": settings.to_dict(), "machine": machine(),
     }
     print(f"{rows:,} rows ({args.days} origins x 168 h), {len(features)} features, "
-          f"{len(model.spec.members)} member(s) + calibration booster")
+          f"{len(model.spec.members)} tree member(s) + calibration booster, {out['linear_members']} linear member(s)")
     print(f"baseline naive-weekly fit: {base_wall * 1000:.1f} ms wall")
     print(f"xgboost fit: {wall:.1f} s wall, {cpu:.1f} s CPU ({out['ratio_vs_naive']}x the naive fit)")
     print(f"peak RSS: {peak_before:.0f} MB with the rows loaded, {peak_after:.0f} MB after the fit")
