@@ -94,22 +94,10 @@ def friendly_errors(fn: F) -> F:
 
 
 def parse_now(text: str | None, option: str = "--now") -> Any:
-    """A ``--now`` value as a UTC timestamp (naive: taken as UTC); an impossible date is a
-    usage error naming the option, not a traceback."""
-    if text is None:
-        return None
-    import datetime as dt
+    """A ``--now`` value as a UTC timestamp (see :func:`spotcast_storage.query.parse_instant`)."""
+    from spotcast_storage.query import parse_instant
 
-    raw = text.strip()
-    try:
-        # datetime.fromisoformat checks the calendar (2024-02-30 is refused); pandas' parser
-        # would accept some impossible inputs or raise a bare ValueError
-        parsed = dt.datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-    except ValueError as exc:
-        raise UsageError(f"{option} {text!r} is not a valid time ({exc}); use ISO 8601, e.g. "
-                         "2025-03-12T14:00Z") from None
-    t = pd.Timestamp(parsed)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    return None if text is None else parse_instant(text, option)
 
 
 def check_output_path(output: Path | None, option: str = "--output") -> None:
