@@ -110,6 +110,8 @@ def _interruptible(con: duckdb.DuckDBPyConnection, work: Any, timeout: float | N
     main thread nor its signal handler would get a chance; ``con.interrupt()`` from here does."""
     import threading
 
+    if timeout is None and threading.current_thread() is not threading.main_thread():
+        return work()  # no timeout, and Ctrl-C reaches only the main thread: nothing to watch for
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -198,13 +200,16 @@ class LocalProject:
     def check_exists(self) -> None:
         """For commands that only read: the store must exist (a missing one is an error, not an
         empty listing), be a file and be a DuckDB database."""
+        self._require_file()
+        with self.read() as con:  # opening it tells a DuckDB file from any other
+            con.execute("SELECT 1")
+
+    def _require_file(self) -> None:
         connection.check_store_path(self.path)
         if not self.path.exists():
             raise StoreNotFoundError(
                 f"no spotcast store at {self.path}; point --store (or SPOTCAST_STORE) at an existing store, "
                 "or create one with `spotcast run` or `spotcast-ingest backfill ...`")
-        with self.read() as con:
-            con.execute("SELECT 1")
 
     def has_bookkeeping(self, con: duckdb.DuckDBPyConnection) -> bool:
         return bool(con.execute(
@@ -234,7 +239,7 @@ class LocalProject:
         no writer can open the store."""
         if timeout is not None and not timeout > 0:
             raise UsageError(f"the SQL timeout must be a positive number of seconds, got {timeout}")
-        self.check_exists()
+        self._require_file()
         with self.read() as con:
             try:
                 statements = con.extract_statements(query)
