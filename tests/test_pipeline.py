@@ -65,11 +65,12 @@ def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_
     assert list(out.glob("forecast_SE3_*.csv")) and list(out.glob("forecast_SE3_*.png"))
     connection.release(store_path)
 
-    before = snapshot(store_path)
+    before, writes = snapshot(store_path), commits_and_events(store_path)
     r = run_cli(store_path, *synthetic_args(out))
     assert r.exit_code == 0, r.output
     assert "nothing new" in r.stdout
     assert_same(snapshot(store_path), before)
+    assert commits_and_events(store_path) == writes  # idle is idle: not even an empty commit
 
     # One day later: only the new day flows through; the fresh model is kept.
     r = run_cli(store_path, *synthetic_args(out, now="2025-03-13T14:00Z"))
@@ -98,11 +99,27 @@ def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_pat
     assert len(fs.get_feature_group("forecasts").read()) == 168
 
 
-def spotcast_child(store, kill_at: str | None, outputs: Path, kill_after_s: float | None = None):
+def commits_and_events(store) -> tuple[int, int, int]:
+    """How many commits, events and model versions the store holds."""
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return tuple(con.execute(f"select count(*) from _spotcast.{t}").fetchone()[0]
+                     for t in ("commits", "events", "models"))
+    finally:
+        con.close()
+
+
+def spotcast_child(store, kill_at: str | None, outputs: Path, kill_after_s: float | None = None,
+                   extra: tuple[str, ...] = (), start: bool = False):
     """Run `spotcast run` in a child; it SIGKILLs itself after the commit named by ``kill_at``,
-    or the parent kills it after ``kill_after_s`` seconds (wherever it is then)."""
-    args = ["--store", str(store), *synthetic_args(outputs)]
+    or the parent kills it after ``kill_after_s`` seconds (wherever it is then). ``start``:
+    return the running process instead of waiting for it."""
+    args = ["--store", str(store), *synthetic_args(outputs), *extra]
     cmd = [sys.executable, KILLER, kill_at or "never:1", *args]
+    if start:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if kill_after_s is None:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**os.environ})
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -114,14 +131,37 @@ def spotcast_child(store, kill_at: str | None, outputs: Path, kill_after_s: floa
     return subprocess.CompletedProcess(cmd, child.returncode, out, err)
 
 
-@pytest.mark.slow
-def test_sigkill_at_several_points_ends_in_the_same_state_as_an_uninterrupted_run(tmp_path):
-    reference = tmp_path / "reference" / "store.duckdb"
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """One uninterrupted `spotcast run` in a child: its final state, write counts and duration."""
+    reference = tmp_path_factory.mktemp("reference") / "store.duckdb"
     t = time.monotonic()
-    done = spotcast_child(reference, None, tmp_path / "ref-out")
+    done = spotcast_child(reference, None, reference.parent / "out")
     took = time.monotonic() - t
     assert done.returncode == 0, done.stderr
-    expected = snapshot(reference)
+    return snapshot(reference), commits_and_events(reference), took
+
+
+@pytest.mark.slow
+def test_two_concurrent_runs_end_as_one_run_would(tmp_path, reference_run):
+    """The second `spotcast run` waits for the first (it says so), then finds nothing new: one
+    model version, one forecast, as many commits as a single run makes."""
+    expected, writes, _ = reference_run
+    store = tmp_path / "store.duckdb"
+    first = spotcast_child(store, None, tmp_path / "out", start=True)
+    second = spotcast_child(store, None, tmp_path / "out", start=True)
+    out1, err1 = first.communicate(timeout=900)
+    out2, err2 = second.communicate(timeout=900)
+    assert first.returncode == 0 and second.returncode == 0, err1 + err2
+    assert "waiting for it to finish" in out1 + out2
+    assert "nothing new" in out1 + out2
+    assert_same(snapshot(store), expected)
+    assert commits_and_events(store) == writes
+
+
+@pytest.mark.slow
+def test_sigkill_at_several_points_ends_in_the_same_state_as_an_uninterrupted_run(tmp_path, reference_run):
+    expected, _, took = reference_run
 
     store = tmp_path / "killed" / "store.duckdb"
     # Each run is killed further along: mid-ingest, between features and train, right after
@@ -136,7 +176,7 @@ def test_sigkill_at_several_points_ends_in_the_same_state_as_an_uninterrupted_ru
     assert p.returncode == -signal.SIGKILL, p.stdout
     assert spotcast_child(store2, None, tmp_path / "out2").returncode == 0
     assert_same(snapshot(store2), expected)
-    final = spotcast_child(store, None, tmp_path / "out")
+    final = spotcast_child(store, None, tmp_path / "out", extra=("--no-wait",))  # the killed runs left no lock
     assert final.returncode == 0, final.stderr
     assert_same(snapshot(store), expected)
     again = spotcast_child(store, None, tmp_path / "out")

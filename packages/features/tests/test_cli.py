@@ -78,3 +78,14 @@ def test_every_command_has_an_example_in_its_help(run):
     for cmd in ("build", "rebuild", "list", "show", "version"):
         r = run(cmd, "--help")
         assert r.exit_code == 0 and "Example: spotcast-features" in r.output, cmd
+
+
+def test_the_store_flag_beats_the_environment(project, with_prices, tmp_path):
+    """With SPOTCAST_STORE naming another file, --store still decides (flag > environment > default)."""
+    other = tmp_path / "other.duckdb"
+    reset_defaults()
+    r = CliRunner().invoke(app, ["--store", str(project.path), "build", "--no-progress"],
+                           env={"SPOTCAST_STORE": str(other)})
+    assert r.exit_code == 0, r.output
+    assert f"local store {project.path}" in r.stderr and not other.exists()
+    assert project.get_feature_store().get_feature_group("price_features", 1).count() > 0

@@ -64,7 +64,7 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert r.exit_code == 1 and "unknown source 'nosuch'" in r.stderr
     r = invoke("--store", tmp_path / "s.duckdb", "backfill", "-s", "synthetic", "-z", "SE3", "--start", "2025-01-01",
                "-o", "seed")
-    assert r.exit_code == 1 and "is not KEY=VALUE" in r.stderr
+    assert r.exit_code == 2 and "is not KEY=VALUE" in r.stderr  # a usage error
     assert not (tmp_path / "s.duckdb").exists()
 
 

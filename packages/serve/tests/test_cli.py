@@ -68,3 +68,20 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
 def test_not_found_messages(ready, store_path, cli, args):
     r = cli(["--store", str(store_path), *args])
     assert r.exit_code == 1 and r.output.startswith("error: ")
+
+
+def test_the_store_flag_beats_the_environment(ready, store_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from spotcast_serve.cli import app
+    from spotcast_storage import config
+
+    config.reset_defaults()
+    r = CliRunner().invoke(app, ["--store", str(store_path), "zones", "--format", "json"],
+                           env={"SPOTCAST_STORE": str(tmp_path / "other.duckdb")})
+    assert r.exit_code == 0, r.output
+    assert f"local store {store_path}" in r.stderr and {z["zone"] for z in json.loads(r.stdout)} >= {"SE3"}
+    assert not (tmp_path / "other.duckdb").exists()
+    config.reset_defaults()
+    r = CliRunner().invoke(app, ["--store", str(tmp_path / "missing.duckdb"), "zones"])
+    assert r.exit_code == 2 and "no spotcast store" in r.stderr

@@ -79,6 +79,42 @@ def reader_loop(path: str, out: str, seconds: float) -> None:
         json.dump({"reads": reads, "errors": errors, "sizes": sizes}, f)
 
 
+def insert_as_another_user(path: str, uid: int, out: str) -> None:
+    """Insert a changed day with the privileges of ``uid`` (the test runs as root in CI, and root
+    writes into read-only folders). Everything is imported and opened before privileges drop:
+    the interpreter's own files may not be readable by that user."""
+    import os
+
+    from spotcast_storage.local import connection
+    from spotcast_storage.plugins import get_plugin_manager
+
+    get_plugin_manager()
+    fg = fg_of(path)
+    fg.read()
+    connection.release(path)
+    frame = day("SE3", 0, 99)
+    if uid >= 0:
+        os.setgid(uid)
+        os.setuid(uid)
+    result: dict = {}
+    try:
+        fg.insert(frame)
+        result["error"] = None
+    except Exception as exc:  # reported to the parent, which asserts on it
+        result = {"type": type(exc).__name__, "error": str(exc)}
+    with open(out, "w") as f:
+        json.dump(result, f)
+
+
+def hold_run_lock(path: str, seconds: float) -> None:
+    from spotcast_storage import get_storage
+    from spotcast_storage.runlock import run_lock
+
+    with run_lock(get_storage(mode="local", path=path)):
+        print("locked", flush=True)
+        time.sleep(seconds)
+
+
 if __name__ == "__main__":
     cmd, path, arg = sys.argv[1], sys.argv[2], sys.argv[3:]
     if cmd == "hold_raw":
@@ -89,3 +125,7 @@ if __name__ == "__main__":
         big_insert(path, int(arg[0]))
     elif cmd == "reader":
         reader_loop(path, arg[0], float(arg[1]))
+    elif cmd == "insert_as":
+        insert_as_another_user(path, int(arg[0]), arg[1])
+    elif cmd == "hold_run_lock":
+        hold_run_lock(path, float(arg[0]))

@@ -85,9 +85,9 @@ def test_unknown_names_and_missing_store_are_clear(filled, tmp_path):
     r = run(filled, "show", "nope")
     assert r.exit_code == 1 and "does not exist" in r.stderr and "prices" in r.stderr
     r = run(tmp_path / "none.duckdb", "sql", "select 1")
-    assert r.exit_code == 1 and "no spotcast store" in r.stderr
+    assert r.exit_code == 2 and "no spotcast store" in r.stderr
     r = runner.invoke(app, ["--mode", "cloud", "ls"])
-    assert r.exit_code == 1 and "unknown mode" in r.stderr
+    assert r.exit_code == 2 and "unknown mode" in r.stderr
 
 
 def test_plugins_and_contracts_list(filled):

@@ -39,18 +39,25 @@ def test_insert_is_an_upsert_with_counts(project, uid):
     assert out.loc[out.ts == pd.Timestamp("2024-01-01T00:00Z"), "price"].item() == 0.0
 
 
-def test_identical_reinsert_changes_nothing_and_its_event_says_so(project, uid):
+def test_an_identical_reinsert_commits_nothing_and_emits_no_event(project, uid):
+    """Idle is idle: an upsert (or overwrite) that changes nothing leaves no commit and no event;
+    the Commit it returns names the group's newest commit and has no event id."""
     fg = make_fg(project, f"prices_{uid}")
     df = hourly("SE3", "2024-01-01", 24)
-    fg.insert(df)
+    first = fg.insert(df)
     before = sort(fg.read())
-    c = fg.insert(df)
-    assert (c.rows_inserted, c.rows_updated, c.rows_deleted) == (0, 0, 0)
-    assert not c.changed
+    commits_before = fg.commit_details()
+    events_before = project.get_event_log().latest_event_id()
+    for overwrite in (False, True):
+        c = fg.insert(df, overwrite=overwrite)
+        assert (c.rows_inserted, c.rows_updated, c.rows_deleted) == (0, 0, 0)
+        assert not c.changed and c.event_id is None
+        assert c.commit_id == first.commit_id
     pd.testing.assert_frame_equal(sort(fg.read()), before)
+    assert fg.commit_details() == commits_before
+    assert project.get_event_log().latest_event_id() == events_before
     ev = [e for e in project.get_event_log().read() if e.name == fg.name]
-    assert [e.changed for e in ev] == [True, False]
-    assert ev[-1].commit_id == c.commit_id
+    assert [e.changed for e in ev] == [True]
 
 
 def test_overwrite_replaces_all_rows_and_counts_deletions(project, uid):
@@ -82,7 +89,10 @@ BAD_FRAMES = {
     "fraction in a bigint column": (lambda df: df.assign(volume=df.volume + 0.5), "volume"),
     "added column": (lambda df: df.assign(extra=1.0), "extra"),
     "dropped column": (lambda df: df.drop(columns=["volume"]), "volume"),
-    "naive timestamps": (lambda df: df.assign(ts=df.ts.dt.tz_localize(None)), "ts"),
+    "naive timestamps when strict": (lambda df: df.assign(ts=df.ts.dt.tz_localize(None)), "ts"),
+    "infinite values": (lambda df: df.assign(price=[float("inf"), float("-inf")] + [1.0] * (len(df) - 2)),
+                        "non-finite"),
+    "1e30 in a bigint column": (lambda df: df.assign(volume=[1e30] + [1.0] * (len(df) - 1)), "64-bit"),
 }
 
 
@@ -95,11 +105,86 @@ def test_bad_frames_are_rejected_and_nothing_is_written(project, uid, case):
     mutate, word = BAD_FRAMES[case]
     bad = mutate(hourly("SE3", "2024-01-02", 24, base=7.0))
     with pytest.raises(ValidationError) as err:
-        fg.insert(bad)
+        fg.insert(bad, naive_timestamps="error")
     assert word in str(err.value)
     pd.testing.assert_frame_equal(sort(fg.read()), before)
     assert fg.commit_details() == commits
     assert len(project.get_event_log().read()) == events
+
+
+def test_non_finite_values_are_named_by_their_rows(project, uid):
+    fg = make_fg(project, f"prices_{uid}")
+    bad = hourly("SE3", "2024-01-01", 24)
+    bad.loc[[3, 7], "price"] = [float("inf"), -float("inf")]
+    with pytest.raises(ValidationError) as err:
+        fg.insert(bad)
+    msg = str(err.value)
+    assert "2 row(s)" in msg and "ts=2024-01-01T03:00:00+00:00" in msg and "ts=2024-01-01T07:00:00+00:00" in msg
+    assert "inf" in msg and "-inf" in msg
+
+
+def test_a_bigint_beyond_64_bits_is_refused_not_wrapped(project, uid):
+    fg = make_fg(project, f"prices_{uid}")
+    fg.insert(hourly("SE3", "2024-01-01", 2))
+    with pytest.raises(SchemaError, match="64-bit"):
+        fg.insert(hourly("SE3", "2024-01-02", 2).assign(volume=[1e30, 2.0]))
+    with pytest.raises(SchemaError, match="64 bits"):
+        fg.insert(hourly("SE3", "2024-01-02", 2).assign(volume=pd.Series([10**30, 2], dtype=object)))
+    assert fg.read().volume.min() >= 0  # nothing wrapped to -9223372036854775808
+
+
+def test_code_written_for_hopsworks_runs_unchanged_naive_daily_dates(project, uid):
+    """The style of the scripts spotcast replaces: a daily frame whose event time ``date`` is
+    timezone-naive, written with overwrite=True and read back. The Hopsworks client takes such
+    frames (as UTC); so does spotcast, with a warning that names the column and the fix."""
+    fs = project.get_feature_store()
+    fg = fs.get_or_create_feature_group(name=f"daily_{uid}", version=1, primary_key=["date"], event_time="date",
+                                        description="daily mean price")
+    df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=7, freq="D"), "price_mean": range(7)})
+    with pytest.warns(UserWarning, match=r"column 'date' holds timezone-naive timestamps.*tz_localize"):
+        fg.insert(df, overwrite=True)
+    out = fg.read().sort_values("date", ignore_index=True)
+    assert list(out.date) == list(pd.date_range("2024-01-01", periods=7, freq="D", tz="UTC"))
+    assert list(out.price_mean) == list(range(7))
+    with pytest.warns(UserWarning, match="date"):
+        fg.insert(df.assign(price_mean=df.price_mean * 2), overwrite=True)
+    assert sorted(fg.read().price_mean) == [2 * i for i in range(7)]
+
+
+def test_spotcast_contract_groups_stay_strict_about_naive_timestamps(project):
+    from spotcast_storage.contracts import PRICES
+
+    fg = PRICES.get_or_create(project.get_feature_store())
+    ts = pd.date_range("2024-01-01", periods=2, freq="h")
+    df = pd.DataFrame({"zone": "SE3", "ts": ts.tz_localize("UTC"), "price_eur_mwh": 1.0, "price_sek_kwh": None,
+                       "resolution_minutes": 60, "known_at": ts, "source": "test"})
+    with pytest.raises(SchemaError, match=r"known_at.*timezone-naive"):
+        fg.insert(df)
+
+
+def test_get_or_create_with_another_schema_for_an_existing_version_is_an_error(project, uid):
+    from spotcast_storage.query import Feature
+
+    fs = project.get_feature_store()
+    feats = [Feature("zone", "string"), Feature("ts", "timestamp"), Feature("price", "double"),
+             Feature("known", "timestamp")]
+    fg = fs.get_or_create_feature_group(name=f"typed_{uid}", version=1, primary_key=["zone", "ts"], event_time="ts",
+                                        known_at="known", features=feats)
+    ts = pd.date_range("2024-01-01", periods=2, freq="h", tz="UTC")
+    fg.insert(pd.DataFrame({"zone": "SE3", "ts": ts, "price": 1.0, "known": ts}))
+    same = fs.get_or_create_feature_group(name=f"typed_{uid}", version=1, primary_key=["zone", "ts"],
+                                          event_time="ts", known_at="known", features=feats)
+    assert same.version == 1 and same.known_at == "known"
+    as_bigint = [*feats[:2], Feature("price", "bigint"), feats[3]]
+    with pytest.raises(SchemaError, match=r"price is double, not bigint.*new version \(v2\)"):
+        fs.get_or_create_feature_group(name=f"typed_{uid}", version=1, primary_key=["zone", "ts"], event_time="ts",
+                                       known_at="known", features=as_bigint)
+    with pytest.raises(SchemaError, match="known-at column 'known', not 'ts'"):
+        fs.get_or_create_feature_group(name=f"typed_{uid}", version=1, primary_key=["zone", "ts"], event_time="ts",
+                                       known_at="ts")
+    with pytest.raises(SchemaError, match=r"no column\(s\) \['extra'\]"):
+        fs.get_or_create_feature_group(name=f"typed_{uid}", version=1, primary_key=["zone", "ts"], event_time="ts",
+                                       features=[*feats, Feature("extra", "double")])
 
 
 def test_schema_changes_point_to_a_new_version(project, uid):

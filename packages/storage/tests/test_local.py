@@ -74,10 +74,11 @@ def test_after_commit_hook_sees_every_commit(local_project):
         fg = local_project.get_feature_store().get_or_create_feature_group(
             "prices", version=1, primary_key=["zone", "ts"], event_time="ts")
         c1 = fg.insert(frame())
-        c2 = fg.insert(frame())
+        fg.insert(frame())  # changes nothing: no commit, so no event for listeners either
+        c3 = fg.insert(frame().assign(price=9.0))
     finally:
         pm.unregister(plugin)
-    assert seen == [("prices", c1.commit_id, True), ("prices", c2.commit_id, False)]
+    assert seen == [("prices", c1.commit_id, True), ("prices", c3.commit_id, True)]
 
 
 def test_backends_are_plugins_and_listed(local_project):

@@ -128,4 +128,4 @@ def test_run_and_status_commands(store_path, chain):
     assert consumers["test-copy"]["pending_events"] == 0
     assert {g["feature_group"] for g in status["feature_groups"]} == {"raw v1", "derived v1"}
     r = runner.invoke(app, ["--store", str(store_path), "run", "--interval", "soon", "--watch"])
-    assert r.exit_code == 1 and "interval" in r.stderr
+    assert r.exit_code == 2 and "--interval" in r.stderr  # a usage error

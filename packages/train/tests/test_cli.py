@@ -51,3 +51,17 @@ def test_plugins_lists_model_types():
     r = run(["plugins", "--format", "json"])
     names = {row["model"] for row in json.loads(r.output[r.output.index("["):])}
     assert {"xgboost", "naive-daily", "naive-weekly"} <= names
+
+
+def test_the_store_flag_beats_the_environment(fresh_store, tmp_path):
+    from spotcast_storage.config import reset_defaults
+
+    store = fresh_store.project.path
+    reset_defaults()
+    r = CliRunner().invoke(app, ["--store", str(store), "models", "--format", "json"],
+                           env={"SPOTCAST_STORE": str(tmp_path / "other.duckdb")})
+    assert r.exit_code == 0, r.output
+    assert f"local store {store}" in r.stderr and not (tmp_path / "other.duckdb").exists()
+    reset_defaults()
+    r = CliRunner().invoke(app, ["--store", str(tmp_path / "missing.duckdb"), "models"])
+    assert r.exit_code == 2 and "no spotcast store" in r.stderr  # a read on a missing store fails

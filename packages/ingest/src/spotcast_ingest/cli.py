@@ -13,8 +13,15 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from spotcast_storage.cli_common import add_store_options, emit, fail, friendly_errors, open_store
-from spotcast_storage.errors import ValidationError
+from spotcast_storage.cli_common import (
+    add_store_options,
+    emit,
+    fail,
+    friendly_errors,
+    open_store,
+    parse_now,
+)
+from spotcast_storage.errors import UsageError, ValidationError
 
 app = typer.Typer(
     name="ingest",
@@ -34,6 +41,11 @@ ConcurrencyOpt = Annotated[int | None, typer.Option(
     "--concurrency", help="HTTP requests in flight at once [default: 8, or SPOTCAST_HTTP_CONCURRENCY]",
     show_default=False)]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="summary as table | csv | json")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="go ahead with more than 1,100 days for a zone "
+                                      "(without it, such a backfill stops and says its size)")]
+FlatOpt = Annotated[int | None, typer.Option(
+    "--flatliner-hours", help="flag a day whose price repeats this many hours in a row [default: 8, or "
+    "SPOTCAST_FLATLINER_HOURS]", show_default=False)]
 
 
 def _options(pairs: list[str] | None) -> dict[str, str]:
@@ -41,7 +53,7 @@ def _options(pairs: list[str] | None) -> dict[str, str]:
     for p in pairs or []:
         key, sep, value = p.partition("=")
         if not sep or not key.strip():
-            raise ValidationError(f"option {p!r} is not KEY=VALUE (e.g. -o seed=3)")
+            raise UsageError(f"option {p!r} is not KEY=VALUE (e.g. -o seed=3)")
         out[key.strip()] = value.strip()
     return out
 
@@ -77,6 +89,10 @@ def _summary(report: Any, fmt: str) -> None:
             typer.echo(f"not published yet: {', '.join(report.pending)}", err=True)
     else:
         emit(report.table(), fmt)
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    if report.days_checked:
+        typer.echo(report.quality_line(), err=True)
 
 
 @app.command("sources")
@@ -110,9 +126,13 @@ def backfill_cmd(
     now: NowOpt = None,
     concurrency: ConcurrencyOpt = None,
     fmt: FormatOpt = "table",
+    yes: YesOpt = False,
+    flatliner_hours: FlatOpt = None,
 ) -> None:
     """Fetch a range of days for one or more zones and commit it (one commit per zone, month
-    and feature group). Running it again changes nothing; overlapping ranges are fine.
+    and feature group). Running it again changes nothing; overlapping ranges are fine. Every
+    day's prices are checked (completeness, flatliners, market limits) and the flags stored in
+    data_quality.
 
     Example: spotcast-ingest backfill --source elprisetjustnu --zone SE3 --zone SE4 --start 2024-01-01 --end 2024-12-31
     """
@@ -121,10 +141,12 @@ def backfill_cmd(
     opts = _options(option)
     if file is not None:
         opts["path"] = str(file)
+    when = parse_now(now)
     project = open_store()
     with _progress(f"backfill {source}") as progress:
-        report = backfill(project, source, zone, start, end, now=now, base_url=base_url, options=opts,
-                          settings=_settings(concurrency), progress=progress)
+        report = backfill(project, source, zone, start, end, now=when, base_url=base_url, options=opts,
+                          settings=_settings(concurrency), progress=progress, yes=yes,
+                          flatliner_hours=flatliner_hours)
     _summary(report, fmt)
 
 
@@ -143,6 +165,8 @@ def update_cmd(
     now: NowOpt = None,
     concurrency: ConcurrencyOpt = None,
     fmt: FormatOpt = "table",
+    yes: YesOpt = False,
+    flatliner_hours: FlatOpt = None,
 ) -> None:
     """Bring zones up to date: from the newest stored time to the newest published day
     (tomorrow's prices once the auction is out, about 13:00 CET), plus the newest weather
@@ -157,13 +181,16 @@ def update_cmd(
     for key, value in _options(option).items():
         src, dot, name = key.partition(".")
         if not dot or not name:
-            raise ValidationError(f"update options are SOURCE.KEY=VALUE, got {key}={value}")
+            raise UsageError(f"update options are SOURCE.KEY=VALUE, got {key}={value}")
         per_source.setdefault(src, {})[name] = value
+    if history_days < 1:
+        raise UsageError(f"--history-days must be at least 1, got {history_days}")
+    when = parse_now(now)
     project = open_store()
     with _progress("update") as progress:
-        report = update(project, zone, source or None, now=now, history_days=history_days, base_urls=urls,
+        report = update(project, zone, source or None, now=when, history_days=history_days, base_urls=urls,
                         options=per_source, settings=_settings(concurrency), progress=progress,
-                        log=lambda m: typer.echo(m, err=True))
+                        log=lambda m: typer.echo(m, err=True), yes=yes, flatliner_hours=flatliner_hours)
     _summary(report, fmt)
 
 

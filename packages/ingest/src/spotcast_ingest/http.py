@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -142,6 +144,55 @@ class _Transient(Exception):
         self.message = message
 
 
+OFFLINE_HINT = "to run offline, use the synthetic market: --source synthetic"
+
+
+def _unreachable_reason(exc: BaseException) -> str | None:
+    """Why a connection can never succeed by retrying (the name does not resolve, the host
+    refuses every connection), or None for failures worth a retry."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, socket.gaierror):
+            return "the host name does not resolve (no network, or a wrong name)"
+        if isinstance(e, ConnectionRefusedError):
+            return "the host refuses connections (nothing listens on that port)"
+        e = e.__cause__ or e.__context__
+    text = str(exc)
+    if any(w in text for w in ("Name or service not known", "nodename nor servname", "getaddrinfo failed",
+                               "Temporary failure in name resolution", "No address associated")):
+        return "the host name does not resolve (no network, or a wrong name)"
+    if "Connection refused" in text or "[Errno 111]" in text:
+        return "the host refuses connections (nothing listens on that port)"
+    return None
+
+
+class _Unreachable(Exception):
+    """The host cannot be reached at all: no retry, and no later request to it either."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def secret_forms(secret: str) -> list[str]:
+    """A secret as it may appear in text: raw, percent-encoded (as in a URL's query, either case
+    of hex digits), form-encoded; longest first so a longer form is replaced whole."""
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret, safe=""),
+             urllib.parse.quote(secret)}
+    for f in list(forms):
+        if "%" in f:
+            forms.add(_lower_hex(f))
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def _lower_hex(text: str) -> str:
+    import re
+
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
+
+
 class HttpClient:
     """Shared by the sources of one ingest run; thread-safe.
 
@@ -164,16 +215,25 @@ class HttpClient:
         self.sent = 0
         self.cache_hits = 0
         self.retried = 0
+        self._unreachable: dict[str, str] = {}  # host -> why; later requests to it fail at once
 
     # -- secrets --------------------------------------------------------------------------
     def add_secret(self, secret: str) -> None:
         if secret and secret not in self._secrets:
             self._secrets.append(secret)
 
+    def _forms(self) -> list[str]:
+        return sorted({f for s in self._secrets for f in secret_forms(s)}, key=len, reverse=True)
+
     def redact(self, text: str) -> str:
-        for s in self._secrets:
-            text = text.replace(s, "***")
+        """``text`` with every secret replaced by ``***``, in every form it may take in a URL."""
+        for f in self._forms():
+            text = text.replace(f, "***")
         return text
+
+    def holds_secret(self, body: bytes) -> bool:
+        """Whether an answer echoes a secret (it must then not be kept on disk)."""
+        return any(f.encode() in body for f in self._forms())
 
     # -- requests ---------------------------------------------------------------------------
     def get(self, request: Request, namespace: str = "http") -> Response:
@@ -202,6 +262,9 @@ class HttpClient:
             response = retrying(self._once, url, shown)
         except _Transient as exc:
             raise SourceError(f"GET {shown}{what} failed after {s.retries + 1} attempt(s): {exc.message}") from None
+        except _Unreachable as exc:
+            raise SourceError(f"GET {shown}{what} failed: {exc.message}; retrying cannot help. Check the network "
+                              f"and the source's base URL; {OFFLINE_HINT}") from None
         if response.status_code == 404:
             return Response(shown, 404, response.content)
         if response.status_code >= 400:
@@ -214,6 +277,9 @@ class HttpClient:
         """Put an answer that parsed into the disk cache (if its request was marked immutable).
         Sources call this only after parsing, so a malformed answer is asked for again next time."""
         if response.cache_key is not None and self.cache is not None and response.status == 200:
+            if self.holds_secret(response.body):  # an answer that echoes the key never goes to disk
+                log.debug("not caching %s: the answer holds a secret", response.url)
+                return
             self.cache.put(*response.cache_key, response.body)
 
     def get_many(self, requests: Sequence[Request], namespace: str = "http") -> list[Response]:
@@ -229,6 +295,11 @@ class HttpClient:
             raise
 
     def _once(self, url: str, shown: str) -> httpx.Response:
+        host = httpx.URL(url).host
+        with self._lock:
+            known = self._unreachable.get(host)
+        if known is not None:  # another request already found the host unreachable
+            raise _Unreachable(known)
         with self._lock:
             self.sent += 1
         log.debug("GET %s", shown)
@@ -237,6 +308,12 @@ class HttpClient:
         except httpx.TimeoutException:
             raise _Transient(f"no answer within the {self.settings.timeout:g}s timeout") from None
         except httpx.TransportError as exc:
+            reason = _unreachable_reason(exc) if isinstance(exc, httpx.ConnectError) else None
+            if reason is not None:
+                message = f"cannot connect to {host}: {reason}"
+                with self._lock:
+                    self._unreachable[host] = message
+                raise _Unreachable(message) from None
             raise _Transient(self.redact(f"{type(exc).__name__}: {exc}")) from None
         if response.status_code in RETRY_STATUS:
             raise _Transient(f"HTTP {response.status_code}: {self._excerpt(response.content)}")
@@ -254,8 +331,10 @@ class HttpClient:
         return hook
 
     def _excerpt(self, body: bytes, n: int = 200) -> str:
-        text = body[:n].decode("utf-8", "replace").strip().replace("\n", " ")
-        return self.redact(text) or "(empty body)"
+        """The start of an answer for an error message: redacted first, then cut, so a secret
+        that straddles the cut cannot leak its beginning."""
+        text = self.redact(body.decode("utf-8", "replace")).strip().replace("\n", " ")
+        return (text[:n] + ("..." if len(text) > n else "")) or "(empty body)"
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -22,16 +22,24 @@ from typing import Any
 
 import pandas as pd
 
-from spotcast_ingest import timeutil
+from spotcast_ingest import quality, timeutil
 from spotcast_ingest.errors import SourceError
 from spotcast_ingest.http import HttpClient, HttpSettings
 from spotcast_ingest.registry import default_sources, get_source_class, source_classes
 from spotcast_ingest.source import FetchRequest, FetchResult, Source
 from spotcast_storage.contracts import ALL as CONTRACTS
-from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
+from spotcast_storage.contracts.quality import DATA_QUALITY
+from spotcast_storage.errors import NotFoundError, SpotcastError, UsageError, ValidationError
 from spotcast_storage.schema import to_arrow
 
 DEFAULT_HISTORY_DAYS = 730
+LARGE_BACKFILL_DAYS = 1100
+"""A backfill or update of more days than this for one zone and source asks for ``--yes``
+(``yes=True``): about three years, more than the default history (730 days) or a three-year
+backfill, far less than the 72 years a mistyped ``--now 2099-...`` would start."""
+FUTURE_NOW_DAYS = 2
+"""A ``now`` more than this many days past the wall clock is refused for real sources: they
+cannot have data from the future (the synthetic source can, bounded by LARGE_BACKFILL_DAYS)."""
 Progress = Callable[[int, int, str], None]
 """``progress(done_units, total_units, label)``: units are zone-days plus one per latest-forecast batch."""
 
@@ -41,12 +49,15 @@ class GroupTotals:
     rows_inserted: int = 0
     rows_updated: int = 0
     commits: int = 0
-    unchanged_commits: int = 0
+    unchanged_batches: int = 0
+    """Batches whose rows were all stored already: they commit nothing (idle is idle)."""
 
 
 @dataclass
 class IngestReport:
-    """What a backfill or update did: per feature group rows and commits, requests made."""
+    """What a backfill or update did: per feature group rows and commits, requests made, what
+    the sources said about rows they left out (``notes``) and the days that failed the
+    data-quality gate (``quality_failures``, out of ``days_checked``)."""
 
     groups: dict[str, GroupTotals] = field(default_factory=dict)
     batches: int = 0
@@ -54,20 +65,37 @@ class IngestReport:
     cache_hits: int = 0
     retries: int = 0
     pending: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    days_checked: int = 0
+    quality_failures: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
         rows = [{"feature_group": g, "rows_inserted": t.rows_inserted, "rows_updated": t.rows_updated,
-                 "commits": t.commits, "unchanged_commits": t.unchanged_commits}
+                 "commits": t.commits, "unchanged_batches": t.unchanged_batches}
                 for g, t in sorted(self.groups.items())]
         return pd.DataFrame(rows, columns=["feature_group", "rows_inserted", "rows_updated", "commits",
-                                           "unchanged_commits"])
+                                           "unchanged_batches"])
+
+    def quality_line(self) -> str:
+        if not self.days_checked:
+            return ""
+        if not self.quality_failures:
+            return f"data quality: {self.days_checked} day(s) checked, all passed"
+        shown = "; ".join(self.quality_failures[:5])
+        more = len(self.quality_failures) - 5
+        return (f"data quality: {len(self.quality_failures)} failed check(s) in {self.days_checked} day(s) checked: "
+                f"{shown}" + (f"; +{more} more (select * from data_quality where not passed)" if more > 0 else ""))
 
     def one_line(self) -> str:
         parts = [f"{g}: +{t.rows_inserted} new, {t.rows_updated} updated ({t.commits} commits)"
-                 for g, t in sorted(self.groups.items())] or ["nothing new"]
+                 for g, t in sorted(self.groups.items()) if t.commits] or ["nothing new"]
         line = "; ".join(parts) + f"; {self.requests_sent} requests, {self.cache_hits} from cache"
         if self.pending:
             line += f"; not published yet: {', '.join(self.pending)}"
+        if self.notes:
+            line += f"; {'; '.join(self.notes)}"
+        if self.quality_failures:
+            line += f"; {self.quality_line()}"
         return line
 
 
@@ -186,15 +214,52 @@ def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None
 def backfill(project: Any, source: str, zones: Sequence[str], start: dt.date | str | None,
              end: dt.date | str | None = None, *, now: Any = None, base_url: str | None = None,
              options: Mapping[str, Any] | None = None, settings: HttpSettings | None = None,
-             progress: Progress | None = None, log: Callable[[str], None] | None = None) -> IngestReport:
+             progress: Progress | None = None, log: Callable[[str], None] | None = None,
+             yes: bool = False, quality_gate: bool = True, flatliner_hours: int | None = None) -> IngestReport:
     """Fetch ``[start, end]`` (local days, ``end`` default: newest published) for each zone
     from one source and commit it: one commit per zone, batch (``Source.batch_months``
-    calendar months) and feature group."""
+    calendar months) and feature group. More than :data:`LARGE_BACKFILL_DAYS` days for a zone
+    need ``yes``. ``quality_gate=False`` skips the day-level checks (benchmarks measure their
+    cost with it); prices outside the limits are refused either way."""
     now = timeutil.to_utc(now)
+    flat = quality.flatliner_hours(flatliner_hours)
     with make_client(project, settings) as http:
         src = make_source(source, http, base_url, options)
+        check_now([src], now)
         batches = plan_backfill(src, zones, start, end, now)
-        return run_batches(project, batches, http, progress=progress, log=log)
+        check_size(batches, yes)
+        return run_batches(project, batches, http, progress=progress, log=log,
+                           flatliner_hours=flat if quality_gate else None)
+
+
+def check_now(sources: Sequence[Source], now: pd.Timestamp, wall_clock: pd.Timestamp | None = None) -> None:
+    """Refuse a ``now`` far in the future for real sources (they have no data from it)."""
+    wall = wall_clock if wall_clock is not None else pd.Timestamp.now(tz="UTC")
+    if now <= wall + pd.Timedelta(days=FUTURE_NOW_DAYS):
+        return
+    real = sorted(s.name for s in sources if s.network)
+    if real:
+        raise UsageError(
+            f"--now {now.isoformat()} is more than {FUTURE_NOW_DAYS} days after the clock "
+            f"({wall:%Y-%m-%d %H:%M} UTC), and {', '.join(real)} cannot have data from the future; leave "
+            "--now out, give a past time to replay, or use --source synthetic for a simulated future")
+
+
+def check_size(batches: Sequence[_Batch], yes: bool) -> None:
+    """Ask for ``yes`` before a backfill larger than :data:`LARGE_BACKFILL_DAYS` days per zone."""
+    if yes:
+        return
+    days: dict[tuple[str, str], list[dt.date]] = {}
+    for b in batches:
+        if b.request is not None and b.source.confirm_large:
+            days.setdefault((b.source.name, b.zone), []).extend([b.request.start, b.request.end])
+    for (name, zone), ds in sorted(days.items()):
+        n = (max(ds) - min(ds)).days + 1
+        if n > LARGE_BACKFILL_DAYS:
+            raise UsageError(
+                f"this would fetch {n:,} days of {zone} from {name} ({min(ds)}..{max(ds)}), more than "
+                f"{LARGE_BACKFILL_DAYS:,} days; pass --yes to go ahead, or ask for less (--start, --history-days, "
+                "or check --now)")
 
 
 # -- update ------------------------------------------------------------------------------------
@@ -254,25 +319,36 @@ def plan_update(project: Any, zones: Sequence[str], sources: Sequence[str] | Non
 def update(project: Any, zones: Sequence[str], sources: Sequence[str] | None = None, *, now: Any = None,
            history_days: int | None = None, base_urls: Mapping[str, str] | None = None,
            options: Mapping[str, Mapping[str, Any]] | None = None, settings: HttpSettings | None = None,
-           progress: Progress | None = None, log: Callable[[str], None] | None = None) -> IngestReport:
+           progress: Progress | None = None, log: Callable[[str], None] | None = None,
+           yes: bool = False, quality_gate: bool = True, flatliner_hours: int | None = None) -> IngestReport:
     """Bring each zone up to date: from the newest stored time (or ``history_days`` back on an
     empty store) to the newest published day (tomorrow once the auction is out; a 404 for it
-    is expected and reported as pending), plus each source's newest forecast."""
+    is expected and reported as pending), plus each source's newest forecast. ``yes``,
+    ``quality_gate`` and ``flatliner_hours`` as in :func:`backfill`."""
     now = timeutil.to_utc(now)
+    flat = quality.flatliner_hours(flatliner_hours)
     with make_client(project, settings) as http:
         batches = plan_update(project, zones, sources, http, now, history_days or DEFAULT_HISTORY_DAYS,
                               base_urls, options)
-        return run_batches(project, batches, http, progress=progress, log=log)
+        check_now(list({b.source.name: b.source for b in batches}.values()), now)
+        check_size(batches, yes)
+        return run_batches(project, batches, http, progress=progress, log=log,
+                           flatliner_hours=flat if quality_gate else None)
 
 
 # -- running -----------------------------------------------------------------------------------
 def run_batches(project: Any, batches: Sequence[_Batch], http: HttpClient, *, progress: Progress | None = None,
-                log: Callable[[str], None] | None = None, prefetch: int | None = None) -> IngestReport:
-    """Fetch up to ``prefetch`` batches ahead (default: the HTTP concurrency) and commit them in order."""
+                log: Callable[[str], None] | None = None, prefetch: int | None = None,
+                flatliner_hours: int | None = quality.DEFAULT_FLATLINER_HOURS) -> IngestReport:
+    """Fetch up to ``prefetch`` batches ahead (default: the HTTP concurrency) and commit them in
+    order; after each batch that wrote prices, check its days and store the flags
+    (``flatliner_hours`` None: no day-level checks)."""
     report = IngestReport()
     total = sum(b.units for b in batches)
     done = 0
-    groups = _feature_groups(project, {g for b in batches for g in b.source.writes})
+    names = {g for b in batches for g in b.source.writes}
+    gate = flatliner_hours is not None and "prices" in names
+    groups = _feature_groups(project, names | ({DATA_QUALITY.name} if gate else set()))
     check_not_mixing_synthetic(groups, batches)
     ahead = prefetch or http.settings.concurrency
     pending: deque[tuple[_Batch, Future[FetchResult]]] = deque()
@@ -287,13 +363,19 @@ def run_batches(project: Any, batches: Sequence[_Batch], http: HttpClient, *, pr
                 try:
                     result = fut.result()
                     _commit(batch, result, groups, report)
+                    if gate and "prices" in batch.source.writes and batch.request is not None:
+                        _check_days(batch, groups, report, flatliner_hours)  # type: ignore[arg-type]
                 except SpotcastError as exc:
                     raise type(exc)(_failure_message(exc, batch, report)) from exc
                 except Exception as exc:  # a plugin bug: still say what was committed
                     raise SourceError(_failure_message(exc, batch, report)) from exc
                 if result.pending and log:
                     log(f"not published yet (normal before ~13:00 CET): {', '.join(result.pending)}")
+                if result.notes and log:
+                    for note in result.notes:
+                        log(f"{batch.source.name} {batch.zone}: {note}")
                 report.pending += result.pending
+                report.notes += [f"{batch.source.name} {batch.zone}: {n}" for n in result.notes]
                 report.batches += 1
                 done += batch.units
                 if progress:
@@ -364,13 +446,43 @@ def _commit(batch: _Batch, result: FetchResult, groups: Mapping[str, Any], repor
         if wrong:
             raise SourceError(f"source {batch.source.name} returned {name} rows for zone(s) {wrong} "
                               f"in a batch for {batch.zone}")
+    if "prices" in frames:
+        quality.check_limits(frames["prices"], batch.zone, f"prices from source {batch.source.name}")
     for name, df in frames.items():
-        commit = groups[name].insert(df)
-        t = report.groups.setdefault(name, GroupTotals())
-        t.rows_inserted += commit.rows_inserted
-        t.rows_updated += commit.rows_updated
+        _count(report, name, groups[name].insert(df))
+
+
+def _count(report: IngestReport, name: str, commit: Any) -> None:
+    t = report.groups.setdefault(name, GroupTotals())
+    t.rows_inserted += commit.rows_inserted
+    t.rows_updated += commit.rows_updated
+    if commit.changed:
         t.commits += 1
-        t.unchanged_commits += 0 if commit.changed else 1
+    else:
+        t.unchanged_batches += 1
+
+
+def _check_days(batch: _Batch, groups: Mapping[str, Any], report: IngestReport, flatliner_hours: int) -> None:
+    """The gate's day flags for a batch's days, from the prices now stored, written to
+    ``data_quality`` (an unchanged flag writes nothing). Days not published yet are skipped."""
+    req = batch.request
+    assert req is not None
+    tz = batch.source.tz(batch.zone)
+    lo, hi = timeutil.day_bounds(req.start, tz)[0], timeutil.day_bounds(req.end, tz)[1]
+    fg = groups["prices"]
+    try:
+        stored = fg.select(["zone", "ts", "price_eur_mwh", "resolution_minutes"]).filter(
+            (fg.zone == batch.zone) & (fg.ts >= lo) & (fg.ts < hi)).read()
+    except NotFoundError:  # nothing written yet
+        stored = pd.DataFrame(columns=["zone", "ts", "price_eur_mwh", "resolution_minutes"])
+    have = set(pd.DatetimeIndex(stored["ts"]).tz_convert(tz).date) if len(stored) else set()
+    days = [d for d in timeutil.days(req.start, req.end) if d in have or not req.may_be_pending(d)]
+    if not days:
+        return
+    flags = quality.day_flags(stored, batch.zone, days, tz, flatliner_hours)
+    _count(report, DATA_QUALITY.name, groups[DATA_QUALITY.name].insert(flags))
+    report.days_checked += len(days)
+    report.quality_failures += quality.failures(flags)
 
 
 def _failure_message(exc: BaseException, batch: _Batch, report: IngestReport) -> str:

@@ -37,7 +37,8 @@ def run_step(ctx: RunContext) -> str:
     report = update(
         ctx.project, ctx.zones, sources=ctx.sources, now=ctx.now,
         history_days=ctx.options.get("history_days"), base_urls=ctx.options.get("base_urls"),
-        log=ctx.log,
+        log=ctx.log, yes=bool(ctx.options.get("yes", False)),
+        quality_gate=bool(ctx.options.get("quality_gate", True)),
     )
     return report.one_line()
 

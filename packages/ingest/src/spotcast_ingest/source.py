@@ -55,6 +55,9 @@ class FetchResult:
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the source left out and why (blank prices, a local time that does not exist), said
+    in the ingest summary: nothing is dropped silently."""
 
 
 class Source:
@@ -87,6 +90,9 @@ class Source:
     network: ClassVar[bool] = True
     secret_env: ClassVar[str | None] = None
     """Environment variable holding an API key (never logged, redacted from errors)."""
+    confirm_large: ClassVar[bool] = True
+    """A backfill of more than ``LARGE_BACKFILL_DAYS`` days per zone asks for ``--yes``. False
+    for sources whose data bounds the work by itself (a file)."""
 
     def __init__(self, http: HttpClient | None = None, base_url: str | None = None,
                  options: Mapping[str, Any] | None = None) -> None:

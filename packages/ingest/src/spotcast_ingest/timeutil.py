@@ -133,7 +133,11 @@ def month_chunks(first: dt.date, last: dt.date, months: int = 1) -> list[tuple[d
 
 
 def to_utc(now: pd.Timestamp | dt.datetime | str | None) -> pd.Timestamp:
-    """"Now" as a UTC timestamp (naive input is taken as UTC)."""
+    """"Now" as a UTC timestamp (naive input is taken as UTC); an impossible time is a usage error."""
+    if isinstance(now, str):
+        from spotcast_storage.query import parse_instant
+
+        return parse_instant(now, "--now")
     t = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 

@@ -137,7 +137,7 @@ def zones(fmt: FormatOpt = "table") -> None:
     Example: spotcast-serve zones --format json
     """
     _check_format(fmt)
-    emit(service.zones_overview(open_store()), fmt)
+    emit(service.zones_overview(open_store(must_exist=True)), fmt)
 
 
 @app.command()
@@ -148,7 +148,7 @@ def models(fmt: FormatOpt = "table") -> None:
     Example: spotcast-serve models
     """
     _check_format(fmt)
-    rows = service.models_overview(open_store())
+    rows = service.models_overview(open_store(must_exist=True))
     df = pd.DataFrame([{"name": m["name"], "version": m["version"], "created": m.get("created"),
                         "zones": ",".join(m["zones"]) or "any",
                         "on_price_features": m["trained_on_price_features"],

@@ -20,7 +20,10 @@ from spotcast_storage.errors import (
     SchemaError,
     SpotcastError,
     StoreLockedError,
+    StoreNotFoundError,
+    StoreWriteError,
     UnsupportedError,
+    UsageError,
     ValidationError,
 )
 from spotcast_storage.events import Event
@@ -56,5 +59,6 @@ def get_storage(mode: str | None = None, path: str | os.PathLike[str] | None = N
 __all__ = [
     "BackendUnavailableError", "Commit", "Event", "Feature", "FeatureGroupBase", "FeatureViewBase",
     "Filter", "NotFoundError", "Query", "ReadOnlyError", "SchemaError", "SpotcastError",
-    "StoreLockedError", "UnsupportedError", "ValidationError", "get_storage",
+    "StoreLockedError", "StoreNotFoundError", "StoreWriteError", "UnsupportedError", "UsageError",
+    "ValidationError", "get_storage",
 ]

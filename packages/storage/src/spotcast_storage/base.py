@@ -120,6 +120,43 @@ class FeatureGroupBase(abc.ABC):
                                   "timezone-aware timestamps")
         self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
 
+    def _naive_policy(self, given: str | None) -> str:
+        """``"utc"``: naive timestamps are stored as UTC with a warning, as the Hopsworks client
+        takes them (code written against Hopsworks runs unchanged); ``"error"``: refused. The
+        groups of spotcast's own contracts are strict, so a stage's frames must be zone-aware."""
+        if given is not None:
+            if given not in ("utc", "error"):
+                raise ValidationError(f"naive_timestamps must be 'utc' or 'error', got {given!r}")
+            return given
+        from spotcast_storage.contracts import ALL
+
+        contract = ALL.get(self.name)
+        return "error" if contract is not None and contract.version == self.version else "utc"
+
+    def _accept_naive(self, df: pd.DataFrame, naive_timestamps: str | None) -> pd.DataFrame:
+        """The frame with timezone-naive timestamp columns taken as UTC (see :meth:`_naive_policy`)."""
+        from spotcast_storage import schema as schema_mod
+
+        if not isinstance(df, pd.DataFrame):
+            return df
+        cols = schema_mod.naive_timestamp_columns(df)
+        if not cols or self._naive_policy(naive_timestamps) == "error":
+            return df
+        import warnings
+
+        from spotcast_storage.errors import NaiveTimestampWarning
+
+        df = df.copy()
+        for c in cols:
+            df[c] = pd.to_datetime(df[c]).dt.tz_localize("UTC")
+            warnings.warn(NaiveTimestampWarning(
+                f"feature group {self.name} v{self.version}: column {c!r} holds timezone-naive timestamps; "
+                f"they were stored as UTC, as the Hopsworks client does. If they are local times, localise "
+                f"them first, e.g. df[{c!r}] = df[{c!r}].dt.tz_localize('Europe/Stockholm').dt.tz_convert('UTC'); "
+                f"if they are UTC, df[{c!r}] = df[{c!r}].dt.tz_localize('UTC') silences this warning"),
+                stacklevel=4)
+        return df
+
     @abc.abstractmethod
     def insert(self, df: pd.DataFrame, overwrite: bool = False, **kwargs: Any) -> Commit: ...
 
@@ -197,25 +234,51 @@ class FeatureViewBase(abc.ABC):
 
 
 def match_existing(name: str, version: int | None, primary_key: Sequence[str] | None, event_time: str | None,
-                   existing: list[Any]) -> tuple[int, Any]:
-    """Resolve ``version`` (newest existing, else 1) and return ``(version, group or None)``;
-    a key or event time that differs from the registered one is an error pointing to a new version."""
+                   existing: list[Any], known_at: str | None = None,
+                   features: Sequence[Feature] | None = None) -> tuple[int, Any]:
+    """Resolve ``version`` (newest existing, else 1) and return ``(version, group or None)``.
+
+    A key, event time, known-at column or declared feature list (names and types) that differs
+    from the registered version is an error pointing to a new version: returning the stored
+    version instead would let a caller write into a schema it did not ask for."""
+    from spotcast_storage import schema as schema_mod
+
     if version is None:
         version = existing[-1].version if existing else 1
     check_version(version)
     for fg in existing:
-        if fg.version == version:
-            if primary_key is not None and list(primary_key) != fg.primary_key:
+        if fg.version != version:
+            continue
+        new = f"v{existing[-1].version + 1}"
+        if primary_key is not None and list(primary_key) != fg.primary_key:
+            raise SchemaError(
+                f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
+                f"not {list(primary_key)}; a different key is a new version ({new})"
+            )
+        if event_time is not None and event_time != fg.event_time:
+            raise SchemaError(
+                f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
+                f"not {event_time!r}; a different event time is a new version ({new})"
+            )
+        if known_at is not None and known_at != fg.known_at:
+            raise SchemaError(
+                f"feature group {name} v{version} exists with known-at column {fg.known_at!r}, "
+                f"not {known_at!r}; a different known-at column is a new version ({new})"
+            )
+        have = {f.name: f.type for f in fg.features}
+        if features and have:
+            wanted = {f.name: schema_mod.normalise_type(f.type) for f in features}
+            if wanted != have:
+                parts = [f"{c} is {have[c]}, not {wanted[c]}" for c in wanted if c in have and have[c] != wanted[c]]
+                if extra := [c for c in wanted if c not in have]:
+                    parts.append(f"it has no column(s) {extra}")
+                if missing := [c for c in have if c not in wanted]:
+                    parts.append(f"it also has column(s) {missing}")
                 raise SchemaError(
-                    f"feature group {name} v{version} exists with primary key {fg.primary_key}, "
-                    f"not {list(primary_key)}; a different key is a new version (v{existing[-1].version + 1})"
+                    f"feature group {name} v{version} exists with other features than declared "
+                    f"({'; '.join(parts)}); a schema change is a new version ({new}) and a backfill"
                 )
-            if event_time is not None and event_time != fg.event_time:
-                raise SchemaError(
-                    f"feature group {name} v{version} exists with event time {fg.event_time!r}, "
-                    f"not {event_time!r}; a different event time is a new version"
-                )
-            return version, fg
+        return version, fg
     return version, None
 
 

@@ -12,7 +12,15 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from spotcast_storage.cli_common import add_store_options, emit, fail, friendly_errors, open_store
+from spotcast_storage.cli_common import (
+    add_store_options,
+    check_output_path,
+    emit,
+    fail,
+    friendly_errors,
+    open_store,
+)
+from spotcast_storage.errors import UsageError
 
 app = typer.Typer(
     name="store",
@@ -31,7 +39,7 @@ def ls_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-store ls --format json
     """
-    project = open_store()
+    project = open_store(must_exist=True)
     fs = project.get_feature_store()
     rows = []
     groups = fs.get_feature_groups()
@@ -63,7 +71,8 @@ def show_cmd(
 
     Example: spotcast-store show prices --limit 5
     """
-    fg = open_store().get_feature_store().get_feature_group(name, version)
+    _positive(limit, "--limit")
+    fg = open_store(must_exist=True).get_feature_store().get_feature_group(name, version)
     if fmt == "table":
         typer.echo(f"{fg.name} v{fg.version}: {fg.description}")
         typer.echo(f"primary key {fg.primary_key}, event time {fg.event_time}"
@@ -85,7 +94,9 @@ def log_cmd(
 
     Example: spotcast-store log prices --limit 10
     """
-    fg = open_store().get_feature_store().get_feature_group(name, version)
+    if limit is not None:
+        _positive(limit, "--limit")
+    fg = open_store(must_exist=True).get_feature_store().get_feature_group(name, version)
     details = fg.commit_details(limit=limit)
     emit(pd.DataFrame([{"commit_id": c, **d} for c, d in details.items()],
                       columns=["commit_id", "committedOn", "rowsInserted", "rowsUpdated", "rowsDeleted", "operation"]),
@@ -104,7 +115,10 @@ def events_cmd(
 
     Example: spotcast-store events --consumer features
     """
-    log = open_store().get_event_log()
+    _positive(limit, "--limit")
+    if after < 0:
+        raise UsageError(f"--after must be 0 or a positive event id, got {after}")
+    log = open_store(must_exist=True).get_event_log()
     cursors = log.cursors()
     start = cursors.get(consumer, (0, None))[0] if consumer else after
     latest = log.latest_event_id()
@@ -132,7 +146,7 @@ def models_cmd(
 
     Example: spotcast-store models --format json
     """
-    models = open_store().get_model_registry().get_models(name)
+    models = open_store(must_exist=True).get_model_registry().get_models(name)
     rows = [{"name": m.name, "version": m.version, "created": m.created.isoformat() if m.created is not None else None,
              "metrics": json.dumps(m.training_metrics), "lineage": json.dumps(m.lineage, default=str),
              "description": m.description} for m in models]
@@ -170,6 +184,8 @@ def sql_cmd(
     query: Annotated[str, typer.Argument(help="one SQL statement, e.g. \"select * from prices limit 5\"")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | parquet")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+    timeout: Annotated[float, typer.Option(help="stop the query after this many seconds, so it lets go of the "
+                                           "store (writers cannot open it while a query runs)")] = 30.0,
 ) -> None:
     """Run a read-only SQL query on the local store (DuckDB dialect).
 
@@ -177,10 +193,18 @@ def sql_cmd(
 
     Example: spotcast-store sql "select zone, avg(price_eur_mwh) from prices group by zone" --format csv
     """
-    project = open_store()
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+    check_output_path(output)
+    project = open_store(must_exist=True)
     if not hasattr(project, "sql"):
         fail(f"sql works on the local store only; {project.describe()} has no SQL access")
-    emit(project.sql(query), fmt, output=output)
+    emit(project.sql(query, timeout=timeout), fmt, output=output)
+
+
+def _positive(value: int, option: str) -> None:
+    if value < 1:
+        raise UsageError(f"{option} must be at least 1, got {value}")
 
 
 def main() -> None:

@@ -18,29 +18,32 @@ import pandas as pd
 import typer
 
 from spotcast_storage import config
-from spotcast_storage.errors import SpotcastError
+from spotcast_storage.errors import SpotcastError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", envvar="SPOTCAST_STORE", help="DuckDB file of the local store "
-                 "[default: ./.spotcast/store.duckdb]", show_default=False),
+    typer.Option("--store", help="DuckDB file of the local store; beats SPOTCAST_STORE "
+                 "[default: $SPOTCAST_STORE, else ./.spotcast/store.duckdb]", show_default=False),
 ]
 ModeOption = Annotated[
     str | None,
-    typer.Option("--mode", envvar="SPOTCAST_MODE", help="local | hopsworks (production is a synonym); "
+    typer.Option("--mode", help="local | hopsworks (production is a synonym); beats SPOTCAST_MODE; "
                  "default: hopsworks when HOPSWORKS_API_KEY is set, else local", show_default=False),
 ]
 FORMATS = ("table", "csv", "json")
 
 
 def store_callback(store: StoreOption = None, mode: ModeOption = None) -> None:
-    """Typer callback: remember --store/--mode for every get_storage() in this process."""
+    """Typer callback: remember --store/--mode for every get_storage() in this process.
+
+    The options have no ``envvar``: the environment is read once, in :mod:`spotcast_storage.config`,
+    below every flag of every level (see :func:`spotcast_storage.config.resolve_store_path`)."""
     try:
         config.set_defaults(path=store, mode=mode)
     except SpotcastError as exc:
-        fail(str(exc))
+        fail(str(exc), USAGE_EXIT)
 
 
 def add_store_options(app: typer.Typer) -> typer.Typer:
@@ -48,10 +51,19 @@ def add_store_options(app: typer.Typer) -> typer.Typer:
     return app
 
 
-def open_store(**options: Any) -> Any:
+USAGE_EXIT = 2
+"""Exit code for a usage error (bad argument or path), as Click uses for its own."""
+
+
+def open_store(must_exist: bool = False, **options: Any) -> Any:
+    """The store the command's flags and environment name. ``must_exist``: a command that only
+    reads fails on a store that does not exist, instead of showing an empty one."""
     from spotcast_storage import get_storage
 
-    return get_storage(**options)
+    project = get_storage(**options)
+    if must_exist and hasattr(project, "check_exists"):
+        project.check_exists()
+    return project
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -60,26 +72,54 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def usage_error(message: str) -> None:
+    """A bad argument: one line saying what is wrong and how to fix it, exit code 2."""
+    fail(message, USAGE_EXIT)
+
+
 def friendly_errors(fn: F) -> F:
-    """Turn SpotcastError (and ValueError from bad input) into a one-line message and exit 1."""
+    """Turn SpotcastError into a one-line message: exit 2 for a usage error (bad argument or
+    path, :class:`~spotcast_storage.errors.UsageError`), else 1."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except UsageError as exc:
+            fail(str(exc), USAGE_EXIT)
         except SpotcastError as exc:
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
 
 
+def parse_now(text: str | None, option: str = "--now") -> Any:
+    """A ``--now`` value as a UTC timestamp (see :func:`spotcast_storage.query.parse_instant`)."""
+    from spotcast_storage.query import parse_instant
+
+    return None if text is None else parse_instant(text, option)
+
+
+def check_output_path(output: Path | None, option: str = "--output") -> None:
+    """An output file's folder must exist: say so before any work, not after it."""
+    if output is None:
+        return
+    parent = Path(output).expanduser().parent
+    if Path(output).is_dir():
+        raise UsageError(f"{option} {output} is a folder; give a file name, e.g. {Path(output) / 'result.csv'}")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {output}: the folder {parent} does not exist; create it first or choose "
+                         "another path")
+
+
 def emit(df: pd.DataFrame, fmt: str = "table", title: str | None = None, output: Path | None = None) -> None:
     """Print a frame for people (rich table) or programs (csv/json/parquet)."""
     if fmt not in (*FORMATS, "parquet"):
-        fail(f"unknown format {fmt!r}; use one of {', '.join((*FORMATS, 'parquet'))}")
+        usage_error(f"unknown format {fmt!r}; use one of {', '.join((*FORMATS, 'parquet'))}")
+    check_output_path(output)
     if fmt == "parquet":
         if output is None:
-            fail("--format parquet needs --output FILE")
+            usage_error("--format parquet needs --output FILE")
         df.to_parquet(output, index=False)
         typer.echo(f"wrote {len(df)} rows to {output}", err=True)
         return

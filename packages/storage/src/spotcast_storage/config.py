@@ -1,4 +1,10 @@
-"""Which store a command talks to: ``--store``/``SPOTCAST_STORE`` and ``--mode``/``HOPSWORKS_API_KEY``."""
+"""Which store a command talks to: ``--store``/``SPOTCAST_STORE`` and ``--mode``/``HOPSWORKS_API_KEY``.
+
+One rule for every CLI, the umbrella and Python callers: an explicit argument (``get_storage(path=...)``)
+beats a command-line flag, a flag beats the environment, and the environment beats the default.
+The CLIs' options therefore do not read the environment themselves (Typer's ``envvar`` would hand a
+sub-command the environment's value as if it had been typed, overriding the umbrella's flag).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ def normalise_mode(mode: str | None) -> str | None:
 
 
 def resolve_mode(mode: str | None = None) -> str:
+    """``mode`` argument > ``--mode`` flag > ``SPOTCAST_MODE`` > hopsworks when HOPSWORKS_API_KEY is set > local."""
     m = normalise_mode(mode) or _defaults["mode"] or normalise_mode(os.environ.get("SPOTCAST_MODE"))
     if m:
         return m
@@ -35,12 +42,16 @@ def resolve_mode(mode: str | None = None) -> str:
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """``path`` argument > ``--store`` flag > ``SPOTCAST_STORE`` > ``./.spotcast/store.duckdb``."""
     p = path or _defaults["path"] or os.environ.get("SPOTCAST_STORE") or DEFAULT_STORE
     return Path(p).expanduser()
 
 
 def set_defaults(path: str | os.PathLike[str] | None = None, mode: str | None = None) -> None:
-    """Used by CLI callbacks so every later ``get_storage()`` in the process uses these."""
+    """Used by CLI callbacks so every later ``get_storage()`` in the process uses these.
+
+    Only flags actually given are passed here (None leaves an outer level's flag in place), so
+    ``spotcast --store b ingest ...`` keeps b even when ``SPOTCAST_STORE`` names another file."""
     if path is not None:
         _defaults["path"] = Path(path)
     if mode is not None:

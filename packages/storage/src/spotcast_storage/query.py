@@ -90,6 +90,22 @@ def to_utc_timestamp(value: Any, *, name: str = "time") -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def parse_instant(text: str, name: str = "--now") -> pd.Timestamp:
+    """An ISO 8601 time given by a person (``2025-03-12T14:00Z``; naive means UTC) as a UTC
+    timestamp. An impossible date (2024-02-30) is a usage error naming ``name``, not a traceback:
+    :meth:`datetime.datetime.fromisoformat` checks the calendar."""
+    from spotcast_storage.errors import UsageError
+
+    raw = str(text).strip()
+    try:
+        parsed = dt.datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError as exc:
+        raise UsageError(f"{name} {text!r} is not a valid time ({exc}); use ISO 8601, e.g. "
+                         "2025-03-12T14:00Z") from None
+    t = pd.Timestamp(parsed)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
 @dataclass(frozen=True)
 class Filter:
     feature: str

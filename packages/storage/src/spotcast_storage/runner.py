@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store
-from spotcast_storage.errors import ValidationError
+from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse_now
+from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
 from spotcast_storage.pipeline import EventHandler, RunContext, collect_handlers, collect_steps
 from spotcast_storage.umbrella import app
@@ -89,9 +89,9 @@ def _parse_interval(text: str) -> float:
     try:
         td = pd.Timedelta(text)
     except ValueError:
-        raise ValidationError(f"cannot read interval {text!r}: use e.g. 15m, 1h, 90s") from None
+        raise UsageError(f"--interval {text!r} is not a duration: use e.g. 15m, 1h, 90s") from None
     if td.total_seconds() <= 0:
-        raise ValidationError("the interval must be positive")
+        raise UsageError(f"--interval must be positive, got {text!r}")
     return td.total_seconds()
 
 
@@ -118,32 +118,42 @@ def run_cmd(
     now: Annotated[str | None, typer.Option(help="pretend it is this time (UTC), for replays and tests")] = None,
     outputs: Annotated[str | None, typer.Option(help="folder for forecast CSV/PNG files [default: ./outputs]; "
                                                 "'none' writes no files")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="if another `spotcast run` is working on this store, "
+                                          "fail at once instead of waiting for it")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="go ahead with a backfill larger than the "
+                                      "confirmation limit (the error names the size)")] = False,
 ) -> None:
     """Run the pipeline: ingest new data, then build features, train and forecast as events dictate.
 
-    A second run with no new data does nothing. Killed at any point, the next run resumes.
+    A second run with no new data does nothing. Killed at any point, the next run resumes. One run
+    per store at a time: a second one waits for the first (or fails at once with --no-wait).
 
     Example: spotcast run --zone SE3 --source synthetic
     """
+    from spotcast_storage.runlock import run_lock
+
     if watch and once:
-        fail("choose --once or --watch, not both")
+        raise UsageError("choose --once or --watch, not both")
     wait = _parse_interval(interval)
+    fixed_now = parse_now(now)
+    if history_days is not None and history_days < 1:
+        raise UsageError(f"--history-days must be at least 1, got {history_days}")
     project = open_store()
-    zones = [z.upper() for z in zone] if zone else _default_zones(project)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"yes": yes}
     if history_days is not None:
-        if history_days < 1:
-            fail("--history-days must be at least 1")
         options["history_days"] = history_days
     if outputs is not None:
         options["outputs"] = None if outputs.lower() == "none" else outputs
-    fixed_now = None if now is None else pd.Timestamp(now, tz="UTC") if pd.Timestamp(now).tzinfo is None \
-        else pd.Timestamp(now).tz_convert("UTC")
+
+    def log(msg: str) -> None:
+        typer.echo(f"[{pd.Timestamp.now(tz='UTC'):%H:%M:%S}] {msg}")
+
     while True:
-        ctx = RunContext(project=project, zones=zones, sources=list(source) if source else None,
-                         now=fixed_now or pd.Timestamp.now(tz="UTC"), options=options,
-                         log=lambda msg: typer.echo(f"[{pd.Timestamp.now(tz='UTC'):%H:%M:%S}] {msg}"))
-        report = run_once(ctx)
+        with run_lock(project, wait=not no_wait, on_wait=log):
+            zones = [z.upper() for z in zone] if zone else _default_zones(project)
+            ctx = RunContext(project=project, zones=zones, sources=list(source) if source else None,
+                             now=fixed_now or pd.Timestamp.now(tz="UTC"), options=options, log=log)
+            report = run_once(ctx)
         if not report.did_something:
             typer.echo("nothing new: every stage is up to date")
         if not watch:
@@ -163,7 +173,7 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
 
     Example: spotcast status
     """
-    project = open_store()
+    project = open_store(must_exist=True)
     log = project.get_event_log()
     latest = log.latest_event_id()
     handlers = {h.consumer: h for h in collect_handlers()}

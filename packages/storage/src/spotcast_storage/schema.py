@@ -75,6 +75,9 @@ def _column_to_arrow(name: str, s: pd.Series) -> pa.Array:
         typ = pa.timestamp(s.dtype.unit, tz="UTC")
     try:
         arr = pa.array(values, type=typ, from_pandas=True)
+    except OverflowError:
+        raise SchemaError(f"column {name!r} holds an integer too large to store (beyond 64 bits); "
+                          "fix the value or store the column as double") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
         sample = s.dropna().map(type).value_counts().index[:3].tolist()
         raise SchemaError(
@@ -124,6 +127,34 @@ def _naive_msg(name: str) -> str:
     )
 
 
+def naive_timestamp_columns(df: pd.DataFrame) -> list[str]:
+    """Columns holding timezone-naive timestamps (datetime64 without a zone, or naive datetime objects)."""
+    out = []
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            continue
+        if pd.api.types.is_datetime64_dtype(s.dtype):
+            out.append(c)
+        elif s.dtype == object and len(s) and pd.api.types.infer_dtype(s, skipna=True) == "datetime":
+            first = s.dropna().iloc[0] if s.notna().any() else None
+            if first is not None and getattr(first, "tzinfo", None) is None:
+                out.append(c)
+    return out
+
+
+def _key_of_rows(df: pd.DataFrame, primary_key: Sequence[str], mask: np.ndarray, n: int = 3) -> str:
+    """The first rows under ``mask`` named by their primary key (how a user finds them)."""
+    rows = df.loc[mask, [k for k in primary_key if k in df.columns]].head(n)
+    shown = "; ".join(", ".join(f"{k}={_show(v)}" for k, v in r.items()) for r in rows.to_dict("records"))
+    more = int(mask.sum()) - len(rows)
+    return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+def _show(v: Any) -> str:
+    return v.isoformat() if isinstance(v, pd.Timestamp) else str(v)
+
+
 def to_arrow(
     df: pd.DataFrame,
     features: Sequence[Feature],
@@ -158,6 +189,15 @@ def to_arrow(
     n = len(df)
     for f in features:
         arr = _column_to_arrow(f.name, df[f.name])
+        if pa.types.is_floating(arr.type) and n:
+            vals = arr.to_numpy(zero_copy_only=False)
+            bad = np.isinf(vals)
+            if bad.any():
+                raise ValidationError(
+                    f"{fg_label}: column {f.name!r} holds non-finite values ({', '.join(sorted({str(v) for v in vals[bad]}))}) "
+                    f"in {int(bad.sum())} row(s): {_key_of_rows(df, primary_key, bad)}. Nothing was written; "
+                    "fix or drop those rows (a missing value is a null, not an infinity)"
+                )
         arrays.append(_cast(arr, f, fg_label, n))
         if f.primary and arr.null_count:
             raise ValidationError(
@@ -194,7 +234,15 @@ def _cast(arr: pa.Array, f: Feature, fg_label: str, n: int) -> pa.Array:
                 f"{fg_label}: column {f.name!r} is registered as bigint but holds {bad!r}, which "
                 "is not a whole number; round it or store it in a new version as double"
             )
-        return pc.cast(arr, want, safe=False)
+        # float64 cannot hold 2**63 - 1 exactly: anything at or beyond +-2**63 would wrap
+        out_of_range = np.abs(finite) >= 2.0**63
+        if np.any(out_of_range):
+            raise SchemaError(
+                f"{fg_label}: column {f.name!r} is registered as bigint but holds {finite[out_of_range][0]!r}, "
+                "outside the 64-bit integer range (about +-9.2e18); fix the value or store it in a new "
+                "version as double"
+            )
+        return pc.cast(arr, want)
     if kind not in ok:
         example = next((v for v in arr.to_pylist() if v is not None), None)
         raise SchemaError(

@@ -124,7 +124,7 @@ def models_cmd(
 
     Example: spotcast-train models --zone SE3
     """
-    df = service.list_models(open_store(), zone)
+    df = service.list_models(open_store(must_exist=True), zone)
     if fmt == "table" and "created" in df:
         df["created"] = pd.to_datetime(df["created"]).dt.strftime("%Y-%m-%d %H:%M")
     emit(df, fmt, title="registered models")

@@ -6,7 +6,7 @@ forecast, System load forecast``: hourly, local clock, 24 rows every day).
 Times with an offset (``2024-01-01T00:00:00+01:00`` or ``Z``) are taken as given. Naive
 times are the local clock of the zone's time zone. epftoolbox files smooth DST to 24 rows a
 day: on the spring day the row for the hour that does not exist is dropped (it was filled in
-by the authors); on the autumn day the single 02:00 row is taken as the first 02:00 (CEST),
+by the authors), and the ingest summary says so, as it does for rows with a blank price; on the autumn day the single 02:00 row is taken as the first 02:00 (CEST),
 so the second 02:00 stays missing rather than invented. A file with a repeated 02:00 on the
 autumn day (a true local clock) is resolved in order.
 """
@@ -88,6 +88,11 @@ def to_utc(times: pd.Series, tz: str, where: str) -> pd.Series:
         naive = pd.to_datetime(text, format="ISO8601")
     except ValueError as exc:
         raise ParseError(f"{where}: unreadable time: {exc}") from None
+    counts = naive.value_counts()
+    if (counts > 2).any():
+        t = counts[counts > 2].index[0]
+        raise ParseError(f"{where}: local time {t:%Y-%m-%d %H:%M} appears {counts[t]} times; a local clock repeats "
+                         "an hour at most twice (on the autumn DST day). Remove the duplicate rows")
     dupes = naive.duplicated(keep=False)
     if dupes.any():
         ambiguous: str | np.ndarray = "infer"
@@ -95,16 +100,31 @@ def to_utc(times: pd.Series, tz: str, where: str) -> pd.Series:
         ambiguous = np.ones(len(naive), dtype=bool)  # a single autumn 02:00 is the first (summer time)
     try:
         local = pd.DatetimeIndex(naive).tz_localize(tz, ambiguous=ambiguous, nonexistent="NaT")
-    except (ValueError, TypeError) as exc:
-        raise ParseError(f"{where}: cannot place local times in {tz}: {exc}") from None
+    except Exception as exc:  # pytz's AmbiguousTimeError and pandas' ValueError alike
+        first = naive[dupes].iloc[0] if dupes.any() else None
+        hint = (f"; {first:%Y-%m-%d %H:%M} appears twice but is not the hour the clocks go back"
+                if first is not None else "")
+        raise ParseError(f"{where}: cannot place local times in {tz}: {exc}{hint}") from None
     return pd.Series(local.tz_convert("UTC"), index=times.index)
 
 
 def to_frames(df: pd.DataFrame, zone: str, tz: str, where: str, source: str, time_column: str | None = None,
-              price_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """``prices`` rows and (when the file has more columns) ``exogenous`` rows of a whole file."""
+              price_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+    """``prices`` rows and (when the file has more columns) ``exogenous`` rows of a whole file,
+    and notes on the rows left out (a blank price; a local time the spring DST change skips)."""
     time_col, price_col, exo = pick_columns(df, time_column, price_column, where)
     ts = to_utc(df[time_col], tz, where)
+    notes = []
+    gap = ts.isna()
+    if gap.any():
+        shown = ", ".join(str(v) for v in df.loc[gap, time_col].head(3))
+        notes.append(f"left out {int(gap.sum())} row(s) at a local time that does not exist in {tz} (the spring "
+                     f"DST change; epftoolbox files fill that hour in): {shown}")
+    blank = ts.notna() & df[price_col].isna()
+    if blank.any():
+        shown = ", ".join(str(v) for v in df.loc[blank, time_col].head(3))
+        notes.append(f"left out {int(blank.sum())} row(s) with a blank price: {shown}"
+                     + (f" (+{int(blank.sum()) - 3} more)" if blank.sum() > 3 else ""))
     keep = ts.notna() & df[price_col].notna()
     data, ts = df[keep], pd.DatetimeIndex(ts[keep])
     if ts.duplicated().any():
@@ -114,12 +134,13 @@ def to_frames(df: pd.DataFrame, zone: str, tz: str, where: str, source: str, tim
     data, ts = data.iloc[order], ts[order]
     steps = pd.Series(ts).diff().dropna()
     minutes = int(steps.mode().iloc[0] / pd.Timedelta(minutes=1)) if len(steps) else 60
-    if minutes not in (15, 30, 60):
-        raise ParseError(f"{where}: rows are {minutes} minutes apart; expected 60 or 15")
+    if minutes not in (15, 60):
+        raise ParseError(f"{where}: rows are {minutes} minutes apart; prices are stored in periods of 60 or "
+                         "15 minutes, as the day-ahead market trades them. Convert the file to hours or quarter-hours")
     prices = frames.prices_frame(zone, ts, data[price_col].to_numpy(), None, minutes, source, tz)
     if not exo:
-        return prices, None
+        return prices, None, notes
     issued = timeutil.publication_times(ts, tz, timeutil.FORECAST_ISSUE_HOUR)
     parts = [frames.exogenous_frame(zone, ts, series_name(c), data[c].to_numpy(), None, issued, source) for c in exo]
     parts = [p[p["value"].notna()] for p in parts]
-    return prices, pd.concat(parts, ignore_index=True)
+    return prices, pd.concat(parts, ignore_index=True), notes

@@ -34,9 +34,12 @@ class CsvFile(Source):
     batch_months = 12
     last_day_hint = "the file ends there"
 
+    confirm_large = False  # the file bounds the work
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._frames: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+        self._notes: dict[str, list[str]] = {}
 
     @property
     def path(self) -> Path:
@@ -58,8 +61,9 @@ class CsvFile(Source):
     def _load(self, zone: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         if zone not in self._frames:
             where = f"csv {self.path}"
-            self._frames[zone] = to_frames(read_table(self.path), zone, self.tz(zone), where, self.name,
+            prices, exo, notes = to_frames(read_table(self.path), zone, self.tz(zone), where, self.name,
                                            self.options.get("time_column"), self.options.get("price_column"))
+            self._frames[zone], self._notes[zone] = (prices, exo), notes
         return self._frames[zone]
 
     def _days(self, zone: str) -> pd.Series:
@@ -82,7 +86,9 @@ class CsvFile(Source):
             part = df[(day >= request.start) & (day <= request.end)]
             if len(part):
                 out[name] = part.reset_index(drop=True)
-        return FetchResult(out)
+        # the file's notes once, with its first batch
+        notes = self._notes.get(request.zone, []) if request.start <= self.first_day(request.zone) else []
+        return FetchResult(out, notes=notes)
 
 
 @hookimpl

@@ -9,6 +9,12 @@ from spotcast_storage.contracts.base import Column, Contract
 from spotcast_storage.contracts.features import LABEL, PRICE_FEATURES, PRICES_HOURLY, TRAINING_VIEW
 from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
+from spotcast_storage.contracts.quality import (
+    DATA_QUALITY,
+    DEFAULT_FLATLINER_HOURS,
+    ZONE_PRICE_LIMITS,
+    price_limits,
+)
 
 ZONES_SE = ("SE1", "SE2", "SE3", "SE4")
 ZONE_TIMEZONES = {
@@ -22,8 +28,8 @@ ZONE_COUNTRIES = {
     "NO1": "NO", "NO2": "NO", "NO3": "NO", "NO4": "NO", "NO5": "NO", "FI": "FI",
 }
 
-ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, PRICES_HOURLY, PRICE_FEATURES,
-                                                FORECASTS, BACKTESTS, BACKTEST_METRICS)}
+ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, DATA_QUALITY, PRICES_HOURLY,
+                                                PRICE_FEATURES, FORECASTS, BACKTESTS, BACKTEST_METRICS)}
 
 
 def register(contract: Contract) -> Contract:
@@ -32,6 +38,6 @@ def register(contract: Contract) -> Contract:
     return contract
 
 
-__all__ = ["ALL", "BACKTESTS", "BACKTEST_METRICS", "EXOGENOUS", "FORECASTS", "LABEL", "PRICES", "PRICES_HOURLY", "PRICE_FEATURES", "TRAINING_VIEW",
-           "WEATHER", "ZONES_SE", "ZONE_COUNTRIES", "ZONE_TIMEZONES",
-           "Column", "Contract", "register"]
+__all__ = ["ALL", "BACKTESTS", "BACKTEST_METRICS", "DATA_QUALITY", "DEFAULT_FLATLINER_HOURS", "EXOGENOUS", "FORECASTS",
+           "LABEL", "PRICES", "PRICES_HOURLY", "PRICE_FEATURES", "TRAINING_VIEW", "WEATHER", "ZONES_SE",
+           "ZONE_COUNTRIES", "ZONE_PRICE_LIMITS", "ZONE_TIMEZONES", "Column", "Contract", "price_limits", "register"]

@@ -137,7 +137,7 @@ class HopsworksProject:
         return self._books
 
     # -- SQL -----------------------------------------------------------------------------
-    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def sql(self, query: str, params: Sequence[Any] | None = None, timeout: float | None = None) -> pd.DataFrame:
         raise UnsupportedError(
             "SQL is not available in mode hopsworks: the Hopsworks Python client reads only queries it "
             "builds itself (through the Query Service) and no longer reads Hive. Use the query API "

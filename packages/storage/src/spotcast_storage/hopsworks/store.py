@@ -118,7 +118,8 @@ class HopsworksFeatureStore:
         check_name(name)
         if name in RESERVED:
             raise ValidationError(f"feature group name {name!r} is reserved for spotcast's own records")
-        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name))
+        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name),
+                                     known_at=known_at, features=features)
         if fg is not None:
             return fg
         pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
@@ -213,18 +214,20 @@ class HopsworksFeatureGroup(FeatureGroupBase):
 
     # -- writes ------------------------------------------------------------------------------
     def insert(self, df: pd.DataFrame, overwrite: bool = False, operation: str = "upsert",
-               write_options: dict[str, Any] | None = None, **kwargs: Any) -> Commit:
+               write_options: dict[str, Any] | None = None, naive_timestamps: str | None = None,
+               **kwargs: Any) -> Commit:
         """Upsert ``df`` on the primary key (or replace every row with ``overwrite=True``).
 
         Checked like the local backend before anything is sent. Only rows that are new or
         differ from the stored ones are written, waiting for materialisation, so the commit's
-        counts mean what they mean locally and an identical re-insert writes nothing (its event
-        says ``changed: False`` and carries the group's newest commit id). The event is
-        appended right after the data commit."""
+        counts mean what they mean locally. An identical re-insert writes nothing and appends no
+        event (no materialisation job at all); its Commit carries the group's newest commit id
+        and no event id. The event of a real change is appended right after the data commit."""
         if operation not in ("upsert", "insert"):
             raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
         if not isinstance(df, pd.DataFrame):
             raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+        df = self._accept_naive(df, naive_timestamps)
         if not self._persisted:
             # Another process may have created this version since we looked.
             other = next((g for g in self._fs.get_feature_groups(self.name) if g.version == self.version), None)
@@ -254,7 +257,9 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             self._persisted = True
         latest = self._latest_commit()
         commit_id = latest[0] if latest else 0
-        committed_on = latest[1] if latest and changes.changed else pd.Timestamp.now(tz="UTC").floor("us")
+        committed_on = latest[1] if latest else pd.Timestamp.now(tz="UTC").floor("us")
+        if not changes.changed:  # idle is idle: no event for a write that changed nothing
+            return Commit(commit_id, committed_on, 0, 0, 0, None)
         event = self._project._append_event(COMMIT, self.name, self.version, commit_id, payload)
         self._project._notify(event)
         return Commit(commit_id, committed_on, changes.inserted, changes.updated, len(changes.deleted), event.event_id)

@@ -26,7 +26,14 @@ from pathlib import Path
 
 import duckdb
 
-from spotcast_storage.errors import NotFoundError, ReadOnlyError, StoreLockedError
+from spotcast_storage.errors import (
+    ReadOnlyError,
+    SpotcastError,
+    StoreLockedError,
+    StoreNotFoundError,
+    StoreWriteError,
+    UsageError,
+)
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 DEFAULT_IDLE_TIMEOUT = 0.5
@@ -45,12 +52,97 @@ def _lock_timeout() -> float:
         return DEFAULT_LOCK_TIMEOUT
 
 
-def _describe_pid(pid: int) -> str:
+def _command_line(pid: int) -> str:
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
     except OSError:
-        cmd = ""
+        return ""
+
+
+def _describe_pid(pid: int) -> str:
+    cmd = _command_line(pid)
     return f"process {pid} ({cmd[:120]})" if cmd else f"process {pid}"
+
+
+def _holder_advice(holder_cmd: str) -> str:
+    """What to do about the process holding the file, without recommending what it is doing."""
+    if re.search(r"(^|[/\s(])(spotcast-store\s(.*\s)?sql|spotcast\s(.*\s)?store\s(.*\s)?sql)(\s|$)", holder_cmd):
+        return ("It is a `spotcast-store sql` query still running: it lets go when the query ends or "
+                "when its --timeout (default 30 s) stops it; stop it with Ctrl-C to go on now.")
+    if re.search(r"(^|[/\s(])spotcast(-[a-z]+)?(\s|\)|$)", holder_cmd):
+        return "It is another spotcast process working on this store: wait for it, or raise SPOTCAST_LOCK_TIMEOUT."
+    return ("If that is a `duckdb` shell or notebook with the file open, close it (for long analysis, work on "
+            "a copy of the file); otherwise wait for it or raise SPOTCAST_LOCK_TIMEOUT.")
+
+
+def check_store_path(path: Path) -> None:
+    """A store path must name a file (or a new one): a folder is a usage error, said plainly."""
+    if path.is_dir():
+        raise UsageError(f"the store path {path} is a folder, not a DuckDB file; give the file with --store "
+                         f"(or SPOTCAST_STORE), e.g. {path / 'store.duckdb'}")
+
+
+def open_error(path: Path, exc: Exception) -> Exception:
+    """A clear error for a file DuckDB cannot open (not a DuckDB file, no permission), or ``exc``."""
+    msg = str(exc)
+    if "not a valid DuckDB database file" in msg:
+        return UsageError(f"{path} is not a DuckDB database file, so it cannot be a spotcast store; point "
+                          "--store (or SPOTCAST_STORE) at a store, or at a new file name to create one")
+    if "Permission denied" in msg or "Read-only file system" in msg or "No space left" in msg:
+        return StoreWriteError(f"cannot open the store {path}: {msg}. Check that the file and its folder "
+                               "are writable by this user and the disk has space")
+    return exc
+
+
+def write_error(path: Path, exc: Exception) -> Exception:
+    """The first error of a failed write, as the one to report (never the rollback's)."""
+    msg = str(exc)
+    for prefix in ("TransactionContext Error: Failed to commit: ", "TransactionContext Error: "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+            break
+    if isinstance(exc, SpotcastError):
+        return exc
+    if isinstance(exc, (duckdb.IOException, OSError)) or any(
+            w in msg for w in ("Permission denied", "No space left", "Read-only file system", "Cannot open file",
+                               "Could not write", "Could not fsync")):
+        return StoreWriteError(
+            f"could not write to the store {path}: {msg}. Nothing of this write was committed (the store is "
+            f"as before it); check that the folder {path.parent} is writable by this user and the disk has space")
+    return exc
+
+
+class Discard(Exception):
+    """Raised inside :func:`transaction` to roll back quietly (a write that changed nothing)."""
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, rolled back on any error. When DuckDB has already ended the transaction
+    (a failed commit: read-only folder, full disk), the rollback fails too; its error is dropped
+    so the first error, the real cause, is the one raised. :class:`Discard` rolls back silently."""
+    con.execute("BEGIN")
+    try:
+        yield con
+    except Discard:
+        con.execute("ROLLBACK")
+        return
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        err = write_error(path, exc) if isinstance(exc, Exception) else exc
+        if err is exc:
+            raise
+        raise err from None
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        err = write_error(path, exc)
+        if err is exc:
+            raise
+        raise err from None
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -101,13 +193,18 @@ class _Manager:
 
     # -- open / close -----------------------------------------------------------------
     def _open(self, write: bool) -> None:
+        check_store_path(self.path)
         if not write and not self.path.exists():
-            raise NotFoundError(
+            raise StoreNotFoundError(
                 f"no spotcast store at {self.path}; create one by writing to it "
                 "(e.g. `spotcast-ingest backfill ...`) or point --store / SPOTCAST_STORE at an existing file"
             )
         if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot create the folder of the store {self.path}: {exc.strerror or exc}; "
+                                 "choose another --store path") from None
         pause = self.yield_until - time.monotonic()
         if pause > 0:
             time.sleep(pause)
@@ -119,16 +216,18 @@ class _Manager:
                 break
             except duckdb.Error as exc:
                 if not _is_lock_conflict(exc):
-                    raise
+                    err = open_error(self.path, exc)
+                    if err is exc:
+                        raise
+                    raise err from None
                 self._announce_waiting()
                 if time.monotonic() >= deadline:
                     m = _PID_RE.search(str(exc))
                     holder = _describe_pid(int(m.group(1))) if m else "another process"
+                    cmd = _command_line(int(m.group(1))) if m else ""
                     raise StoreLockedError(
                         f"the store {self.path} is held by {holder} and did not become free within "
-                        f"{_lock_timeout():.0f} s. If that is a `duckdb` shell or notebook with the file "
-                        "open, close it (or use `spotcast-store sql`, which lets go after each query); "
-                        "otherwise wait for it or raise SPOTCAST_LOCK_TIMEOUT."
+                        f"{_lock_timeout():g} s. {_holder_advice(cmd)}"
                     ) from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, _MAX_BACKOFF)

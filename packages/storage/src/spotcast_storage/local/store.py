@@ -36,7 +36,13 @@ from spotcast_storage.base import (
     match_existing,
     model_fields,
 )
-from spotcast_storage.errors import NotFoundError, ReadOnlyError, ValidationError
+from spotcast_storage.errors import (
+    NotFoundError,
+    ReadOnlyError,
+    StoreNotFoundError,
+    UsageError,
+    ValidationError,
+)
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.local import connection
 from spotcast_storage.local.sql import (
@@ -98,6 +104,38 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | 
     return to_pandas(con.sql(sql, params=list(params) if params else None).to_arrow_table())
 
 
+def _interruptible(con: duckdb.DuckDBPyConnection, work: Any, timeout: float | None) -> Any:
+    """Run ``work`` (a query on ``con``) in a helper thread, so that the timeout and Ctrl-C can
+    stop it: DuckDB does not return to Python while a query runs, so neither a timer in the
+    main thread nor its signal handler would get a chance; ``con.interrupt()`` from here does."""
+    import threading
+
+    if timeout is None and threading.current_thread() is not threading.main_thread():
+        return work()  # no timeout, and Ctrl-C reaches only the main thread: nothing to watch for
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="spotcast-sql", daemon=True)
+    t.start()
+    try:
+        t.join(timeout)
+        if t.is_alive():
+            con.interrupt()
+            t.join()
+    except KeyboardInterrupt:
+        con.interrupt()
+        t.join()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def _now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC").floor("us")
 
@@ -146,10 +184,11 @@ class LocalProject:
             )
         with connection.connect(self.path, write=True) as con:
             if not self._initialised:
-                con.execute(_BOOKKEEPING)
-                con.execute(
-                    "INSERT OR IGNORE INTO _spotcast.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
-                )
+                with connection.transaction(con, self.path):
+                    con.execute(_BOOKKEEPING)
+                    con.execute(
+                        "INSERT OR IGNORE INTO _spotcast.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+                    )
                 self._initialised = True
             yield con
 
@@ -157,6 +196,20 @@ class LocalProject:
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with connection.connect(self.path, write=False) as con:
             yield con
+
+    def check_exists(self) -> None:
+        """For commands that only read: the store must exist (a missing one is an error, not an
+        empty listing), be a file and be a DuckDB database."""
+        self._require_file()
+        with self.read() as con:  # opening it tells a DuckDB file from any other
+            con.execute("SELECT 1")
+
+    def _require_file(self) -> None:
+        connection.check_store_path(self.path)
+        if not self.path.exists():
+            raise StoreNotFoundError(
+                f"no spotcast store at {self.path}; point --store (or SPOTCAST_STORE) at an existing store, "
+                "or create one with `spotcast run` or `spotcast-ingest backfill ...`")
 
     def has_bookkeeping(self, con: duckdb.DuckDBPyConnection) -> bool:
         return bool(con.execute(
@@ -177,13 +230,16 @@ class LocalProject:
         return LocalEventLog(self)
 
     # -- SQL ---------------------------------------------------------------------------------
-    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def sql(self, query: str, params: Sequence[Any] | None = None, timeout: float | None = None) -> pd.DataFrame:
         """Run one read-only SQL statement and return a DataFrame.
 
         Statements that would change anything (DML, DDL, COPY, ATTACH, SET, INSTALL…) are
-        refused before they run, on top of the connection being read-only."""
-        if not self.path.exists():
-            raise NotFoundError(f"no spotcast store at {self.path}")
+        refused before they run, on top of the connection being read-only. ``timeout`` (seconds)
+        interrupts a query that runs longer, so that it lets go of the file: while it runs,
+        no writer can open the store."""
+        if timeout is not None and not timeout > 0:
+            raise UsageError(f"the SQL timeout must be a positive number of seconds, got {timeout}")
+        self._require_file()
         with self.read() as con:
             try:
                 statements = con.extract_statements(query)
@@ -198,7 +254,11 @@ class LocalProject:
                     "read-only. The store is unchanged. Write through the feature-store API or a stage command."
                 )
             try:
-                return run_query(con, query, params)
+                return _interruptible(con, lambda: run_query(con, query, params), timeout)
+            except duckdb.InterruptException:
+                raise ValidationError(
+                    f"the query was stopped after {timeout:g} s (the SQL timeout) and let go of the store; "
+                    "give it longer with --timeout SECONDS, or narrow it (a filter, a LIMIT)") from None
             except duckdb.Error as exc:
                 err = connection.translate_readonly(exc)
                 if err is exc:
@@ -303,7 +363,8 @@ class LocalFeatureStore:
     ) -> LocalFeatureGroup:
         """Return the group version, or a new one that is registered on its first insert."""
         check_name(name)
-        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name))
+        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name),
+                                     known_at=known_at, features=features)
         if fg is not None:
             return fg
         pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
@@ -404,14 +465,8 @@ class LocalFeatureGroup(FeatureGroupBase):
         else:
             self._features = [Feature(f.name, schema_mod.normalise_type(f.type), f.name in self.primary_key,
                                       f.description, self.name, self.version) for f in features]
-        with self._project.write() as con:
-            con.execute("BEGIN")
-            try:
-                self._persist(con)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._project.write() as con, connection.transaction(con, self._project.path):
+            self._persist(con)
 
     def _persist(self, con: duckdb.DuckDBPyConnection) -> None:
         """Register the group and create its tables inside the caller's transaction."""
@@ -441,16 +496,25 @@ class LocalFeatureGroup(FeatureGroupBase):
         self._persisted = True
 
     def insert(self, df: pd.DataFrame, overwrite: bool = False, operation: str = "upsert",
-               write_options: dict[str, Any] | None = None, **kwargs: Any) -> Commit:
+               write_options: dict[str, Any] | None = None, naive_timestamps: str | None = None,
+               **kwargs: Any) -> Commit:
         """Upsert ``df`` on the primary key (or replace every row with ``overwrite=True``)
         as one commit, in one transaction with its commit record and its event.
 
-        Everything is checked before the transaction starts; a rejected frame writes nothing.
+        Everything is checked before the transaction starts; a rejected frame writes nothing
+        (non-finite numbers, values a column's type cannot hold, null or repeated keys...). A
+        frame that changes nothing commits nothing and emits no event.
+
+        ``naive_timestamps``: ``"utc"`` stores timezone-naive timestamp columns as UTC with a
+        :class:`~spotcast_storage.errors.NaiveTimestampWarning` (what the Hopsworks client does),
+        ``"error"`` refuses them; the default is ``"error"`` for spotcast's contract groups and
+        ``"utc"`` for every other group.
         """
         if operation not in ("upsert", "insert"):
             raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
         if not isinstance(df, pd.DataFrame):
             raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+        df = self._accept_naive(df, naive_timestamps)
         if not self._persisted:
             # The group may have been registered by another process since we looked.
             with contextlib.suppress(NotFoundError):
@@ -477,25 +541,27 @@ class LocalFeatureGroup(FeatureGroupBase):
         if self.event_time and self.event_time in pk and table.num_rows:
             mm = pc.min_max(table[self.event_time])
             bounds = [mm["min"].as_py(), mm["max"].as_py()]
+        was_persisted = self._persisted
         with self._project.write() as con:
             con.register("_spotcast_incoming", table)
             try:
-                con.execute("BEGIN")
-                try:
+                with connection.transaction(con, self._project.path):
                     commit, event = self._apply(con, overwrite, table.num_rows, bounds)
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
+                    if event is None and was_persisted:
+                        raise connection.Discard  # idle is idle: nothing changed, nothing is written
             finally:
                 con.unregister("_spotcast_incoming")
-                con.execute("DROP TABLE IF EXISTS temp._d; DROP TABLE IF EXISTS temp._del")
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("DROP TABLE IF EXISTS temp._d; DROP TABLE IF EXISTS temp._del")
         self._persisted = True
-        self._project._notify(event)
+        if event is not None:
+            self._project._notify(event)
         return commit
 
     def _apply(self, con: duckdb.DuckDBPyConnection, overwrite: bool, n_batch: int,
-               bounds: list[Any] | None) -> tuple[Commit, Event]:
+               bounds: list[Any] | None) -> tuple[Commit, Event | None]:
+        """Write the batch's changes, its commit record and its event; when nothing changed,
+        only return the group's newest commit (no commit record, no event: ``None``)."""
         pk = self.primary_key
         cols = [f.name for f in self._features]
         col_list = ", ".join(q(c) for c in cols)
@@ -541,6 +607,12 @@ class LocalFeatureGroup(FeatureGroupBase):
                 f"{times}{known}{summary} FROM _d").fetchone()
             inserted, updated, tmin, tmax, kmin, kmax, key_lists = (row[0], row[1], row[2], row[3], row[4],
                                                                     row[5], row[6:])
+        if not (inserted or updated or deleted):
+            row = con.execute("SELECT commit_id, committed_on FROM _spotcast.commits WHERE name = ? AND version = ? "
+                              "ORDER BY commit_id DESC LIMIT 1", [self.name, self.version]).fetchone()
+            if row is None:
+                return Commit(0, _now(), 0, 0, 0, None), None
+            return Commit(int(row[0]), _ts(row[1]), 0, 0, 0, None), None
         if updated or deleted:
             gone = " UNION ALL SELECT _old FROM _del" if deleted else ""
             con.execute(f"DELETE FROM {target} WHERE rowid IN (SELECT _old FROM _d WHERE _old IS NOT NULL{gone})")
@@ -771,27 +843,21 @@ class LocalModel:
                 staging.mkdir()
                 shutil.copy2(src, staging / src.name)
             now = _now()
-            with project.write() as con:
-                con.execute("BEGIN")
-                try:
-                    version = int(con.execute("SELECT coalesce(max(version), 0) + 1 FROM _spotcast.models "
-                                              "WHERE name = ?", [self.name]).fetchone()[0])
-                    final = root / str(version)
-                    if final.exists():  # left by a process killed between rename and commit
-                        shutil.rmtree(final)
-                    staging.rename(final)
-                    con.execute(
-                        "INSERT INTO _spotcast.models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [self.name, version, now, self.description, json.dumps(self.training_metrics),
-                         json.dumps(self.lineage, default=_jsonable), json.dumps(self.extra, default=_jsonable),
-                         str(final)],
-                    )
-                    event = project._append_event(con, MODEL, self.name, version, None, now,
-                                                  {"changed": True, "metrics": self.training_metrics})
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
+            with project.write() as con, connection.transaction(con, project.path):
+                version = int(con.execute("SELECT coalesce(max(version), 0) + 1 FROM _spotcast.models "
+                                          "WHERE name = ?", [self.name]).fetchone()[0])
+                final = root / str(version)
+                if final.exists():  # left by a process killed between rename and commit
+                    shutil.rmtree(final)
+                staging.rename(final)
+                con.execute(
+                    "INSERT INTO _spotcast.models VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [self.name, version, now, self.description, json.dumps(self.training_metrics),
+                     json.dumps(self.lineage, default=_jsonable), json.dumps(self.extra, default=_jsonable),
+                     str(final)],
+                )
+                event = project._append_event(con, MODEL, self.name, version, None, now,
+                                              {"changed": True, "metrics": self.training_metrics})
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
