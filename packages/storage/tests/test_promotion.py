@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .promotion_cases import _record, check_the_story
 from spotcast_storage import ValidationError, get_storage
+
+from .hopsworks.promotion_cases import _record, check_the_story
 
 
 def test_serving_status_follows_the_newest_decision_and_survives_reopening(local_project, store_path, tmp_path):

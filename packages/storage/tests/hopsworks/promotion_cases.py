@@ -1,4 +1,5 @@
-"""Decision records registered by hand, read back by serving_status (shared by both backends' tests)."""
+"""Decision records registered by hand, read back by serving_status (shared by the local and the
+Hopsworks tests; no Hopsworks import here)."""
 
 from __future__ import annotations
 
