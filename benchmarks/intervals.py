@@ -101,15 +101,21 @@ def width_at_coverage(y: np.ndarray, p50: np.ndarray, lo: np.ndarray, hi: np.nda
 def methods(stream: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out = {"old: fit-time, 91 d, roll28_std": (stream["p10"].to_numpy(), stream["p90"].to_numpy())}
     variants = [
+        ("fit-time 56 d, roll7_std (frozen at refit)", OnlineSettings(gamma=0.0), "roll7_std", "fitted_at"),
+        ("fit-time 91 d, roll7_std (frozen at refit)", OnlineSettings(window_days=91, gamma=0.0), "roll7_std",
+         "fitted_at"),
+        ("fit-time 91 d, roll28_std (frozen at refit)", OnlineSettings(window_days=91, gamma=0.0), "roll28_std",
+         "fitted_at"),
         ("online 56 d, roll28_std, no ACI", OnlineSettings(gamma=0.0), "roll28_std"),
         ("online 56 d, roll7_std, no ACI", OnlineSettings(gamma=0.0), "roll7_std"),
+        ("online 28 d, roll7_std, no ACI", OnlineSettings(window_days=28, gamma=0.0), "roll7_std"),
         ("online 28 d, roll7_std, ACI 0.005", OnlineSettings(window_days=28), "roll7_std"),
         ("online 91 d, roll7_std, ACI 0.005", OnlineSettings(window_days=91), "roll7_std"),
         ("online 56 d, roll7_std, ACI 0.02", OnlineSettings(gamma=0.02), "roll7_std"),
         (f"NEW: online {NEW.window_days} d, {NEW_UNIT}, ACI {NEW.gamma}", NEW, NEW_UNIT),
     ]
-    for name, s, unit in variants:
-        b = online_bands(stream.assign(unit=stream[unit]), s)
+    for name, s, unit, *as_of in variants:
+        b = online_bands(stream.assign(unit=stream[unit]), s, as_of=as_of[0] if as_of else None)
         out[name] = (b["lo"].to_numpy(), b["hi"].to_numpy())
     return out
 

@@ -85,10 +85,13 @@ class OnlineSettings:
 
 def online_bands(stream: pd.DataFrame, settings: OnlineSettings = OnlineSettings(), *,
                  group: str = "horizon_day", unit: str = "unit", point: str = "p50", actual: str = "actual",
-                 origin: str = "origin", known: str = "known_at") -> pd.DataFrame:
+                 origin: str = "origin", known: str = "known_at", as_of: str | None = None) -> pd.DataFrame:
     """Per row of ``stream`` (one forecast per row: origin, group, point, unit, actual, known_at),
     the band ``[lo, hi]`` from errors of earlier forecasts of the same group whose actual was
     known at the row's origin, from the last ``window_days`` days of origins.
+
+    ``as_of`` (a column, e.g. ``fitted_at``): use only what was known at that time instead of at
+    the row's origin -- a band frozen when the model was fitted, what a model artifact can carry.
 
     Returns a frame on ``stream``'s index with ``lo``, ``hi`` (NaN where fewer than
     ``min_residuals`` errors were known), ``q_lo``, ``q_hi`` (the quantile levels used after
@@ -101,6 +104,7 @@ def online_bands(stream: pd.DataFrame, settings: OnlineSettings = OnlineSettings
                               f"{settings.lower}, {settings.upper}")
     o = _ns(stream[origin])
     k = _ns(stream[known])
+    cut_all = _ns(stream[as_of]) if as_of is not None else o
     g = stream[group].to_numpy()
     u = stream[unit].to_numpy(dtype="float64", na_value=np.nan)
     u = np.where(np.isfinite(u) & (u > 0), u, np.nan)  # no unit known at the origin: no band
@@ -113,22 +117,23 @@ def online_bands(stream: pd.DataFrame, settings: OnlineSettings = OnlineSettings
     miss_lo, miss_hi = settings.lower, 1 - settings.upper  # nominal shares below lo / above hi
     for gv in pd.unique(g):
         rows = np.flatnonzero(g == gv)
-        og, kg, rg = o[rows], k[rows], r[rows]
+        og, kg, rg, cg = o[rows], k[rows], r[rows], cut_all[rows]
         ql, qh = settings.lower, settings.upper
         fed = np.zeros(len(rows), dtype=bool)  # errors already fed back to the levels
         for t in np.unique(og):
+            c = cg[og == t][0]  # what this origin's band may know: its origin, or its as-of time
             if settings.gamma > 0:
                 # adaptive conformal: every band whose actual became known since the last origin
                 # moves the levels by its misses (one step per origin)
-                new = (kg <= t) & ~fed & np.isfinite(lo[rows]) & np.isfinite(y[rows])
+                new = (kg <= c) & ~fed & np.isfinite(lo[rows]) & np.isfinite(y[rows])
                 if new.any():
                     idx = rows[new]
                     below = float(np.mean(y[idx] < lo[idx]))
                     above = float(np.mean(y[idx] > hi[idx]))
                     ql = float(np.clip(ql + settings.gamma * (miss_lo - below), 0.001, 0.45))
                     qh = float(np.clip(qh + settings.gamma * (above - miss_hi), 0.55, 0.999))
-                fed |= (kg <= t) & np.isfinite(lo[rows])
-            avail = (kg <= t) & (og > t - window) & np.isfinite(rg)
+                fed |= (kg <= c) & np.isfinite(lo[rows])
+            avail = (kg <= c) & (og > c - window) & np.isfinite(rg)
             if avail.sum() < settings.min_residuals:
                 continue
             a, b = conformal_quantile(rg[avail], ql), conformal_quantile(rg[avail], qh)
