@@ -57,6 +57,12 @@ def test_accuracy_numbers_match_pandas(ready, project, data):
     np.testing.assert_allclose(got["coverage_p10_p90"], exp["cov"])
     np.testing.assert_allclose(got["rmse"], m.groupby("h")["ae"].apply(lambda s: np.sqrt((s**2).mean())))
     assert got["hours"].tolist() == exp["n"].tolist()
+    # the band's price and its quality beside coverage: mean width, mean pinball loss of p10/p50/p90
+    np.testing.assert_allclose(got["width_p10_p90"], (m["p90"] - m["p10"]).groupby(m["h"]).mean())
+    y = m["price_eur_mwh"]
+    loss = sum(np.maximum(q * (y - m[c]), (q - 1) * (y - m[c])) for q, c in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90"))) / 3
+    np.testing.assert_allclose(got["pinball"], loss.groupby(m["h"]).mean())
+    assert report.overall["width_p10_p90"].iloc[0] == pytest.approx((m["p90"] - m["p10"]).mean())
     # Over time: one row per origin day.
     by_o = report.by_origin.set_index("origin_date")
     assert by_o.index.tolist() == ["2024-03-20", "2024-03-21", "2024-03-22"]

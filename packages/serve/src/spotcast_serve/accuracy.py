@@ -57,6 +57,10 @@ SELECT
     f.p50 - a.price_eur_mwh AS error,
     abs(f.p50 - a.price_eur_mwh) AS abs_error,
     (a.price_eur_mwh BETWEEN f.p10 AND f.p90) AS in_band,
+    f.p90 - f.p10 AS band_width,
+    (greatest(0.1 * (a.price_eur_mwh - f.p10), -0.9 * (a.price_eur_mwh - f.p10))
+     + greatest(0.5 * (a.price_eur_mwh - f.p50), -0.5 * (a.price_eur_mwh - f.p50))
+     + greatest(0.9 * (a.price_eur_mwh - f.p90), -0.1 * (a.price_eur_mwh - f.p90))) / 3 AS pinball,
     n.price_eur_mwh AS naive_weekly,
     abs(n.price_eur_mwh - a.price_eur_mwh) AS naive_abs_error,
     f.model,
@@ -79,7 +83,8 @@ win AS (SELECT * FROM rows WHERE origin_date > (SELECT max(origin_date) FROM row
 
 
 def by_horizon_sql(source: str) -> str:
-    """MAE, RMSE, rMAE against the weekly naive and p10-p90 coverage per horizon day."""
+    """MAE, RMSE, rMAE against the weekly naive, p10-p90 coverage, mean band width and mean
+    pinball loss (of p10, p50, p90) per horizon day."""
     return f"""
 WITH src AS ({source}), {_window()}
 SELECT zone, horizon_day, count(*) AS hours, count(DISTINCT origin) AS origins,
@@ -87,7 +92,8 @@ SELECT zone, horizon_day, count(*) AS hours, count(DISTINCT origin) AS origins,
        avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL) AS naive_mae,
        avg(abs_error) FILTER (WHERE naive_abs_error IS NOT NULL)
          / nullif(avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL), 0) AS rmae,
-       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90
+       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90,
+       avg(band_width) AS width_p10_p90, avg(pinball) AS pinball
 FROM win GROUP BY zone, horizon_day ORDER BY horizon_day
 """.strip()
 
@@ -124,7 +130,8 @@ SELECT zone, count(*) AS hours, count(DISTINCT origin) AS origins,
        avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL) AS naive_mae,
        avg(abs_error) FILTER (WHERE naive_abs_error IS NOT NULL)
          / nullif(avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL), 0) AS rmae,
-       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90
+       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90,
+       avg(band_width) AS width_p10_p90, avg(pinball) AS pinball
 FROM win GROUP BY zone
 """.strip()
 

@@ -27,6 +27,7 @@ from spotcast_storage.modelformat import (
     Transform,
     quantile_column,
 )
+from spotcast_train.intervals import conformal_quantile
 from spotcast_train.linear import LinearSettings, with_linear
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
@@ -212,7 +213,7 @@ def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, fe
     r = err / (iscale.units(held) if iscale is not None else scale)
     ok = np.isfinite(r)
     names = {q: quantile_column(q) for q in settings.quantiles if q != 0.5}
-    out: dict[str, Any] = {"residual_quantiles": {n: float(np.quantile(r[ok], q)) for q, n in names.items()},
+    out: dict[str, Any] = {"residual_quantiles": {n: conformal_quantile(r[ok], q) for q, n in names.items()},
                            "interval_scale": iscale}
     by = settings.residual_by
     if by and by in held.columns and held[by].nunique() > 1:
@@ -221,7 +222,7 @@ def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, fe
         for v in sorted(set(g[ok])):
             rv = r[ok & (g == v)]
             if len(rv) >= 20:
-                table[str(v)] = {n: float(np.quantile(rv, q)) for q, n in names.items()}
+                table[str(v)] = {n: conformal_quantile(rv, q) for q, n in names.items()}
         out.update(residual_by=by, residual_table=table)
     return out
 
