@@ -17,13 +17,17 @@ def test_every_command_help_shows_an_example(cli):
 def test_predict_prints_daily_means_and_writes_files(ready, store_path, tmp_path, cli):
     out = tmp_path / "out"
     r = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--zone", "SE4", "--outputs", str(out),
-             "--format", "json"])
+             "--format", "json", "--now", "2024-03-22T15:00Z"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert [(x["zone"], x["horizon_day"]) for x in rows][:2] == [("SE3", 1), ("SE3", 2)] and len(rows) == 14
+    assert rows[0]["unit"] == "EUR/MWh"
     assert sorted(p.name for p in out.iterdir()) == [
-        "forecast_SE3_2024-03-22.csv", "forecast_SE3_2024-03-22.png",
-        "forecast_SE4_2024-03-22.csv", "forecast_SE4_2024-03-22.png"]
+        "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET.csv",
+        "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET.png",
+        "forecast_SE4_2024-03-23_2024-03-29_made_2024-03-22T1600CET.csv",
+        "forecast_SE4_2024-03-23_2024-03-29_made_2024-03-22T1600CET.png"]
+    assert "published: SE3 2024-03-23..29, made 2024-03-22 16:00 CET (vintage 1 of 1, after the gate closure)" in r.output
     again = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--outputs", str(out), "--no-files"])
     assert again.exit_code == 0 and "unchanged" in again.output
     table = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--days", "2", "--no-files"])
