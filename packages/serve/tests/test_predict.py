@@ -224,3 +224,25 @@ def test_hours_with_missing_inputs_are_left_out_and_reported(data, project):
     assert not r.forecast["ts"].isin(holes["ts"]).any()
     again = service.predict(project, "SE3", outputs=None)
     assert not again.written and again.missing_hours == 2
+
+
+def test_a_store_with_forecasts_v1_is_read_then_upgraded_to_vintages(ready, project, store_path):
+    """v1 rows (written before vintages existed) are served read-only as the vintage made at their
+    created_at, and the first predict copies them into v2 before adding its own vintage."""
+    from spotcast_storage import get_storage
+    from spotcast_storage.contracts.forecasts import FORECASTS_V1
+
+    feats = project.get_feature_store().get_feature_group("price_features", 1).read()
+    rows = feats[(feats["zone"] == "SE3") & (feats["origin"] == pd.Timestamp("2024-03-22T09:00Z"))]
+    v1 = pd.DataFrame({"zone": "SE3", "origin": rows["origin"], "ts": rows["ts"], "p10": 1.0, "p50": 2.0, "p90": 3.0,
+                       "model": "old", "model_version": 1, "created_at": MADE})
+    FORECASTS_V1.get_or_create(project.get_feature_store()).insert(v1)
+    reader = get_storage(mode="local", path=store_path, read_only=True)
+    seen = service.read_forecast(reader, "SE3")
+    assert (seen["made_at"] == MADE).all() and (seen["p50"] == 2.0).all() and len(seen) == 168
+    r = service.predict(project, "SE3", outputs=None, now=MADE + pd.Timedelta(hours=1))
+    assert r.written
+    stored = _stored(project)
+    assert sorted(set(stored["made_at"])) == [MADE, MADE + pd.Timedelta(hours=1)]
+    pub = service.read_forecast(project, "SE3")
+    assert (pub["model"] == "old").all() and (pub["p50"] == 2.0).all()  # the old forecast was published first
