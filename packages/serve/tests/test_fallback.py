@@ -91,6 +91,9 @@ def test_the_cli_api_and_dashboard_say_so(ready, project, store_path, cli):
     assert "SE3 2024-03-22 flatliner" in out.output
     shown = cli(["--store", str(store_path), "forecast", "--zone", "SE3", "--daily"])
     assert "the weekly naive, published in place of the model's forecast: data_quality: SE3" in shown.output
+    listed = json.loads(cli(["--store", str(store_path), "forecast", "--zone", "SE3", "--vintages", "--format", "json"]).stdout)
+    assert [(v["vintage"], v["model"], v["published"]) for v in listed] == [(1, "naive-weekly", True)]
+    assert listed[0]["fallback_reason"].startswith("data_quality: SE3 2024-03-22 flatliner")
     with TestClient(create_app(project=get_storage(mode="local", path=store_path))) as c:
         body = c.get("/forecast", params={"zone": "SE3"}).json()
     assert body["fallback_reason"].startswith("data_quality: SE3 2024-03-22 flatliner") and body["model"] == "naive-weekly"
