@@ -25,7 +25,7 @@ def _forecast_all_origins(project, data):
 
 
 def _expected(project) -> pd.DataFrame:
-    f = project.get_feature_store().get_feature_group("forecasts", 1).read()
+    f = project.get_feature_store().get_feature_group("forecasts", 2).read()
     a = project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     m = f.merge(a, on=["zone", "ts"])
     lag = a.assign(ts=a["ts"] + pd.Timedelta(hours=168)).rename(columns={"price_eur_mwh": "naive"})
@@ -89,7 +89,7 @@ def test_sql_view_gives_the_same_rows_and_in_memory_path_agrees(ready, project, 
     np.testing.assert_allclose(view["mae"], report.by_horizon["mae"])
     # The backend-neutral path (frames + the same SQL in memory) gives identical numbers.
     fs = project.get_feature_store()
-    frames = acc.run_on_frames(fs.get_feature_group("forecasts", 1).read(),
+    frames = acc.run_on_frames(fs.get_feature_group("forecasts", 2).read(),
                                fs.get_feature_group("prices_hourly", 1).read(), "SE3", 30)
     pd.testing.assert_frame_equal(frames.by_horizon, report.by_horizon, check_dtype=False)
     # Creating it again with the same definition is not a change.

@@ -18,7 +18,7 @@ import pandas as pd
 from spotcast_serve.forecast import FALLBACK_TZ
 from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICES_HOURLY
-from spotcast_storage.contracts.forecasts import FORECASTS
+from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 
 VIEW_NAME = "forecast_accuracy"
 FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
@@ -34,7 +34,9 @@ def _zone_tz_values() -> str:
 
 
 def rows_sql(forecasts: str = FORECASTS_TABLE, actuals: str = ACTUALS_TABLE) -> str:
-    """One row per forecast hour with a known actual price.
+    """One row per forecast hour of each origin's *published* vintage
+    (:func:`spotcast_storage.contracts.forecasts.published_sql` over ``forecasts``, a table or
+    registered frame of every vintage) with a known actual price.
 
     ``horizon_day`` counts local calendar days from the origin's day (D+1 = 1) in the zone's
     time zone, so DST days stay one day. ``naive_abs_error`` is the error of the weekly
@@ -64,8 +66,11 @@ SELECT
     n.price_eur_mwh AS naive_weekly,
     abs(n.price_eur_mwh - a.price_eur_mwh) AS naive_abs_error,
     f.model,
-    f.model_version
-FROM {forecasts} AS f
+    f.model_version,
+    f.made_at,
+    f.on_time,
+    f.fallback_reason
+FROM ({published_sql(forecasts)}) AS f
 JOIN {actuals} AS a ON a.zone = f.zone AND a.ts = f.ts
 LEFT JOIN {actuals} AS n ON n.zone = f.zone AND n.ts = f.ts - INTERVAL 168 HOUR
 LEFT JOIN zone_tz AS z ON z.zone = f.zone
