@@ -20,6 +20,7 @@ def test_fit_models_backtest_commands(fresh_store, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     out = json.loads(r.output[r.output.index("{"):])
     assert out["name"] == "price_naive_weekly_se3" and out["version"] == 1 and "mae" in out["metrics"]
+    assert out["decision"] is None and out["training_window"]["gate_origins"] == 28  # a baseline: ungated
 
     r = run(["--store", store, "models", "--format", "json"])
     rows = json.loads(r.output[r.output.index("["):])
@@ -39,6 +40,9 @@ def test_bad_input_is_one_line_without_traceback(fresh_store):
     assert "Traceback" not in r.output
     r = run(["--store", store, "fit", "--zone", "Mars"])
     assert r.exit_code == 1 and "unknown zone 'Mars'" in r.output
+    r = run(["--store", store, "fit", "--zone", "SE3", "--origins", "14"])
+    assert r.exit_code == 1 and "error: --origins 14: the promotion gate scores at least 28 origins" in r.output
+    assert "Traceback" not in r.output
 
 
 def test_every_command_has_an_example_in_its_help():

@@ -87,30 +87,35 @@ def test_fallback_then_promotion_then_a_rejected_challenger(fresh_store):
     assert "no model beats both naive baselines, so the weekly naive price_naive_weekly_se3 v1 serves" in lost.status
     assert st.fallback_reason.startswith("promotion: no model beats the naive baselines (price_xgboost_se3 rolling MAE")
 
+    again = service.fit(s.project, "SE3", options={"settings": BAD}, now=now)  # the naive keeps serving
+    assert again.decision["decision"] == "fallback" and again.decision["serving_recipe"] == "baseline"
+    assert again.fallback is None and len(s.project.get_model_registry().get_models("price_naive_weekly_se3")) == 1
+    assert serving_status(s.project, "SE3").serving == ModelKey("price_naive_weekly_se3", 1)
+
     won = service.fit(s.project, "SE3", options={"settings": FAST}, now=now)
     assert won.decision["decision"] == "promoted" and won.decision["serving_recipe"] == "baseline"
-    assert serving_status(s.project, "SE3").serving == ModelKey("price_xgboost_se3", 2)
-    assert "price_xgboost_se3 v2 serves instead of price_naive_weekly_se3 v1" in won.summary()
+    assert serving_status(s.project, "SE3").serving == ModelKey("price_xgboost_se3", 3)
+    assert "price_xgboost_se3 v3 serves instead of price_naive_weekly_se3 v1" in won.summary()
 
     loser = service.fit(s.project, "SE3", options={"settings": BAD}, now=now)
     rec = loser.decision
-    assert rec["decision"] == "rejected" and rec["serving_recipe"] == "refit"  # v2's recipe refitted, not reused
+    assert rec["decision"] == "rejected" and rec["serving_recipe"] == "refit"  # v3's recipe refitted, not reused
     assert rec["scores"]["serving"] == pytest.approx(won.decision["scores"]["challenger"])
     assert rec["scores"]["challenger"] > rec["scores"]["serving"]
     assert loser.status == (
-        f"SE3: challenger price_xgboost_se3 v3 rejected: rolling MAE {rec['scores']['challenger']:.2f} over 28 origins "
-        f"vs serving v2 {rec['scores']['serving']:.2f}, naive-daily {rec['scores']['naive-daily']:.2f}, "
-        f"naive-weekly {rec['scores']['naive-weekly']:.2f}; v2 keeps serving")
+        f"SE3: challenger price_xgboost_se3 v4 rejected: rolling MAE {rec['scores']['challenger']:.2f} over 28 origins "
+        f"vs serving v3 {rec['scores']['serving']:.2f}, naive-daily {rec['scores']['naive-daily']:.2f}, "
+        f"naive-weekly {rec['scores']['naive-weekly']:.2f}; v3 keeps serving")
 
     s.project.close()
     reopened = get_storage(mode="local", path=s.project.path)
     st = serving_status(reopened, "SE3")
-    assert (st.serving, st.state, st.message) == (ModelKey("price_xgboost_se3", 2), "promoted", loser.status)
-    kept = reopened.get_model_registry().get_model("price_xgboost_se3", 3)  # the loser is kept, marked
+    assert (st.serving, st.state, st.message) == (ModelKey("price_xgboost_se3", 3), "promoted", loser.status)
+    kept = reopened.get_model_registry().get_model("price_xgboost_se3", 4)  # the loser is kept, marked
     assert kept.extra["promotion"]["decision"] == "rejected"
     listing = service.list_models(reopened, zone="SE3").set_index(["name", "version"])
-    assert listing.loc[("price_xgboost_se3", 3), "decision"] == "rejected"
-    assert listing.loc[("price_xgboost_se3", 2), "decision"] == "promoted"
+    assert listing.loc[("price_xgboost_se3", 4), "decision"] == "rejected"
+    assert listing.loc[("price_xgboost_se3", 3), "decision"] == "promoted"
     assert listing.loc[("price_naive_weekly_se3", 1), "decision"] == "fallback"
     reopened.close()
 

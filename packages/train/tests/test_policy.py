@@ -104,3 +104,15 @@ def test_handler_ignores_events_that_changed_nothing(fresh_store):
                  for e in events]
     ctx = RunContext(project=fresh_store.project, zones=["SE3"])
     assert policy.handle_events(unchanged, ctx) is None
+
+
+def test_handler_says_when_nothing_beats_the_naive_and_the_weekly_naive_serves(fresh_store, fast):
+    s = fresh_store
+    events = s.project.get_event_log().pending("train", names=policy.INPUT_NAMES)
+    bad = {"settings": fast["settings"].with_(num_boost_round=1, eta=0.01)}
+    ctx = RunContext(project=s.project, zones=["SE3"], now=_now(s), options={"train_model_options": bad})
+    summary = policy.handle_events(events, ctx)
+    assert "-> price_xgboost_se3 v1; challenger price_xgboost_se3 v1 rejected: rolling MAE" in summary
+    assert "so the weekly naive price_naive_weekly_se3 v1 serves" in summary
+    again = policy.handle_events(events, ctx)
+    assert "SE3: kept (" in again and "days old; the weekly naive serves); newest gate decision: challenger" in again

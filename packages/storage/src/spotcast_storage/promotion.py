@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from spotcast_storage.errors import ValidationError
 
 RECORD_KEY = "promotion"
@@ -119,9 +121,11 @@ def zone_models(project: Any, zone: str) -> list[Any]:
 def _order(m: Any) -> tuple:
     rec = record_of(m) or {}
     created = getattr(m, "created", None)
+    when = pd.Timestamp(created) if created is not None else pd.Timestamp.min.tz_localize("UTC")
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
     # a fallback naive is registered just before the challenger that names it: on equal times the
     # challenger's record is the newer one
-    return (str(created) if created is not None else "", rec.get("role") == "challenger", int(m.version or 0))
+    return (when, rec.get("role") == "challenger", int(m.version or 0))
 
 
 @dataclass(frozen=True)
