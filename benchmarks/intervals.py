@@ -124,6 +124,20 @@ def methods(stream: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for name, s, unit, *as_of in variants:
         b = online_bands(stream.assign(unit=stream[unit]), s, as_of=as_of[0] if as_of else None)
         out[name] = (b["lo"].to_numpy(), b["hi"].to_numpy())
+    if "fitted_at" in stream:
+        # the online band's offsets (ACI included) as they stood at each refit, kept for the week:
+        # what a model artifact could carry if the fit replayed the online calibration
+        s = OnlineSettings(window_days=91)
+        b = online_bands(stream.assign(unit=stream[NEW_UNIT]), s)
+        u = stream[NEW_UNIT].to_numpy()
+        off = pd.DataFrame({"origin": stream["origin"], "horizon_day": stream["horizon_day"],
+                            "a": (b["lo"] - stream["p50"]) / u, "b": (b["hi"] - stream["p50"]) / u})
+        off = off.groupby(["origin", "horizon_day"], as_index=False)[["a", "b"]].median()
+        frozen = stream[["fitted_at", "horizon_day"]].merge(
+            off.rename(columns={"origin": "fitted_at"}), on=["fitted_at", "horizon_day"], how="left")
+        p = stream["p50"].to_numpy()
+        out["online 91 d, roll7_std, ACI 0.005, frozen at refit"] = (p + u * frozen["a"].to_numpy(),
+                                                                     p + u * frozen["b"].to_numpy())
     return out
 
 
