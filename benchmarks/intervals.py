@@ -108,17 +108,18 @@ def width_at_coverage(y: np.ndarray, p50: np.ndarray, lo: np.ndarray, hi: np.nda
 def methods(stream: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out = {OLD: (stream["p10"].to_numpy(), stream["p90"].to_numpy())}
     variants = [
-        ("fit-time 56 d, roll7_std (frozen at refit)", OnlineSettings(gamma=0.0), "roll7_std", "fitted_at"),
+        ("fit-time 56 d, roll7_std (frozen at refit)", OnlineSettings(window_days=56, gamma=0.0), "roll7_std",
+         "fitted_at"),
         ("fit-time 91 d, roll7_std (frozen at refit)", OnlineSettings(window_days=91, gamma=0.0), "roll7_std",
          "fitted_at"),
         ("fit-time 91 d, roll28_std (frozen at refit)", OnlineSettings(window_days=91, gamma=0.0), "roll28_std",
          "fitted_at"),
-        ("online 56 d, roll28_std, no ACI", OnlineSettings(gamma=0.0), "roll28_std"),
-        ("online 56 d, roll7_std, no ACI", OnlineSettings(gamma=0.0), "roll7_std"),
+        ("online 56 d, roll28_std, no ACI", OnlineSettings(window_days=56, gamma=0.0), "roll28_std"),
+        ("online 56 d, roll7_std, no ACI", OnlineSettings(window_days=56, gamma=0.0), "roll7_std"),
         ("online 28 d, roll7_std, no ACI", OnlineSettings(window_days=28, gamma=0.0), "roll7_std"),
         ("online 28 d, roll7_std, ACI 0.005", OnlineSettings(window_days=28), "roll7_std"),
-        ("online 91 d, roll7_std, ACI 0.005", OnlineSettings(window_days=91), "roll7_std"),
-        ("online 56 d, roll7_std, ACI 0.02", OnlineSettings(gamma=0.02), "roll7_std"),
+        ("online 56 d, roll7_std, ACI 0.005", OnlineSettings(window_days=56), "roll7_std"),
+        ("online 56 d, roll7_std, ACI 0.02", OnlineSettings(window_days=56, gamma=0.02), "roll7_std"),
         (f"NEW: online {NEW.window_days} d, {NEW_UNIT}, ACI {NEW.gamma}", NEW, NEW_UNIT),
     ]
     for name, s, unit, *as_of in variants:
@@ -136,7 +137,7 @@ def methods(stream: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         frozen = stream[["fitted_at", "horizon_day"]].merge(
             off.rename(columns={"origin": "fitted_at"}), on=["fitted_at", "horizon_day"], how="left")
         p = stream["p50"].to_numpy()
-        out["online 91 d, roll7_std, ACI 0.005, frozen at refit"] = (p + u * frozen["a"].to_numpy(),
+        out[f"online {s.window_days} d, {NEW_UNIT}, ACI {s.gamma}, frozen at refit"] = (p + u * frozen["a"].to_numpy(),
                                                                      p + u * frozen["b"].to_numpy())
     return out
 
