@@ -44,16 +44,23 @@ TOLERANCE = 0.03
 BENCH_SETTINGS = XGBSettings(num_boost_round=200, eta=0.08)
 """Trees only, 200 rounds at eta 0.08 instead of 600 at 0.03, to keep three rolling backtests
 affordable on a shared 2-core machine; the band methods are compared on the same stream."""
+OLD = "model's own band (fit-time, 91 d)"
 NEW = OnlineSettings()
 NEW_UNIT = "roll7_std"
 
 
-def epf_stream(path: Path, cache: Path, max_days: int | None) -> pd.DataFrame:
+def model_tag(settings: XGBSettings) -> str:
+    """Names a cached stream by the model's fit-time band settings (the "old" band of a stream
+    is whatever the model it came from gives)."""
+    return f"{settings.interval_scale_column or 'scale'}_{settings.calibration_days}d"
+
+
+def epf_stream(path: Path, cache: Path, max_days: int | None, settings: XGBSettings = BENCH_SETTINGS) -> pd.DataFrame:
     from spotcast_train.epf import TARGET as EPF_TARGET
     from spotcast_train.epf import epf_feature_names, epf_features, period_origins, read_epf_csv
     from spotcast_train.rolling import rolling_origin
 
-    out = cache / f"{path.stem}_{max_days or 'all'}.parquet"
+    out = cache / f"{path.stem}_{max_days or 'all'}_{model_tag(settings)}.parquet"
     if out.exists():
         return pd.read_parquet(out)
     data = read_epf_csv(path)
@@ -62,7 +69,7 @@ def epf_stream(path: Path, cache: Path, max_days: int | None) -> pd.DataFrame:
     origins = period_origins(data, max_days=max_days)
 
     def fit(f: pd.DataFrame, o: pd.Timestamp):
-        return fit_xgb(f, features, EPF_TARGET, "origin", BENCH_SETTINGS, until=o)
+        return fit_xgb(f, features, EPF_TARGET, "origin", settings, until=o)
 
     def progress(k: int, n: int) -> None:
         if k % 28 == 0 or k == n:
@@ -99,24 +106,39 @@ def width_at_coverage(y: np.ndarray, p50: np.ndarray, lo: np.ndarray, hi: np.nda
 
 
 def methods(stream: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {"old: fit-time, 91 d, roll28_std": (stream["p10"].to_numpy(), stream["p90"].to_numpy())}
+    out = {OLD: (stream["p10"].to_numpy(), stream["p90"].to_numpy())}
     variants = [
-        ("fit-time 56 d, roll7_std (frozen at refit)", OnlineSettings(gamma=0.0), "roll7_std", "fitted_at"),
+        ("fit-time 56 d, roll7_std (frozen at refit)", OnlineSettings(window_days=56, gamma=0.0), "roll7_std",
+         "fitted_at"),
         ("fit-time 91 d, roll7_std (frozen at refit)", OnlineSettings(window_days=91, gamma=0.0), "roll7_std",
          "fitted_at"),
         ("fit-time 91 d, roll28_std (frozen at refit)", OnlineSettings(window_days=91, gamma=0.0), "roll28_std",
          "fitted_at"),
-        ("online 56 d, roll28_std, no ACI", OnlineSettings(gamma=0.0), "roll28_std"),
-        ("online 56 d, roll7_std, no ACI", OnlineSettings(gamma=0.0), "roll7_std"),
+        ("online 56 d, roll28_std, no ACI", OnlineSettings(window_days=56, gamma=0.0), "roll28_std"),
+        ("online 56 d, roll7_std, no ACI", OnlineSettings(window_days=56, gamma=0.0), "roll7_std"),
         ("online 28 d, roll7_std, no ACI", OnlineSettings(window_days=28, gamma=0.0), "roll7_std"),
         ("online 28 d, roll7_std, ACI 0.005", OnlineSettings(window_days=28), "roll7_std"),
-        ("online 91 d, roll7_std, ACI 0.005", OnlineSettings(window_days=91), "roll7_std"),
-        ("online 56 d, roll7_std, ACI 0.02", OnlineSettings(gamma=0.02), "roll7_std"),
+        ("online 56 d, roll7_std, ACI 0.005", OnlineSettings(window_days=56), "roll7_std"),
+        ("online 56 d, roll7_std, ACI 0.02", OnlineSettings(window_days=56, gamma=0.02), "roll7_std"),
         (f"NEW: online {NEW.window_days} d, {NEW_UNIT}, ACI {NEW.gamma}", NEW, NEW_UNIT),
     ]
     for name, s, unit, *as_of in variants:
         b = online_bands(stream.assign(unit=stream[unit]), s, as_of=as_of[0] if as_of else None)
         out[name] = (b["lo"].to_numpy(), b["hi"].to_numpy())
+    if "fitted_at" in stream:
+        # the online band's offsets (ACI included) as they stood at each refit, kept for the week:
+        # what a model artifact could carry if the fit replayed the online calibration
+        s = OnlineSettings(window_days=91)
+        b = online_bands(stream.assign(unit=stream[NEW_UNIT]), s)
+        u = stream[NEW_UNIT].to_numpy()
+        off = pd.DataFrame({"origin": stream["origin"], "horizon_day": stream["horizon_day"],
+                            "a": (b["lo"] - stream["p50"]) / u, "b": (b["hi"] - stream["p50"]) / u})
+        off = off.groupby(["origin", "horizon_day"], as_index=False)[["a", "b"]].median()
+        frozen = stream[["fitted_at", "horizon_day"]].merge(
+            off.rename(columns={"origin": "fitted_at"}), on=["fitted_at", "horizon_day"], how="left")
+        p = stream["p50"].to_numpy()
+        out[f"online {s.window_days} d, {NEW_UNIT}, ACI {s.gamma}, frozen at refit"] = (p + u * frozen["a"].to_numpy(),
+                                                                     p + u * frozen["b"].to_numpy())
     return out
 
 
@@ -134,13 +156,13 @@ def report(name: str, stream: pd.DataFrame) -> dict:
     naive = metrics.mae(y[ok], stream["price_lag_7d"].to_numpy()[ok]) if "price_lag_7d" in stream else float("nan")
     res.update(mae=mae, rmae=mae / naive)
     print(f"\n{name}: {res['origins']} origins scored, MAE {mae:.3f}, rMAE {mae / naive:.3f} (weekly naive)")
-    old_lo, old_hi = bands["old: fit-time, 91 d, roll28_std"]
+    old_lo, old_hi = bands[OLD]
     for mname, (lo, hi) in bands.items():
         rows = {}
         for d in [0, *sorted(np.unique(hd))]:
             m = ok & ((hd == d) if d else True)
             s = band_scores(y[m], lo[m], hi[m])
-            if not mname.startswith("old"):
+            if mname != OLD:
                 s["old_width_same_coverage"] = width_at_coverage(y[m], p50[m], old_lo[m], old_hi[m], s["coverage"])
             rows[int(d)] = s
         res["methods"][mname] = rows
@@ -161,17 +183,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datasets", default="BE,PJM,SE4")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/spotcast-intervals"))
     ap.add_argument("--max-days", type=int, default=None, help="epf: only the first N test days (quick check)")
+    ap.add_argument("--model-unit", default=BENCH_SETTINGS.interval_scale_column,
+                    help="the model's own fit-time band unit (the 'fit-time' column of the stream): roll28_std was "
+                    "the default before this benchmark, roll7_std after")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    settings = BENCH_SETTINGS.with_(interval_scale_column=args.model_unit)
     t0 = time.perf_counter()
     results = []
     for name in [d.strip().upper() for d in args.datasets.split(",") if d.strip()]:
         if name in ("BE", "PJM"):
-            stream = epf_stream(args.data / "epf" / f"{name}.csv", args.cache, args.max_days)
+            stream = epf_stream(args.data / "epf" / f"{name}.csv", args.cache, args.max_days, settings)
         elif name == "SE4":
             from se4 import forecast_stream
 
-            stream = forecast_stream(args.data / "nordic", args.cache)
+            stream = forecast_stream(args.data / "nordic", args.cache, unit=args.model_unit)
         else:
             raise SystemExit(f"unknown dataset {name}; use BE, PJM, SE4")
         results.append(report(name, stream))

@@ -76,13 +76,23 @@ def build_store(data: Path, store: Path) -> None:
     build.build(project)
 
 
-def backtest(data: Path, cache: Path, start: str, end: str, fast: bool):
-    """The stage's backtest on the SE4 store (built on first use), cached as parquet."""
+def backtest(data: Path, cache: Path, start: str, end: str, fast: bool, unit: str | None = None):
+    """The stage's backtest on the SE4 store (built on first use), cached as parquet; ``unit``
+    overrides the model's fit-time band unit (``XGBSettings.interval_scale_column``)."""
     from spotcast_storage import get_storage
     from spotcast_train import service
+    from spotcast_train.builtins.xgboost import STAGE_LINEAR
     from spotcast_train.data import LABEL_KNOWN, TIME_COL, load_training_frame
+    from spotcast_train.xgbmodel import XGBSettings
 
-    tag = f"se4_{start}_{end}_{'fast' if fast else 'default'}"
+    settings = XGBSettings(linear=STAGE_LINEAR) if not fast else None
+    if fast:
+        from intervals import BENCH_SETTINGS
+
+        settings = BENCH_SETTINGS
+    if unit is not None:
+        settings = settings.with_(interval_scale_column=unit)
+    tag = f"se4_{start}_{end}_{'fast' if fast else 'default'}_{settings.interval_scale_column}_{settings.calibration_days}d"
     out = cache / f"{tag}.parquet"
     table_out = cache / f"{tag}_table.parquet"
     if out.exists():
@@ -91,11 +101,7 @@ def backtest(data: Path, cache: Path, start: str, end: str, fast: bool):
     if not store.exists():
         build_store(data, store)
     project = get_storage(path=str(store))
-    options = {}
-    if fast:
-        from intervals import BENCH_SETTINGS
-
-        options = {"settings": BENCH_SETTINGS}
+    options = {"settings": settings}
 
     def progress(k: int, n: int) -> None:
         if k % 21 == 0 or k == n:
@@ -114,9 +120,9 @@ def backtest(data: Path, cache: Path, start: str, end: str, fast: bool):
 
 
 def forecast_stream(data: Path, cache: Path, start: str = "2024-01-08", end: str = "2024-12-24",
-                    fast: bool = False) -> pd.DataFrame:
+                    fast: bool = False, unit: str | None = None) -> pd.DataFrame:
     """The default model's forecasts (one row per origin and target hour) for intervals.py."""
-    f, _ = backtest(data, cache, start, end, fast)
+    f, _ = backtest(data, cache, start, end, fast, unit)
     return f[~f["model"].str.startswith("naive")].reset_index(drop=True)
 
 
@@ -127,10 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", default="2024-01-08", help="first origin (2023 is training history)")
     ap.add_argument("--end", default="2024-12-24", help="end of origins (exclusive; the data ends 2024-12-31)")
     ap.add_argument("--fast", action="store_true", help="intervals.py's cheaper tree settings instead of the stage default")
+    ap.add_argument("--model-unit", default=None, help="the model's fit-time band unit (default: the stage's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    f, table = backtest(args.data, args.cache, args.start, args.end, args.fast)
+    f, table = backtest(args.data, args.cache, args.start, args.end, args.fast, args.model_unit)
     from intervals import report
 
     print(f"SE4 {args.start}..{args.end}, weekly refits, {'fast tree settings' if args.fast else 'stage default model'}")

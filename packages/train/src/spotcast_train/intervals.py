@@ -72,9 +72,10 @@ def units(values: np.ndarray, typical: float | None = None) -> np.ndarray:
 class OnlineSettings:
     """How :func:`online_bands` calibrates; defaults chosen in benchmarks/intervals.py."""
 
-    window_days: int = 56
-    """Origins of errors used per band: long enough for stable 10% tails per horizon day, short
-    enough to see a regime change within weeks."""
+    window_days: int = 91
+    """Days of origins whose errors make a band: long enough for stable 10% tails per horizon
+    day; the adaptive updates, not the window, follow a regime change. 91 beat 28 and 56 days
+    on pinball loss and width on BE, PJM and SE4 (benchmarks/README.md, "intervals")."""
     min_residuals: int = 48
     """Fewer known errors than this in a group: the band stays as the model gave it."""
     gamma: float = 0.005
@@ -150,3 +151,27 @@ def _ns(values: pd.Series) -> np.ndarray:
     if idx.tz is not None:
         idx = idx.tz_convert("UTC")
     return np.asarray(idx.as_unit("ns").asi8)
+
+
+def offsets_at(history: pd.DataFrame, at: pd.Timestamp, settings: OnlineSettings = OnlineSettings(), *,
+               group: str = "horizon_day", unit: str = "unit", point: str = "p50", actual: str = "actual",
+               origin: str = "origin", known: str = "known_at") -> dict[str, tuple[float, float]]:
+    """The online band of :func:`online_bands` as it stands at ``at``, per group: ``(lo, hi)``
+    offsets in units, from ``history`` (earlier forecasts with their actuals) replayed with the
+    adaptive updates. What a model fitted at ``at`` can carry in its artifact and apply, times
+    each row's unit, until its next fit (benchmarks/intervals.py: "frozen at refit"). Groups with
+    fewer than ``min_residuals`` known errors are left out."""
+    h = history[pd.DatetimeIndex(history[origin]) < at]
+    if h.empty:
+        return {}
+    groups = pd.unique(h[group])
+    probe = pd.DataFrame({group: groups, point: 0.0, unit: 1.0, actual: np.nan, origin: at, known: at})
+    probe[origin] = pd.DatetimeIndex(probe[origin])
+    probe[known] = pd.DatetimeIndex(probe[known]) + pd.Timedelta(days=36500)
+    frame = pd.concat([h[[group, point, unit, actual, origin, known]], probe], ignore_index=True)
+    frame[origin] = pd.DatetimeIndex(frame[origin])
+    frame[known] = pd.DatetimeIndex(frame[known])
+    b = online_bands(frame, settings, group=group, unit=unit, point=point, actual=actual, origin=origin, known=known)
+    tail = b.iloc[len(h):]
+    return {str(g): (float(lo), float(hi)) for g, lo, hi in zip(groups, tail["lo"], tail["hi"], strict=True)
+            if np.isfinite(lo) and np.isfinite(hi)}
