@@ -38,6 +38,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see spotcast_train/__init
 import pandas as pd
 
 from _common import machine
+from spotcast_train import dnn as dnn_model
+from spotcast_train import ensemble as ensemble_model
 from spotcast_train import lear as lear_model
 from spotcast_train.epf import (
     PUBLISHED,
@@ -62,7 +64,7 @@ DEFAULT = XGBSettings(quantiles=(0.5,))
 LINEAR = LinearSettings()
 
 
-FAMILIES = ("lear",)
+FAMILIES = ("lear", "dnn", "ensemble")
 
 
 def _cpu() -> float:
@@ -88,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
     ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend", *FAMILIES],
                     help="blend (default: the stage's default model, trees + linear members), trees, the "
-                    "linear member alone, lear (LEAR as published, daily recalibration)")
+                    "linear member alone, lear (LEAR as published, daily recalibration), dnn (the epftoolbox DNN design), "
+                    "ensemble (members' saved forecasts combined with weights fixed on the validation year)")
     ap.add_argument("--days", type=int, default=None,
                     help="sample mode: N days evenly spaced over the period instead of every day")
     ap.add_argument("--resume", action="store_true",
@@ -97,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="LEAR calibration windows in days (default 56,84,1092,1456), averaged")
     ap.add_argument("--alpha-mode", default="published", choices=["published", "aic"],
                     help="LEAR penalty: as the published forecasts (LARS-AIC on the normalised design) or plain AIC")
+    ap.add_argument("--dnn-seeds", default="0,1", help="DNN members (one network per seed), averaged")
+    ap.add_argument("--dnn-hidden", default="256,128", help="the two hidden layers' widths")
+    ap.add_argument("--member", action="append", default=[], metavar="NAME=TEST.parquet,VALIDATION.parquet",
+                    help="ensemble member: its saved test and validation forecasts (--save-predictions of "
+                    "this script); repeat for each member")
+    ap.add_argument("--weight-step", type=float, default=0.05, help="grid step of the ensemble weights")
     ap.add_argument("--linear-weight", type=float, default=LINEAR.weight, help="w in (1-w)*trees + w*linear")
     ap.add_argument("--linear-recalibrate", default=None,
                     help="recalibration of the linear part (default: the same as --recalibrate)")
@@ -237,12 +246,11 @@ def run_days(data, days: list[int], forecast, *, save: Path | None, resume: bool
     others are forecast; the file is rewritten every ``every`` days and at the end."""
     done: list[pd.DataFrame] = []
     have: set[pd.Timestamp] = set()
+    want = [data.days[i] for i in days]
     if resume and save is not None and save.exists():
         old = pd.read_parquet(save)
-        want = {data.days[i] for i in days}
-        old = old[pd.DatetimeIndex(old["origin"]).isin(list(want))]
-        done.append(old)
-        have = set(pd.DatetimeIndex(old["origin"]))
+        done.append(old)  # days of another sample stay in the file for a later, larger one
+        have = set(pd.DatetimeIndex(old["origin"])) & set(want)
         if not quiet:
             print(f"  resuming: {len(have)} of {len(days)} days already in {save}", file=sys.stderr, flush=True)
     todo = [i for i in sorted(days) if data.days[i] not in have]
@@ -254,7 +262,9 @@ def run_days(data, days: list[int], forecast, *, save: Path | None, resume: bool
         if not quiet and (k % 5 == 0 or k == len(todo)):
             rate = (time.perf_counter() - t0) / k
             print(f"  {label}: {k}/{len(todo)} days, {rate:.1f} s wall a day", file=sys.stderr, flush=True)
-    return pd.concat(done, ignore_index=True).sort_values(["origin", "ts"], ignore_index=True)
+    out = pd.concat(done, ignore_index=True)
+    out = out[pd.DatetimeIndex(out["origin"]).isin(want)]
+    return out.sort_values(["origin", "ts"], ignore_index=True)
 
 
 def lear_forecaster(data, windows: tuple[int, ...], alpha_mode: str):
@@ -269,6 +279,60 @@ def lear_forecaster(data, windows: tuple[int, ...], alpha_mode: str):
     return forecast
 
 
+def dnn_forecaster(data, settings, every: int):
+    """Refit when ``every`` days have passed since the last fit (0: fit once), as rolling_origin."""
+    X, Y = lear_model.epf_arrays(data)
+    state: dict[str, object] = {"model": None, "at": None}
+
+    def forecast(i: int) -> dict[str, object]:
+        if state["model"] is None or (every > 0 and i - state["at"] >= every):
+            state["model"], state["at"] = dnn_model.fit_before(X, Y, i, settings), i
+        return {"p50": state["model"].predict(X[i])[0]}
+
+    return forecast
+
+
+def _member_frames(spec: str) -> tuple[str, Path, Path]:
+    name, sep, paths = spec.partition("=")
+    test, sep2, val = paths.partition(",")
+    if not (sep and sep2 and name and test and val):
+        raise SystemExit(f"--member {spec!r}: give NAME=TEST.parquet,VALIDATION.parquet")
+    return name, Path(test), Path(val)
+
+
+def run_ensemble(args, data, days):
+    """Weights from the members' validation forecasts, applied unchanged to their test forecasts,
+    on the days every member forecast (and, for the test period, that this run asks for)."""
+    if len(args.member) < 2:
+        raise SystemExit("--model ensemble needs at least two --member NAME=TEST.parquet,VALIDATION.parquet")
+    test, val = {}, {}
+    for spec in args.member:
+        name, t, v = _member_frames(spec)
+        test[name], val[name] = pd.read_parquet(t), pd.read_parquet(v)
+
+    def aligned(frames, keep):
+        base = None
+        for name, f in frames.items():
+            f = f[["origin", "ts", "target_price_eur_mwh", "price_lag_7d", "p50"]].rename(columns={"p50": name})
+            if keep is not None:
+                f = f[pd.DatetimeIndex(f["origin"]).isin(keep)]
+            base = f if base is None else base.merge(f[["origin", "ts", name]], on=["origin", "ts"], how="inner")
+        return base.sort_values(["origin", "ts"], ignore_index=True)
+
+    v = aligned(val, None)
+    t = aligned(test, [data.days[i] for i in days])
+    if v.empty or t.empty:
+        raise SystemExit("the members' forecasts share no day; run them on the same --days sample")
+    names = list(test)
+    weights = ensemble_model.fit_weights({n: v[n].to_numpy() for n in names}, v["target_price_eur_mwh"].to_numpy(),
+                                         step=args.weight_step)
+    t["p50"] = ensemble_model.combine({n: t[n].to_numpy() for n in names}, weights)
+    parts = {n: score(t.assign(p50=t[n])) for n in names}
+    parts["plain mean"] = score(t.assign(p50=t[names].mean(axis=1)))
+    print(f"  weights chosen on {v['origin'].nunique()} validation days: {weights}", file=sys.stderr)
+    return t, weights, parts
+
+
 def _row(name: str, r: dict) -> str:
     return f"{name:<28}{r['mae']:>8.3f}{r['rmae']:>8.3f}{r['smape']:>9.2f}{r['rmse']:>9.3f}"
 
@@ -280,14 +344,25 @@ def run_family(args) -> int:
     data = read_epf_csv(args.path)
     days = period_indices(data, validation=args.validation, max_days=args.max_days, sample=args.days)
     w0, c0 = time.perf_counter(), _cpu()
-    windows = tuple(int(w) for w in args.lear_windows.split(","))
-    forecast = lear_forecaster(data, windows, args.alpha_mode)
-    settings = {"windows": list(windows), "alpha_mode": args.alpha_mode, "recalibrate": "daily"}
-    pred = run_days(data, days, forecast, save=args.save_predictions, resume=args.resume, label=args.model,
-                    quiet=args.json)
+    if args.model == "lear":
+        windows = tuple(int(w) for w in args.lear_windows.split(","))
+        forecast = lear_forecaster(data, windows, args.alpha_mode)
+        settings = {"windows": list(windows), "alpha_mode": args.alpha_mode, "recalibrate": "daily"}
+    elif args.model == "dnn":
+        every = parse_recalibrate(args.recalibrate)
+        dnn_settings = dnn_model.DnnSettings(seeds=dnn_model.seeds_of(args.dnn_seeds),
+                                             hidden=tuple(int(h) for h in args.dnn_hidden.split(",")))
+        forecast = dnn_forecaster(data, dnn_settings, every)
+        settings = {**dnn_settings.to_dict(), "recalibrate": describe_recalibrate(every)}
+    if args.model == "ensemble":
+        pred, weights, parts = run_ensemble(args, data, days)
+        settings = {"weights": weights, "weights_from": "validation period forecasts", "step": args.weight_step}
+    else:
+        pred = run_days(data, days, forecast, save=args.save_predictions, resume=args.resume, label=args.model,
+                        quiet=args.json)
+        parts = {c[4:]: score(pred.assign(p50=pred[c])) for c in pred.columns if c.startswith("p50_")}
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
     res = score(pred)
-    parts = {c[4:]: score(pred.assign(p50=pred[c])) for c in pred.columns if c.startswith("p50_")}
     market = args.path.stem.upper()
     sample = args.days is not None and res["days"] < (364 if args.validation else 728)
     period = ("validation (364 days before the test period)" if args.validation else "test (last 728 days)")
@@ -300,6 +375,9 @@ def run_family(args) -> int:
     for k, v in parts.items():
         print(_row(f"  member {k}", v))
     print(_row(f"spotcast {args.model}", res))
+    if args.model == "ensemble":
+        print("weights (fixed on the validation forecasts): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in settings["weights"].items()))
     print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU for {len(pred) // 24} days (including resumed ones); "
           f"{machine()}; shared machine, timings not quiet")
     if args.json:

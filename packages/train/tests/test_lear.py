@@ -135,7 +135,7 @@ def test_no_leakage_a_forecast_ignores_every_later_price():
 
 
 def write_csv(path: Path, days: int) -> Path:
-    d, P, load = dataset(days, seed=4)
+    _, P, load = dataset(days, seed=4)
     ts = pd.date_range("2015-01-05", periods=days * 24, freq="h")
     pd.DataFrame({"Date": ts, "Price": P.ravel(), "Load": load.ravel()}).to_csv(path, index=False)
     return path
@@ -167,5 +167,6 @@ def test_benchmark_lear_sample_save_and_resume(tmp_path):
     marked.to_parquet(save)
     out = run_bench(str(csv), "--model", "lear", "--lear-windows", "14,28", "--days", "5",
                     "--save-predictions", str(save), "--resume")
+    assert out["days"] == 5  # the 5-day sample is scored; the 3-day one's other days stay in the file
     again = pd.read_parquet(save)
-    assert again["origin"].nunique() == 5 and (again.loc[again["origin"] == test_start, "p50"] == -999.0).all()
+    assert again["origin"].nunique() == 7 and (again.loc[again["origin"] == test_start, "p50"] == -999.0).all()

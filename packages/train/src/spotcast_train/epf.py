@@ -200,7 +200,8 @@ def period_indices(data: EpfData, *, test_days: int = TEST_DAYS, validation: boo
                    validation_days: int = VALIDATION_DAYS, max_days: int | None = None,
                    sample: int | None = None) -> list[int]:
     """Day indices of the evaluated period, in order; ``sample=N`` keeps N days evenly spaced over
-    it (first and last included), so a short run still spans every season of the period."""
+    it (every ``len // N``-th day from the first), so a short run still spans every season of the
+    period, and a sample of N days is part of the sample of 2N (``--resume`` reuses it)."""
     n = data.n_days
     first = n - test_days - (validation_days if validation else 0)
     last = first + (validation_days if validation else test_days)
@@ -211,7 +212,7 @@ def period_indices(data: EpfData, *, test_days: int = TEST_DAYS, validation: boo
         if sample < 1:
             raise ValidationError(f"--days {sample}: a sample needs at least one day")
         if sample < len(idx):
-            idx = sorted({idx[k] for k in np.rint(np.linspace(0, len(idx) - 1, sample)).astype(int)})
+            idx = idx[:: len(idx) // sample][:sample]
     return idx
 
 
