@@ -95,3 +95,27 @@ def test_simplex_grid_and_bad_input():
         ensemble.combine({"a": np.ones(2), "b": np.ones(2)}, {"a": 0.7, "b": 0.7})
     with pytest.raises(ValidationError, match=r"no forecasts for ensemble member\(s\) \['c'\]"):
         ensemble.combine({"a": np.ones(2)}, {"c": 1.0})
+
+
+@pytest.mark.slow
+def test_benchmark_dnn_and_ensemble_of_saved_members(tmp_path):
+    from .test_lear import run_bench, write_csv
+
+    csv = write_csv(tmp_path / "X.csv", 1130)  # a validation year before the 728 test days
+    paths = {}
+    for model, extra in (("lear", ["--lear-windows", "14,28"]), ("dnn", ["--dnn-hidden", "16,8", "--dnn-seeds", "0"])):
+        for period in ("test", "validation"):
+            p = tmp_path / f"{model}-{period}.parquet"
+            flags = ["--validation"] if period == "validation" else []
+            out = run_bench(str(csv), "--model", model, "--days", "2", "--save-predictions", str(p), *extra, *flags)
+            assert out["days"] == 2 and out["period"] == period
+            paths[model, period] = p
+    out = run_bench(str(csv), "--model", "ensemble", "--days", "2", "--weight-step", "0.5",
+                    "--member", f"lear={paths['lear', 'test']},{paths['lear', 'validation']}",
+                    "--member", f"dnn={paths['dnn', 'test']},{paths['dnn', 'validation']}")
+    w = out["settings"]["weights"]
+    assert set(w) == {"lear", "dnn"} and sum(w.values()) == pytest.approx(1)
+    assert {"lear", "dnn", "plain mean"} <= set(out["parts"]) and out["days"] == 2
+    val = {m: pd.read_parquet(paths[m, "validation"]) for m in ("lear", "dnn")}
+    y = val["lear"]["target_price_eur_mwh"].to_numpy()
+    assert w == ensemble.fit_weights({m: val[m]["p50"].to_numpy() for m in val}, y, step=0.5)

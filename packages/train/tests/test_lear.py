@@ -55,6 +55,11 @@ def test_bad_shapes_are_clear_errors():
         lear.forecast_day(X, Y, 15, windows=(7,))
     with pytest.raises(ValidationError, match="missing value"):
         lear.LearModel().fit(X[:10], Y[:10])  # the first week has no lags
+    from spotcast_train.epf import EpfData, period_indices
+
+    short = EpfData(days=days, prices=P, exogenous={"exo_1": load}, price_name="p")
+    with pytest.raises(ValidationError, match="too few for a 364-day validation period"):
+        period_indices(short, validation=True)
     with pytest.raises(ValidationError, match="alpha mode"):
         lear.select_alpha(X[8:], Y[8:, 0], "bic")
 

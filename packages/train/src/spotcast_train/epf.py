@@ -204,6 +204,10 @@ def period_indices(data: EpfData, *, test_days: int = TEST_DAYS, validation: boo
     period, and a sample of N days is part of the sample of 2N (``--resume`` reuses it)."""
     n = data.n_days
     first = n - test_days - (validation_days if validation else 0)
+    if first < 14:
+        period = f"{validation_days}-day validation period before a " if validation else ""
+        raise ValidationError(f"{n} days of data are too few for a {period}{test_days}-day test period "
+                              "with two weeks of history before it")
     last = first + (validation_days if validation else test_days)
     if max_days is not None:
         last = min(last, first + max_days)
