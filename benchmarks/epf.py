@@ -300,7 +300,7 @@ def _member_frames(spec: str) -> tuple[str, Path, Path]:
     return name, Path(test), Path(val)
 
 
-def run_ensemble(args, data, days):
+def run_ensemble(args, data, days, naive_skip: int = 7):
     """Weights from the members' validation forecasts, applied unchanged to their test forecasts,
     on the days every member forecast (and, for the test period, that this run asks for)."""
     if len(args.member) < 2:
@@ -327,8 +327,8 @@ def run_ensemble(args, data, days):
     weights = ensemble_model.fit_weights({n: v[n].to_numpy() for n in names}, v["target_price_eur_mwh"].to_numpy(),
                                          step=args.weight_step)
     t["p50"] = ensemble_model.combine({n: t[n].to_numpy() for n in names}, weights)
-    parts = {n: score(t.assign(p50=t[n])) for n in names}
-    parts["plain mean"] = score(t.assign(p50=t[names].mean(axis=1)))
+    parts = {n: score(t.assign(p50=t[n]), naive_skip) for n in names}
+    parts["plain mean"] = score(t.assign(p50=t[names].mean(axis=1)), naive_skip)
     print(f"  weights chosen on {v['origin'].nunique()} validation days: {weights}", file=sys.stderr)
     return t, weights, parts
 
@@ -343,6 +343,7 @@ def run_family(args) -> int:
     threadpool_limits(1)  # one core: the machine is shared, and BLAS threads only add contention
     data = read_epf_csv(args.path)
     days = period_indices(data, validation=args.validation, max_days=args.max_days, sample=args.days)
+    naive_skip = sum(1 for i in days if i - days[0] < 7)  # the weekly naive drops the period's first week
     w0, c0 = time.perf_counter(), _cpu()
     if args.model == "lear":
         windows = tuple(int(w) for w in args.lear_windows.split(","))
@@ -355,14 +356,14 @@ def run_family(args) -> int:
         forecast = dnn_forecaster(data, dnn_settings, every)
         settings = {**dnn_settings.to_dict(), "recalibrate": describe_recalibrate(every)}
     if args.model == "ensemble":
-        pred, weights, parts = run_ensemble(args, data, days)
+        pred, weights, parts = run_ensemble(args, data, days, naive_skip)
         settings = {"weights": weights, "weights_from": "validation period forecasts", "step": args.weight_step}
     else:
         pred = run_days(data, days, forecast, save=args.save_predictions, resume=args.resume, label=args.model,
                         quiet=args.json)
-        parts = {c[4:]: score(pred.assign(p50=pred[c])) for c in pred.columns if c.startswith("p50_")}
+        parts = {c[4:]: score(pred.assign(p50=pred[c]), naive_skip) for c in pred.columns if c.startswith("p50_")}
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
-    res = score(pred)
+    res = score(pred, naive_skip)
     market = args.path.stem.upper()
     sample = args.days is not None and res["days"] < (364 if args.validation else 728)
     period = ("validation (364 days before the test period)" if args.validation else "test (last 728 days)")

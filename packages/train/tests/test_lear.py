@@ -175,3 +175,21 @@ def test_benchmark_lear_sample_save_and_resume(tmp_path):
     assert out["days"] == 5  # the 5-day sample is scored; the 3-day one's other days stay in the file
     again = pd.read_parquet(save)
     assert again["origin"].nunique() == 7 and (again.loc[again["origin"] == test_start, "p50"] == -999.0).all()
+
+
+def test_sample_rows_and_scores():
+    from spotcast_train.epf import EpfData, forecast_rows, period_indices, score
+
+    days, P, load = dataset(60)
+    data = EpfData(days=days, prices=P, exogenous={"exo_1": load}, price_name="p")
+    pred = pd.concat([forecast_rows(data, d, {"p50": P[d] + 1.0}) for d in (20, 30, 40)], ignore_index=True)
+    assert (pred["origin"].dt.hour == 0).all() and np.allclose(pred["price_lag_7d"][:24], P[13])
+    res = score(pred, naive_skip_days=0)
+    assert res["mae"] == pytest.approx(1.0) and res["days"] == 3
+    naive = np.abs(P[[20, 30, 40]] - P[[13, 23, 33]]).mean()
+    assert res["naive_weekly_mae"] == pytest.approx(naive)
+    # a sample keeps every k-th day from the first, and a sample of N is inside the one of 2N
+    full = period_indices(data, test_days=40, sample=None)
+    assert full == list(range(20, 60))
+    s4, s8 = period_indices(data, test_days=40, sample=4), period_indices(data, test_days=40, sample=8)
+    assert s4 == [20, 30, 40, 50] and set(s4) <= set(s8) and len(s8) == 8

@@ -235,14 +235,15 @@ def forecast_rows(data: EpfData, day: int, forecasts: dict[str, np.ndarray]) -> 
     return frame
 
 
-def score(pred: pd.DataFrame) -> dict[str, float]:
+def score(pred: pd.DataFrame, naive_skip_days: int = 7) -> dict[str, float]:
     """MAE/rMAE/sMAPE/RMSE of a forecast frame sorted by origin and ts (``p50`` against the
-    target), rMAE against the weekly naive with the first 7 days dropped from its MAE."""
+    target), rMAE against the weekly naive with the first ``naive_skip_days`` forecast days
+    dropped from its MAE (7 on a whole period; on a sample, those of its days in the first week)."""
     from spotcast_train import metrics
 
     pred = pred.sort_values(["origin", "ts"], ignore_index=True)
     y = pred[TARGET].to_numpy()
-    skip = 7 * HOURS
+    skip = naive_skip_days * HOURS
     naive_mae = metrics.mae(y[skip:], pred["price_lag_7d"].to_numpy()[skip:])
     result = metrics.point_metrics(y, pred["p50"], naive_mae)
     result["naive_weekly_mae"] = naive_mae
