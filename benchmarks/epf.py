@@ -38,10 +38,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see spotcast_train/__init
 import pandas as pd
 
 from _common import machine
+from spotcast_train import dnn as dnn_model
+from spotcast_train import ensemble as ensemble_model
+from spotcast_train import lear as lear_model
 from spotcast_train.epf import (
     PUBLISHED,
     epf_feature_names,
     evaluate,
+    forecast_rows,
+    period_indices,
     period_origins,
     read_epf_csv,
     score,
@@ -57,6 +62,9 @@ BUDGET_SECONDS = 15 * 60
 # These are spotcast-train's defaults (trees plus linear members); only the point forecast is scored here.
 DEFAULT = XGBSettings(quantiles=(0.5,))
 LINEAR = LinearSettings()
+
+
+FAMILIES = ("lear", "dnn", "ensemble")
 
 
 def _cpu() -> float:
@@ -80,9 +88,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true",
                     help="leave out the 24 prices of d-1 as features (spotcast's price_features has none)")
     ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
-    ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend"],
-                    help="blend (default: the stage's default model, trees + linear members), trees, or the "
-                    "linear member alone")
+    ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend", *FAMILIES],
+                    help="blend (default: the stage's default model, trees + linear members), trees, the "
+                    "linear member alone, lear (LEAR as published, daily recalibration), dnn (the epftoolbox DNN design), "
+                    "ensemble (members' saved forecasts combined with weights fixed on the validation year)")
+    ap.add_argument("--days", type=int, default=None,
+                    help="sample mode: N days evenly spaced over the period instead of every day")
+    ap.add_argument("--resume", action="store_true",
+                    help="with --save-predictions: keep the days already in that file and forecast only the rest")
+    ap.add_argument("--lear-windows", default=",".join(map(str, lear_model.WINDOWS)),
+                    help="LEAR calibration windows in days (default 56,84,1092,1456), averaged")
+    ap.add_argument("--alpha-mode", default="published", choices=["published", "aic"],
+                    help="LEAR penalty: as the published forecasts (LARS-AIC on the normalised design) or plain AIC")
+    ap.add_argument("--dnn-seeds", default="0,1", help="DNN members (one network per seed), averaged")
+    ap.add_argument("--dnn-hidden", default="256,128", help="the two hidden layers' widths")
+    ap.add_argument("--member", action="append", default=[], metavar="NAME=TEST.parquet,VALIDATION.parquet",
+                    help="ensemble member: its saved test and validation forecasts (--save-predictions of "
+                    "this script); repeat for each member")
+    ap.add_argument("--weight-step", type=float, default=0.05, help="grid step of the ensemble weights")
     ap.add_argument("--linear-weight", type=float, default=LINEAR.weight, help="w in (1-w)*trees + w*linear")
     ap.add_argument("--linear-recalibrate", default=None,
                     help="recalibration of the linear part (default: the same as --recalibrate)")
@@ -95,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="write the per-origin forecasts (origin, ts, target, p50, fitted_at) to this parquet file")
     ap.add_argument("--json", action="store_true", help="last line: one JSON object with the results")
     args = ap.parse_args(argv)
+    if args.resume and args.save_predictions is None:
+        ap.error("--resume needs --save-predictions PATH (the file to continue)")
+    if args.model in FAMILIES:
+        return run_family(args)
 
     settings = DEFAULT.with_(windows_days=tuple(int(w) for w in args.windows.split(",")),
                              num_boost_round=args.rounds, eta=args.eta, max_depth=args.depth,
@@ -129,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(fit, recal):
         return evaluate(data, fit, recalibrate=recal, validation=args.validation, max_days=args.max_days,
-                        progress=progress)
+                        progress=progress, sample=args.days)
 
     w0, c0 = time.perf_counter(), _cpu()
     parts: dict[str, dict] = {}
@@ -141,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.model in ("trees", "blend"):
             if args.trees_predictions is not None:
                 trees = pd.read_parquet(args.trees_predictions)
-                want = set(period_origins(data, validation=args.validation, max_days=args.max_days))
+                want = set(period_origins(data, validation=args.validation, max_days=args.max_days,
+                                          sample=args.days))
                 if set(pd.DatetimeIndex(trees["origin"])) != want:
                     raise SystemExit(f"{args.trees_predictions} does not hold exactly this period's origins")
             else:
@@ -196,6 +224,170 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU ({wall / BUDGET_SECONDS:.2f} of the 15-minute budget); "
           f"{machine()}; the machine is shared, so wall time is noisy")
     if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+
+
+# -- members of other families: one forecast day at a time, saved as it goes --------------------
+def _save(frame: pd.DataFrame, path: Path) -> None:
+    """Write atomically, so an interrupted run leaves the previous file whole for --resume."""
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp)
+    os.replace(tmp, path)
+
+
+def run_days(data, days: list[int], forecast, *, save: Path | None, resume: bool, label: str,
+             quiet: bool, every: int = 5) -> pd.DataFrame:
+    """Forecast ``days`` strictly in order with ``forecast(day) -> {column: 24 values}``.
+
+    With ``resume`` the days already in ``save`` are kept (their rows as saved) and only the
+    others are forecast; the file is rewritten every ``every`` days and at the end."""
+    done: list[pd.DataFrame] = []
+    have: set[pd.Timestamp] = set()
+    want = [data.days[i] for i in days]
+    if resume and save is not None and save.exists():
+        old = pd.read_parquet(save)
+        done.append(old)  # days of another sample stay in the file for a later, larger one
+        have = set(pd.DatetimeIndex(old["origin"])) & set(want)
+        if not quiet:
+            print(f"  resuming: {len(have)} of {len(days)} days already in {save}", file=sys.stderr, flush=True)
+    todo = [i for i in sorted(days) if data.days[i] not in have]
+    t0 = time.perf_counter()
+    for k, i in enumerate(todo, 1):
+        done.append(forecast_rows(data, i, forecast(i)))
+        if save is not None and (k % every == 0 or k == len(todo)):
+            _save(pd.concat(done, ignore_index=True), save)
+        if not quiet and (k % 5 == 0 or k == len(todo)):
+            rate = (time.perf_counter() - t0) / k
+            print(f"  {label}: {k}/{len(todo)} days, {rate:.1f} s wall a day", file=sys.stderr, flush=True)
+    out = pd.concat(done, ignore_index=True)
+    out = out[pd.DatetimeIndex(out["origin"]).isin(want)]
+    return out.sort_values(["origin", "ts"], ignore_index=True)
+
+
+def lear_forecaster(data, windows: tuple[int, ...], alpha_mode: str):
+    X, Y = lear_model.epf_arrays(data)
+
+    def forecast(i: int) -> dict[str, object]:
+        per = lear_model.forecast_day(X, Y, i, windows=windows, alpha_mode=alpha_mode)
+        out: dict[str, object] = {f"p50_w{w}": v for w, v in per.items()}
+        out["p50"] = sum(per.values()) / len(per)
+        return out
+
+    return forecast
+
+
+def dnn_forecaster(data, settings, every: int):
+    """Refit when ``every`` days have passed since the last fit (0: fit once), as rolling_origin."""
+    X, Y = lear_model.epf_arrays(data)
+    state: dict[str, object] = {"model": None, "at": None}
+
+    def forecast(i: int) -> dict[str, object]:
+        if state["model"] is None or (every > 0 and i - state["at"] >= every):
+            state["model"], state["at"] = dnn_model.fit_before(X, Y, i, settings), i
+        return {"p50": state["model"].predict(X[i])[0]}
+
+    return forecast
+
+
+def _member_frames(spec: str) -> tuple[str, Path, Path]:
+    name, sep, paths = spec.partition("=")
+    test, sep2, val = paths.partition(",")
+    if not (sep and sep2 and name and test and val):
+        raise SystemExit(f"--member {spec!r}: give NAME=TEST.parquet,VALIDATION.parquet")
+    return name, Path(test), Path(val)
+
+
+def run_ensemble(args, data, days, naive_skip: int = 7):
+    """Weights from the members' validation forecasts, applied unchanged to their test forecasts,
+    on the days every member forecast (and, for the test period, that this run asks for)."""
+    if len(args.member) < 2:
+        raise SystemExit("--model ensemble needs at least two --member NAME=TEST.parquet,VALIDATION.parquet")
+    test, val = {}, {}
+    for spec in args.member:
+        name, t, v = _member_frames(spec)
+        test[name], val[name] = pd.read_parquet(t), pd.read_parquet(v)
+
+    def aligned(frames, keep):
+        base = None
+        for name, f in frames.items():
+            f = f[["origin", "ts", "target_price_eur_mwh", "price_lag_7d", "p50"]].rename(columns={"p50": name})
+            if keep is not None:
+                f = f[pd.DatetimeIndex(f["origin"]).isin(keep)]
+            base = f if base is None else base.merge(f[["origin", "ts", name]], on=["origin", "ts"], how="inner")
+        return base.sort_values(["origin", "ts"], ignore_index=True)
+
+    v = aligned(val, None)
+    t = aligned(test, [data.days[i] for i in days])
+    if v.empty or t.empty:
+        raise SystemExit("the members' forecasts share no day; run them on the same --days sample")
+    names = list(test)
+    weights = ensemble_model.fit_weights({n: v[n].to_numpy() for n in names}, v["target_price_eur_mwh"].to_numpy(),
+                                         step=args.weight_step)
+    t["p50"] = ensemble_model.combine({n: t[n].to_numpy() for n in names}, weights)
+    parts = {n: score(t.assign(p50=t[n]), naive_skip) for n in names}
+    parts["plain mean"] = score(t.assign(p50=t[names].mean(axis=1)), naive_skip)
+    print(f"  weights chosen on {v['origin'].nunique()} validation days: {weights}", file=sys.stderr)
+    return t, weights, parts
+
+
+def _row(name: str, r: dict) -> str:
+    return f"{name:<28}{r['mae']:>8.3f}{r['rmae']:>8.3f}{r['smape']:>9.2f}{r['rmse']:>9.3f}"
+
+
+def run_family(args) -> int:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # one core: the machine is shared, and BLAS threads only add contention
+    data = read_epf_csv(args.path)
+    days = period_indices(data, validation=args.validation, max_days=args.max_days, sample=args.days)
+    naive_skip = sum(1 for i in days if i - days[0] < 7)  # the weekly naive drops the period's first week
+    w0, c0 = time.perf_counter(), _cpu()
+    if args.model == "lear":
+        windows = tuple(int(w) for w in args.lear_windows.split(","))
+        forecast = lear_forecaster(data, windows, args.alpha_mode)
+        settings = {"windows": list(windows), "alpha_mode": args.alpha_mode, "recalibrate": "daily"}
+    elif args.model == "dnn":
+        every = parse_recalibrate(args.recalibrate)
+        dnn_settings = dnn_model.DnnSettings(seeds=dnn_model.seeds_of(args.dnn_seeds),
+                                             hidden=tuple(int(h) for h in args.dnn_hidden.split(",")))
+        forecast = dnn_forecaster(data, dnn_settings, every)
+        settings = {**dnn_settings.to_dict(), "recalibrate": describe_recalibrate(every)}
+    if args.model == "ensemble":
+        pred, weights, parts = run_ensemble(args, data, days, naive_skip)
+        settings = {"weights": weights, "weights_from": "validation period forecasts", "step": args.weight_step}
+    else:
+        pred = run_days(data, days, forecast, save=args.save_predictions, resume=args.resume, label=args.model,
+                        quiet=args.json)
+        parts = {c[4:]: score(pred.assign(p50=pred[c]), naive_skip) for c in pred.columns if c.startswith("p50_")}
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    res = score(pred, naive_skip)
+    market = args.path.stem.upper()
+    sample = args.days is not None and res["days"] < (364 if args.validation else 728)
+    period = ("validation (364 days before the test period)" if args.validation else "test (last 728 days)")
+    print(f"\n{args.path.name}: {period}, {res['days']} days"
+          f"{' (SAMPLE: evenly spaced days, not the full period)' if sample else ''}, model {args.model}")
+    print(f"{'model':<28}{'MAE':>8}{'rMAE':>8}{'sMAPE%':>9}{'RMSE':>9}")
+    for name, (mae, rmae, smape, rmse) in PUBLISHED.get(market, {}).items():
+        print(f"{name + ' (published, all days)':<28}{mae:>8.3f}{rmae:>8.3f}{smape:>9.2f}{rmse:>9.3f}")
+    print(f"{'naive weekly (these days)':<28}{res['naive_weekly_mae']:>8.3f}{1.0:>8.3f}")
+    for k, v in parts.items():
+        print(_row(f"  member {k}", v))
+    print(_row(f"spotcast {args.model}", res))
+    if args.model == "ensemble":
+        print("weights (fixed on the validation forecasts): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in settings["weights"].items()))
+    print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU for {len(pred) // 24} days (including resumed ones); "
+          f"{machine()}; shared machine, timings not quiet")
+    if args.json:
+        out = {"dataset": args.path.name, "period": "validation" if args.validation else "test",
+               "days": res["days"], "sample": sample, "model": args.model,
+               **{m: round(res[m], 4) for m in ("mae", "rmae", "smape", "rmse", "naive_weekly_mae")},
+               "parts": {k: {m: round(v[m], 4) for m in ("mae", "rmae", "smape", "rmse")} for k, v in parts.items()},
+               "settings": settings, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+               "machine": machine()}
         print(json.dumps(out))
     return 0
 

@@ -208,6 +208,7 @@ def compare_files(outputs: Path, published: pd.DataFrame, zone: str) -> tuple[in
         f = pd.read_csv(path)
         if "ts" not in f or "p50" not in f:
             continue
+        f = f[f["p50"].notna()].copy()  # rows with only an actual (prices published before it was made)
         f["ts"] = pd.to_datetime(f["ts"], utc=True)
         f["origin"] = pd.to_datetime(f["origin"], utc=True)
         store = published.assign(ts=pd.to_datetime(published["ts"], utc=True),

@@ -57,6 +57,12 @@ def hourly_prices(zone: str, start: str, days: int, seed: int = 0) -> pd.DataFra
     return pd.DataFrame({"zone": zone, "ts": ts, "price_eur_mwh": price})
 
 
+def known_at(ts: pd.Series) -> pd.Series:
+    """13:00 local time on the day before each hour's local delivery day, UTC (the auction)."""
+    day = pd.to_datetime(ts, utc=True).dt.tz_convert(TZ).dt.normalize()
+    return (day - pd.Timedelta(days=1)).dt.tz_localize(None).add(pd.Timedelta(hours=13)).dt.tz_localize(TZ).dt.tz_convert("UTC")
+
+
 def price_features(actuals: pd.DataFrame, origins_local_days: list[str], horizon_days: int = 7) -> pd.DataFrame:
     """price_features rows: per origin (10:00 local) the target hours of D+1..D+horizon with
     the same hour one week before as the naive feature (known at the origin)."""
@@ -94,9 +100,21 @@ class Data:
         return df
 
     def write_actuals(self, df: pd.DataFrame) -> None:
+        """``prices_hourly`` as the features stage writes it: each hour known at 13:00 local the day before."""
+        from spotcast_storage.contracts.features import PRICES_HOURLY
+
         fs = self.project.get_feature_store()
-        fg = fs.get_or_create_feature_group("prices_hourly", version=1, primary_key=["zone", "ts"], event_time="ts")
-        fg.insert(df)
+        PRICES_HOURLY.get_or_create(fs).insert(df.assign(known_at=known_at(df["ts"]), n_periods=1))
+
+    def write_prices(self, df: pd.DataFrame, rate: float | pd.Series = 11.25) -> None:
+        """``prices`` as elprisetjustnu gives them: EUR and SEK per period (one EUR/SEK rate a day),
+        rounded to 5 decimals of a kWh price like the real answers."""
+        from spotcast_storage.contracts.market import PRICES
+
+        eur = (df["price_eur_mwh"] / 1000).round(5)
+        frame = df.assign(price_eur_mwh=eur * 1000, price_sek_kwh=(eur * rate).round(5), resolution_minutes=60,
+                          known_at=known_at(df["ts"]), source="elprisetjustnu")
+        PRICES.get_or_create(self.project.get_feature_store()).insert(PRICES.conform(frame))
 
     def write_features(self, zones: tuple[str, ...] = ("SE3",), origins: list[str] | None = None,
                        days: int = 30) -> pd.DataFrame:

@@ -25,7 +25,7 @@ def _forecast_all_origins(project, data):
 
 
 def _expected(project) -> pd.DataFrame:
-    f = project.get_feature_store().get_feature_group("forecasts", 1).read()
+    f = project.get_feature_store().get_feature_group("forecasts", 2).read()
     a = project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     m = f.merge(a, on=["zone", "ts"])
     lag = a.assign(ts=a["ts"] + pd.Timedelta(hours=168)).rename(columns={"price_eur_mwh": "naive"})
@@ -57,6 +57,12 @@ def test_accuracy_numbers_match_pandas(ready, project, data):
     np.testing.assert_allclose(got["coverage_p10_p90"], exp["cov"])
     np.testing.assert_allclose(got["rmse"], m.groupby("h")["ae"].apply(lambda s: np.sqrt((s**2).mean())))
     assert got["hours"].tolist() == exp["n"].tolist()
+    # the band's price and its quality beside coverage: mean width, mean pinball loss of p10/p50/p90
+    np.testing.assert_allclose(got["width_p10_p90"], (m["p90"] - m["p10"]).groupby(m["h"]).mean())
+    y = m["price_eur_mwh"]
+    loss = sum(np.maximum(q * (y - m[c]), (q - 1) * (y - m[c])) for q, c in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90"))) / 3
+    np.testing.assert_allclose(got["pinball"], loss.groupby(m["h"]).mean())
+    assert report.overall["width_p10_p90"].iloc[0] == pytest.approx((m["p90"] - m["p10"]).mean())
     # Over time: one row per origin day.
     by_o = report.by_origin.set_index("origin_date")
     assert by_o.index.tolist() == ["2024-03-20", "2024-03-21", "2024-03-22"]
@@ -83,7 +89,7 @@ def test_sql_view_gives_the_same_rows_and_in_memory_path_agrees(ready, project, 
     np.testing.assert_allclose(view["mae"], report.by_horizon["mae"])
     # The backend-neutral path (frames + the same SQL in memory) gives identical numbers.
     fs = project.get_feature_store()
-    frames = acc.run_on_frames(fs.get_feature_group("forecasts", 1).read(),
+    frames = acc.run_on_frames(fs.get_feature_group("forecasts", 2).read(),
                                fs.get_feature_group("prices_hourly", 1).read(), "SE3", 30)
     pd.testing.assert_frame_equal(frames.by_horizon, report.by_horizon, check_dtype=False)
     # Creating it again with the same definition is not a change.

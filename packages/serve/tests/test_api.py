@@ -17,10 +17,12 @@ from spotcast_storage import get_storage
 from spotcast_storage.errors import ReadOnlyError
 from spotcast_storage.local import connection
 
+MADE = pd.Timestamp("2024-03-22T15:00Z")
+
 
 @pytest.fixture
 def forecasted(ready, project):
-    service.predict(project, "SE3", outputs=None)
+    service.predict(project, "SE3", outputs=None, now=MADE)
     return ready
 
 
@@ -49,14 +51,20 @@ def test_forecast_json_and_csv(forecasted, project, client):
     body = r.json()
     assert body["zone"] == "SE3" and body["hours"] == 168 and body["model"] == "price_naive"
     assert body["origin"] == "2024-03-22T09:00:00+00:00" and body["origin_local"].startswith("2024-03-22T10:00")
+    assert body["title"] == "SE3 2024-03-23..29, made 2024-03-22 16:00 CET" and body["fallback_reason"] is None
+    assert (body["vintage"], body["vintages"], body["on_time"]) == (1, 1, False) and body["unit"] == "eur_mwh"
     stored = service.read_forecast(project, "SE3").sort_values("ts")
-    assert [row["p50"] for row in body["forecast"]] == pytest.approx(stored["p50"].tolist())
+    fcst = [row for row in body["forecast"] if row["p50"] is not None]
+    assert [row["p50"] for row in fcst] == stored["p50"].tolist()
+    # The origin day's prices, published before the forecast was made, come first as actuals.
+    lead = body["forecast"][:24]
+    assert all(r["horizon_day"] == 0 and r["actual"] is not None for r in lead) and len(body["forecast"]) == 192
     assert len(body["daily"]) == 7 and body["daily"][0]["date"] == "2024-03-23"
 
     c = client.get("/forecast", params={"zone": "SE3", "format": "csv"})
     assert c.status_code == 200 and c.headers["content-type"].startswith("text/csv")
-    df = pd.read_csv(io.StringIO(c.text))
-    assert len(df) == 168 and df["p50"].to_numpy() == pytest.approx(stored["p50"].to_numpy(), abs=1e-4)
+    df = pd.read_csv(io.StringIO(c.text), float_precision="round_trip")
+    assert len(df) == 192 and df["p50"].dropna().tolist() == stored["p50"].tolist()
 
     by_date = client.get("/forecast", params={"zone": "SE3", "origin": "2024-03-22"})
     by_time = client.get("/forecast", params={"zone": "SE3", "origin": "2024-03-22T09:00:00Z"})
@@ -64,16 +72,20 @@ def test_forecast_json_and_csv(forecasted, project, client):
 
 
 def test_repeated_requests_take_the_fast_path_and_stay_fresh(forecasted, project, data, client):
+    # the first answer of a freshly written store may see its write-ahead log checkpointed right
+    # after (the token changes once): two requests prime the cache, the third must hit it
+    first = client.get("/forecast", params={"zone": "SE3"})
+    assert first.status_code == 200, first.text
     first = client.get("/forecast", params={"zone": "SE3"})
     fast = client.app.state.fast
-    assert fast.index[("/forecast", b"zone=SE3")] == ("forecast", "SE3", None)
+    assert fast.index[("/forecast", b"zone=SE3")] == ("forecast", "SE3", None, None)
     hits = client.app.state.cache.hits
     second = client.get("/forecast", params={"zone": "SE3"})
     assert second.content == first.content and second.headers["content-type"] == "application/json"
     assert client.app.state.cache.hits == hits + 1
     data.naive_model(spread=1.0)
-    service.predict(project, "SE3", outputs=None)
-    assert client.get("/forecast", params={"zone": "SE3"}).json()["model_version"] == 2
+    service.predict(project, "SE3", outputs=None, now=MADE + pd.Timedelta(hours=1))  # a later vintage
+    assert client.get("/forecast", params={"zone": "SE3"}).json()["vintages"] == 2
 
 
 def test_not_found_answers(forecasted, client):
@@ -96,10 +108,41 @@ def test_not_found_answers(forecasted, client):
     {"zone": "S E3"},                            # not a zone code
     {"zone": "SE3", "origin": "yesterday-ish"},  # unparsable origin
     {"zone": "SE3", "origin": "2024-02-30"},     # impossible date
+    {"zone": "SE3", "unit": "usd_mwh"},          # unknown unit
 ])
 def test_bad_parameters_are_422(forecasted, client, params):
     r = client.get("/forecast", params=params)
     assert r.status_code == 422, r.text
+
+
+def test_unknown_unit_says_which_units_exist(forecasted, client):
+    for fmt in ("json", "csv"):
+        r = client.get("/forecast", params={"zone": "SE3", "unit": "kr", "format": fmt})
+        assert r.status_code == 422
+        assert r.json()["detail"] == "unknown unit 'kr'; use one of eur_mwh, sek_kwh, ore_kwh (EUR/MWh, SEK/kWh, öre/kWh)"
+
+
+def test_units_convert_at_the_source_rate_and_say_which(forecasted, data, client):
+    data.write_prices(data.actuals(zones=("SE3",), days=29), rate=11.25)
+    eur = client.get("/forecast", params={"zone": "SE3"}).json()
+    ore = client.get("/forecast", params={"zone": "SE3", "unit": "ore_kwh"}).json()
+    assert ore["unit_label"] == "öre/kWh" and "(rate of 2024-03-23)" in ore["rates_used"]
+    # Each day's own rate where its prices were out when the forecast was made, else the newest day's.
+    used = {r["date"]: r["rate_date"] for r in ore["rates"]}
+    assert used == {"2024-03-22": "2024-03-22", **{f"2024-03-{d}": "2024-03-23" for d in range(23, 30)}}
+    for a, b in zip(eur["forecast"], ore["forecast"], strict=True):
+        if a["p50"] is not None:
+            assert b["p50"] == pytest.approx(a["p50"] * 11.25 / 10, rel=1e-5)
+    sek = client.get("/forecast", params={"zone": "SE3", "unit": "sek_kwh", "format": "csv"})
+    df = pd.read_csv(io.StringIO(sek.text))
+    assert set(df["unit"]) == {"SEK/kWh"} and df["rate_eur_sek"].round(4).eq(11.25).all()
+
+
+def test_vintages_endpoint(forecasted, project, data, client):
+    data.naive_model(spread=2.0)
+    service.predict(project, "SE3", outputs=None, now=MADE + pd.Timedelta(hours=2))
+    v = client.get("/vintages", params={"zone": "SE3"}).json()["vintages"]
+    assert [(x["vintage"], x["published"], x["model_version"]) for x in v] == [(1, True, 1), (2, False, 2)]
 
 
 def test_bad_accuracy_days_is_422(forecasted, client):
@@ -120,17 +163,19 @@ def test_accuracy_endpoint_matches_service(forecasted, project, client):
 def test_docs_and_openapi(client):
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
-    assert {"/health", "/zones", "/forecast", "/accuracy", "/models", "/"} <= set(spec["paths"])
+    assert {"/health", "/zones", "/forecast", "/vintages", "/accuracy", "/models", "/"} <= set(spec["paths"])
 
 
 def test_api_sees_new_commits_and_never_writes(forecasted, project, data, client, store_path):
     first = client.get("/forecast", params={"zone": "SE3"}).json()
     assert client.get("/forecast", params={"zone": "SE3"}).json() == first  # cached
     events = project.get_event_log().latest_event_id()
+    data.write_features(zones=("SE3",), origins=["2024-03-23"])
     data.naive_model(spread=3.0)
-    service.predict(project, "SE3", outputs=None)  # a writer in this process commits a new version
+    service.predict(project, "SE3", outputs=None, now=MADE + pd.Timedelta(days=1))  # a writer commits a new origin
     again = client.get("/forecast", params={"zone": "SE3"}).json()
-    assert again["model_version"] == 2 and again["forecast"][0]["p90"] - again["forecast"][0]["p50"] == pytest.approx(3)
+    first_hour = next(r for r in again["forecast"] if r["p50"] is not None)
+    assert again["model_version"] == 2 and first_hour["p90"] - first_hour["p50"] == pytest.approx(3)
     # The API's own project refuses writes, and serving requests left no event behind.
     after = project.get_event_log().latest_event_id()
     for path in ("/health", "/zones", "/models", "/", "/api/dashboard"):

@@ -7,6 +7,8 @@ import json
 import pandas as pd
 import pytest
 
+from spotcast_serve import service
+
 
 def test_every_command_help_shows_an_example(cli):
     for cmd in ("predict", "accuracy", "forecast", "zones", "models", "formats", "api", "version"):
@@ -17,13 +19,17 @@ def test_every_command_help_shows_an_example(cli):
 def test_predict_prints_daily_means_and_writes_files(ready, store_path, tmp_path, cli):
     out = tmp_path / "out"
     r = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--zone", "SE4", "--outputs", str(out),
-             "--format", "json"])
+             "--format", "json", "--now", "2024-03-22T15:00Z"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert [(x["zone"], x["horizon_day"]) for x in rows][:2] == [("SE3", 1), ("SE3", 2)] and len(rows) == 14
+    assert rows[0]["unit"] == "EUR/MWh"
     assert sorted(p.name for p in out.iterdir()) == [
-        "forecast_SE3_2024-03-22.csv", "forecast_SE3_2024-03-22.png",
-        "forecast_SE4_2024-03-22.csv", "forecast_SE4_2024-03-22.png"]
+        "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET.csv",
+        "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET.png",
+        "forecast_SE4_2024-03-23_2024-03-29_made_2024-03-22T1600CET.csv",
+        "forecast_SE4_2024-03-23_2024-03-29_made_2024-03-22T1600CET.png"]
+    assert "published: SE3 2024-03-23..29, made 2024-03-22 16:00 CET (vintage 1 of 1, after the gate closure)" in r.output
     again = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--outputs", str(out), "--no-files"])
     assert again.exit_code == 0 and "unchanged" in again.output
     table = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--days", "2", "--no-files"])
@@ -85,3 +91,30 @@ def test_the_store_flag_beats_the_environment(ready, store_path, tmp_path):
     config.reset_defaults()
     r = CliRunner().invoke(app, ["--store", str(tmp_path / "missing.duckdb"), "zones"])
     assert r.exit_code == 2 and "no spotcast store" in r.stderr
+
+
+def test_predict_in_ore_names_the_rate_and_a_missing_rate_writes_nothing(ready, data, project, store_path, tmp_path, cli):
+    base = ["--store", str(store_path), "predict", "--zone", "SE3", "--now", "2024-03-22T15:00Z"]
+    before = project.get_event_log().latest_event_id()
+    r = cli([*base, "--unit", "ore_kwh", "--outputs", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "no EUR/SEK rate is known for SE3 2024-03-23" in r.output and "Traceback" not in r.output
+    assert project.get_event_log().latest_event_id() == before and not (tmp_path / "o").exists()
+    bad = cli([*base, "--unit", "dollars"])
+    assert bad.exit_code == 1 and "unknown unit 'dollars'; use one of eur_mwh, sek_kwh, ore_kwh" in bad.output
+
+    data.write_prices(data.actuals(zones=("SE3",), days=29), rate=11.25)
+    r = cli([*base, "--unit", "ore_kwh", "--outputs", str(tmp_path / "o"), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert "EUR/SEK 11.2500 (rate of 2024-03-23) for 2024-03-23..29" in r.output
+    eur = service.read_forecast(project, "SE3")
+    rows = json.loads(r.stdout)
+    assert rows[0]["unit"] == "öre/kWh"
+    assert rows[0]["p50"] == pytest.approx(eur["p50"].iloc[:24].mean() * 1.125, rel=1e-5)
+    files = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert files == ["forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET_ore_kwh.csv",
+                     "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET_ore_kwh.png"]
+    csv = pd.read_csv(tmp_path / "o" / files[0])
+    assert set(csv["unit"]) == {"öre/kWh"} and set(csv.loc[csv["horizon_day"] > 0, "rate_date"]) == {"2024-03-23"}
+    # The store keeps EUR/MWh.
+    stored = project.get_feature_store().get_feature_group("forecasts", 2).read()
+    assert stored["p50"].mean() == pytest.approx(eur["p50"].mean())

@@ -64,3 +64,42 @@ def test_dashboard_works_offline_as_a_saved_file(tmp_path):
     dom = _chromium(tmp_path, "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert len(re.findall(r'<circle class="pt"', dom.stdout)) == 2
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_dashboard_shows_the_fallback_and_converts_units(tmp_path):
+    """A published weekly naive says so in a visible line; #unit=ore_kwh converts every value at
+    its delivery day's rate and names the rate; a zone without a rate stays in EUR and says why."""
+    def zone(name, rates):
+        return {"zone": name, "timezone": "Europe/Stockholm", "actuals": [], "accuracy": None, "rates": rates,
+                "forecast": {"origin": "2024-03-22T09:00:00+00:00", "model": "naive-weekly", "model_version": 0,
+                             "title": f"{name} 2024-03-23..24, made 2024-03-22 16:00 CET", "vintage": 1, "vintages": 1,
+                             "on_time": False, "fallback_reason": "data_quality: SE3 2024-03-21 flatliner: 10 h",
+                             "hours": 2, "daily": [{"date": "2024-03-23", "horizon_day": 1, "hours": 1,
+                                                    "p10": None, "p50": 50, "p90": None}],
+                             "forecast": [
+                                 {"ts": "2024-03-22T22:00:00Z", "ts_local": "2024-03-22T23:00:00+01:00",
+                                  "horizon_day": 0, "actual": 40, "p10": None, "p50": None, "p90": None},
+                                 {"ts": "2024-03-22T23:00:00Z", "ts_local": "2024-03-23T00:00:00+01:00",
+                                  "horizon_day": 1, "actual": None, "p10": None, "p50": 50, "p90": None},
+                                 {"ts": "2024-03-23T23:00:00Z", "ts_local": "2024-03-24T00:00:00+01:00",
+                                  "horizon_day": 2, "actual": None, "p10": None, "p50": 60, "p90": None}]}}
+    rates = {"by_date": {"2024-03-23": {"rate": 11.0, "rate_date": "2024-03-22"},
+                         "2024-03-24": {"rate": 12.0, "rate_date": "2024-03-22"}},
+             "used": "EUR/SEK 11.0000 (rate of 2024-03-22) for 2024-03-23"}
+    data = {"units": {"eur_mwh": {"label": "EUR/MWh", "factor": 1, "needs_rate": False},
+                      "ore_kwh": {"label": "öre/kWh", "factor": 0.1, "needs_rate": True}},
+            "zones": [zone("SE3", rates), zone("DK1", {"by_date": None, "error": "no EUR/SEK rate is known for DK1"})]}
+    page = tmp_path / "dashboard.html"
+    page.write_text(render(data))
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri() + "#unit=ore_kwh")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    se3 = html[html.index('id="zone-SE3"'):html.index('id="zone-DK1"')]
+    assert '<div class="fallback">' in se3 and "data_quality: SE3 2024-03-21 flatliner" in se3
+    assert [float(v) for v in re.findall(r'<circle class="pt"[^>]*data-p50="([-0-9.e]+)"', se3)] == [55.0, 72.0]
+    assert "EUR/SEK 11.0000 (rate of 2024-03-22)" in se3 and "öre/kWh" in se3
+    dk1 = html[html.index('id="zone-DK1"'):]
+    assert "no EUR/SEK rate known: shown in EUR/MWh" in dk1
+    assert [float(v) for v in re.findall(r'<circle class="pt"[^>]*data-p50="([-0-9.e]+)"', dk1)] == [50.0, 60.0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from spotcast_serve import plugin
 from spotcast_serve.handler import CONSUMER, MODELS_CONSUMER, zones_to_forecast
 from spotcast_storage.pipeline import RunContext
@@ -22,7 +24,7 @@ def _run(ctx):
 
 
 def _forecast_origins(project):
-    fg = project.get_feature_store().get_feature_group("forecasts", 1)
+    fg = project.get_feature_store().get_feature_group("forecasts", 2)
     df = fg.select(["zone", "origin"]).read().drop_duplicates()
     return sorted((z, o.isoformat()) for z, o in zip(df["zone"], df["origin"], strict=True))
 
@@ -36,11 +38,13 @@ def test_handlers_are_registered_with_their_contract():
 
 
 def test_handler_forecasts_changed_zones_and_is_idempotent(ready, project, data, tmp_path):
-    ctx = RunContext(project=project, zones=[], options={"outputs": tmp_path / "o"}, log=lambda s: None)
+    ctx = RunContext(project=project, zones=[], options={"outputs": tmp_path / "o"}, log=lambda s: None,
+                     now=pd.Timestamp("2024-03-22T15:00Z"))
     assert _run(ctx) == [(CONSUMER, "forecasts: SE3 new, SE4 new"),
                          (MODELS_CONSUMER, "forecasts: SE3 unchanged, SE4 unchanged")]
     assert _forecast_origins(project) == [("SE3", "2024-03-22T09:00:00+00:00"), ("SE4", "2024-03-22T09:00:00+00:00")]
-    assert (tmp_path / "o" / "forecast_SE4_2024-03-22.png").exists()
+    # Made at the run's now (a replay's --now), and named by it.
+    assert (tmp_path / "o" / "forecast_SE4_2024-03-23_2024-03-29_made_2024-03-22T1600CET.png").exists()
     assert _run(ctx) == []  # nothing pending, and serve's own commits are not delivered back
 
     # A new origin for SE3 only: only SE3 is forecast again.

@@ -13,17 +13,26 @@ from spotcast_serve.outputs import OutputWriter
 from spotcast_serve.plugin import plugin_manager
 from spotcast_storage.errors import NotFoundError, ValidationError
 
+MADE = pd.Timestamp("2024-03-22T10:30Z")  # 11:30 CET, before the gate closure for 2024-03-23
+STEM = "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1130CET"
+
 
 def _events(project) -> int:
     return project.get_event_log().latest_event_id()
 
 
+def _stored(project) -> pd.DataFrame:
+    return project.get_feature_store().get_feature_group("forecasts", 2).read().sort_values(
+        ["made_at", "ts"], ignore_index=True)
+
+
 def test_predict_stores_newest_origin_and_writes_files(ready, project, tmp_path):
     out = tmp_path / "outputs"
-    r = service.predict(project, "se3", outputs=out)
+    r = service.predict(project, "se3", outputs=out, now=MADE)
     assert r.written and r.zone == "SE3"
     assert r.origin == pd.Timestamp("2024-03-22T09:00Z")  # newest of three origins, 10:00 CET
-    stored = project.get_feature_store().get_feature_group("forecasts", 1).read()
+    stored = _stored(project)
+    assert (stored["made_at"] == MADE).all() and stored["fallback_reason"].isna().all()
     assert len(stored) == 168 and set(stored["origin"]) == {r.origin} and set(stored["zone"]) == {"SE3"}
     # The naive model's median is the feature price_lag_7d of the same row.
     feats = project.get_feature_store().get_feature_group("price_features", 1).read()
@@ -32,37 +41,85 @@ def test_predict_stores_newest_origin_and_writes_files(ready, project, tmp_path)
     assert (merged["p90"] - merged["p50"]).round(9).eq(8.0).all()
     assert stored["model"].eq("price_naive").all() and stored["model_version"].eq(1).all()
 
-    csv = pd.read_csv(out / "forecast_SE3_2024-03-22.csv")
-    assert len(csv) == 168 and list(csv.columns[:4]) == ["zone", "origin", "ts", "ts_local"]
-    assert csv["ts_local"].iloc[0] == "2024-03-23T00:00:00+01:00"
-    with Image.open(out / "forecast_SE3_2024-03-22.png") as img:
+    # The file is named by the delivery days and the time made (local), and starts with the origin
+    # day's actual prices, published the day before (the next day's come out at 13:00, after MADE).
+    assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.png"]
+    csv = pd.read_csv(out / f"{STEM}.csv", float_precision="round_trip")
+    assert len(csv) == 24 + 168 and list(csv.columns[:7]) == ["zone", "origin", "made_at", "ts", "ts_local",
+                                                                "horizon_day", "actual"]
+    assert csv["ts_local"].iloc[0] == "2024-03-22T00:00:00+01:00" and csv["ts_local"].iloc[24] == "2024-03-23T00:00:00+01:00"
+    hourly = project.get_feature_store().get_feature_group("prices_hourly", 1).read()
+    hourly = hourly[hourly["zone"] == "SE3"].set_index("ts")["price_eur_mwh"]
+    lead = csv.iloc[:24]
+    assert lead["p50"].isna().all() and (lead["horizon_day"] == 0).all()
+    assert lead["actual"].tolist() == hourly.loc[pd.to_datetime(lead["ts"], utc=True)].tolist()
+    assert csv.iloc[24:]["actual"].isna().all()
+    with Image.open(out / f"{STEM}.png") as img:
         assert img.size[0] > 500 and img.size[1] > 300
     assert r.daily["hours"].tolist() == [24] * 7
     assert r.daily["p50"].iloc[0] == pytest.approx(merged.sort_values("ts")["p50"].iloc[:24].mean())
 
 
+def test_the_files_hold_exactly_the_stored_published_vintage(ready, project, data, tmp_path):
+    service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE)
+    data.naive_model(spread=20.0)  # a later vintage must not reach the files
+    r = service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE + pd.Timedelta(hours=5))
+    assert r.written and [p.name for p in r.files] == [f"{STEM}.csv", f"{STEM}.png"]
+    csv = pd.read_csv(tmp_path / "o" / f"{STEM}.csv", float_precision="round_trip")
+    csv = csv[csv["p50"].notna()].reset_index(drop=True)
+    pub = service.read_forecast(project, "SE3")
+    assert (pub["made_at"] == MADE).all()
+    assert pd.to_datetime(csv["ts"], utc=True).tolist() == pub["ts"].tolist()
+    for c in ("p10", "p50", "p90"):
+        assert csv[c].tolist() == pub[c].tolist()  # exactly: the CSV writes every digit
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [f"{STEM}.csv", f"{STEM}.png"]
+
+
 def test_predict_twice_changes_nothing(ready, project, tmp_path):
     first = service.predict(project, "SE3", outputs=tmp_path / "o")
     before = _events(project)
-    stored = project.get_feature_store().get_feature_group("forecasts", 1).read()
+    stored = _stored(project)
     again = service.predict(project, "SE3", outputs=tmp_path / "o", now=pd.Timestamp("2030-01-01", tz="UTC"))
     assert first.written and not again.written
     assert _events(project) == before  # no commit, no event
-    after = project.get_feature_store().get_feature_group("forecasts", 1).read()
-    pd.testing.assert_frame_equal(stored.sort_values("ts", ignore_index=True), after.sort_values("ts", ignore_index=True))
+    after = _stored(project)
+    pd.testing.assert_frame_equal(stored, after)
     # A shorter horizon is a subset of what is stored: still nothing to write.
     assert not service.predict(project, "SE3", days=2, outputs=None).written
     assert _events(project) == before
 
 
-def test_new_model_version_replaces_the_origins_forecast(ready, project, data):
-    service.predict(project, "SE3", outputs=None)
+def test_new_model_version_is_a_new_vintage_and_the_old_one_is_kept(ready, project, data):
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    first = _stored(project)
     data.naive_model(spread=20.0)  # price_naive v2, newer
-    r = service.predict(project, "SE3", outputs=None)
-    assert r.written and r.model_version == 2
-    stored = project.get_feature_store().get_feature_group("forecasts", 1).read()
-    assert len(stored) == 168 and stored["model_version"].eq(2).all()
-    assert ((stored["p90"] - stored["p50"]).round(9) == 20.0).all()
+    later = MADE + pd.Timedelta(hours=3)
+    r = service.predict(project, "SE3", outputs=None, now=later)
+    assert r.written and r.model_version == 2 and r.made_at == later
+    stored = _stored(project)
+    assert len(stored) == 336 and set(stored["made_at"]) == {MADE, later}
+    old = stored[stored["made_at"] == MADE].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, first)  # values of an existing vintage never change
+    new = stored[stored["made_at"] == later]
+    assert new["model_version"].eq(2).all() and ((new["p90"] - new["p50"]).round(9) == 20.0).all()
+    # The published vintage is still the first; it is the one read, shown and scored.
+    pub = service.read_forecast(project, "SE3")
+    assert (pub["made_at"] == MADE).all() and pub["model_version"].eq(1).all() and pub["on_time"].all()
+    assert int(pub["vintages"].iloc[0]) == 2 and "vintage 1 of 2" in r.summary()
+    v = service.read_vintages(project, "SE3")
+    assert v["published"].tolist() == [True, False] and v["on_time"].tolist() == [True, False]
+    scored = project.sql("select distinct made_at, model_version from forecast_accuracy")
+    assert scored["model_version"].tolist() == [1]
+
+
+def test_two_different_forecasts_at_one_instant_are_two_vintages(ready, project, data):
+    """A replayed run that forecasts twice at its one `now` (a model registered in between)."""
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    data.naive_model(spread=20.0)
+    r = service.predict(project, "SE3", outputs=None, now=MADE)
+    assert r.written and r.made_at == MADE + pd.Timedelta(microseconds=1)
+    stored = _stored(project)
+    assert stored.groupby("made_at")["model_version"].first().tolist() == [1, 2]
 
 
 def test_pinned_model_and_version(ready, project, data):
@@ -112,10 +169,10 @@ def test_no_features_or_no_model_says_what_to_run(data, project):
 def test_dst_origin_gives_a_23_hour_day(data, project, tmp_path):
     data.write_features(origins=["2024-03-28"])
     data.naive_model()
-    r = service.predict(project, "SE3", outputs=tmp_path / "o")
+    r = service.predict(project, "SE3", outputs=tmp_path / "o", now=pd.Timestamp("2024-03-28T15:00Z"))
     assert len(r.forecast) == 167
     assert r.daily.set_index("date").loc["2024-03-31", "hours"] == 23
-    csv = pd.read_csv(tmp_path / "o" / "forecast_SE3_2024-03-28.csv")
+    csv = pd.read_csv(tmp_path / "o" / "forecast_SE3_2024-03-29_2024-04-04_made_2024-03-28T1600CET.csv")
     assert csv["ts_local"].str.slice(0, 10).value_counts()["2024-03-31"] == 23
 
 
@@ -131,9 +188,9 @@ def test_third_party_output_writer_plugin(ready, project, tmp_path):
     plugin = JsonWriter()
     pm.register(plugin, name="test-json-writer")
     try:
-        r = service.predict(project, "SE3", outputs=tmp_path / "o", formats=["json", "csv"])
-        assert sorted(p.name for p in r.files) == ["forecast_SE3_2024-03-22.csv", "forecast_SE3_2024-03-22.json"]
-        assert len(pd.read_json(tmp_path / "o" / "forecast_SE3_2024-03-22.json")) == 168
+        r = service.predict(project, "SE3", outputs=tmp_path / "o", formats=["json", "csv"], now=MADE)
+        assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.json"]
+        assert len(pd.read_json(tmp_path / "o" / f"{STEM}.json")) == 24 + 168
     finally:
         pm.unregister(plugin)
     with pytest.raises(ValidationError, match="unknown output format"):
@@ -167,3 +224,25 @@ def test_hours_with_missing_inputs_are_left_out_and_reported(data, project):
     assert not r.forecast["ts"].isin(holes["ts"]).any()
     again = service.predict(project, "SE3", outputs=None)
     assert not again.written and again.missing_hours == 2
+
+
+def test_a_store_with_forecasts_v1_is_read_then_upgraded_to_vintages(ready, project, store_path):
+    """v1 rows (written before vintages existed) are served read-only as the vintage made at their
+    created_at, and the first predict copies them into v2 before adding its own vintage."""
+    from spotcast_storage import get_storage
+    from spotcast_storage.contracts.forecasts import FORECASTS_V1
+
+    feats = project.get_feature_store().get_feature_group("price_features", 1).read()
+    rows = feats[(feats["zone"] == "SE3") & (feats["origin"] == pd.Timestamp("2024-03-22T09:00Z"))]
+    v1 = pd.DataFrame({"zone": "SE3", "origin": rows["origin"], "ts": rows["ts"], "p10": 1.0, "p50": 2.0, "p90": 3.0,
+                       "model": "old", "model_version": 1, "created_at": MADE})
+    FORECASTS_V1.get_or_create(project.get_feature_store()).insert(v1)
+    reader = get_storage(mode="local", path=store_path, read_only=True)
+    seen = service.read_forecast(reader, "SE3")
+    assert (seen["made_at"] == MADE).all() and (seen["p50"] == 2.0).all() and len(seen) == 168
+    r = service.predict(project, "SE3", outputs=None, now=MADE + pd.Timedelta(hours=1))
+    assert r.written
+    stored = _stored(project)
+    assert sorted(set(stored["made_at"])) == [MADE, MADE + pd.Timedelta(hours=1)]
+    pub = service.read_forecast(project, "SE3")
+    assert (pub["model"] == "old").all() and (pub["p50"] == 2.0).all()  # the old forecast was published first

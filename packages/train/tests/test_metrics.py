@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from spotcast_train import metrics
 from spotcast_train.evaluate import score, verdict
@@ -48,3 +49,15 @@ def test_a_model_worse_than_naive_says_so():
     t = score(df)
     assert not t[(t.model == "xgboost") & (t.horizon_day == 0)]["beats_naive"].item()
     assert "does NOT beat" in verdict(t, "xgboost") and "naive-daily" in verdict(t, "xgboost")
+
+
+def test_band_width_and_quantile_loss():
+    from spotcast_train.metrics import band_width, quantile_loss
+
+    y = np.array([10.0, 20.0, 30.0, np.nan])
+    lo, mid, hi = np.array([5.0, 25.0, 20.0, 1.0]), np.array([10.0, 30.0, 30.0, 2.0]), np.array([15.0, 35.0, 40.0, 3.0])
+    assert band_width(lo, hi) == pytest.approx(np.mean([10, 10, 20, 2]))
+    # y=20 lies below the whole band: p10 loses 0.9 * 5, p50 0.5 * 10, p90 0.1 * 15
+    per_row = [[0.5, 0.0, 0.5], [4.5, 5.0, 1.5], [1.0, 0.0, 1.0]]
+    assert quantile_loss(y, {0.1: lo, 0.5: mid, 0.9: hi}) == pytest.approx(np.mean(per_row))
+    assert np.isnan(quantile_loss(y[3:], {0.1: lo[3:]}))

@@ -10,7 +10,7 @@ from spotcast_train import policy, service
 
 
 def _forecasts(store, model: str, offset: float, days: int = 5) -> None:
-    """forecasts v1 rows for the last ``days`` days of the store: actual price + ``offset``."""
+    """forecasts v2 rows (one vintage) for the last ``days`` days of the store: actual price + ``offset``."""
     hourly = store.project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     end = hourly["ts"].max()
     h = hourly[hourly["ts"] > end - pd.Timedelta(days=days)]
@@ -18,6 +18,7 @@ def _forecasts(store, model: str, offset: float, days: int = 5) -> None:
         "zone": "SE3", "origin": h["ts"].dt.floor("D") - pd.Timedelta(hours=15), "ts": h["ts"],
         "p10": h["price_eur_mwh"] + offset - 5, "p50": h["price_eur_mwh"] + offset, "p90": h["price_eur_mwh"] + offset + 5,
         "model": model, "model_version": 1, "created_at": pd.Timestamp("2024-04-01", tz="UTC"),
+        "made_at": pd.Timestamp("2024-04-01", tz="UTC"), "fallback_reason": None,
     })
     FORECASTS.get_or_create(store.project.get_feature_store()).insert(FORECASTS.conform(df))
 

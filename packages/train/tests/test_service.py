@@ -39,13 +39,13 @@ def test_fit_registers_model_with_metrics_lineage_and_open_artifact(fresh_store,
     rows = frame[frame["origin"] == frame["origin"].max()]
     loaded = load_predictor(folder).predict(rows)
     np.testing.assert_allclose(loaded.to_numpy(), r.predictor.predict(rows).to_numpy())
-    # p10/p90 = p50 + the row's recent volatility (roll28_std) x the out-of-sample residual
+    # p10/p90 = p50 + the row's recent volatility (roll7_std) x the out-of-sample residual
     # quantile of the row's horizon day
     table = meta["residual_table"]
-    assert meta["interval_scale"]["column"] == "roll28_std"
+    assert meta["interval_scale"]["column"] == "roll7_std"
     assert sorted(table, key=int) == [str(d) for d in range(1, 8)]
     for hd, part in loaded.groupby(rows["horizon_day"]):
-        unit = rows.loc[part.index, "roll28_std"].to_numpy()
+        unit = rows.loc[part.index, "roll7_std"].to_numpy()
         np.testing.assert_allclose(part["p90"] - part["p50"], unit * table[str(hd)]["p90"])
         assert table[str(hd)]["p10"] < 0 < table[str(hd)]["p90"]
 

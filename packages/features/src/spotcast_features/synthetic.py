@@ -103,6 +103,38 @@ def weather(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: in
     return WEATHER.conform(out)
 
 
+def archived_weather(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int = 1,
+                     lead_days: Sequence[int] = tuple(range(1, 8)), live_issued_at: str | pd.Timestamp | None = None,
+                     live_days: int = 9) -> pd.DataFrame:
+    """Weather as the open-meteo source stores it: observations, archived forecasts in the
+    Previous Runs API's shape (for each hour ``ts`` and lead day N one forecast issued at
+    ``ts - N days``, its error growing with N) and, with ``live_issued_at``, one live forecast
+    issued then for the next ``live_days`` days (what ``update`` fetches for serving)."""
+    base = weather(zones, start, days, seed=seed, forecast_days=1)
+    obs = base[base["kind"] == "observed"]
+    rng = np.random.default_rng(seed + 100)
+    parts = [obs]
+    cols = list(WEATHER_VARIABLES)
+    for n in lead_days:
+        fc = obs.copy()
+        fc["kind"] = "forecast"
+        fc["issued_at"] = fc["ts"] - n * DAY
+        fc[cols] = (fc[cols].to_numpy() + rng.normal(0, 0.5 * n, (len(fc), len(cols)))).round(2)
+        if live_issued_at is not None:
+            fc = fc[fc["issued_at"] < pd.Timestamp(live_issued_at)]
+        parts.append(fc)
+    if live_issued_at is not None:
+        issued = pd.Timestamp(live_issued_at)
+        live = obs[(obs["ts"] >= issued) & (obs["ts"] < issued + live_days * DAY)].copy()
+        live["kind"] = "forecast"
+        live["issued_at"] = issued
+        live[cols] = (live[cols].to_numpy() + rng.normal(0, 1, (len(live), len(cols)))).round(2)
+        parts.append(live)
+    out = pd.concat(parts, ignore_index=True)
+    out["issued_at"] = pd.DatetimeIndex(out["issued_at"]).as_unit("us")
+    return WEATHER.conform(out)
+
+
 def exogenous(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int = 2,
               series: Sequence[str] = ("load_forecast", "wind_forecast"), issue_hour_utc: int = 8,
               ahead_days: int = 2) -> pd.DataFrame:

@@ -86,6 +86,36 @@ def openmeteo(zone: str, first: dt.date, last: dt.date, variables: list[str], un
     }
 
 
+def openmeteo_previous_runs(zone: str, first: dt.date, last: dt.date, variables: list[str],
+                            days: tuple[int, ...] = tuple(range(1, 8)), unixtime: bool = True, seed: int = 0,
+                            archived_from: dt.date | None = None, latitude: float = 59.33,
+                            longitude: float = 18.07) -> dict[str, Any]:
+    """Previous Runs API answer (``previous-runs-api.open-meteo.com/v1/forecast``, the forecast
+    API's format) for UTC days ``[first, last]``: one array per variable and lead day,
+    ``<var>_previous_day<N>``, the truth plus an error that grows with N; null before
+    ``archived_from`` (the archive's start), as the real API answers for hours it has no run for."""
+    body = openmeteo(zone, first, last, variables, unixtime, seed, latitude, longitude)
+    hourly, units = body["hourly"], body["hourly_units"]
+    times = pd.to_datetime(pd.Series(hourly["time"]), unit="s", utc=True) if unixtime else \
+        pd.to_datetime(pd.Series(hourly["time"]), utc=True)
+    k = np.arange(len(times))
+    before = np.asarray(times < pd.Timestamp(archived_from, tz="UTC")) if archived_from else np.zeros(len(k), bool)
+    for v in variables:
+        truth = np.array([np.nan if x is None else x for x in hourly.pop(v)], dtype="float64")
+        unit = units.pop(v)
+        for d in days:
+            err = 0.4 * d * np.sin(k / 7.0 + d + len(v))
+            vals = np.where(before, np.nan, truth + err)
+            if v in ("cloud_cover",):
+                vals = np.clip(vals, 0, 100)
+            if v in ("precipitation", "shortwave_radiation", "wind_speed_10m", "wind_speed_100m"):
+                vals = np.clip(vals, 0, None)
+            name = f"{v}_previous_day{d}"
+            hourly[name] = [None if np.isnan(x) else round(float(x), 1) for x in vals]
+            units[name] = unit
+    return body
+
+
 def _entsoe_period(values: pd.Series, minutes: int, tag: str, skip_repeats: bool) -> str:
     start, end = values.index[0], values.index[-1] + pd.Timedelta(minutes=minutes)
     points, last = [], None
@@ -213,6 +243,12 @@ class FakeApis:
         if parts.path in ("/v1/archive", "/v1/forecast"):
             q = {k: v[0] for k, v in parse_qs(parts.query).items()}
             zone = _nearest_zone(float(q["latitude"]), float(q["longitude"]))
+            names = q["hourly"].split(",")
+            if any("_previous_day" in n for n in names):  # the Previous Runs API
+                first, last = dt.date.fromisoformat(q["start_date"]), dt.date.fromisoformat(q["end_date"])
+                base = list(dict.fromkeys(n.split("_previous_day")[0] for n in names))
+                lead = tuple(sorted({int(n.split("_previous_day")[1]) for n in names}))
+                return 200, openmeteo_previous_runs(zone, first, last, base, lead, q.get("timeformat") == "unixtime")
             if "start_date" in q:
                 first, last = dt.date.fromisoformat(q["start_date"]), dt.date.fromisoformat(q["end_date"])
             else:  # the forecast API's default: today (server time) and the next forecast_days - 1

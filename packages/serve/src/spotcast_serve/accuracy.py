@@ -18,7 +18,7 @@ import pandas as pd
 from spotcast_serve.forecast import FALLBACK_TZ
 from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICES_HOURLY
-from spotcast_storage.contracts.forecasts import FORECASTS
+from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 
 VIEW_NAME = "forecast_accuracy"
 FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
@@ -34,7 +34,9 @@ def _zone_tz_values() -> str:
 
 
 def rows_sql(forecasts: str = FORECASTS_TABLE, actuals: str = ACTUALS_TABLE) -> str:
-    """One row per forecast hour with a known actual price.
+    """One row per forecast hour of each origin's *published* vintage
+    (:func:`spotcast_storage.contracts.forecasts.published_sql` over ``forecasts``, a table or
+    registered frame of every vintage) with a known actual price.
 
     ``horizon_day`` counts local calendar days from the origin's day (D+1 = 1) in the zone's
     time zone, so DST days stay one day. ``naive_abs_error`` is the error of the weekly
@@ -57,11 +59,18 @@ SELECT
     f.p50 - a.price_eur_mwh AS error,
     abs(f.p50 - a.price_eur_mwh) AS abs_error,
     (a.price_eur_mwh BETWEEN f.p10 AND f.p90) AS in_band,
+    f.p90 - f.p10 AS band_width,
+    (greatest(0.1 * (a.price_eur_mwh - f.p10), -0.9 * (a.price_eur_mwh - f.p10))
+     + greatest(0.5 * (a.price_eur_mwh - f.p50), -0.5 * (a.price_eur_mwh - f.p50))
+     + greatest(0.9 * (a.price_eur_mwh - f.p90), -0.1 * (a.price_eur_mwh - f.p90))) / 3 AS pinball,
     n.price_eur_mwh AS naive_weekly,
     abs(n.price_eur_mwh - a.price_eur_mwh) AS naive_abs_error,
     f.model,
-    f.model_version
-FROM {forecasts} AS f
+    f.model_version,
+    f.made_at,
+    f.on_time,
+    f.fallback_reason
+FROM ({published_sql(forecasts)}) AS f
 JOIN {actuals} AS a ON a.zone = f.zone AND a.ts = f.ts
 LEFT JOIN {actuals} AS n ON n.zone = f.zone AND n.ts = f.ts - INTERVAL 168 HOUR
 LEFT JOIN zone_tz AS z ON z.zone = f.zone
@@ -79,7 +88,8 @@ win AS (SELECT * FROM rows WHERE origin_date > (SELECT max(origin_date) FROM row
 
 
 def by_horizon_sql(source: str) -> str:
-    """MAE, RMSE, rMAE against the weekly naive and p10-p90 coverage per horizon day."""
+    """MAE, RMSE, rMAE against the weekly naive, p10-p90 coverage, mean band width and mean
+    pinball loss (of p10, p50, p90) per horizon day."""
     return f"""
 WITH src AS ({source}), {_window()}
 SELECT zone, horizon_day, count(*) AS hours, count(DISTINCT origin) AS origins,
@@ -87,7 +97,8 @@ SELECT zone, horizon_day, count(*) AS hours, count(DISTINCT origin) AS origins,
        avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL) AS naive_mae,
        avg(abs_error) FILTER (WHERE naive_abs_error IS NOT NULL)
          / nullif(avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL), 0) AS rmae,
-       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90
+       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90,
+       avg(band_width) AS width_p10_p90, avg(pinball) AS pinball
 FROM win GROUP BY zone, horizon_day ORDER BY horizon_day
 """.strip()
 
@@ -124,7 +135,8 @@ SELECT zone, count(*) AS hours, count(DISTINCT origin) AS origins,
        avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL) AS naive_mae,
        avg(abs_error) FILTER (WHERE naive_abs_error IS NOT NULL)
          / nullif(avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL), 0) AS rmae,
-       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90
+       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90,
+       avg(band_width) AS width_p10_p90, avg(pinball) AS pinball
 FROM win GROUP BY zone
 """.strip()
 

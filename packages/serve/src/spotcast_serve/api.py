@@ -21,7 +21,7 @@ from fastapi import FastAPI, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from spotcast_serve import __version__, service
+from spotcast_serve import __version__, labels, service, units
 from spotcast_serve import forecast as fc
 from spotcast_serve.cache import StoreCache, project_token
 from spotcast_serve.outputs import csv_text
@@ -102,6 +102,8 @@ class FastPath:
 
 
 def _clean(v: Any) -> Any:
+    if v is None or v is pd.NaT:
+        return None
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, pd.Timestamp):
@@ -120,7 +122,8 @@ def json_answer(data: Any, status: int = 200) -> Answer:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(df.to_json(orient="records", date_format="iso", date_unit="s"))
+    """Rows as JSON-ready dicts, numbers exact (``to_json`` would round them to 10 digits)."""
+    return [_clean(r) for r in df.to_dict("records")]
 
 
 def error_answer(exc: Exception) -> Answer:
@@ -144,47 +147,91 @@ def read_only(project: Any) -> Any:
 
 
 # -- answers (computed on a cache miss, in a worker thread) -------------------------------
-def forecast_payload(project: Any, zone: str, origin: str | None) -> dict[str, Any]:
+UnitParam = Annotated[str | None, Query(max_length=16, description="price unit: eur_mwh (stored), sek_kwh or "
+                                        "ore_kwh (at the source's EUR/SEK rate of each delivery day)")]
+
+
+def forecast_payload(project: Any, zone: str, origin: str | None, unit: str | None = None) -> dict[str, Any]:
+    """The published vintage of an origin, as its file shows it, in ``unit``."""
+    u = units.parse_unit(unit)
     df = service.read_forecast(project, zone, origin)
     z = str(df["zone"].iloc[0])
     tz = fc.zone_timezone(z)
-    table = fc.forecast_table(df, tz)
+    table, rates = service.published_table(project, z, df, u)
     o = pd.Timestamp(df["origin"].iloc[0])
+    made = pd.Timestamp(df["made_at"].iloc[0])
+    first, last = labels.delivery_days(df["ts"], tz)
+    reason = df["fallback_reason"].iloc[0]
     return {
-        "zone": z, "timezone": tz, "origin": o.isoformat(), "origin_local": o.tz_convert(tz).isoformat(),
+        "zone": z, "timezone": tz, "title": labels.title(z, df["ts"], made, tz),
+        "origin": o.isoformat(), "origin_local": o.tz_convert(tz).isoformat(),
+        "made_at": made.isoformat(), "made_at_local": made.tz_convert(tz).isoformat(),
+        "first_delivery_day": first, "last_delivery_day": last,
+        "vintage": int(df["vintage"].iloc[0]), "vintages": int(df["vintages"].iloc[0]),
+        "gate_closure": pd.Timestamp(df["gate_closure"].iloc[0]).isoformat(), "on_time": bool(df["on_time"].iloc[0]),
+        "fallback_reason": None if pd.isna(reason) else str(reason),
         "model": str(df["model"].iloc[0]), "model_version": int(df["model_version"].iloc[0]),
         "created_at": pd.Timestamp(df["created_at"].max()).isoformat(), "hours": len(df),
-        "daily": records(fc.daily_means(df, tz)),
-        "forecast": records(table[["ts", "ts_local", "horizon_day", "p10", "p50", "p90"]]),
+        "unit": u.code, "unit_label": u.label,
+        "rates": None if rates is None else records(rates), "rates_used": "" if rates is None else units.describe_rates(rates),
+        "daily": records(units.convert_daily(fc.daily_means(df, tz), u, rates)),
+        "forecast": records(table[["ts", "ts_local", "horizon_day", "actual", "p10", "p50", "p90"]]),
     }
 
 
-def forecast_csv(project: Any, zone: str, origin: str | None) -> bytes:
+def forecast_csv(project: Any, zone: str, origin: str | None, unit: str | None = None) -> bytes:
+    u = units.parse_unit(unit)
     df = service.read_forecast(project, zone, origin)
-    tz = fc.zone_timezone(str(df["zone"].iloc[0]))
-    return csv_text(fc.forecast_table(df, tz)).encode()
+    table, _ = service.published_table(project, str(df["zone"].iloc[0]), df, u)
+    return csv_text(table).encode()
+
+
+def vintages_payload(project: Any, zone: str, origin: str | None) -> dict[str, Any]:
+    v = service.read_vintages(project, zone, origin)
+    return {"zone": str(v["zone"].iloc[0]), "origin": pd.Timestamp(v["origin"].iloc[0]).isoformat(),
+            "vintages": records(v.drop(columns=["zone", "origin"]))}
 
 
 def accuracy_payload(project: Any, zone: str, days: int) -> dict[str, Any]:
     return service.accuracy(project, zone, days).to_dict()
 
 
+def dashboard_rates(project: Any, zone: str, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, Any]:
+    """The EUR/SEK rate for every local day from ``start`` to ``end`` (what the dashboard's unit
+    switch multiplies by), or why there is none."""
+    tz = fc.zone_timezone(zone)
+    days = pd.date_range(start.tz_convert(tz).normalize(), end.tz_convert(tz).normalize(), freq="D")
+    try:
+        known = service.read_rates(project, zone, start - pd.Timedelta(days=units.MAX_RATE_AGE_DAYS + 1), end)
+        r = units.rates_for_days(known, [d.date().isoformat() for d in days], zone)
+    except units.UnknownRateError as exc:
+        return {"by_date": None, "error": str(exc)}
+    return {"by_date": {d: {"rate": x, "rate_date": rd} for d, x, rd in zip(r["date"], r["rate"], r["rate_date"],
+                                                                              strict=True)},
+            "used": units.describe_rates(r)}
+
+
 def dashboard_payload(project: Any) -> dict[str, Any]:
-    """Per zone with forecasts: the newest forecast, recent actuals and accuracy so far."""
+    """Per zone with forecasts: the newest origin's published forecast, recent actuals, the
+    EUR/SEK rates of those days and accuracy so far."""
     zones = service.zones_overview(project)
     out = []
     for zone in zones.loc[zones["forecast_origins"] > 0, "zone"]:
         f = forecast_payload(project, zone, None)
         origin = pd.Timestamp(f["origin"])
-        actuals = service.read_actuals(project, zone, start=origin - pd.Timedelta(days=DASHBOARD_ACTUAL_DAYS))
+        start = origin - pd.Timedelta(days=DASHBOARD_ACTUAL_DAYS)
+        actuals = service.read_actuals(project, zone, start=start)
         try:
             a = accuracy_payload(project, zone, 30)
         except NotFoundError:
             a = None
+        end = max(pd.Timestamp(f["forecast"][-1]["ts"]), origin)
         out.append({"zone": zone, "timezone": f["timezone"], "forecast": f,
                     "actuals": [{"ts": r["ts"], "price": r["price_eur_mwh"]} for r in records(actuals)],
-                    "accuracy": a})
-    return {"generated_at": pd.Timestamp.now(tz="UTC").isoformat(), "version": __version__, "zones": out}
+                    "rates": dashboard_rates(project, zone, start, end), "accuracy": a})
+    return {"generated_at": pd.Timestamp.now(tz="UTC").isoformat(), "version": __version__,
+            "units": {u.code: {"label": u.label, "factor": u.per_eur_mwh, "needs_rate": u.needs_rate}
+                      for u in units.UNITS.values()}, "zones": out}
 
 
 def create_app(project: Any = None, store: Path | None = None, mode: str | None = None,
@@ -243,7 +290,8 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
             return json_answer({"zones": records(z), "known_zones": service.known_zones(project)})
         return await cached(("zones",), fn)
 
-    @app.get("/forecast", summary="A stored forecast: hourly p10/p50/p90 and daily means",
+    @app.get("/forecast", summary="The published forecast of an origin: hourly actual and p10/p50/p90, daily "
+             "means, when it was made, and why the weekly naive was published when it was",
              responses={404: {"description": "unknown zone, or no forecast for it (yet)"},
                         200: {"content": {"text/csv": {}}}})
     async def forecast(
@@ -252,13 +300,25 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
                                             "YYYY-MM-DD for that day's newest origin; default newest",
                                             max_length=40)] = None,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+        unit: UnitParam = None,
     ) -> Response:
         z = zone.upper()
         if format == "csv":
-            return await cached(("forecast.csv", z, origin), lambda: Answer(
-                200, forecast_csv(project, z, origin), "text/csv; charset=utf-8",
+            return await cached(("forecast.csv", z, origin, unit), lambda: Answer(
+                200, forecast_csv(project, z, origin, unit), "text/csv; charset=utf-8",
                 (("Content-Disposition", f'attachment; filename="forecast_{z}.csv"'),)))
-        return await cached(("forecast", z, origin), lambda: json_answer(forecast_payload(project, z, origin)))
+        return await cached(("forecast", z, origin, unit),
+                            lambda: json_answer(forecast_payload(project, z, origin, unit)))
+
+    @app.get("/vintages", summary="Every vintage of a forecast origin: when made, by what, which is published",
+             responses={404: {"description": "unknown zone, or no forecast for it (yet)"}})
+    async def vintages(
+        zone: ZoneParam,
+        origin: Annotated[str | None, Query(description="forecast origin (as for /forecast); default newest",
+                                            max_length=40)] = None,
+    ) -> Response:
+        z = zone.upper()
+        return await cached(("vintages", z, origin), lambda: json_answer(vintages_payload(project, z, origin)))
 
     @app.get("/accuracy", summary="Accuracy of stored forecasts against actual prices",
              responses={404: {"description": "unknown zone, or no forecast for it (yet)"}})

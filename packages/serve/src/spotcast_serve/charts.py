@@ -31,20 +31,28 @@ def _steps(ts: pd.Series, tz: str, *cols: pd.Series) -> tuple:
     return (x, *ys)
 
 
-def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, title: str) -> Path:
-    """Hourly median with the p10-p90 band; each local day's mean median drawn across the day."""
+def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, title: str,
+                 subtitle: str = "", unit: str = "EUR/MWh") -> Path:
+    """Hourly median with the p10-p90 band, the actual prices already published (black), and
+    each local day's mean median drawn across the day."""
     fig, (ax,) = _figure()
-    x, p10, p50, p90 = _steps(table["ts"], tz, table["p10"], table["p50"], table["p90"])
-    ax.fill_between(x, p10, p90, step="post", alpha=0.25, color="tab:blue", label="p10–p90")
+    fcst = table[table["p50"].notna()]
+    x, p10, p50, p90 = _steps(fcst["ts"], tz, fcst["p10"], fcst["p50"], fcst["p90"])
+    if fcst["p10"].notna().any():
+        ax.fill_between(x, p10, p90, step="post", alpha=0.25, color="tab:blue", label="p10–p90")
     ax.step(x, p50, where="post", color="tab:blue", lw=1.4, label="median (p50)")
+    if "actual" in table.columns and table["actual"].notna().any():
+        act = table[table["actual"].notna()]
+        xa, ya = _steps(act["ts"], tz, act["actual"])
+        ax.step(xa, ya, where="post", color="black", lw=1.2, label="actual (published)")
     for i, d in enumerate(daily.itertuples(index=False)):
         start = pd.Timestamp(d.date)
         end = start + pd.Timedelta(days=1)
         ax.hlines(d.p50, start, end, colors="tab:red", lw=2.2, label="daily mean" if i == 0 else None)
-        ax.annotate(f"{d.p50:.1f}", (start + pd.Timedelta(hours=12), d.p50), textcoords="offset points",
+        ax.annotate(f"{d.p50:.4g}", (start + pd.Timedelta(hours=12), d.p50), textcoords="offset points",
                     xytext=(0, 6), ha="center", fontsize=8, color="tab:red")
-    ax.set_title(title)
-    ax.set_ylabel("EUR/MWh")
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    ax.set_ylabel(unit)
     ax.set_xlabel(f"delivery time ({tz})")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)

@@ -21,6 +21,8 @@ add_store_options(app)
 
 ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone; repeat for several")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
+UnitOpt = Annotated[str, typer.Option("--unit", "-u", help="eur_mwh | sek_kwh | ore_kwh (SEK units use the "
+                                      "source's EUR/SEK rate of each delivery day)")]
 OutputsOpt = Annotated[Path, typer.Option("--outputs", "-o", help="folder for CSV/PNG files")]
 
 
@@ -38,18 +40,27 @@ def predict(
     outputs: OutputsOpt = Path("outputs"),
     formats: Annotated[str | None, typer.Option(help="comma-separated output writers [default: all, see `formats`]")] = None,
     no_files: Annotated[bool, typer.Option("--no-files", help="store the forecast but write no CSV/PNG")] = False,
+    unit: UnitOpt = "eur_mwh",
+    now: Annotated[str | None, typer.Option(help="when the forecast is made, ISO time (replays) [default: the clock]")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Forecast the newest origin of each zone into the store, CSV and PNG.
 
     Uses the newest model trained on price_features for the zone (or the one pinned with
-    --model), stores the forecast in `forecasts` v1, writes
-    outputs/forecast_<zone>_<origin date>.csv and .png and prints the daily means.
-    Re-running for the same origin and model changes nothing.
+    --model); when the inputs failed the data-quality gate, the weekly naive instead, flagged
+    with the reason. Stores the forecast as a vintage in `forecasts` v2, writes the origin's
+    published vintage to outputs/forecast_<zone>_<first day>_<last day>_made_<local time>.csv
+    and .png (in --unit) and prints its daily means. Re-running with the same inputs and model
+    changes nothing.
 
-    Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --outputs outputs
+    Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
+    from spotcast_serve import units
+    from spotcast_storage.query import to_utc_timestamp
+
+    u = units.parse_unit(unit)
+    made = None if now is None else to_utc_timestamp(now, name="--now")
     project = open_store()
     names = None if formats is None else [s.strip() for s in formats.split(",") if s.strip()]
     frames = []
@@ -59,15 +70,18 @@ def predict(
         task = progress.add_task("forecasting", total=len(zone))
         for z in zone:
             r = service.predict(project, z, days=days, model=model, outputs=None if no_files else outputs,
-                                formats=names)
+                                formats=names, unit=u.code, now=made)
             typer.echo(r.summary(), err=True)
+            if r.fallback_reason:
+                typer.echo(f"  WARNING {r.zone}: the inputs failed the data-quality gate, so the weekly naive "
+                           f"was stored in place of the model's forecast: {r.fallback_reason}", err=True)
             for f in r.files:
                 typer.echo(f"  wrote {f}", err=True)
-            d = r.daily.copy()
+            d = service.published_daily(project, r, u)
             d.insert(0, "zone", r.zone)
             frames.append(d)
             progress.advance(task)
-    emit(pd.concat(frames, ignore_index=True), fmt, title="daily mean forecast, EUR/MWh")
+    emit(pd.concat(frames, ignore_index=True), fmt, title=f"daily mean of the published forecast, {u.label}")
 
 
 @app.command()
@@ -114,19 +128,35 @@ def show_forecast(
     zone: Annotated[str, typer.Option("--zone", "-z", help="bidding zone")],
     origin: Annotated[str | None, typer.Option(help="ISO time or local date YYYY-MM-DD [default: newest]")] = None,
     daily: Annotated[bool, typer.Option(help="daily means instead of hours")] = False,
+    vintages: Annotated[bool, typer.Option(help="list the origin's vintages (when made, by what, which is published)")] = False,
+    unit: UnitOpt = "eur_mwh",
     fmt: FormatOpt = "table",
 ) -> None:
-    """Show a stored forecast (no model run).
+    """Show the published vintage of a stored forecast (no model run), with the actual prices
+    already published when it was made.
 
-    Example: spotcast-serve forecast --zone SE3 --daily
+    Example: spotcast-serve forecast --zone SE3 --daily --unit sek_kwh
     """
     _check_format(fmt)
     from spotcast_serve import forecast as fc
+    from spotcast_serve import labels, units
 
+    u = units.parse_unit(unit)
     project = open_store()
+    if vintages:
+        emit(service.read_vintages(project, zone, origin), fmt)
+        return
     df = service.read_forecast(project, zone, origin)
-    tz = fc.zone_timezone(str(df["zone"].iloc[0]))
-    emit(fc.daily_means(df, tz) if daily else fc.forecast_table(df, tz), fmt)
+    z = str(df["zone"].iloc[0])
+    tz = fc.zone_timezone(z)
+    table, rates = service.published_table(project, z, df, u)
+    typer.echo(labels.title(z, df["ts"], df["made_at"].iloc[0], tz), err=True)
+    if df["fallback_reason"].notna().iloc[0]:
+        typer.echo(f"  the weekly naive, published in place of the model's forecast: {df['fallback_reason'].iloc[0]}",
+                   err=True)
+    if rates is not None:
+        typer.echo(f"  {units.describe_rates(rates)}", err=True)
+    emit(units.convert_daily(fc.daily_means(df, tz), u, rates) if daily else table, fmt)
 
 
 @app.command()

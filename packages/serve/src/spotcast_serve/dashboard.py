@@ -44,13 +44,18 @@ _PAGE = """<!doctype html>
   th:first-child, td:first-child { text-align: left; }
   .cols { display: flex; gap: 24px; flex-wrap: wrap; }
   .empty { color: var(--muted); padding: 24px; }
+  .fallback { background: #fff3cd; border: 1px solid #ffe69c; color: #664d03; padding: 6px 10px; border-radius: 4px; margin: 4px 0 8px; font-size: 13px; }
+  .rates { color: var(--muted); font-size: 12px; }
+  #units button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #adb5bd; background: #fff; border-radius: 3px; cursor: pointer; }
+  #units button.on { background: var(--p50); color: #fff; border-color: var(--p50); }
   #tip { position: fixed; pointer-events: none; background: rgba(33,37,41,.9); color: #fff; padding: 4px 8px; border-radius: 4px; font-size: 12px; display: none; }
 </style>
 </head>
 <body>
 <header>
   <h1>spotcast</h1>
-  <span class="meta">day-ahead price forecasts, EUR/MWh · p10–p90 band, median, actual prices · times in each zone's local time</span>
+  <span class="meta">day-ahead price forecasts · p10–p90 band, median, actual prices · times in each zone's local time</span>
+  <span id="units" class="meta">unit: <button data-unit="eur_mwh">EUR/MWh</button> <button data-unit="sek_kwh">SEK/kWh</button> <button data-unit="ore_kwh">öre/kWh</button></span>
   <span class="meta" id="generated"></span>
 </header>
 <main id="zones"><div class="empty">Loading…</div></main>
@@ -71,10 +76,28 @@ function localLabel(iso, tz, opts) {
   try { return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: tz }, opts)).format(new Date(iso)); }
   catch (e) { return iso.slice(0, 16).replace("T", " "); }
 }
+// The unit is part of the address (#unit=sek_kwh), so a view in öre can be bookmarked or shared.
+let UNIT = (location.hash.match(/unit=([a-z_]+)/) || [])[1] || "eur_mwh", DATA = null;
+function localDate(iso, tz) {
+  try { return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso)); }
+  catch (e) { return iso.slice(0, 10); }
+}
+// EUR/MWh -> the chosen unit at the source's EUR/SEK rate of the value's local delivery day.
+function converter(z) {
+  const u = (DATA.units || {})[UNIT] || { factor: 1, needs_rate: false, label: "EUR/MWh" };
+  if (!u.needs_rate) return { label: u.label, ok: true, conv: (v) => (v === null || v === undefined) ? v : v * u.factor, convDay: (v) => v };
+  const by = z.rates && z.rates.by_date;
+  if (!by) return { label: "EUR/MWh", ok: false, conv: v => v, convDay: v => v };
+  const rate = d => (by[d] ? by[d].rate : null);
+  const f = (v, d) => (v === null || v === undefined || rate(d) === null) ? null : v * u.factor * rate(d);
+  return { label: u.label, ok: true, conv: (v, iso) => f(v, localDate(iso, z.timezone)), convDay: (v, d) => f(v, d) };
+}
 function drawChart(z) {
   const W = 1000, H = 300, L = 48, R = 12, T = 12, B = 28;
   const svg = el("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "data-zone": z.zone });
-  const f = z.forecast.forecast, a = z.actuals || [];
+  const cv = converter(z);
+  const f = z.forecast.forecast.filter(r => r.p50 !== null).map(r => Object.assign({}, r, { p10: cv.conv(r.p10, r.ts), p50: cv.conv(r.p50, r.ts), p90: cv.conv(r.p90, r.ts) }));
+  const a = (z.actuals || []).map(r => ({ ts: r.ts, price: cv.conv(r.price, r.ts) }));
   const times = f.map(r => Date.parse(r.ts)).concat(a.map(r => Date.parse(r.ts)));
   const vals = f.flatMap(r => [r.p10, r.p90, r.p50]).concat(a.map(r => r.price)).filter(v => v !== null);
   if (!times.length || !vals.length) return svg;
@@ -96,9 +119,11 @@ function drawChart(z) {
   el("line", { class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B }, svg);
   const step = 3600e3;
   const ft = f.map(r => Date.parse(r.ts));
-  const upper = f.map((r, i) => `${x(ft[i])},${y(r.p90)} ${x(ft[i] + step)},${y(r.p90)}`);
-  const lower = f.map((r, i) => `${x(ft[i] + step)},${y(r.p10)} ${x(ft[i])},${y(r.p10)}`).reverse();
-  el("polygon", { class: "band", points: upper.concat(lower).join(" ") }, svg);
+  if (f.some(r => r.p10 !== null && r.p90 !== null)) {
+    const upper = f.map((r, i) => `${x(ft[i])},${y(r.p90)} ${x(ft[i] + step)},${y(r.p90)}`);
+    const lower = f.map((r, i) => `${x(ft[i] + step)},${y(r.p10)} ${x(ft[i])},${y(r.p10)}`).reverse();
+    el("polygon", { class: "band", points: upper.concat(lower).join(" ") }, svg);
+  }
   el("polyline", { class: "p50", points: f.map((r, i) => `${x(ft[i])},${y(r.p50)} ${x(ft[i] + step)},${y(r.p50)}`).join(" ") }, svg);
   if (a.length) {
     const at = a.map(r => Date.parse(r.ts));
@@ -118,7 +143,8 @@ function drawChart(z) {
     const rows = f.filter(r => r.ts_local.slice(0, 10) === d.date);
     if (!rows.length) continue;
     const s = Date.parse(rows[0].ts), e = Date.parse(rows[rows.length - 1].ts) + step;
-    el("line", { class: "daymean", x1: x(s), x2: x(e), y1: y(d.p50), y2: y(d.p50), "data-date": d.date }, svg);
+    const m = cv.convDay(d.p50, d.date);
+    el("line", { class: "daymean", x1: x(s), x2: x(e), y1: y(m), y2: y(m), "data-date": d.date }, svg);
   }
   const o = Date.parse(z.forecast.origin);
   if (o >= t0 && o <= t1) el("line", { class: "now", x1: x(o), x2: x(o), y1: T, y2: H - B }, svg);
@@ -136,6 +162,9 @@ function table(head, rows) {
   return t;
 }
 function render(data) {
+  DATA = data;
+  if (!(data.units || {})[UNIT]) UNIT = "eur_mwh";
+  for (const b of document.querySelectorAll("#units button")) b.classList.toggle("on", b.dataset.unit === UNIT);
   const main = document.getElementById("zones");
   main.innerHTML = "";
   document.getElementById("generated").textContent = data.generated_at ? "updated " + data.generated_at.slice(0, 19).replace("T", " ") + " UTC" : "";
@@ -147,19 +176,25 @@ function render(data) {
     const s = document.createElement("section");
     s.className = "zone"; s.id = "zone-" + z.zone;
     const f = z.forecast;
-    s.innerHTML = `<h2>${esc(z.zone)}</h2><div class="sub">forecast from ${localLabel(f.origin, z.timezone, { dateStyle: "medium", timeStyle: "short" })} (${esc(z.timezone)}) · model ${esc(f.model)} v${esc(f.model_version)} · ${f.hours} hours</div>` +
+    const cv = converter(z);
+    const by = f.fallback_reason ? "weekly naive" : `model ${esc(f.model)} v${esc(f.model_version)}`;
+    const gate = f.on_time ? "made before the gate closure" : "made after the gate closure";
+    s.innerHTML = `<h2>${esc(f.title)}</h2><div class="sub">${by} · vintage ${f.vintage} of ${f.vintages}, published (${gate}) · origin ${localLabel(f.origin, z.timezone, { dateStyle: "medium", timeStyle: "short" })} (${esc(z.timezone)}) · ${f.hours} hours · ${esc(cv.label)}</div>` +
+      (f.fallback_reason ? `<div class="fallback">The inputs failed the data-quality gate: the weekly naive forecast is published instead of the model's. ${esc(f.fallback_reason)}</div>` : "") +
+      (UNIT !== "eur_mwh" ? `<div class="rates">${cv.ok ? esc(z.rates.used) : "no EUR/SEK rate known: shown in EUR/MWh. " + esc(z.rates.error || "")}</div>` : "") +
       `<div class="legend"><span><i style="background:var(--band)"></i>p10–p90</span><span><i style="background:var(--p50)"></i>median</span><span><i style="background:#dc3545"></i>daily mean</span><span><i style="background:var(--act)"></i>actual</span></div>`;
     s.appendChild(drawChart(z));
     const cols = document.createElement("div"); cols.className = "cols";
     const daily = document.createElement("div");
-    daily.innerHTML = "<strong>Daily means</strong>";
-    daily.appendChild(table(["day", "D+", "hours", "p10", "p50", "p90"], f.daily.map(d => [d.date, d.horizon_day, d.hours, fmt(d.p10), fmt(d.p50), fmt(d.p90)])));
+    const dg = UNIT === "eur_mwh" || !cv.ok ? 1 : 3;
+    daily.innerHTML = `<strong>Daily means, ${esc(cv.label)}</strong>`;
+    daily.appendChild(table(["day", "D+", "hours", "p10", "p50", "p90"], f.daily.map(d => [d.date, d.horizon_day, d.hours, fmt(cv.convDay(d.p10, d.date), dg), fmt(cv.convDay(d.p50, d.date), dg), fmt(cv.convDay(d.p90, d.date), dg)])));
     cols.appendChild(daily);
     const acc = document.createElement("div");
     acc.className = "accuracy";
     const ov = z.accuracy && z.accuracy.overall;
     if (ov) {
-      acc.innerHTML = `<strong>Accuracy so far</strong> <span class="sub">(${ov.origins} origins, ${ov.hours} hours; naive: ${esc(z.accuracy.naive)})</span>` +
+      acc.innerHTML = `<strong>Accuracy so far</strong> <span class="sub">(EUR/MWh, ${ov.origins} origins, ${ov.hours} hours; naive: ${esc(z.accuracy.naive)})</span>` +
         `<div>MAE <b class="mae">${fmt(ov.mae, 2)}</b> · weekly naive ${fmt(ov.naive_mae, 2)} · rMAE ${fmt(ov.rmae, 3)} · p10–p90 coverage ${fmt(100 * ov.coverage_p10_p90, 0)}%</div>`;
       acc.appendChild(table(["D+", "hours", "MAE", "naive MAE", "rMAE", "coverage"], z.accuracy.by_horizon.map(h => [h.horizon_day, h.hours, fmt(h.mae, 2), fmt(h.naive_mae, 2), fmt(h.rmae, 3), fmt(100 * h.coverage_p10_p90, 0) + "%"])));
     } else {
@@ -170,6 +205,7 @@ function render(data) {
     main.appendChild(s);
   }
 }
+for (const b of document.querySelectorAll("#units button")) b.addEventListener("click", () => { UNIT = b.dataset.unit; location.hash = "unit=" + UNIT; render(DATA); });
 render(JSON.parse(document.getElementById("spotcast-data").textContent));
 if (location.protocol.startsWith("http")) {
   setInterval(() => fetch("api/dashboard").then(r => r.ok ? r.json() : null).then(d => d && render(d)).catch(() => {}), 300000);

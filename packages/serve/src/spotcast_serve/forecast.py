@@ -13,7 +13,7 @@ from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.errors import ValidationError
 
 QUANTILES = ("p10", "p50", "p90")
-KEY = list(FORECASTS.primary_key)
+KEY = ["zone", "origin", "ts"]  # one vintage's rows; the contract's key adds made_at
 FALLBACK_TZ = "UTC"
 
 
@@ -74,8 +74,10 @@ def sort_quantiles(pred: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_forecasts(rows: pd.DataFrame, pred: pd.DataFrame, *, model: str, model_version: int,
-                    created_at: pd.Timestamp) -> pd.DataFrame:
-    """Rows of the ``forecasts`` contract from one origin's feature rows and their predictions.
+                    made_at: pd.Timestamp, fallback_reason: str | None = None,
+                    created_at: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Rows of the ``forecasts`` contract (one vintage, made at ``made_at``) from one origin's
+    feature rows and their predictions.
 
     Hours whose median came back missing (a model returns NaN rather than guess when an input
     such as the price level is unknown) are left out, so one hole does not void the forecast;
@@ -95,22 +97,46 @@ def build_forecasts(rows: pd.DataFrame, pred: pd.DataFrame, *, model: str, model
             f"the model predicted no finite median (p50) for any of the {len(rows)} hours; check the "
             "newest origin's features for missing inputs. Nothing was written"
         )
+    made = pd.Timestamp(made_at).tz_convert("UTC")
     out = pd.DataFrame({
         "zone": rows["zone"].reset_index(drop=True),
         "origin": pd.to_datetime(rows["origin"], utc=True).reset_index(drop=True),
         "ts": pd.to_datetime(rows["ts"], utc=True).reset_index(drop=True),
     })
+    out["made_at"] = made
     for c in QUANTILES:
         out[c] = q[c].to_numpy()
     out["model"] = model
     out["model_version"] = np.int64(model_version)
-    out["created_at"] = pd.Timestamp(created_at).tz_convert("UTC")
+    out["fallback_reason"] = pd.Series([fallback_reason] * len(out), dtype=object)
+    out["created_at"] = made if created_at is None else pd.Timestamp(created_at).tz_convert("UTC")
     return FORECASTS.conform(out[ok].reset_index(drop=True))
 
 
+NAIVE_MODEL = "naive-weekly"
+NAIVE_COLUMN = "price_lag_7d"
+
+
+def naive_forecast(rows: pd.DataFrame, *, reason: str, made_at: pd.Timestamp) -> pd.DataFrame:
+    """The weekly naive forecast (the same hour one week before, as known at the origin: the
+    features' ``price_lag_7d``) as a flagged vintage: ``fallback_reason`` says why it replaced
+    the model's. No interval: p10/p90 are null rather than a band nobody calibrated."""
+    if NAIVE_COLUMN not in rows.columns:
+        raise ValidationError(f"the feature rows have no {NAIVE_COLUMN} column, so no naive forecast can be "
+                              f"published in place of the model's ({reason}). Nothing was written")
+    lag = rows[NAIVE_COLUMN].to_numpy(dtype="float64")
+    pred = pd.DataFrame({"p10": np.nan, "p50": lag, "p90": np.nan})
+    if not np.isfinite(lag).any():
+        raise ValidationError(f"the weekly naive has no value for any hour ({NAIVE_COLUMN} is empty) and the "
+                              f"model may not be used ({reason}). Nothing was written")
+    return build_forecasts(rows, pred, model=NAIVE_MODEL, model_version=0, made_at=made_at,
+                           fallback_reason=reason)
+
+
 def same_forecast(new: pd.DataFrame, old: pd.DataFrame, atol: float = 1e-9) -> bool:
-    """True when ``old`` already holds exactly ``new``'s hours, values and model version
-    (``created_at`` aside), so re-running a forecast can write nothing."""
+    """True when ``old`` (a stored vintage) holds exactly ``new``'s hours, values, model version
+    and fallback reason (``made_at`` and ``created_at`` aside), so re-running a forecast can
+    write nothing."""
     if len(new) != len(old):
         return False
     a = new.sort_values(KEY, ignore_index=True)
@@ -119,7 +145,8 @@ def same_forecast(new: pd.DataFrame, old: pd.DataFrame, atol: float = 1e-9) -> b
         if not (a[k].to_numpy() == b[k].to_numpy()).all():
             return False
     if not ((a["model"].to_numpy() == b["model"].to_numpy()).all()
-            and (a["model_version"].to_numpy() == b["model_version"].to_numpy()).all()):
+            and (a["model_version"].to_numpy() == b["model_version"].to_numpy()).all()
+            and (a["fallback_reason"].fillna("").to_numpy() == b["fallback_reason"].fillna("").to_numpy()).all()):
         return False
     x = a[list(QUANTILES)].to_numpy(dtype="float64")
     y = b[list(QUANTILES)].to_numpy(dtype="float64")
@@ -139,18 +166,45 @@ def daily_means(fc: pd.DataFrame, tz: str) -> pd.DataFrame:
     return out
 
 
-def forecast_table(fc: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """The hourly forecast as people and spreadsheets read it: UTC and local time side by side."""
+TABLE_COLUMNS = ["zone", "origin", "made_at", "ts", "ts_local", "horizon_day", "actual", "p10", "p50", "p90",
+                 "model", "model_version", "fallback_reason"]
+
+
+def forecast_table(fc: pd.DataFrame, tz: str, actuals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One vintage as people and spreadsheets read it: UTC and local time side by side, and the
+    ``actual`` prices that were already published when it was made (``actuals``: ``ts``,
+    ``price_eur_mwh``) -- the hours between the origin's local day and the first target hour as
+    rows of their own (no forecast, horizon day 0), and on forecast hours when known."""
     ts = pd.to_datetime(fc["ts"], utc=True)
     out = pd.DataFrame({
         "zone": fc["zone"].to_numpy(),
         "origin": pd.to_datetime(fc["origin"], utc=True).to_numpy(),
+        "made_at": pd.to_datetime(fc["made_at"], utc=True).to_numpy(),
         "ts": ts.to_numpy(),
-        "ts_local": ts.dt.tz_convert(tz).map(lambda t: t.isoformat()).to_numpy(),
-        "horizon_day": horizon_days(fc["origin"], fc["ts"], tz).to_numpy(),
-        "p10": fc["p10"].to_numpy(), "p50": fc["p50"].to_numpy(), "p90": fc["p90"].to_numpy(),
+        "p10": fc["p10"].to_numpy(dtype="float64"), "p50": fc["p50"].to_numpy(dtype="float64"),
+        "p90": fc["p90"].to_numpy(dtype="float64"),
         "model": fc["model"].to_numpy(), "model_version": fc["model_version"].to_numpy(),
+        "fallback_reason": fc["fallback_reason"].to_numpy(),
     })
-    for c in ("origin", "ts"):
+    for c in ("origin", "made_at", "ts"):
         out[c] = pd.to_datetime(out[c], utc=True)
-    return out.sort_values("ts", ignore_index=True)
+    if actuals is not None and len(actuals) and len(out):
+        a = actuals[["ts", "price_eur_mwh"]].rename(columns={"price_eur_mwh": "actual"})
+        a = a.assign(ts=pd.to_datetime(a["ts"], utc=True))
+        origin = out["origin"].iloc[0]
+        day_start = origin.tz_convert(tz).normalize().tz_convert("UTC")
+        before = a[(a["ts"] >= day_start) & (a["ts"] < out["ts"].min())]
+        lead = pd.DataFrame({"ts": before["ts"].to_numpy(), "actual": before["actual"].to_numpy()})
+        for c in ("zone", "origin", "made_at", "model", "model_version", "fallback_reason"):
+            lead[c] = out[c].iloc[0]
+        for c in QUANTILES:
+            lead[c] = np.nan
+        out = out.merge(a, on="ts", how="left")
+        out = pd.concat([lead, out], ignore_index=True) if len(lead) else out
+        out["ts"] = pd.to_datetime(out["ts"], utc=True)
+    else:
+        out["actual"] = np.nan
+    out["ts_local"] = out["ts"].dt.tz_convert(tz).map(lambda t: t.isoformat()).to_numpy()
+    out["horizon_day"] = horizon_days(out["origin"], out["ts"], tz).to_numpy()
+    out["actual"] = out["actual"].astype("float64")
+    return out[TABLE_COLUMNS].sort_values("ts", ignore_index=True)

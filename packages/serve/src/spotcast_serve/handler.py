@@ -53,8 +53,8 @@ def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | 
 
 
 def handle(events: list[Event], ctx: RunContext) -> str | None:
-    """Forecast the newest origin of each concerned zone (idempotent: an unchanged forecast
-    writes nothing). A zone without a usable model yet is skipped with a note; the model's
+    """Forecast the newest origin of each concerned zone, made at the run's ``now`` (idempotent:
+    an unchanged forecast writes nothing; a changed one is a new vintage). A zone without a usable model yet is skipped with a note; the model's
     registration event brings it back."""
     zones = zones_to_forecast(events, ctx.project, ctx.zones)
     if not zones:
@@ -64,12 +64,14 @@ def handle(events: list[Event], ctx: RunContext) -> str | None:
     done, skipped = [], []
     for zone in zones:
         try:
-            r = service.predict(ctx.project, zone, days=days, outputs=None if outputs is None else Path(outputs))
+            r = service.predict(ctx.project, zone, days=days, outputs=None if outputs is None else Path(outputs),
+                                now=ctx.now)
         except NotFoundError as exc:
             skipped.append(zone)
             ctx.log(f"serve: {zone} skipped: {exc}")
             continue
-        done.append(f"{zone} {'new' if r.written else 'unchanged'}")
+        note = f" (weekly naive published instead: {r.fallback_reason})" if r.fallback_reason else ""
+        done.append(f"{zone} {'new' if r.written else 'unchanged'}{note}")
     parts = []
     if done:
         parts.append("forecasts: " + ", ".join(done))

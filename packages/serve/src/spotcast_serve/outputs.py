@@ -15,27 +15,28 @@ from spotcast_storage.hookspecs import hookimpl
 
 @dataclass(frozen=True)
 class ForecastOutput:
-    """One origin's forecast for one zone, as the writers get it."""
+    """One origin's published forecast vintage for one zone, as the writers get it."""
 
     zone: str
     origin: pd.Timestamp
     tz: str
-    table: pd.DataFrame  # forecast.forecast_table(): ts, ts_local, horizon_day, p10, p50, p90, ...
-    daily: pd.DataFrame  # forecast.daily_means()
+    table: pd.DataFrame  # forecast.forecast_table() in `unit`: ts, ts_local, horizon_day, actual, p10, p50, p90, ...
+    daily: pd.DataFrame  # forecast.daily_means() in `unit`
     model: str
     model_version: int
     outputs_dir: Path
-
-    @property
-    def stem(self) -> str:
-        """``forecast_<zone>_<origin's local date>``: one file set per zone and origin day."""
-        return f"forecast_{self.zone}_{self.origin.tz_convert(self.tz).date().isoformat()}"
+    made_at: pd.Timestamp
+    stem: str  # labels.file_stem(): forecast_<zone>_<first day>_<last day>_made_<local time>[_<unit>]
+    title: str  # labels.title(): "SE3 2024-09-22..28, made 2024-09-20 16:00 CEST"
+    unit: str = "eur_mwh"
+    unit_label: str = "EUR/MWh"
+    fallback_reason: str | None = None
+    rates: pd.DataFrame | None = None  # units.rates_for_days() for SEK units
 
 
 @dataclass(frozen=True)
 class OutputWriter:
-    """``write(output, path)`` writes one file at ``path`` =
-    ``<outputs_dir>/forecast_<zone>_<origin date>.<suffix>``."""
+    """``write(output, path)`` writes one file at ``path`` = ``<outputs_dir>/<output.stem>.<suffix>``."""
 
     name: str
     suffix: str
@@ -47,8 +48,14 @@ class OutputWriter:
 
 
 def csv_text(table: pd.DataFrame) -> str:
-    """The forecast CSV (also what ``GET /forecast?format=csv`` returns)."""
-    return table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format="%.4f")
+    """The forecast CSV (also what ``GET /forecast?format=csv`` returns). Numbers are written in
+    full (shortest round-trip form), so the file holds exactly the stored values."""
+    return table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format=_shortest)
+
+
+def _shortest(x: float) -> str:
+    """The shortest text that reads back as exactly ``x`` (Python's float repr)."""
+    return repr(float(x))
 
 
 def write_csv(output: ForecastOutput, path: Path) -> None:
@@ -58,16 +65,15 @@ def write_csv(output: ForecastOutput, path: Path) -> None:
 def write_png(output: ForecastOutput, path: Path) -> None:
     from spotcast_serve.charts import forecast_png
 
-    o = output.origin.tz_convert(output.tz)
-    title = (f"{output.zone} day-ahead price forecast from {o:%Y-%m-%d %H:%M} {output.tz} "
-             f"({output.model} v{output.model_version})")
-    forecast_png(output.table, output.daily, output.tz, path, title)
+    by = (f"weekly naive instead of the model: {output.fallback_reason}" if output.fallback_reason
+          else f"{output.model} v{output.model_version}")
+    forecast_png(output.table, output.daily, output.tz, path, output.title, subtitle=by, unit=output.unit_label)
 
 
 @hookimpl
 def register_forecast_outputs(register: Callable[[OutputWriter], None]) -> None:
-    register(OutputWriter("csv", "csv", write_csv, "hourly p10/p50/p90 with UTC and local time"))
-    register(OutputWriter("png", "png", write_png, "hourly median with p10–p90 band and daily means"))
+    register(OutputWriter("csv", "csv", write_csv, "hourly actual and p10/p50/p90 with UTC and local time"))
+    register(OutputWriter("png", "png", write_png, "hourly median with p10–p90 band, daily means, actuals"))
 
 
 def collect_writers() -> dict[str, OutputWriter]:
@@ -92,8 +98,8 @@ def select_writers(names: Sequence[str] | None) -> list[OutputWriter]:
 
 
 def write_outputs(output: ForecastOutput, writers: Sequence[OutputWriter], keep_existing: bool = False) -> list[Path]:
-    """Write each file; with ``keep_existing`` (the forecast did not change) a file that is
-    already there is left alone, since it was written from the same forecast."""
+    """Write each file; with ``keep_existing`` (the published vintage is not the one just made) a
+    file that is already there is left alone, since it was written from the same vintage."""
     paths = []
     for w in writers:
         path = w.path(output)

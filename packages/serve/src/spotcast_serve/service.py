@@ -17,10 +17,11 @@ import pandas as pd
 
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
+from spotcast_serve import labels, units
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
-from spotcast_storage.contracts import ZONE_TIMEZONES
+from spotcast_storage.contracts import DATA_QUALITY, PRICES, ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICE_FEATURES
-from spotcast_storage.contracts.forecasts import FORECASTS
+from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
@@ -68,11 +69,16 @@ def zones_with(project: Any, name: str, version: int) -> list[str]:
     return sorted(fg.select(["zone"]).read()["zone"].unique().tolist())
 
 
+def forecast_zones(project: Any) -> list[str]:
+    """Zones with stored forecasts (in the current contract version or the one it upgrades)."""
+    src = FORECASTS.source(project.get_feature_store())
+    return [] if src is None else sorted(src[0].select(["zone"]).read()["zone"].unique().tolist())
+
+
 def known_zones(project: Any) -> list[str]:
     """Zones spotcast has a calendar for, plus any zone with features, forecasts or actuals."""
-    found = set(ZONE_TIMEZONES)
-    for name, version in ((FEATURES_NAME, FEATURES_VERSION), (FORECASTS.name, FORECASTS.version),
-                          (acc.ACTUALS_NAME, acc.ACTUALS_VERSION)):
+    found = set(ZONE_TIMEZONES) | set(forecast_zones(project))
+    for name, version in ((FEATURES_NAME, FEATURES_VERSION), (acc.ACTUALS_NAME, acc.ACTUALS_VERSION)):
         found.update(zones_with(project, name, version))
     return sorted(found)
 
@@ -87,17 +93,50 @@ def check_known_zone(project: Any, zone: str) -> str:
     return z
 
 
-def origins(project: Any, zone: str, name: str = FORECASTS.name, version: int = FORECASTS.version) -> list[pd.Timestamp]:
-    """The distinct origins stored for ``zone`` in a (zone, origin, ts)-keyed group, oldest first."""
-    fg = _fg_or_none(project, name, version)
+def _origins_of(fg: Any | None, zone: str) -> list[pd.Timestamp]:
     if fg is None:
         return []
     df = fg.select(["zone", "origin"]).filter(fg.zone == zone).read()
     return sorted(pd.to_datetime(df["origin"], utc=True).unique().tolist())
 
 
+def origins(project: Any, zone: str) -> list[pd.Timestamp]:
+    """The distinct forecast origins stored for ``zone``, oldest first."""
+    src = FORECASTS.source(project.get_feature_store())
+    return [] if src is None else _origins_of(src[0], zone)
+
+
 def _rows_at(fg: Any, zone: str, origin: pd.Timestamp) -> pd.DataFrame:
     return fg.filter((fg.zone == zone) & (fg.origin == origin)).read().sort_values("ts", ignore_index=True)
+
+
+def stored_rows(project: Any, zone: str, origin: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Every stored vintage row of ``zone`` (of one origin when given), as ``forecasts`` v2 rows."""
+    src = FORECASTS.source(project.get_feature_store())
+    if src is None:
+        return _empty_forecasts()
+    fg, to_rows = src
+    cond = fg.zone == zone
+    if origin is not None:
+        cond = cond & (fg.origin == origin)
+    return to_rows(fg.filter(cond).read()).sort_values(["origin", "made_at", "ts"], ignore_index=True)
+
+
+def with_vintages(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with the vintage columns of :func:`spotcast_storage.contracts.forecasts.vintages_sql`."""
+    if rows.empty:
+        return rows.assign(vintage=pd.Series(dtype="int64"), vintages=pd.Series(dtype="int64"),
+                           first_delivery_day=pd.Series(dtype="str"),
+                           gate_closure=pd.Series(dtype="datetime64[us, UTC]"),
+                           on_time=pd.Series(dtype="bool"), published=pd.Series(dtype="bool"))
+    out = run_on_frame(vintages_sql("_forecasts"), rows)
+    return out.sort_values(["origin", "made_at", "ts"], ignore_index=True)
+
+
+def published_of(rows: pd.DataFrame) -> pd.DataFrame:
+    """The published vintage's rows (with the vintage columns) among stored ``rows``."""
+    v = with_vintages(rows)
+    return v[v["published"].astype(bool)].sort_values(["origin", "ts"], ignore_index=True)
 
 
 def resolve_origin(project: Any, zone: str, origin: str | pd.Timestamp | None) -> pd.Timestamp:
@@ -131,15 +170,31 @@ def resolve_origin(project: Any, zone: str, origin: str | pd.Timestamp | None) -
 
 
 def read_forecast(project: Any, zone: str, origin: str | pd.Timestamp | None = None) -> pd.DataFrame:
-    """One origin's stored forecast for ``zone`` (the newest when ``origin`` is None)."""
+    """The published vintage of one origin's forecast for ``zone`` (the newest origin when
+    ``origin`` is None), with its vintage columns (``vintage``, ``on_time``, ``gate_closure``, ...)."""
     z = check_known_zone(project, zone)
     o = resolve_origin(project, z, origin)
-    return _rows_at(FORECASTS.get(project.get_feature_store()), z, o)
+    return published_of(stored_rows(project, z, o))
+
+
+def read_vintages(project: Any, zone: str, origin: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Every vintage of one origin (newest origin when None): one row per vintage with when it was
+    made, its model or fallback reason, whether it was made before the gate closure and which
+    one is published."""
+    z = check_known_zone(project, zone)
+    o = resolve_origin(project, z, origin)
+    v = with_vintages(stored_rows(project, z, o))
+    g = v.groupby(["zone", "origin", "vintage"], as_index=False, sort=True).agg(
+        made_at=("made_at", "first"), hours=("ts", "size"), mean_p50=("p50", "mean"), model=("model", "first"),
+        model_version=("model_version", "first"), fallback_reason=("fallback_reason", "first"),
+        gate_closure=("gate_closure", "first"), on_time=("on_time", "first"), published=("published", "first"))
+    return g
 
 
 def read_actuals(project: Any, zone: str, start: pd.Timestamp | None = None,
-                 end: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Hourly actual prices (``prices_hourly``) for ``zone`` in ``[start, end)``; empty when none."""
+                 end: pd.Timestamp | None = None, known_by: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Hourly actual prices (``prices_hourly``) for ``zone`` in ``[start, end)``, only those
+    published by ``known_by`` when given; empty when none."""
     fg = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
     if fg is None:
         return _empty_actuals()
@@ -148,7 +203,49 @@ def read_actuals(project: Any, zone: str, start: pd.Timestamp | None = None,
         query = query.filter(fg.ts >= start)
     if end is not None:
         query = query.filter(fg.ts < end)
+    if known_by is not None:
+        query = query.filter(fg["known_at"] <= known_by)
     return query.read().sort_values("ts", ignore_index=True)
+
+
+def read_rates(project: Any, zone: str, start: pd.Timestamp, end: pd.Timestamp,
+               known_by: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The source's EUR/SEK rate per local delivery day of ``zone`` from ``prices`` (periods with
+    both a EUR and a SEK price) in ``[start, end)``, published by ``known_by`` when given."""
+    fg = _fg_or_none(project, PRICES.name, PRICES.version)
+    if fg is None:
+        return units.daily_rates(pd.DataFrame(columns=["ts", "price_eur_mwh", "price_sek_kwh"]), "UTC")
+    query = fg.select(["zone", "ts", "price_eur_mwh", "price_sek_kwh"]).filter(
+        (fg.zone == zone) & (fg.ts >= start) & (fg.ts < end))
+    if known_by is not None:
+        query = query.filter(fg["known_at"] <= known_by)
+    return units.daily_rates(query.read(), fc.zone_timezone(zone))
+
+
+def day_rates_for(project: Any, zone: str, table: pd.DataFrame, known_by: pd.Timestamp | None) -> pd.DataFrame:
+    """The rate used for each local delivery day of ``table`` (see :func:`units.rates_for_days`)."""
+    tz = fc.zone_timezone(zone)
+    ts = pd.to_datetime(table["ts"], utc=True)
+    days = ts.dt.tz_convert(tz).dt.date.astype("str").unique().tolist()
+    start = ts.min() - pd.Timedelta(days=units.MAX_RATE_AGE_DAYS + 1)
+    return units.rates_for_days(read_rates(project, zone, start, ts.max() + pd.Timedelta(hours=1), known_by),
+                                days, zone)
+
+
+def published_table(project: Any, zone: str, published: pd.DataFrame,
+                    unit: units.Unit | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The published vintage as its file shows it: the forecast, the actual prices already
+    published when it was made, in ``unit`` (EUR/MWh by default); and the day rates used."""
+    tz = fc.zone_timezone(zone)
+    made = pd.Timestamp(published["made_at"].iloc[0])
+    origin = pd.Timestamp(published["origin"].iloc[0])
+    start = origin.tz_convert(tz).normalize().tz_convert("UTC")
+    actuals = read_actuals(project, zone, start=start, end=pd.to_datetime(published["ts"], utc=True).max()
+                           + pd.Timedelta(hours=1), known_by=made)
+    table = fc.forecast_table(published, tz, actuals)
+    unit = unit or units.UNITS[units.DEFAULT_UNIT]
+    rates = day_rates_for(project, zone, table, made) if unit.needs_rate else None
+    return units.convert_table(table, unit, rates, tz), rates
 
 
 # -- models -----------------------------------------------------------------------------------
@@ -258,18 +355,39 @@ class PredictResult:
     model: str
     model_version: int
     written: bool
-    forecast: pd.DataFrame
+    forecast: pd.DataFrame  # the vintage this run made (or the stored one it matched)
     daily: pd.DataFrame
+    published: pd.DataFrame  # the origin's published vintage, with the vintage columns
+    made_at: pd.Timestamp
+    fallback_reason: str | None = None
     commit_id: int | None = None
     files: list[Path] = field(default_factory=list)
     missing_hours: int = 0
+    unit: str = units.DEFAULT_UNIT
+    rates: str = ""
 
     def summary(self) -> str:
-        what = (f"wrote {len(self.forecast)} forecast rows (commit {self.commit_id})" if self.written
-                else f"unchanged ({len(self.forecast)} rows already stored)")
+        tz = fc.zone_timezone(self.zone)
+        made = labels.made_label(self.made_at, tz)
+        what = (f"wrote {len(self.forecast)} forecast rows as a new vintage made {made} (commit {self.commit_id})"
+                if self.written else f"unchanged ({len(self.forecast)} rows already stored as made "
+                f"{labels.made_label(self.forecast['made_at'].iloc[0], tz)})")
         if self.missing_hours:
-            what += f"; {self.missing_hours} hour(s) left out: the model gave no median (missing inputs)"
-        return (f"{self.zone} origin {self.origin.isoformat()} with {self.model} v{self.model_version}: {what}")
+            what += f"; {self.missing_hours} hour(s) left out: no median (missing inputs)"
+        by = (f"the weekly naive INSTEAD OF THE MODEL ({self.fallback_reason})" if self.fallback_reason
+              else f"{self.model} v{self.model_version}")
+        pub = self.published
+        p_made = pd.Timestamp(pub["made_at"].iloc[0])
+        n = int(pub["vintages"].iloc[0])
+        late = "" if bool(pub["on_time"].iloc[0]) else ", after the gate closure"
+        published = (f"published: {labels.title(self.zone, pub['ts'], p_made, tz)} (vintage {int(pub['vintage'].iloc[0])}"
+                     f" of {n}{late})")
+        if pub["fallback_reason"].notna().iloc[0] and not self.fallback_reason:
+            published += f", the weekly naive: {pub['fallback_reason'].iloc[0]}"
+        text = f"{self.zone} origin {self.origin.isoformat()} with {by}: {what}; {published}"
+        if self.rates:
+            text += f"; {self.rates}"
+        return text
 
 
 def newest_feature_rows(project: Any, zone: str) -> pd.DataFrame:
@@ -280,7 +398,7 @@ def newest_feature_rows(project: Any, zone: str) -> pd.DataFrame:
             f"the store has no {FEATURES_NAME} v{FEATURES_VERSION} yet; build features first "
             f"(`spotcast-features build --zone {zone}`)"
         )
-    have = origins(project, zone, FEATURES_NAME, FEATURES_VERSION)
+    have = _origins_of(fg, zone)
     if not have:
         zones = zones_with(project, FEATURES_NAME, FEATURES_VERSION)
         raise NotFoundError(
@@ -291,60 +409,141 @@ def newest_feature_rows(project: Any, zone: str) -> pd.DataFrame:
     return _rows_at(fg, zone, have[-1])
 
 
-def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Predictor, model: ModelRef, *,
-                    days: int = DEFAULT_DAYS, now: pd.Timestamp | None = None) -> PredictResult:
-    """Forecast one origin's feature rows and store them, unless the store already holds
-    exactly this forecast (same hours, model version and values): re-running writes nothing."""
+QUALITY_WINDOW_DAYS = 7
+"""The local days before the first delivery day whose prices a forecast's inputs are made of:
+the lags of 1, 2, 3 and 7 days (and so the weekly naive) of every target day come from them."""
+
+
+def quality_failures(project: Any, zone: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The failed ``data_quality`` checks of ``zone`` on the :data:`QUALITY_WINDOW_DAYS` local
+    days before the first target day of ``rows`` (empty when ingest stored no flags)."""
+    fg = _fg_or_none(project, DATA_QUALITY.name, DATA_QUALITY.version)
+    if fg is None or rows.empty:
+        return pd.DataFrame(columns=DATA_QUALITY.column_names)
+    tz = fc.zone_timezone(zone)
+    first = pd.to_datetime(rows["ts"], utc=True).min().tz_convert(tz).normalize()
+    start = (first - pd.DateOffset(days=QUALITY_WINDOW_DAYS)).tz_convert("UTC")
+    flags = fg.filter((fg.zone == zone) & (fg.day >= start) & (fg.day < first.tz_convert("UTC"))).read()
+    bad = flags[~flags["passed"].astype(bool)]
+    return bad.sort_values(["day", "check_name"], ignore_index=True)
+
+
+def fallback_reason(failures: pd.DataFrame) -> str | None:
+    """``data_quality: SE3 2024-09-20 flatliner: longest run of one price: 10 h (...)`` -- every
+    failed check, or None when the inputs passed."""
+    if failures.empty:
+        return None
+    return "data_quality: " + "; ".join(f"{r.zone} {r.local_date} {r.check_name}: {r.detail}"
+                                        for r in failures.itertuples())
+
+
+def store_vintage(project: Any, zone: str, new: pd.DataFrame) -> tuple[bool, pd.DataFrame, pd.DataFrame, int | None]:
+    """Store ``new`` (one origin's vintage) unless the origin's newest stored vintage already
+    holds exactly it. Returns ``(written, the vintage, every stored row of the origin, commit id)``.
+
+    An existing vintage is never changed: a vintage with other values made at the very instant of
+    a stored one (two forecasts in one replayed run, e.g. after a new model) is stored one
+    microsecond later."""
+    origin = pd.Timestamp(new["origin"].iloc[0])
+    fg = FORECASTS.get_or_create(project.get_feature_store())
+    old = stored_rows(project, zone, origin)
+    if len(old):
+        newest = old[old["made_at"] == old["made_at"].max()]
+        newest = newest[newest["ts"].isin(new["ts"])].reset_index(drop=True)
+        if fc.same_forecast(new, newest):
+            return False, newest, old, None
+        taken = set(pd.to_datetime(old["made_at"], utc=True))
+        made = pd.Timestamp(new["made_at"].iloc[0])
+        while made in taken:
+            made += pd.Timedelta(microseconds=1)
+        new = new.assign(made_at=made)
+    commit = fg.insert(new)
+    return True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id
+
+
+def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Predictor | None = None,
+                    model: ModelRef | None = None, *, days: int = DEFAULT_DAYS, now: pd.Timestamp | None = None,
+                    model_spec: str | None = None, unit: units.Unit | None = None) -> PredictResult:
+    """Forecast one origin's feature rows as a vintage made at ``now`` and store it, unless the
+    origin's newest vintage is exactly this forecast. Inputs that failed the data-quality gate
+    give the weekly naive, flagged; otherwise ``model`` (default: :func:`resolve_model`) predicts.
+    With a SEK ``unit`` a missing EUR/SEK rate is an error before anything is written."""
     tz = fc.zone_timezone(zone)
     rows = fc.limit_horizon(rows, days, tz)
     if rows.empty:
         raise ValidationError(f"the newest origin of zone {zone} has no target hours within {days} day(s)")
-    origin = pd.Timestamp(rows["origin"].iloc[0])
-    pred = predictor.predict(rows)
-    created = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC").floor("us")
-    new = fc.build_forecasts(rows, pred, model=model.name, model_version=model.version, created_at=created)
-
-    fg = _fg_or_none(project, FORECASTS.name, FORECASTS.version)
-    if fg is None:
-        fg = FORECASTS.get_or_create(project.get_feature_store())
+    made = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC").floor("us")
+    reason = fallback_reason(quality_failures(project, zone, rows))
+    if reason is None:
+        model = model or resolve_model(project, zone, model_spec)
+        predictor = predictor or load_predictor(model)
+        new = fc.build_forecasts(rows, predictor.predict(rows), model=model.name, model_version=model.version,
+                                 made_at=made)
     else:
-        old = _rows_at(fg, zone, origin)
-        old = old[old["ts"].isin(new["ts"])]
-        if fc.same_forecast(new, old):
-            stored = old.sort_values("ts", ignore_index=True)
-            return PredictResult(zone, origin, model.name, model.version, False, stored, fc.daily_means(stored, tz),
-                                 missing_hours=len(rows) - len(new))
-    commit = fg.insert(new)
-    return PredictResult(zone, origin, model.name, model.version, True, new, fc.daily_means(new, tz),
-                         commit_id=commit.commit_id, missing_hours=len(rows) - len(new))
+        new = fc.naive_forecast(rows, reason=reason, made_at=made)
+    if unit is not None and unit.needs_rate:
+        day_rates_for(project, zone, fc.forecast_table(new, tz), made)  # a missing rate fails before any write
+    written, vintage, stored, commit_id = store_vintage(project, zone, new)
+    return PredictResult(zone, pd.Timestamp(new["origin"].iloc[0]), str(vintage["model"].iloc[0]),
+                         int(vintage["model_version"].iloc[0]), written, vintage, fc.daily_means(vintage, tz),
+                         published_of(stored), pd.Timestamp(vintage["made_at"].iloc[0]), reason, commit_id,
+                         missing_hours=len(rows) - len(new), unit=(unit or units.UNITS[units.DEFAULT_UNIT]).code)
 
 
 def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
             outputs: Path | None = Path("outputs"), formats: Sequence[str] | None = None,
-            now: pd.Timestamp | None = None) -> PredictResult:
-    """Newest (or pinned) model x newest origin's features -> ``forecasts`` v1, plus files.
+            now: pd.Timestamp | None = None, unit: str | None = None) -> PredictResult:
+    """Newest (or pinned) model x newest origin's features -> a ``forecasts`` vintage, plus the
+    files of the origin's published vintage.
 
-    Everything that can be rejected (zone, days, model, output formats) is checked before
-    anything is written.
+    Inputs that failed the data-quality gate make it publish the weekly naive instead, flagged
+    with the reason. Everything that can be rejected (zone, days, unit, model, output formats,
+    a missing EUR/SEK rate) is checked before anything is written.
     """
     z = normalise_zone(zone)
     if days < 1:
         raise ValidationError(f"--days must be at least 1, got {days}")
+    u = units.parse_unit(unit)
     writers = select_writers(formats) if outputs is not None else []
-    rows = newest_feature_rows(project, z)
-    ref = resolve_model(project, z, model)
-    result = forecast_origin(project, z, rows, load_predictor(ref), ref, days=days, now=now)
+    result = forecast_origin(project, z, newest_feature_rows(project, z), days=days, now=now, model_spec=model,
+                             unit=u)
     if outputs is not None:
-        result.files = write_outputs(make_output(result, Path(outputs)), writers, keep_existing=not result.written)
+        output = make_output(project, result, Path(outputs), u)
+        if output.rates is not None:
+            result.rates = units.describe_rates(output.rates)
+        just_published = result.written and bool((result.published["made_at"] == result.made_at).all())
+        result.files = write_outputs(output, writers, keep_existing=not just_published)
     ensure_accuracy_view(project)
     return result
 
 
-def make_output(result: PredictResult, outputs_dir: Path) -> ForecastOutput:
+def published_daily(project: Any, result: PredictResult, unit: units.Unit | None = None) -> pd.DataFrame:
+    """Daily means of ``result``'s published vintage in ``unit``."""
+    unit = unit or units.UNITS[units.DEFAULT_UNIT]
     tz = fc.zone_timezone(result.zone)
-    return ForecastOutput(zone=result.zone, origin=result.origin, tz=tz,
-                          table=fc.forecast_table(result.forecast, tz), daily=result.daily,
-                          model=result.model, model_version=result.model_version, outputs_dir=outputs_dir)
+    daily = fc.daily_means(result.published, tz)
+    daily = daily[daily["date"].isin(result.daily["date"])].reset_index(drop=True)  # this run's --days
+    if not unit.needs_rate:
+        return units.convert_daily(daily, unit, None)
+    made = pd.Timestamp(result.published["made_at"].iloc[0])
+    return units.convert_daily(daily, unit, day_rates_for(project, result.zone, result.published, made))
+
+
+def make_output(project: Any, result: PredictResult, outputs_dir: Path, unit: units.Unit | None = None) -> ForecastOutput:
+    """The files' view of ``result``: its origin's published vintage (never the run's own if that
+    is a later vintage), with the actual prices known when it was made, in ``unit``."""
+    tz = fc.zone_timezone(result.zone)
+    pub = result.published
+    unit = unit or units.UNITS[units.DEFAULT_UNIT]
+    table, rates = published_table(project, result.zone, pub, unit)
+    made = pd.Timestamp(pub["made_at"].iloc[0])
+    return ForecastOutput(zone=result.zone, origin=pd.Timestamp(pub["origin"].iloc[0]), tz=tz, table=table,
+                          daily=units.convert_daily(fc.daily_means(pub, tz), unit, rates),
+                          model=str(pub["model"].iloc[0]), model_version=int(pub["model_version"].iloc[0]),
+                          outputs_dir=outputs_dir, made_at=made, unit=unit.code, unit_label=unit.label,
+                          title=labels.title(result.zone, pub["ts"], made, tz),
+                          stem=labels.file_stem(result.zone, pub["ts"], made, tz, unit.code),
+                          fallback_reason=pub["fallback_reason"].iloc[0], rates=rates)
 
 
 # -- accuracy ---------------------------------------------------------------------------------
@@ -372,19 +571,18 @@ def ensure_accuracy_view(project: Any) -> bool:
 
 
 def accuracy(project: Any, zone: str, days: int = 30) -> acc.AccuracyReport:
-    """Forecasts joined with the actual prices known so far for ``zone``, newest ``days`` origin days."""
+    """Published forecasts joined with the actual prices known so far for ``zone``, newest
+    ``days`` origin days."""
     z = check_known_zone(project, zone)
     if days < 1:
         raise ValidationError(f"--days must be at least 1, got {days}")
     if not origins(project, z):
         raise NoForecastError(f"no forecasts stored for zone {z} yet; run `spotcast-serve predict --zone {z}`")
-    if getattr(project, "mode", None) == "local":
+    if getattr(project, "mode", None) == "local" and _fg_or_none(project, FORECASTS.name, FORECASTS.version):
         if _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION) is None:
             return acc.run_on_frames(_empty_forecasts(), _empty_actuals(), z, days)
         return acc.run_in_store(project.sql, z, days)
-    fs = project.get_feature_store()
-    fg = FORECASTS.get(fs)
-    return acc.run_on_frames(fg.filter(fg.zone == z).read(), read_actuals(project, z), z, days)
+    return acc.run_on_frames(stored_rows(project, z), read_actuals(project, z), z, days)
 
 
 def _empty_forecasts() -> pd.DataFrame:
@@ -397,16 +595,16 @@ def _empty_actuals() -> pd.DataFrame:
 
 
 def _dtype(t: str) -> str:
-    return {"string": "str", "timestamp": "datetime64[us, UTC]", "double": "float64", "bigint": "int64"}[t]
+    return {"string": "object", "timestamp": "datetime64[us, UTC]", "double": "float64", "bigint": "int64"}[t]
 
 
 # -- listings ---------------------------------------------------------------------------------
 def zones_overview(project: Any) -> pd.DataFrame:
     """Per zone with features or forecasts: newest feature origin, newest forecast origin, rows."""
     out: dict[str, dict[str, Any]] = {}
-    for key, (name, version) in {"features": (FEATURES_NAME, FEATURES_VERSION),
-                                 "forecast": (FORECASTS.name, FORECASTS.version)}.items():
-        fg = _fg_or_none(project, name, version)
+    src = FORECASTS.source(project.get_feature_store())
+    for key, fg in {"features": _fg_or_none(project, FEATURES_NAME, FEATURES_VERSION),
+                    "forecast": None if src is None else src[0]}.items():
         if fg is None:
             continue
         df = fg.select(["zone", "origin"]).read()

@@ -22,7 +22,7 @@ and predictions go back through ``p = L + S * sinh(z)``. Boosters trained with a
 objective predict each quantile (quantiles survive a monotone transform); boosters with one
 output predict the point forecast, and p10/p90 add ``S`` times the stored residual quantiles
 (``residual_quantiles``, or ``residual_table`` per value of the ``residual_by`` column); with
-``interval_scale`` (:class:`IntervalScale`: ``U = X[column]``, e.g. ``roll28_std``, the recent
+``interval_scale`` (:class:`IntervalScale`: ``U = X[column]``, e.g. ``roll7_std``, the recent
 price volatility known at the origin) the residual quantiles are in units of ``U`` instead, so
 the band widens in volatile weeks and narrows in calm ones rather than one width all year. A naive
 model is the same with the identity transform (``S = 1``) and no booster.
@@ -361,7 +361,7 @@ def blend(trees: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class IntervalScale:
-    """The unit of the residual quantiles per row: ``X[column]`` (e.g. ``roll28_std``, the recent
+    """The unit of the residual quantiles per row: ``X[column]`` (e.g. ``roll7_std``, the recent
     price volatility known at the origin), or ``typical`` (its median on the calibration rows)
     where a row lacks it. Calibration (train) and prediction (serve) both call :meth:`units`, so
     the two cannot disagree. A fitted ``intercept + slope * column`` was tried and was worse: a

@@ -73,7 +73,7 @@ def read_epf_csv(path: str | os.PathLike[str]) -> EpfData:
     return EpfData(days=days, prices=prices, exogenous=exo, price_name=values.columns[0])
 
 
-def _lag(a: np.ndarray, k: int) -> np.ndarray:
+def lag_days(a: np.ndarray, k: int) -> np.ndarray:
     """Rows shifted down by ``k`` days (row i holds day i-k), NaN where not available."""
     out = np.full_like(a, np.nan, dtype="float64")
     if k < len(a):
@@ -99,12 +99,12 @@ def epf_features(data: EpfData) -> pd.DataFrame:
     """Long frame: one row per day and hour, price_features-style columns plus the target."""
     p = data.prices
     n = data.n_days
-    d1 = _lag(p, 1)
+    d1 = lag_days(p, 1)
     cols: dict[str, np.ndarray] = {
         "price_lag_1d": d1,
-        "price_lag_2d": _lag(p, 2),
-        "price_lag_3d": _lag(p, 3),
-        "price_lag_7d": _lag(p, 7),
+        "price_lag_2d": lag_days(p, 2),
+        "price_lag_3d": lag_days(p, 3),
+        "price_lag_7d": lag_days(p, 7),
     }
     per_day = {
         "last_day_mean": d1.mean(axis=1),
@@ -120,8 +120,8 @@ def epf_features(data: EpfData) -> pd.DataFrame:
         cols[k] = np.repeat(v[:, None], HOURS, axis=1)
     for name, x in data.exogenous.items():
         cols[name] = x
-        cols[f"{name}_lag_1d"] = _lag(x, 1)
-        cols[f"{name}_lag_7d"] = _lag(x, 7)
+        cols[f"{name}_lag_1d"] = lag_days(x, 1)
+        cols[f"{name}_lag_7d"] = lag_days(x, 7)
         cols[f"{name}_day_mean"] = np.repeat(x.mean(axis=1)[:, None], HOURS, axis=1)
     for h in range(HOURS):
         cols[f"price_lag_1d_h{h:02d}"] = np.repeat(d1[:, h][:, None], HOURS, axis=1)
@@ -161,7 +161,7 @@ def epf_feature_names(frame: pd.DataFrame) -> list[str]:
 
 def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = TEST_DAYS,
              validation: bool = False, validation_days: int = VALIDATION_DAYS, max_days: int | None = None,
-             progress: Any = None) -> tuple[pd.DataFrame, dict[str, float]]:
+             progress: Any = None, sample: int | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """Run the day-ahead protocol: forecast each test day with a model trained on earlier days.
 
     ``validation=True`` evaluates instead on the ``validation_days`` before the test period
@@ -180,31 +180,70 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
     last = first + (validation_days if validation else test_days)
     if max_days is not None:
         last = min(last, first + max_days)
-    origins = list(data.days[first:last])
+    origins = period_origins(data, test_days=test_days, validation=validation, validation_days=validation_days,
+                             max_days=max_days, sample=sample)
     pred = rolling_origin(frame, origins, fit, recalibrate=recalibrate, time_col="origin",
                           known_col="known_at", keep=(TARGET, "price_lag_7d"), progress=progress)
     return pred, score(pred)
 
 
 def period_origins(data: EpfData, *, test_days: int = TEST_DAYS, validation: bool = False,
-                   validation_days: int = VALIDATION_DAYS, max_days: int | None = None) -> list[pd.Timestamp]:
+                   validation_days: int = VALIDATION_DAYS, max_days: int | None = None,
+                   sample: int | None = None) -> list[pd.Timestamp]:
     """The origins (days) :func:`evaluate` forecasts."""
+    return [data.days[i] for i in period_indices(data, test_days=test_days, validation=validation,
+                                                 validation_days=validation_days, max_days=max_days,
+                                                 sample=sample)]
+
+
+def period_indices(data: EpfData, *, test_days: int = TEST_DAYS, validation: bool = False,
+                   validation_days: int = VALIDATION_DAYS, max_days: int | None = None,
+                   sample: int | None = None) -> list[int]:
+    """Day indices of the evaluated period, in order; ``sample=N`` keeps N days evenly spaced over
+    it (every ``len // N``-th day from the first), so a short run still spans every season of the
+    period, and a sample of N days is part of the sample of 2N (``--resume`` reuses it)."""
     n = data.n_days
     first = n - test_days - (validation_days if validation else 0)
+    if first < 14:
+        period = f"{validation_days}-day validation period before a " if validation else ""
+        raise ValidationError(f"{n} days of data are too few for a {period}{test_days}-day test period "
+                              "with two weeks of history before it")
     last = first + (validation_days if validation else test_days)
     if max_days is not None:
         last = min(last, first + max_days)
-    return list(data.days[first:last])
+    idx = list(range(first, last))
+    if sample is not None:
+        if sample < 1:
+            raise ValidationError(f"--days {sample}: a sample needs at least one day")
+        if sample < len(idx):
+            idx = idx[:: len(idx) // sample][:sample]
+    return idx
 
 
-def score(pred: pd.DataFrame) -> dict[str, float]:
+def forecast_rows(data: EpfData, day: int, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One forecast day in :func:`evaluate`'s layout (``origin``, ``ts``, target, weekly naive,
+    one column per entry of ``forecasts``, e.g. ``p50`` and each member's), for :func:`score`."""
+    origin = data.days[day]
+    frame = pd.DataFrame({
+        "origin": np.repeat(origin, HOURS),
+        "ts": origin + pd.to_timedelta(np.arange(HOURS), unit="h"),
+        TARGET: data.prices[day],
+        "price_lag_7d": data.prices[day - 7] if day >= 7 else np.full(HOURS, np.nan),
+    })
+    for k, v in forecasts.items():
+        frame[k] = np.asarray(v, dtype="float64")
+    return frame
+
+
+def score(pred: pd.DataFrame, naive_skip_days: int = 7) -> dict[str, float]:
     """MAE/rMAE/sMAPE/RMSE of a forecast frame sorted by origin and ts (``p50`` against the
-    target), rMAE against the weekly naive with the first 7 days dropped from its MAE."""
+    target), rMAE against the weekly naive with the first ``naive_skip_days`` forecast days
+    dropped from its MAE (7 on a whole period; on a sample, those of its days in the first week)."""
     from spotcast_train import metrics
 
     pred = pred.sort_values(["origin", "ts"], ignore_index=True)
     y = pred[TARGET].to_numpy()
-    skip = 7 * HOURS
+    skip = naive_skip_days * HOURS
     naive_mae = metrics.mae(y[skip:], pred["price_lag_7d"].to_numpy()[skip:])
     result = metrics.point_metrics(y, pred["p50"], naive_mae)
     result["naive_weekly_mae"] = naive_mae

@@ -13,7 +13,8 @@ RMAE_REFERENCE = "naive-weekly"
 
 def score(forecasts: pd.DataFrame, reference: str = RMAE_REFERENCE) -> pd.DataFrame:
     """One row per model and horizon day (0 = all days) with n, MAE, RMSE, sMAPE, rMAE,
-    p10-p90 coverage and whether the model beats every naive baseline on those rows.
+    p10-p90 coverage, the band's mean width, the mean pinball loss of p10/p50/p90 and whether
+    the model beats every naive baseline on those rows.
 
     ``forecasts`` is long: columns model, horizon_day, actual, p50 (p10/p90 optional), with the
     same (origin, ts) rows for every model, so every model is scored on the same hours."""
@@ -27,9 +28,14 @@ def score(forecasts: pd.DataFrame, reference: str = RMAE_REFERENCE) -> pd.DataFr
                           if m in naive_models), default=float("nan"))
         for model, g in part.groupby("model", sort=True):
             m = metrics.point_metrics(g["actual"], g["p50"], ref_mae)
-            cov = metrics.coverage(g["actual"], g["p10"], g["p90"]) if {"p10", "p90"} <= set(g) else float("nan")
+            band = {"p10", "p90"} <= set(g)
+            cov = metrics.coverage(g["actual"], g["p10"], g["p90"]) if band else float("nan")
+            width = metrics.band_width(g["p10"], g["p90"]) if band else float("nan")
+            loss = metrics.quantile_loss(g["actual"], {0.1: g["p10"], 0.5: g["p50"], 0.9: g["p90"]}) if band \
+                else float("nan")
             rows.append({
                 "model": model, "horizon_day": int(hd), "n": len(g), **m, "coverage_p10_p90": cov,
+                "width_p10_p90": width, "pinball": loss,
                 "beats_naive": bool(np.isfinite(naive_best) and m["mae"] < naive_best) if model not in naive_models
                 else False,
             })

@@ -52,6 +52,26 @@ def coverage(y: np.ndarray | pd.Series, lo: np.ndarray | pd.Series, hi: np.ndarr
     return float(np.mean((a[ok] >= lo_[ok]) & (a[ok] <= hi_[ok]))) if ok.any() else float("nan")
 
 
+def band_width(lo: np.ndarray | pd.Series, hi: np.ndarray | pd.Series) -> float:
+    """Mean width of a band where both ends exist: the price of a band's coverage."""
+    lo_, hi_ = np.asarray(lo, dtype="float64"), np.asarray(hi, dtype="float64")
+    ok = np.isfinite(lo_) & np.isfinite(hi_)
+    return float(np.mean(hi_[ok] - lo_[ok])) if ok.any() else float("nan")
+
+
+def quantile_loss(y: np.ndarray | pd.Series, forecasts: dict[float, np.ndarray | pd.Series]) -> float:
+    """Mean pinball loss over the given quantiles (e.g. p10, p50, p90), on the rows where all of
+    them and the actual exist: one number that rewards both coverage and sharpness."""
+    a = np.asarray(y, dtype="float64")
+    cols = {q: np.asarray(v, dtype="float64") for q, v in forecasts.items()}
+    ok = np.isfinite(a)
+    for v in cols.values():
+        ok &= np.isfinite(v)
+    if not ok.any() or not cols:
+        return float("nan")
+    return float(np.mean([pinball(a[ok], v[ok], q) for q, v in cols.items()]))
+
+
 def point_metrics(y: np.ndarray | pd.Series, yhat: np.ndarray | pd.Series, naive_mae: float | None = None) -> dict[str, float]:
     m = mae(y, yhat)
     out = {"mae": m, "rmse": rmse(y, yhat), "smape": smape(y, yhat)}

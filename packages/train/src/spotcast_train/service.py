@@ -15,7 +15,7 @@ import pandas as pd
 
 from spotcast_storage import promotion
 from spotcast_storage.contracts import ZONE_TIMEZONES
-from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
+from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS, backtest_metrics_group
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.modelformat import Predictor
@@ -165,7 +165,8 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
         report_as = model
         how = None
         mae = dict(scores.mae)
-    metrics = {k: float(overall.loc[report_as, k]) for k in ("mae", "rmse", "smape", "rmae", "coverage_p10_p90")}
+    metrics = {k: float(overall.loc[report_as, k])
+               for k in ("mae", "rmse", "smape", "rmae", "coverage_p10_p90", "width_p10_p90", "pinball")}
     base = {m: {k: float(overall.loc[m, k]) for k in ("mae", "rmse", "smape")}
             for m in overall.index if m != report_as and m in gate.NAIVE}
     for m, v in base.items():
@@ -366,7 +367,7 @@ def write_backtest(project: Any, r: BacktestResult) -> dict[str, int]:
     m = r.table.assign(run_id=r.run_id, zone=r.zone, period_start=r.start, period_end=r.end,
                        recalibrate=r.recalibrate, window_days=r.window_days, created_at=now)
     m["window_days"] = m["window_days"].astype("Int64")
-    c2 = BACKTEST_METRICS.get_or_create(fs).insert(BACKTEST_METRICS.conform(m[BACKTEST_METRICS.column_names]))
+    c2 = backtest_metrics_group(fs).insert(BACKTEST_METRICS.conform(m[BACKTEST_METRICS.column_names]))
     return {BACKTESTS.name: c1.commit_id, BACKTEST_METRICS.name: c2.commit_id}
 
 

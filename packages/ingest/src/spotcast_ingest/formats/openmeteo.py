@@ -1,5 +1,7 @@
-"""Open-Meteo archive and forecast answers, asked for in GMT (``timezone=GMT``, optionally
-``timeformat=unixtime``): ``{"utc_offset_seconds": 0, "hourly": {"time": [...], "<var>": [...]}}``.
+"""Open-Meteo archive, forecast and previous-runs answers, asked for in GMT (``timezone=GMT``,
+optionally ``timeformat=unixtime``): ``{"utc_offset_seconds": 0, "hourly": {"time": [...], "<var>": [...]}}``.
+The Previous Runs API answers in the forecast API's format, with one array per variable and lead
+day: ``"temperature_2m_previous_day1"`` ... ``"_previous_day7"``.
 
 Open-Meteo applies one fixed ``utc_offset_seconds`` to a whole answer, so a local-time series
 would be an hour off for half the year; we refuse anything but offset 0.
@@ -64,3 +66,39 @@ def weather_rows(payload: Any, zone: str, variables: Sequence[str], kind: str, i
     if end is not None:
         keep &= ts < end
     return frames.weather_frame(zone, ts[keep], {v: a[keep] for v, a in values.items()}, kind, issued_at, source)
+
+
+def previous_day_variable(variable: str, day: int) -> str:
+    """The Previous Runs API's name of ``variable`` as forecast ``day`` days before its hour."""
+    return f"{variable}_previous_day{day}"
+
+
+def previous_runs_rows(payload: Any, zone: str, variables: Sequence[str], days: Sequence[int], where: str,
+                       source: str, start: pd.Timestamp | None = None,
+                       end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """``weather`` forecast rows of a Previous Runs answer: one row per hour and lead day N whose
+    values are not all null, issued at ``ts - N days``.
+
+    Why that issue time: the API defines ``<var>_previous_dayN`` as the value that was predicted
+    24 x N hours before the valid time, i.e. the forecast that was current at ``ts - N days``.
+    It was known then; dating it earlier would let a model learn from a forecast that did not
+    exist yet at its origin, dating it later would only throw information away."""
+    names = [previous_day_variable(v, d) for d in days for v in variables]
+    ts, values = parse_hourly(payload, names, where)
+    parts = []
+    for d in days:
+        block = np.vstack([values[previous_day_variable(v, d)] for v in variables])
+        keep = ~np.all(np.isnan(block), axis=0)
+        if start is not None:
+            keep &= ts >= start
+        if end is not None:
+            keep &= ts < end
+        if not keep.any():
+            continue
+        hours = ts[keep]
+        parts.append(frames.weather_frame(zone, hours, {v: values[previous_day_variable(v, d)][keep] for v in variables},
+                                          "forecast", hours - pd.Timedelta(days=d), source))
+    if not parts:
+        return frames.weather_frame(zone, ts[:0], {v: np.array([]) for v in variables}, "forecast",
+                                    ts[:0], source)
+    return pd.concat(parts, ignore_index=True)

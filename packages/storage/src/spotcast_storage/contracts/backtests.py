@@ -10,6 +10,8 @@ instead of piling up copies, and different settings sit side by side for SQL, e.
 
 from __future__ import annotations
 
+from typing import Any
+
 from spotcast_storage.contracts.base import Column, Contract
 
 BACKTESTS = Contract(
@@ -39,11 +41,13 @@ BACKTESTS = Contract(
 
 BACKTEST_METRICS = Contract(
     name="backtest_metrics",
-    version=1,
+    version=2,
     primary_key=("run_id", "zone", "model", "horizon_day"),
     event_time="created_at",
     description="Accuracy of each backtest run per model and horizon day (0 = all days): MAE, RMSE, "
-    "sMAPE and rMAE against the weekly naive on the same rows, plus the run's settings.",
+    "sMAPE and rMAE against the weekly naive on the same rows, p10-p90 coverage, mean band width and "
+    "mean pinball loss, plus the run's settings. v2 added width_p10_p90 and pinball (v1 rows are "
+    "copied in with them null).",
     columns=(
         Column("run_id", "string", "backtest run (see backtests)", nullable=False),
         Column("zone", "string", "bidding zone", nullable=False),
@@ -55,6 +59,8 @@ BACKTEST_METRICS = Contract(
         Column("smape", "double", "symmetric MAPE, % (mean of 2|p - f| / (|p| + |f|))"),
         Column("rmae", "double", "MAE / MAE of naive-weekly (price_lag_7d) on the same rows"),
         Column("coverage_p10_p90", "double", "share of actuals inside [p10, p90] (0.8 is calibrated)"),
+        Column("width_p10_p90", "double", "mean p90 - p10, EUR/MWh: what the coverage costs"),
+        Column("pinball", "double", "mean pinball (quantile) loss of p10, p50 and p90, EUR/MWh"),
         Column("beats_naive", "boolean", "rmae < 1 and MAE below naive-daily's on the same rows"),
         Column("period_start", "timestamp", "first origin of the run, UTC", nullable=False),
         Column("period_end", "timestamp", "end of the run's origins (exclusive), UTC", nullable=False),
@@ -64,4 +70,23 @@ BACKTEST_METRICS = Contract(
     ),
 )
 
-__all__ = ["BACKTESTS", "BACKTEST_METRICS"]
+
+
+def backtest_metrics_group(fs: Any) -> Any:
+    """The current ``backtest_metrics`` group; on its first use in a store that has v1, the v1
+    rows are copied into it (new columns null) in one commit, so SQL on the ``backtest_metrics``
+    view, which follows the newest version, still finds every earlier run."""
+    names = {(g.name, g.version) for g in fs.get_feature_groups()}
+    fresh = (BACKTEST_METRICS.name, BACKTEST_METRICS.version) not in names
+    fg = BACKTEST_METRICS.get_or_create(fs)
+    if fresh and (BACKTEST_METRICS.name, 1) in names:
+        old = fs.get_feature_group(BACKTEST_METRICS.name, 1).read()
+        if len(old):
+            for c in BACKTEST_METRICS.column_names:
+                if c not in old.columns:
+                    old[c] = float("nan")
+            fg.insert(BACKTEST_METRICS.conform(old[BACKTEST_METRICS.column_names]))
+    return fg
+
+
+__all__ = ["BACKTESTS", "BACKTEST_METRICS", "backtest_metrics_group"]

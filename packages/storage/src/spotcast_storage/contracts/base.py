@@ -1,14 +1,22 @@
 """A feature-group contract: the name, version, key, times and documented columns that a
-producing stage writes and a consuming stage reads. Both sides import the same object."""
+producing stage writes and a consuming stage reads. Both sides import the same object.
+
+A breaking change is a new version; a contract that says how its previous version's rows map
+onto the new schema (:class:`Upgrade`) migrates a store by itself: the first
+:meth:`Contract.get_or_create` of the new version copies the old version's rows, transformed, into
+it in one commit (through the storage API, so on every backend), and readers of a store that was
+not migrated yet (a read-only API) get the old rows transformed in memory
+(:meth:`Contract.source`). The old version is left as it was: its history stays readable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from spotcast_storage.errors import SchemaError
+from spotcast_storage.errors import NotFoundError, SchemaError
 from spotcast_storage.query import Feature
 
 
@@ -21,6 +29,16 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Upgrade:
+    """How rows of version ``from_version`` become rows of the contract's version: ``transform``
+    takes a frame of the old version and returns one with the new version's columns."""
+
+    from_version: int
+    transform: Callable[[pd.DataFrame], pd.DataFrame]
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contract:
     name: str
     version: int
@@ -30,6 +48,7 @@ class Contract:
     description: str
     known_at: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    upgrade: Upgrade | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -39,15 +58,52 @@ class Contract:
         return [Feature(c.name, c.type, c.name in self.primary_key, c.description) for c in self.columns]
 
     def get_or_create(self, fs: Any) -> Any:
-        """The feature group of this contract in ``fs`` (registered with its declared schema)."""
-        return fs.get_or_create_feature_group(
+        """The feature group of this contract in ``fs`` (registered with its declared schema).
+
+        When the version has no data yet and the contract upgrades an older version that has
+        rows, those rows are copied into it first (one commit). A copy that was interrupted left
+        the new version without data, so the next call simply copies again."""
+        fg = fs.get_or_create_feature_group(
             name=self.name, version=self.version, primary_key=list(self.primary_key),
             event_time=self.event_time, known_at=self.known_at, description=self.description,
             features=self.features(), **self.options,
         )
+        if self.upgrade is not None and not fg.commit_details(limit=1):
+            old = self._old_group(fs)
+            if old is not None:
+                rows = self.upgraded(old.read())
+                if len(rows):
+                    fg.insert(rows)
+        return fg
 
     def get(self, fs: Any) -> Any:
         return fs.get_feature_group(self.name, self.version)
+
+    def _old_group(self, fs: Any) -> Any | None:
+        if self.upgrade is None:
+            return None
+        try:
+            old = fs.get_feature_group(self.name, self.upgrade.from_version)
+        except NotFoundError:
+            return None
+        return old if old.commit_details(limit=1) else None
+
+    def upgraded(self, old_rows: pd.DataFrame) -> pd.DataFrame:
+        """Rows of the previous version as rows of this one (see :class:`Upgrade`)."""
+        if self.upgrade is None:
+            raise SchemaError(f"{self.name} v{self.version} declares no upgrade from an older version")
+        return self.conform(self.upgrade.transform(old_rows.copy()))
+
+    def source(self, fs: Any) -> tuple[Any, Callable[[pd.DataFrame], pd.DataFrame]] | None:
+        """Where readers find this contract's rows: ``(group, to_rows)`` with ``to_rows`` turning
+        what the group's queries return into rows of this version -- the identity for this
+        version's group, :meth:`upgraded` for the previous version's when the store was not
+        migrated yet (e.g. a read-only reader). None when neither exists."""
+        try:
+            return self.get(fs), lambda df: df
+        except NotFoundError:
+            old = self._old_group(fs)
+            return None if old is None else (old, self.upgraded)
 
     def conform(self, df: pd.DataFrame) -> pd.DataFrame:
         """Columns in contract order; a missing or unexpected column is an error naming it."""

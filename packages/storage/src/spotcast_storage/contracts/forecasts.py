@@ -1,32 +1,174 @@
 """Contracts written by the serve stage (``spotcast-serve predict`` and its `spotcast run` handler).
 
-One row per zone, forecast origin and target hour. An origin's rows are written in one commit
-and rewritten only when a different model version forecasts it (re-running with the same model
-writes nothing). Hours for which the model gave no median are absent rather than null. In a
-local store the view ``forecast_accuracy`` joins these rows with ``prices_hourly`` (see
-``spotcast_serve.accuracy``).
+``forecasts`` v2 holds *vintages*: one row per zone, forecast origin, target hour and
+``made_at`` (when the forecast was made: the run's "now", UTC). A vintage is written in one
+commit and never changed afterwards: forecasting an origin again with the same model and
+inputs writes nothing, and a forecast with other values is a new vintage beside the old one.
+Hours for which the model gave no median are absent rather than null. ``fallback_reason`` is
+null for the model's own forecast; when the inputs failed the data-quality gate (or no model
+may serve) it says why the weekly naive forecast was published instead.
+
+Which vintage counts is defined here once, in SQL (:func:`vintages_sql`, :func:`published_sql`),
+and used by every reader: serve's reads, files, API and dashboard, and the ``forecast_accuracy``
+view, which scores the published vintage only. The *published* vintage of an origin is the first
+vintage made before the day-ahead gate closure -- 12:00 Europe/Berlin (CET/CEST) on the day
+before the first delivery day the origin's forecast covers -- and, when none was made before
+it, the first vintage. Since a later vintage always has a later ``made_at``, the published
+vintage is in practice the origin's first one, fixed once written; ``on_time`` says whether it
+beat the gate closure (a forecast made after it was too late to bid with).
+
+``forecasts`` v1 (key zone, origin, ts; rewritten by a new model version) is upgraded by the
+contract itself: its rows become vintages with ``made_at = created_at``.
 """
 
 from __future__ import annotations
 
-from spotcast_storage.contracts.base import Column, Contract
+import pandas as pd
 
-FORECASTS = Contract(
+from spotcast_storage.contracts.base import Column, Contract, Upgrade
+
+GATE_CLOSURE_TZ = "Europe/Berlin"
+GATE_CLOSURE_HOUR = 12
+"""SDAC's day-ahead gate closure: 12:00 CET/CEST on the day before delivery."""
+
+_COLUMNS_V1 = (
+    Column("zone", "string", "bidding zone", nullable=False),
+    Column("origin", "timestamp", "forecast origin: the time the forecast uses data up to, UTC", nullable=False),
+    Column("ts", "timestamp", "target hour (start), UTC", nullable=False),
+    Column("p10", "double", "10th percentile, EUR/MWh (p10 <= p50 <= p90 whenever all three are present)"),
+    Column("p50", "double", "median forecast, EUR/MWh", nullable=False),
+    Column("p90", "double", "90th percentile, EUR/MWh"),
+    Column("model", "string", "registered model name", nullable=False),
+    Column("model_version", "bigint", "registered model version", nullable=False),
+    Column("created_at", "timestamp", "when the forecast was written, UTC", nullable=False),
+)
+
+FORECASTS_V1 = Contract(
     name="forecasts",
     version=1,
     primary_key=("zone", "origin", "ts"),
     event_time="origin",
-    description="Published forecasts: per zone and forecast origin, the hourly p10/p50/p90 "
-    "price for each target hour, with the model version that made it.",
+    description="Forecasts per zone and origin (superseded by v2, which keeps every vintage).",
+    columns=_COLUMNS_V1,
+)
+
+
+def _from_v1(df: pd.DataFrame) -> pd.DataFrame:
+    """A v1 row is the vintage made when it was written (``created_at``), the model's own."""
+    df["made_at"] = pd.to_datetime(df["created_at"], utc=True)
+    df["fallback_reason"] = pd.Series([None] * len(df), index=df.index, dtype=object)
+    return df
+
+
+FORECASTS = Contract(
+    name="forecasts",
+    version=2,
+    primary_key=("zone", "origin", "ts", "made_at"),
+    event_time="origin",
+    description="Forecast vintages: per zone, forecast origin and time made, the hourly p10/p50/p90 "
+    "price for each target hour, with the model version that made it, or the reason the weekly "
+    "naive was published instead. A vintage never changes; the published one is the first made "
+    "before the day-ahead gate closure (12:00 CET the day before the first delivery day).",
     columns=(
         Column("zone", "string", "bidding zone", nullable=False),
         Column("origin", "timestamp", "forecast origin: the time the forecast uses data up to, UTC", nullable=False),
         Column("ts", "timestamp", "target hour (start), UTC", nullable=False),
-        Column("p10", "double", "10th percentile, EUR/MWh (p10 <= p50 <= p90 whenever all three are present)"),
+        Column("made_at", "timestamp", "when this vintage was made (the run's now), UTC", nullable=False),
+        Column("p10", "double", "10th percentile, EUR/MWh (p10 <= p50 <= p90 whenever all three are present; "
+               "null for a naive fallback)"),
         Column("p50", "double", "median forecast, EUR/MWh", nullable=False),
-        Column("p90", "double", "90th percentile, EUR/MWh"),
-        Column("model", "string", "registered model name", nullable=False),
-        Column("model_version", "bigint", "registered model version", nullable=False),
-        Column("created_at", "timestamp", "when the forecast was written, UTC", nullable=False),
+        Column("p90", "double", "90th percentile, EUR/MWh (null for a naive fallback)"),
+        Column("model", "string", "registered model name, or naive-weekly for a fallback", nullable=False),
+        Column("model_version", "bigint", "registered model version (0 for a fallback)", nullable=False),
+        Column("fallback_reason", "string", "null: the model's forecast; else why the weekly naive was published "
+               "instead, e.g. 'data_quality: SE3 2024-09-20 flatliner: ...'"),
+        Column("created_at", "timestamp", "when the rows were written, UTC", nullable=False),
     ),
+    upgrade=Upgrade(1, _from_v1, "v1 rows become vintages made at their created_at"),
 )
+
+TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
+"""The local backend's table of the current version."""
+
+
+def _zone_tz_values() -> str:
+    from spotcast_storage.contracts import ZONE_TIMEZONES
+
+    return ", ".join(f"('{z}', '{tz}')" for z, tz in sorted(ZONE_TIMEZONES.items()))
+
+
+def vintages_sql(source: str = TABLE, fallback_tz: str = "UTC") -> str:
+    """Every vintage row of ``source`` (a table, view or registered frame with the v2 columns),
+    with: ``vintage`` (1 = first made), ``vintages`` (how many the origin has), ``first_delivery_day``
+    (local date of the origin's first target hour, in the zone's time zone), ``gate_closure``
+    (12:00 Europe/Berlin the day before it, UTC), ``on_time`` (made before the closure) and
+    ``published`` (the vintage readers show and accuracy scores)."""
+    return f"""
+WITH zone_tz(zone, tz) AS (VALUES {_zone_tz_values()}),
+src AS (SELECT f.*, coalesce(z.tz, '{fallback_tz}') AS _tz FROM {source} AS f LEFT JOIN zone_tz AS z ON z.zone = f.zone),
+org AS (
+    SELECT zone, origin, CAST(timezone(any_value(_tz), min(ts)) AS DATE) AS first_delivery_day
+    FROM src GROUP BY zone, origin
+),
+gate AS (
+    SELECT zone, origin, first_delivery_day,
+           timezone('{GATE_CLOSURE_TZ}', CAST(first_delivery_day - 1 AS TIMESTAMP)
+                                         + INTERVAL {GATE_CLOSURE_HOUR} HOUR) AS gate_closure
+    FROM org
+),
+made AS (
+    SELECT DISTINCT s.zone, s.origin, s.made_at, g.first_delivery_day, g.gate_closure
+    FROM src AS s JOIN gate AS g ON g.zone = s.zone AND g.origin = s.origin
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY zone, origin ORDER BY made_at) AS vintage,
+           count(*) OVER (PARTITION BY zone, origin) AS vintages,
+           made_at < gate_closure AS on_time
+    FROM made
+),
+pub AS (
+    SELECT zone, origin,
+           coalesce(min(made_at) FILTER (WHERE on_time), min(made_at)) AS published_made_at
+    FROM ranked GROUP BY zone, origin
+)
+SELECT s.* EXCLUDE (_tz), r.vintage, r.vintages, r.first_delivery_day, r.gate_closure, r.on_time,
+       (s.made_at = p.published_made_at) AS published
+FROM src AS s
+JOIN ranked AS r ON r.zone = s.zone AND r.origin = s.origin AND r.made_at = s.made_at
+JOIN pub AS p ON p.zone = s.zone AND p.origin = s.origin
+""".strip()
+
+
+def published_sql(source: str = TABLE, fallback_tz: str = "UTC") -> str:
+    """The published vintage of every origin in ``source``: the rows of :func:`vintages_sql`
+    whose ``published`` is true (same columns)."""
+    return f"SELECT * FROM ({vintages_sql(source, fallback_tz)}) WHERE published"
+
+
+def run_on_frame(sql_of_source: str, rows: pd.DataFrame, params: list | None = None) -> pd.DataFrame:
+    """Run a query built by :func:`vintages_sql` / :func:`published_sql` over ``rows`` (named
+    ``_forecasts`` in the query) in an in-memory DuckDB: the same definition on backends
+    without SQL and on frames already read."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("_forecasts", rows)
+        out = con.execute(sql_of_source, params or []).df()
+    finally:
+        con.close()
+    for c in ("origin", "ts", "made_at", "created_at", "gate_closure"):
+        if c in out.columns:
+            out[c] = pd.to_datetime(out[c], utc=True)
+    if "first_delivery_day" in out.columns:
+        out["first_delivery_day"] = out["first_delivery_day"].astype("str")
+    return out
+
+
+def published(rows: pd.DataFrame) -> pd.DataFrame:
+    """The published vintage's rows among ``rows`` (v2 rows of any zones and origins)."""
+    if rows.empty:
+        return rows.iloc[0:0]
+    out = run_on_frame(published_sql("_forecasts"), rows)
+    return out[[c for c in rows.columns]].sort_values(["zone", "origin", "ts"], ignore_index=True)

@@ -20,13 +20,15 @@ synthetic demo took no longer (package README, "Linear members")."""
 def fit(req: FitRequest) -> Any:
     """``options["settings"]``: an :class:`XGBSettings` (default: ``XGBSettings(linear=STAGE_LINEAR)``);
     ``options["linear"]``: a :class:`LinearSettings` (or True for its defaults, None/False for trees
-    alone) overriding ``settings.linear``."""
+    alone) overriding ``settings.linear``; ``options["interval_history"]``: earlier forecasts with
+    their actuals for the online-conformal band (:func:`spotcast_train.xgbmodel.fit_xgb`)."""
     settings = req.options.get("settings") or XGBSettings(linear=STAGE_LINEAR)
     if "linear" in req.options:
         linear = req.options["linear"]
         settings = settings.with_(linear=LinearSettings() if linear is True else (linear or None))
     features = usable_features(req.frame, req.features)
-    return fit_xgb(req.frame, features, req.target, req.time_col, settings, until=req.until)
+    return fit_xgb(req.frame, features, req.target, req.time_col, settings, until=req.until,
+                   interval_history=req.options.get("interval_history"))
 
 
 @hookimpl

@@ -1,0 +1,68 @@
+"""Ensembles of model families: fixed weights, chosen on validation forecasts only.
+
+Members of different families (trees, LEAR, the DNN) err differently, so an average of them
+beats each alone (the published LEAR and DNN ensembles averaged score better than either). The
+weights are a point of the simplex (non-negative, summing to one) on a grid, the one with the
+lowest MAE on the *validation* forecasts; they are then frozen and applied to the test period,
+which never informs them.
+
+Pure: arrays in, weights and arrays out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+
+from spotcast_storage.errors import ValidationError
+
+
+def _check(forecasts: Mapping[str, np.ndarray], y: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
+    if not forecasts:
+        raise ValidationError("an ensemble needs at least one member's forecasts")
+    names = list(forecasts)
+    F = np.column_stack([np.asarray(forecasts[n], dtype="float64").ravel() for n in names])
+    if y is not None and len(np.asarray(y).ravel()) != len(F):
+        raise ValidationError(f"{len(F)} forecasts per member for {len(np.asarray(y).ravel())} observed values")
+    if not np.isfinite(F).all():
+        bad = names[int(np.flatnonzero(~np.isfinite(F).all(axis=0))[0])]
+        raise ValidationError(f"member {bad!r} has missing forecasts; align the members on the same days first")
+    return names, F
+
+
+def simplex_grid(k: int, step: float) -> np.ndarray:
+    """All weight vectors of ``k`` members on a grid of ``step`` that sum to one."""
+    n = round(1 / step)
+    if k < 1 or n < 1 or abs(n * step - 1) > 1e-9:
+        raise ValidationError(f"weight step {step} must divide 1 (like 0.05 or 0.1)")
+    rows = [c for c in itertools.product(range(n + 1), repeat=k - 1) if sum(c) <= n]
+    return np.array([[*c, n - sum(c)] for c in rows], dtype="float64") / n
+
+
+def fit_weights(forecasts: Mapping[str, np.ndarray], y: np.ndarray, step: float = 0.05) -> dict[str, float]:
+    """Weights (name -> weight) with the lowest MAE of the weighted average on ``y``.
+
+    Give it validation forecasts; ties go to the most even weights (closest to the plain mean)."""
+    names, F = _check(forecasts, y)
+    y = np.asarray(y, dtype="float64").ravel()
+    if not np.isfinite(y).all():
+        raise ValidationError("observed values for the ensemble weights hold missing values")
+    W = simplex_grid(len(names), step)
+    mae = np.abs(F @ W.T - y[:, None]).mean(axis=0)
+    spread = ((W - 1 / len(names)) ** 2).sum(axis=1)
+    best = np.lexsort((spread, np.round(mae, 12)))[0]
+    return {n: float(w) for n, w in zip(names, W[best], strict=True)}
+
+
+def combine(forecasts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """The weighted average of the members' forecasts with fixed ``weights``."""
+    missing = set(weights) - set(forecasts)
+    if missing:
+        raise ValidationError(f"no forecasts for ensemble member(s) {sorted(missing)}")
+    names, F = _check({n: forecasts[n] for n in weights})
+    w = np.array([weights[n] for n in names], dtype="float64")
+    if (w < 0).any() or abs(w.sum() - 1) > 1e-9:
+        raise ValidationError(f"ensemble weights must be non-negative and sum to 1, got {dict(weights)}")
+    return F @ w
