@@ -33,21 +33,40 @@ def test_no_model_means_retrain(fresh_store):
 
 def test_fresh_accurate_model_is_kept_and_old_or_inaccurate_one_retrained(fresh_store, fast):
     s = fresh_store
-    r = service.fit(s.project, "SE3", options=fast, now=_now(s))
+    r = service.fit(s.project, "SE3", options=fast, now=s.origin(85))
+    assert r.decision["decision"] == "promoted"
     end = pd.Timestamp(r.training_window["end"])
 
     kept = policy.decide(s.project, "SE3", end + pd.Timedelta(days=1))
-    assert not kept.retrain and "is 1 days old; no tracked forecasts yet" in kept.reason
+    assert not kept.retrain and "is 1 days old; no tracked forecasts since the last fit yet" in kept.reason
 
     old = policy.decide(s.project, "SE3", end + pd.Timedelta(days=9))
     assert old.retrain and "is 9 days old (> 7)" in old.reason
 
-    # tracked accuracy: good forecasts keep the model, bad ones (worse than naive-weekly) retrain it
-    _forecasts(s, r.name, offset=0.5)
+    # tracked accuracy of the serving model's forecasts made since the fit: good ones keep it, bad
+    # ones (worse than naive-weekly) retrain it
+    _forecasts(s, r.name, offset=0.5, days=10)
     assert not policy.decide(s.project, "SE3", _now(s), max_age_days=10_000).retrain
-    _forecasts(s, r.name, offset=80.0)
+    _forecasts(s, r.name, offset=80.0, days=10)
     bad = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
-    assert bad.retrain and "worse than naive-weekly" in bad.reason
+    assert bad.retrain and "worse than naive-weekly" in bad.reason and "over 10 days" in bad.reason
+
+
+def test_retraining_on_tracked_accuracy_needs_seven_days_of_tracked_forecasts(fresh_store, fast):
+    """Issue 12: the policy retrained on 15 tracked hours. Six bad days are not enough, seven are."""
+    s = fresh_store
+    r = service.fit(s.project, "SE3", options=fast, now=s.origin(85))
+    _forecasts(s, r.name, offset=80.0, days=6)
+    d = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
+    assert not d.retrain and "over only 6 day(s) of tracked forecasts (a retrain on accuracy needs 7)" in d.reason
+    _forecasts(s, r.name, offset=80.0, days=7)
+    d = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
+    assert d.retrain and "over 7 days" in d.reason
+    # forecasts of origins the gate already scored (before the newest fit) do not count
+    again = service.fit(s.project, "SE3", options=fast, now=_now(s))
+    assert again.version == 2
+    d = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
+    assert not d.retrain and "no tracked forecasts since the last fit yet" in d.reason
 
 
 def test_model_age_counts_from_its_training_data_not_its_registration(fresh_store, fast):
@@ -72,8 +91,9 @@ def test_handler_retrains_zones_in_the_events(fresh_store, fast):
     ctx = RunContext(project=s.project, zones=["SE3"], now=_now(s), options={"train_model_options": fast})
     summary = policy.handle_events(events, ctx)
     assert "SE3: retrained because no price_xgboost_se3 model yet -> price_xgboost_se3 v1" in summary
+    assert "challenger price_xgboost_se3 v1 promoted: rolling MAE" in summary  # `spotcast run` says so
     again = policy.handle_events(events, ctx)  # idempotent: a second delivery keeps the fresh model
-    assert "SE3: kept" in again
+    assert "SE3: kept" in again and "newest gate decision: challenger price_xgboost_se3 v1 promoted" in again
     assert len(s.project.get_model_registry().get_models("price_xgboost_se3")) == 1
 
 

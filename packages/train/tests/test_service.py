@@ -135,7 +135,13 @@ def test_fit_unknown_zone_in_store(fresh_store):
         service.fit(fresh_store.project, "SE1", model="naive-daily")
 
 
-def test_holdout_longer_than_history_is_a_clear_error(fresh_store):
-    with pytest.raises(ValidationError, match="too little for a 400-day holdout"):
-        service.fit(fresh_store.project, "SE3", model="naive-daily", holdout="400d", now=fresh_store.origin(99))
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"origins": 400}, "only 71 labelled origins: the promotion gate scores the newest 400"),
+    ({"origins": 27}, "at least 28 origins"),
+    ({"refit": "never"}, "schedule of at least one day"),
+    ({"refit": "sometimes"}, "daily, weekly, never"),
+])
+def test_gate_settings_that_cannot_work_are_clear_errors(fresh_store, kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        service.fit(fresh_store.project, "SE3", model="naive-daily", now=fresh_store.origin(99), **kwargs)
     assert fresh_store.project.get_model_registry().get_models() == []

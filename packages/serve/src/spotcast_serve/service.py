@@ -200,13 +200,19 @@ def _is_naive(m: Any) -> bool:
 
 
 def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
-    """The pinned model (``NAME[:VERSION]``, newest version when none) or else the newest
-    registered model that was trained on price_features and covers ``zone``, preferring a
-    learned model over a naive baseline registered after it."""
+    """The pinned model (``NAME[:VERSION]``, newest version when none) or else the model the
+    promotion gate says serves ``zone`` (spotcast_storage.promotion.serving_status: the newest
+    promoted one, or the weekly naive when nothing beats the naive baselines; for models registered
+    before the gate, the newest learned model trained on price_features that covers ``zone``)."""
     registry = project.get_model_registry()
+    from spotcast_storage.promotion import serving_status
+
+    serving = None if spec else serving_status(project, zone).serving  # the promotion gate's choice
     if spec:
         name, version = parse_model_spec(spec)
         m = registry.get_model(name, version)
+    elif serving is not None:
+        m = registry.get_model(serving.name, serving.version)
     else:
         candidates = [m for m in registry.get_models() if _uses_price_features(m)
                       and (not _model_zones(m) or zone in _model_zones(m))]

@@ -196,17 +196,32 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
     models = [{"model": m.name, "version": m.version, "created": m.created.isoformat() if m.created is not None else None,
                "metrics": m.training_metrics} for m in _newest_models(project)]
     forecasts = _newest_forecasts(fs)
+    serving = _serving(project)
     if fmt == "json":
         import json
 
         typer.echo(json.dumps({"consumers": consumers, "feature_groups": groups, "models": models,
-                               "forecasts": forecasts}, indent=2, default=str))
+                               "forecasts": forecasts, "serving": serving}, indent=2, default=str))
         return
     emit(pd.DataFrame(consumers, columns=["consumer", "cursor", "pending_events", "of_events", "updated_at", "installed"]),
          title="consumers")
     emit(pd.DataFrame(groups, columns=["feature_group", "rows", "newest_commit", "committed_on"]), title="feature groups")
     emit(pd.DataFrame(models, columns=["model", "version", "created", "metrics"]), title="newest models")
     emit(pd.DataFrame(forecasts, columns=["zone", "newest_origin", "model", "model_version"]), title="newest forecasts")
+    if serving:
+        emit(pd.DataFrame([{"zone": s["zone"], "serving": "" if s["serving"] is None else
+                            f"{s['serving']['name']} v{s['serving']['version']}", "state": s["state"]}
+                           for s in serving]), title="serving models (promotion gate)")
+        for s in serving:
+            typer.echo(s["message"])
+
+
+def _serving(project: Any) -> list[dict[str, Any]]:
+    """Per zone with a registered model: which model serves and the newest gate decision."""
+    from spotcast_storage.promotion import model_zones, serving_status
+
+    zones = sorted({z for m in project.get_model_registry().get_models() for z in model_zones(m)})
+    return [serving_status(project, z).to_dict() for z in zones]
 
 
 def _newest_models(project: Any) -> list[Any]:

@@ -199,3 +199,14 @@ def test_after_commit_hook_is_called_with_the_event(hw):
     finally:
         pm.unregister(plugin)
     assert got == [(COMMIT, "prices", "hopsworks")]
+
+
+def test_promotion_decisions_are_kept_in_the_registry_metadata(hw, cluster, tmp_path):
+    """The gate's records live in spotcast's registry metadata (extra): serving_status reads the
+    same story on Hopsworks as on the local store, also from a fresh login."""
+    from .promotion_cases import check_the_story
+
+    art = tmp_path / "artifact"
+    art.mkdir()
+    (art / "spotcast-model.json").write_text("{}")
+    check_the_story(hw, art, lambda: get_storage(mode="hopsworks"))

@@ -60,21 +60,30 @@ def fit_cmd(
     zone: ZoneOption,
     model: ModelOption = "xgboost",
     window: Annotated[str, typer.Option("--window", "-w", help="training history, e.g. 730d, 104w, 2y, or 'all'")] = "730d",
-    holdout: Annotated[str, typer.Option("--holdout", help="days of newest origins held out for the registered metrics")] = "28d",
+    origins: Annotated[int, typer.Option("--origins", help="newest origins the promotion gate's rolling "
+                                         "backtest scores (at least 28)")] = 28,
+    refit: Annotated[str, typer.Option("--refit", help="refit schedule inside the gate's backtest: daily | "
+                                       "weekly | Nd")] = "weekly",
     linear: LinearOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
-    """Fit a model on the zone's training view, score it on a time-ordered holdout against the
-    naive baselines, refit on all rows and register it (XGBoost UBJ + JSON metadata).
+    """Fit a model on the zone's training view and put it through the promotion gate: a rolling
+    backtest over the newest --origins origins against the serving model's recipe and both naive
+    baselines. Then refit on all rows and register it (XGBoost UBJ + JSON metadata) as promoted, or
+    as a rejected challenger while the serving model (or the weekly naive) keeps serving.
 
     Example: spotcast-train fit --zone SE3 --model xgboost --window 730d
     """
-    r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window, holdout=holdout,
-                    options=_options(linear))
+    with _progress(progress and fmt == "text", "promotion gate") as p:
+        r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
+                        origins=origins, refit=refit, options=_options(linear), progress=p)
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
                                "baselines": r.baseline_metrics, "training_window": r.training_window,
-                               "artifact": r.artifact}, indent=2))
+                               "artifact": r.artifact, "decision": r.decision, "status": r.status,
+                               "fallback": None if r.fallback is None else
+                               {"name": r.fallback[0], "version": r.fallback[1]}}, indent=2, default=str))
     else:
         typer.echo(r.summary())
 
@@ -120,7 +129,7 @@ def models_cmd(
     zone: Annotated[str | None, typer.Option("--zone", "-z", help="only models for this zone")] = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """List registered models with holdout metrics and lineage (feature groups, versions, commits).
+    """List registered models with their gate metrics, decision and lineage (feature groups, versions, commits).
 
     Example: spotcast-train models --zone SE3
     """

@@ -13,13 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from spotcast_storage import promotion
 from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS, backtest_metrics_group
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.modelformat import Predictor
 from spotcast_storage.query import to_utc_timestamp
-from spotcast_train import evaluate
+from spotcast_train import evaluate, gate
 from spotcast_train.data import (
     LABEL_KNOWN,
     TIME_COL,
@@ -36,7 +37,6 @@ from spotcast_train.rolling import (
 )
 
 DEFAULT_WINDOW_DAYS = 730
-DEFAULT_HOLDOUT_DAYS = 28
 Progress = Callable[[int, int], None]
 
 
@@ -70,25 +70,43 @@ class FitResult:
     training_window: dict[str, Any]
     artifact: str | None
     predictor: Predictor = field(repr=False)
+    decision: dict[str, Any] | None = None
+    """The promotion gate's decision record (see spotcast_storage.promotion), None for baselines."""
+    status: str = ""
+    """The zone's serving status after the fit, in words."""
+    fallback: tuple[str, int] | None = None
+    """The weekly naive registered to serve because nothing beat the naive baselines."""
 
     def summary(self) -> str:
         m = self.metrics
         naive = ", ".join(f"{k} MAE {v['mae']:.2f}" for k, v in self.baseline_metrics.items())
-        return (f"registered {self.name} v{self.version}: holdout MAE {m['mae']:.2f}, rMAE {m.get('rmae', float('nan')):.3f} "
-                f"({naive}); trained on {self.training_window['rows']} rows "
-                f"{self.training_window['start'][:10]}..{self.training_window['end'][:10]}")
+        what = "registered" if self.version is not None else "fitted (not registered)"
+        scored = (f"rolling MAE {m['mae']:.2f} over {self.training_window.get('gate_origins')} origins"
+                  if "gate_origins" in self.training_window else f"MAE {m['mae']:.2f}")
+        line = (f"{what} {self.name}" + (f" v{self.version}" if self.version is not None else "")
+                + f": {scored}, rMAE {m.get('rmae', float('nan')):.3f} ({naive}); trained on "
+                f"{self.training_window['rows']} rows {self.training_window['start'][:10]}..{self.training_window['end'][:10]}")
+        return line + (f"\n{self.status}" if self.status else "")
 
 
 def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int | None = DEFAULT_WINDOW_DAYS,
-        holdout: str | int = DEFAULT_HOLDOUT_DAYS, options: dict[str, Any] | None = None,
-        register: bool = True, now: Any = None) -> FitResult:
-    """Fit ``model`` for ``zone`` on the newest ``window`` of labelled training rows, score it
-    on a time-ordered holdout (the last ``holdout`` days of origins, trained only on what was
-    known before them), refit on everything and register it with metrics and lineage."""
+        origins: int = gate.GATE_ORIGINS, refit: str | int = "weekly", options: dict[str, Any] | None = None,
+        register: bool = True, now: Any = None, progress: Progress | None = None) -> FitResult:
+    """Fit ``model`` for ``zone`` on the newest ``window`` of labelled training rows and put it
+    through the promotion gate (:mod:`spotcast_train.gate`): a rolling backtest over the newest
+    ``origins`` origins, refitted every ``refit`` days, against the serving model's recipe and
+    both naive baselines on the same rows. Then refit on everything and register it with the
+    decision; a losing model is registered as a rejected challenger and the serving model (or,
+    when nothing beats the naive baselines, the weekly naive) keeps serving. The registered
+    metrics are the gate's rolling scores. Naive baselines themselves are registered ungated."""
     zone = check_zone(zone)
     mt = get_model_type(model)
     window_days = parse_days(window, "--window")
-    holdout_days = parse_days(holdout, "--holdout")
+    refit_days = parse_recalibrate(refit)
+    if refit_days < 1:
+        raise ValidationError(f"--refit {refit!r}: the gate refits on a schedule of at least one day (daily, weekly, 14d)")
+    if not isinstance(origins, int) or isinstance(origins, bool) or origins < gate.GATE_ORIGINS:
+        raise ValidationError(f"--origins {origins!r}: the promotion gate scores at least {gate.GATE_ORIGINS} origins")
     options = dict(options or {})
     now_ts = to_utc_timestamp(now if now is not None else pd.Timestamp.now(tz="UTC"), name="now")
     frame, lineage = load_training_frame(project, zone)
@@ -100,23 +118,57 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     if window_days is not None:
         labelled = labelled[labelled[TIME_COL] >= last_origin - pd.Timedelta(days=window_days)]
     features = candidate_features(frame.columns)
+    recipe = gate.Recipe.make(model, options, window_days, features)
+    gate.decode_options(recipe.options)  # options that cannot be rebuilt fail now, not in a later gate
 
-    cut = last_origin - pd.Timedelta(days=holdout_days)
-    train_part = known_at(labelled, cut)
-    test_part = labelled[labelled[TIME_COL] > cut]
-    if train_part.empty or test_part.empty:
-        span = (last_origin - pd.Timestamp(labelled[TIME_COL].min())).days
-        raise ValidationError(
-            f"{span} days of labelled origins for {zone} is too little for a {holdout_days}-day holdout; "
-            "load more history or pass a shorter --holdout")
-    holdout_model = _fit(mt, train_part, cut, features, options)
-    scored = _score_holdout(holdout_model, test_part, model)
-    table = evaluate.score(scored)
-    overall = table[table["horizon_day"] == 0].set_index("model")
-    metrics = {k: float(overall.loc[model, k])
+    gated = not mt.baseline
+    scores = None
+    before = promotion.serving_status(project, zone) if gated else None
+    serving_model = serving_recipe = None
+    if gated:
+        origin_list = gate.gate_origins(labelled, origins)
+        if known_at(labelled, origin_list[0]).empty:
+            span = (last_origin - pd.Timestamp(labelled[TIME_COL].min())).days
+            raise ValidationError(
+                f"{span} days of labelled origins for {zone} is too little for a {origins}-origin promotion gate "
+                "(no training rows are known at its first origin); load more history")
+        fitters: dict[str, gate.Fitter] = {gate.CHALLENGER: lambda f, o: _fit(mt, f, o, features, options)}
+        windows: dict[str, int | None] = {gate.CHALLENGER: window_days}
+        serving_model, serving_recipe, how = _serving_recipe(project, before, recipe)
+        if how == "refit":
+            smt = get_model_type(serving_recipe.model_type)
+            sfeat = [c for c in serving_recipe.features if c in frame.columns] or features
+            sopt = serving_recipe.decoded_options()
+            fitters[gate.SERVING] = lambda f, o: _fit(smt, f, o, sfeat, sopt)
+            windows[gate.SERVING] = serving_recipe.window_days
+        for b in gate.NAIVE:
+            fitters[b] = lambda f, o, t=get_model_type(b): _fit(t, f, o, features, {})
+        scores = gate.score(labelled, origin_list, fitters, target=LABEL, refit_days=refit_days,
+                            window_days=windows, time_col=TIME_COL, known_col=LABEL_KNOWN, progress=progress)
+        mae = dict(scores.mae)
+        if how == "same":
+            mae[gate.SERVING] = mae[gate.CHALLENGER]
+        elif how == "baseline":
+            mae[gate.SERVING] = mae[promotion.model_type(serving_model)]
+        table = scores.table()
+        overall = table[(table["horizon_day"] == 0) & (table["model"] != gate.SERVING)].set_index("model")
+        report_as = gate.CHALLENGER
+    else:
+        # a naive baseline: scored (ungated) on the newest origins the same way, for its metrics
+        origin_list = gate.gate_origins(labelled, origins)
+        fitters = {b: (lambda f, o, t=get_model_type(b), op=(options if b == model else {}): _fit(t, f, o, features, op))
+                   for b in gate.NAIVE}
+        scores = gate.score(labelled, origin_list, fitters, target=LABEL, refit_days=refit_days,
+                            time_col=TIME_COL, known_col=LABEL_KNOWN, progress=progress)
+        table = scores.table()
+        overall = table[table["horizon_day"] == 0].set_index("model")
+        report_as = model
+        how = None
+        mae = dict(scores.mae)
+    metrics = {k: float(overall.loc[report_as, k])
                for k in ("mae", "rmse", "smape", "rmae", "coverage_p10_p90", "width_p10_p90", "pinball")}
     base = {m: {k: float(overall.loc[m, k]) for k in ("mae", "rmse", "smape")}
-            for m in overall.index if m != model}
+            for m in overall.index if m != report_as and m in gate.NAIVE}
     for m, v in base.items():
         metrics[f"{m.replace('-', '_')}_mae"] = v["mae"]
     metrics = {k: v for k, v in metrics.items() if pd.notna(v)}
@@ -124,45 +176,102 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     final = _fit(mt, labelled, now_ts, features, options)
     times = pd.DatetimeIndex(labelled[TIME_COL])
     training_window = {"start": times.min().isoformat(), "end": times.max().isoformat(),
-                       "days": window_days, "rows": len(labelled), "holdout_days": holdout_days,
-                       "holdout_start": cut.isoformat()}
+                       "days": window_days, "rows": len(labelled), "gate_origins": len(origin_list),
+                       "gate_start": origin_list[0].isoformat(), "gate_refit_days": refit_days}
     spec = replace(final.spec, lineage={**lineage, "model_type": model}, training_window=training_window)
     final = Predictor(spec, final.boosters, final.linear_boosters)
-    result = FitResult(zone, model, model_name(model, zone), None, metrics, base, training_window, None, final)
+    name = model_name(model, zone)
+    result = FitResult(zone, model, name, None, metrics, base, training_window, None, final)
+    description = f"{model} for {zone}: {mt.description}"
+    if not gated:
+        if register:
+            m = _register(project, name, final, metrics, description + " (a naive baseline, ungated)",
+                          spec, training_window, model, recipe, None)
+            result.version, result.artifact = int(m.version), m.download()
+        return result
+
+    verdict = gate.decide(mae, has_serving=before.serving is not None, serving_is_naive=how == "baseline")
+    record_args = dict(
+        zone=zone, scores={gate.CHALLENGER: mae[gate.CHALLENGER], "serving": mae.get(gate.SERVING),
+                           **{b: mae[b] for b in gate.NAIVE}},
+        origins=len(origin_list), first_origin=origin_list[0].isoformat(), last_origin=origin_list[-1].isoformat(),
+        rows=scores.rows, refit_days=refit_days, decided_at=now_ts.isoformat(), serving_before=before.serving,
+        serving_recipe=how, challenger=name)
+    serves = None
+    if verdict.decision == "rejected":
+        serves = before.serving
+    elif verdict.decision == "fallback":
+        serves = before.serving if how == "baseline" else None
+        if serves is None and register:
+            serves = _register_fallback(project, zone, labelled, now_ts, features, lineage, training_window, record_args)
+            result.fallback = (serves.name, serves.version)
+    record = promotion.make_record(decision=verdict.decision, serves=serves, **record_args) \
+        if (serves is not None or verdict.decision == "promoted") else None
+    result.decision = record
     if register:
-        mr = project.get_model_registry()
-        with tempfile.TemporaryDirectory() as tmp:
-            final.save(Path(tmp) / "artifact")
-            m = mr.python.create_model(
-                result.name, metrics=metrics,
-                description=f"{model} for {zone}: {mt.description}; holdout = last {holdout_days} days of origins",
-                lineage=spec.lineage, training_window=training_window, features=spec.features,
-                quantiles=spec.quantiles, model_type=model,
-            ).save(Path(tmp) / "artifact")
-        result.version = int(m.version)
-        result.artifact = m.download()
+        if record is None:  # a fallback without a registered naive (not reachable with register=True)
+            raise RuntimeError("the gate chose the weekly naive but registered none")
+        m = _register(project, name, final, metrics, description, spec, training_window, model, recipe, record)
+        result.version, result.artifact = int(m.version), m.download()
+        result.status = promotion.serving_status(project, zone).message
+    else:
+        key = promotion.ModelKey(name, 0)
+        result.status = (promotion.describe(record, key) if record is not None else
+                         f"{zone}: the challenger would lose to the naive baselines ({verdict.why}); not registered")
     return result
 
 
-def _score_holdout(model: Predictor, rows: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Long frame of the model's and the naive baselines' holdout forecasts."""
-    parts = []
-    pred = model.predict(rows)
-    parts.append(_long(rows, pred, name))
-    for b in baselines():
-        col = {"naive-daily": "price_lag_1d", "naive-weekly": "price_lag_7d"}.get(b.name)
-        if col and col in rows:
-            parts.append(_long(rows, pd.DataFrame({"p50": rows[col]}, index=rows.index), b.name))
-    return pd.concat(parts, ignore_index=True)
+def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.Recipe
+                    ) -> tuple[Any, gate.Recipe | None, str | None]:
+    """The serving model, its recipe and how the gate scores it: ``same`` (the challenger's
+    recipe: its backtest), ``refit``, ``baseline`` (a naive serves: its score is the baseline's)
+    or ``unavailable`` (recipe unknown or its model type not installed); None without one."""
+    if before.serving is None:
+        return None, None, None
+    m = project.get_model_registry().get_model(before.serving.name, before.serving.version)
+    if promotion.model_type(m) in gate.NAIVE:
+        return m, None, "baseline"
+    r = gate.Recipe.of_model(m)
+    if r is None:
+        return m, None, "unavailable"
+    if r.same_as(recipe):
+        return m, r, "same"
+    try:
+        get_model_type(r.model_type)
+        r.decoded_options()
+    except (NotFoundError, ValidationError):
+        return m, r, "unavailable"
+    return m, r, "refit"
 
 
-def _long(rows: pd.DataFrame, pred: pd.DataFrame, name: str) -> pd.DataFrame:
-    out = rows[[TIME_COL, "ts", "horizon_day"]].copy()
-    out["model"] = name
-    out["actual"] = rows[LABEL].to_numpy()
-    for c in ("p10", "p50", "p90"):
-        out[c] = pred[c].to_numpy() if c in pred else float("nan")
-    return out
+def _register(project: Any, name: str, predictor: Predictor, metrics: dict[str, float], description: str,
+              spec: Any, training_window: dict[str, Any], model: str, recipe: gate.Recipe,
+              record: dict[str, Any] | None) -> Any:
+    extra: dict[str, Any] = {"training_window": training_window, "features": spec.features,
+                             "quantiles": spec.quantiles, "model_type": model, "recipe": recipe.to_dict()}
+    if record is not None:
+        extra[promotion.RECORD_KEY] = record
+    mr = project.get_model_registry()
+    with tempfile.TemporaryDirectory() as tmp:
+        predictor.save(Path(tmp) / "artifact")
+        return mr.python.create_model(name, metrics=metrics, description=description, lineage=spec.lineage,
+                                      **extra).save(Path(tmp) / "artifact")
+
+
+def _register_fallback(project: Any, zone: str, labelled: pd.DataFrame, now_ts: pd.Timestamp,
+                       features: list[str], lineage: dict[str, Any], training_window: dict[str, Any],
+                       record_args: dict[str, Any]) -> promotion.ModelKey:
+    """Register the weekly naive, fitted on the same rows, as the zone's serving fallback."""
+    fallback = promotion.FALLBACK_MODEL_TYPE
+    mt = get_model_type(fallback)
+    naive = _fit(mt, labelled, now_ts, features, {})
+    spec = replace(naive.spec, lineage={**lineage, "model_type": fallback}, training_window=training_window)
+    naive = Predictor(spec, naive.boosters, naive.linear_boosters)
+    record = promotion.make_record(decision="fallback", role="fallback", **record_args)
+    m = _register(project, model_name(fallback, zone), naive, {}, f"{fallback} for {zone}: {mt.description} "
+                  "(serving because no model beats both naive baselines)", spec, training_window, fallback,
+                  gate.Recipe.make(fallback, {}, None, features), record)
+    return promotion.ModelKey(m.name, int(m.version))
 
 
 # -- backtest -----------------------------------------------------------------------------------
@@ -264,7 +373,8 @@ def write_backtest(project: Any, r: BacktestResult) -> dict[str, int]:
 
 # -- listing ------------------------------------------------------------------------------------
 def list_models(project: Any, zone: str | None = None) -> pd.DataFrame:
-    """Registered models with their holdout metrics and lineage, newest first."""
+    """Registered models with their gate metrics, gate decision (promoted / rejected / fallback;
+    empty for models registered outside the gate) and lineage, newest first."""
     rows = []
     for m in project.get_model_registry().get_models():
         lin = m.lineage or {}
@@ -273,12 +383,13 @@ def list_models(project: Any, zone: str | None = None) -> pd.DataFrame:
             continue
         groups = ", ".join(f"{g['name']} v{g['version']}@{g.get('commit_id')}" for g in lin.get("feature_groups", []))
         met = m.training_metrics or {}
+        rec = promotion.record_of(m) or {}
         rows.append({
             "name": m.name, "version": m.version, "created": m.created, "zones": ",".join(zones),
             "model_type": lin.get("model_type", ""), "mae": met.get("mae"), "rmae": met.get("rmae"),
             "naive_weekly_mae": met.get("naive_weekly_mae"), "coverage": met.get("coverage_p10_p90"),
-            "lineage": groups,
+            "decision": rec.get("decision", ""), "lineage": groups,
         })
     df = pd.DataFrame(rows, columns=["name", "version", "created", "zones", "model_type", "mae", "rmae",
-                                     "naive_weekly_mae", "coverage", "lineage"])
+                                     "naive_weekly_mae", "coverage", "decision", "lineage"])
     return df.sort_values(["created", "name"], ascending=[False, True], ignore_index=True)

@@ -1,0 +1,214 @@
+"""Which model serves a zone, and why: the promotion gate's decision records.
+
+The train stage's gate scores every new model (the *challenger*) in a rolling backtest over the
+newest origins against the serving model's recipe and both naive baselines, then registers it
+with a decision record in the registry metadata (``extra["promotion"]``, kept by both backends):
+
+- ``promoted``: the challenger beat the serving model and both naive baselines; it serves.
+- ``rejected``: it did not; the serving model keeps serving (the record names it).
+- ``fallback``: it did not, and nothing else beats the naive baselines either; the weekly
+  naive serves (registered just before as its own model, with a record of role ``fallback``).
+
+:func:`serving_status` reads the newest record of a zone. It lives here, not in train, because
+serve (which model to load), the umbrella's ``spotcast status`` and the API read it, and stages
+never import each other. A store whose models were registered before the gate existed has no
+records: the newest learned model serves, and the status says it is *ungated*.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from spotcast_storage.errors import ValidationError
+
+RECORD_KEY = "promotion"
+DECISIONS = ("promoted", "rejected", "fallback")
+ROLES = ("challenger", "fallback")
+BASELINES = ("naive-daily", "naive-weekly")
+FALLBACK_MODEL_TYPE = "naive-weekly"
+FEATURES_NAME = "price_features"
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    name: str
+    version: int
+
+    def label(self, other: ModelKey | None = None) -> str:
+        """``v4`` when ``other`` has the same name (the reader knows it), else ``name v4``."""
+        return f"v{self.version}" if other is not None and other.name == self.name else f"{self.name} v{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version}
+
+
+def _key(d: Mapping[str, Any] | None) -> ModelKey | None:
+    if not d:
+        return None
+    return ModelKey(str(d["name"]), int(d["version"]))
+
+
+def make_record(*, zone: str, decision: str, scores: Mapping[str, float | None], origins: int,
+                first_origin: str, last_origin: str, rows: int, refit_days: int, decided_at: str,
+                serving_before: ModelKey | None = None, serves: ModelKey | None = None,
+                role: str = "challenger", challenger: str | None = None,
+                serving_recipe: str | None = None, metric: str = "mae") -> dict[str, Any]:
+    """A checked decision record (plain JSON). ``serves`` is the model that serves after the
+    decision; None means the model the record is stored with. ``scores`` holds the rolling
+    ``metric`` of ``challenger``, ``serving`` (None without a serving model) and both baselines,
+    all on the same rows. ``serving_recipe`` says how the serving model was scored: ``same``
+    (its recipe is the challenger's, so the challenger's backtest is its backtest), ``refit``
+    (its recipe was refitted on the same origins) or ``baseline`` (a naive model serves)."""
+    if decision not in DECISIONS:
+        raise ValidationError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    if role not in ROLES:
+        raise ValidationError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    needed = ("challenger", *BASELINES)
+    for k in needed:
+        v = scores.get(k)
+        if v is None or not math.isfinite(float(v)):
+            raise ValidationError(f"the gate's {k} score must be a finite number, got {v!r}")
+    if decision == "rejected" and serves is None:
+        raise ValidationError("a rejected challenger's record must name the model that keeps serving")
+    clean = {k: (None if v is None else float(v)) for k, v in scores.items()}
+    return {
+        "format": 1, "zone": zone, "role": role, "decision": decision, "metric": metric, "scores": clean,
+        "origins": int(origins), "first_origin": first_origin, "last_origin": last_origin, "rows": int(rows),
+        "refit_days": int(refit_days), "decided_at": decided_at, "challenger": challenger,
+        "serving_before": None if serving_before is None else serving_before.to_dict(),
+        "serves": None if serves is None else serves.to_dict(), "serving_recipe": serving_recipe,
+    }
+
+
+def record_of(model: Any) -> dict[str, Any] | None:
+    """The decision record stored with a registered model (None: registered without the gate)."""
+    rec = (getattr(model, "extra", None) or {}).get(RECORD_KEY)
+    return rec if isinstance(rec, dict) and rec.get("decision") in DECISIONS else None
+
+
+def model_zones(model: Any) -> tuple[str, ...]:
+    for source in (getattr(model, "lineage", None) or {}, getattr(model, "extra", None) or {}):
+        z = source.get("zones", source.get("zone"))
+        if isinstance(z, str):
+            return (z.upper(),)
+        if isinstance(z, (list, tuple)):
+            return tuple(str(x).upper() for x in z)
+    return ()
+
+
+def model_type(model: Any) -> str:
+    return str((getattr(model, "lineage", None) or {}).get("model_type")
+               or (getattr(model, "extra", None) or {}).get("model_type") or "")
+
+
+def _on_price_features(model: Any) -> bool:
+    return FEATURES_NAME in repr(getattr(model, "lineage", None) or {}) + repr(getattr(model, "extra", None) or {})
+
+
+def zone_models(project: Any, zone: str) -> list[Any]:
+    """Registered models trained on price_features for ``zone``, oldest registration first."""
+    z = zone.upper()
+    found = [m for m in project.get_model_registry().get_models()
+             if _on_price_features(m) and z in model_zones(m)]
+    return sorted(found, key=_order)
+
+
+def _order(m: Any) -> tuple:
+    rec = record_of(m) or {}
+    created = getattr(m, "created", None)
+    # a fallback naive is registered just before the challenger that names it: on equal times the
+    # challenger's record is the newer one
+    return (str(created) if created is not None else "", rec.get("role") == "challenger", int(m.version or 0))
+
+
+@dataclass(frozen=True)
+class ServingStatus:
+    zone: str
+    serving: ModelKey | None
+    """The model serve loads for the zone (None: nothing is registered)."""
+    state: str
+    """How the serving model got there: ``promoted`` (passed the gate), ``fallback`` (the weekly
+    naive, because nothing beats the naive baselines), ``ungated`` (registered before the gate)
+    or ``none``."""
+    message: str
+    """The newest decision in words, for run/status/fit output, the API and the dashboard."""
+    decision: dict[str, Any] | None = None
+    """The newest decision record of the zone, with the model it is stored with (``model``)."""
+    fallback_reason: str | None = None
+    """Why the weekly naive is published instead of a model (forecasts' ``fallback_reason``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"zone": self.zone, "serving": None if self.serving is None else self.serving.to_dict(),
+                "state": self.state, "message": self.message, "decision": self.decision,
+                "fallback_reason": self.fallback_reason}
+
+
+def _scores_text(rec: Mapping[str, Any], serving: ModelKey | None, challenger: ModelKey | None) -> str:
+    s = rec["scores"]
+    parts = []
+    if serving is not None and s.get("serving") is not None and rec.get("serving_recipe") != "baseline":
+        parts.append(f"serving {serving.label(challenger)} {s['serving']:.2f}")
+    parts += [f"{b} {s[b]:.2f}" for b in BASELINES]
+    return ", ".join(parts)
+
+
+def describe(rec: Mapping[str, Any], model: ModelKey) -> str:
+    """A decision in words, e.g. ``SE3: challenger v4 rejected: rolling MAE 14.20 over 28 origins
+    vs serving v3 13.10, naive-daily 13.60, naive-weekly 15.00; v3 keeps serving``."""
+    zone, n, metric = rec["zone"], rec["origins"], str(rec.get("metric", "mae")).upper()
+    before = _key(rec.get("serving_before"))
+    serves = _key(rec.get("serves")) or model
+    if rec.get("role") == "fallback":
+        return (f"{zone}: no model beats both naive baselines (challenger {rec.get('challenger') or '?'}: rolling "
+                f"{metric} {rec['scores']['challenger']:.2f} over {n} origins vs {_scores_text(rec, before, None)}); "
+                f"the weekly naive {serves.label()} serves")
+    head = (f"{zone}: challenger {model.label()} {'promoted' if rec['decision'] == 'promoted' else 'rejected'}: "
+            f"rolling {metric} {rec['scores']['challenger']:.2f} over {n} origins vs {_scores_text(rec, before, model)}")
+    if rec["decision"] == "promoted":
+        return head + f"; {model.label()} serves" + (f" instead of {before.label(model)}" if before else "")
+    if rec["decision"] == "rejected":
+        return head + f"; {serves.label(model)} keeps serving"
+    return head + f"; no model beats both naive baselines, so the weekly naive {serves.label()} serves"
+
+
+def fallback_reason(rec: Mapping[str, Any]) -> str:
+    """The forecasts' ``fallback_reason`` when the weekly naive serves because of the gate."""
+    s = rec["scores"]
+    return (f"promotion: no model beats the naive baselines ({rec.get('challenger') or 'challenger'} rolling "
+            f"{str(rec.get('metric', 'mae')).upper()} {s['challenger']:.2f} over {rec['origins']} origins vs "
+            f"naive-daily {s['naive-daily']:.2f}, naive-weekly {s['naive-weekly']:.2f})")
+
+
+def serving_status(project: Any, zone: str) -> ServingStatus:
+    """Which registered model serves ``zone`` and why, from the newest decision record."""
+    z = zone.strip().upper()
+    models = zone_models(project, z)
+    gated = [m for m in models if record_of(m) is not None]
+    if not gated:
+        learned = [m for m in models if not model_type(m).startswith("naive")] or models
+        if not learned:
+            return ServingStatus(z, None, "none", f"{z}: no model is registered yet")
+        m = learned[-1]
+        key = ModelKey(m.name, int(m.version))
+        return ServingStatus(z, key, "ungated", f"{z}: {key.label()} serves without a gate decision "
+                             "(registered before the promotion gate; the next fit is gated)")
+    newest = gated[-1]
+    rec = record_of(newest)
+    assert rec is not None
+    own = ModelKey(newest.name, int(newest.version))
+    serving = _key(rec.get("serves")) or own
+    by_key = {(m.name, int(m.version)): m for m in models}
+    target = by_key.get((serving.name, serving.version))
+    target_rec = record_of(target) if target is not None else None
+    if target_rec is None:
+        state = "ungated"
+    elif target_rec["decision"] == "fallback" or target_rec.get("role") == "fallback":
+        state = "fallback"
+    else:
+        state = "promoted"
+    message = describe(rec, own)
+    reason = fallback_reason(target_rec) if state == "fallback" and target_rec is not None else None
+    return ServingStatus(z, serving, state, message, {**rec, "model": own.to_dict()}, reason)

@@ -1,0 +1,128 @@
+"""The promotion gate: the rule, the rolling scores it rests on, and the decisions in the registry."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from spotcast_storage import get_storage
+from spotcast_storage.contracts.features import LABEL
+from spotcast_storage.promotion import ModelKey, serving_status
+from spotcast_train import gate, service
+from spotcast_train.data import (
+    LABEL_KNOWN,
+    TIME_COL,
+    candidate_features,
+    known_at,
+    load_training_frame,
+)
+from spotcast_train.linear import LinearSettings
+from spotcast_train.models import FitRequest, get_model_type
+
+from .conftest import FAST
+
+BAD = FAST.with_(num_boost_round=1, eta=0.01)
+"""One tiny tree: about the last day's mean price, which loses to both naive forecasts here."""
+
+
+@pytest.mark.parametrize(("mae", "has_serving", "serving_is_naive", "decision"), [
+    ({"challenger": 5, "naive-daily": 8, "naive-weekly": 7}, False, False, "promoted"),
+    ({"challenger": 7.5, "naive-daily": 8, "naive-weekly": 7}, False, False, "fallback"),  # loses to weekly
+    ({"challenger": 5, "serving": 4, "naive-daily": 8, "naive-weekly": 7}, True, False, "rejected"),
+    ({"challenger": 5, "serving": 5, "naive-daily": 8, "naive-weekly": 7}, True, False, "promoted"),  # same recipe
+    ({"challenger": 9, "serving": 6, "naive-daily": 8, "naive-weekly": 7}, True, False, "rejected"),
+    ({"challenger": 9, "serving": 7.5, "naive-daily": 8, "naive-weekly": 7}, True, False, "fallback"),
+    ({"challenger": 9, "serving": 7, "naive-daily": 8, "naive-weekly": 7}, True, True, "fallback"),
+    ({"challenger": 6, "serving": 7, "naive-daily": 8, "naive-weekly": 7}, True, True, "promoted"),
+    ({"challenger": 9, "serving": None, "naive-daily": 8, "naive-weekly": 7}, True, False, "rejected"),
+])
+def test_the_rule(mae, has_serving, serving_is_naive, decision):
+    assert gate.decide(mae, has_serving=has_serving, serving_is_naive=serving_is_naive).decision == decision
+
+
+def test_recipes_round_trip_through_json_and_compare():
+    opts = {"settings": FAST.with_(linear=LinearSettings(windows_days=(56, 84))), "linear": None}
+    r = gate.Recipe.make("xgboost", opts, 730, ["hour", "price_lag_1d"])
+    back = gate.Recipe(**{**r.to_dict(), "features": tuple(r.features)}).decoded_options()
+    assert back == opts and isinstance(back["settings"].linear.windows_days, tuple)
+    assert r.same_as(gate.Recipe.make("xgboost", opts, 730, ["hour", "price_lag_1d"]))
+    assert not r.same_as(gate.Recipe.make("xgboost", {"settings": BAD}, 730, ["hour", "price_lag_1d"]))
+    with pytest.raises(Exception, match="is not loaded"):
+        gate.decode_options({"__dataclass__": "not_a_module:Settings"})
+
+
+def test_scores_refit_on_schedule_and_compare_every_model_on_the_same_rows(store):
+    frame, _ = load_training_frame(store.project, "SE3")
+    labelled = known_at(frame, store.origin(99))
+    origins = gate.gate_origins(labelled, 28)
+    assert origins[-1] == labelled[TIME_COL].max() and len(origins) == 28
+    feats = candidate_features(frame.columns)
+
+    def fitter(name, options):
+        mt = get_model_type(name)
+        return lambda f, o: mt.fit(FitRequest(f, feats, LABEL, TIME_COL, o, options))
+
+    s = gate.score(labelled, origins, {"challenger": fitter("xgboost", {"settings": FAST}),
+                                      "naive-daily": fitter("naive-daily", {}), "naive-weekly": fitter("naive-weekly", {})},
+                   target=LABEL, refit_days=7, time_col=TIME_COL, known_col=LABEL_KNOWN)
+    f = s.forecasts
+    assert f.groupby("model")["fitted_at"].nunique().to_dict() == {m: 4 for m in ("challenger", "naive-daily", "naive-weekly")}
+    keys = {m: set(zip(g[TIME_COL], g["ts"], strict=True)) for m, g in f.groupby("model")}
+    assert keys["challenger"] == keys["naive-daily"] == keys["naive-weekly"]
+    assert s.rows == len(keys["challenger"]) and set(f[TIME_COL]) <= set(origins)
+    assert (f["fitted_at"] <= f[TIME_COL]).all()  # out of sample: never a model fitted after its origin
+    assert s.mae["challenger"] < min(s.mae["naive-daily"], s.mae["naive-weekly"])
+
+
+def test_fallback_then_promotion_then_a_rejected_challenger(fresh_store):
+    """Nothing better than the naive: the weekly naive serves. A model that beats it is promoted. A
+    later loser is registered as a rejected challenger and the promoted version keeps serving; the
+    decisions survive reopening the store."""
+    s, now = fresh_store, fresh_store.origin(99)
+    lost = service.fit(s.project, "SE3", options={"settings": BAD}, now=now)
+    assert lost.decision["decision"] == "fallback" and lost.version == 1
+    assert lost.fallback == ("price_naive_weekly_se3", 1)
+    st = serving_status(s.project, "SE3")
+    assert (st.serving, st.state) == (ModelKey("price_naive_weekly_se3", 1), "fallback")
+    assert "no model beats both naive baselines, so the weekly naive price_naive_weekly_se3 v1 serves" in lost.status
+    assert st.fallback_reason.startswith("promotion: no model beats the naive baselines (price_xgboost_se3 rolling MAE")
+
+    won = service.fit(s.project, "SE3", options={"settings": FAST}, now=now)
+    assert won.decision["decision"] == "promoted" and won.decision["serving_recipe"] == "baseline"
+    assert serving_status(s.project, "SE3").serving == ModelKey("price_xgboost_se3", 2)
+    assert "price_xgboost_se3 v2 serves instead of price_naive_weekly_se3 v1" in won.summary()
+
+    loser = service.fit(s.project, "SE3", options={"settings": BAD}, now=now)
+    rec = loser.decision
+    assert rec["decision"] == "rejected" and rec["serving_recipe"] == "refit"  # v2's recipe refitted, not reused
+    assert rec["scores"]["serving"] == pytest.approx(won.decision["scores"]["challenger"])
+    assert rec["scores"]["challenger"] > rec["scores"]["serving"]
+    assert loser.status == (
+        f"SE3: challenger price_xgboost_se3 v3 rejected: rolling MAE {rec['scores']['challenger']:.2f} over 28 origins "
+        f"vs serving v2 {rec['scores']['serving']:.2f}, naive-daily {rec['scores']['naive-daily']:.2f}, "
+        f"naive-weekly {rec['scores']['naive-weekly']:.2f}; v2 keeps serving")
+
+    s.project.close()
+    reopened = get_storage(mode="local", path=s.project.path)
+    st = serving_status(reopened, "SE3")
+    assert (st.serving, st.state, st.message) == (ModelKey("price_xgboost_se3", 2), "promoted", loser.status)
+    kept = reopened.get_model_registry().get_model("price_xgboost_se3", 3)  # the loser is kept, marked
+    assert kept.extra["promotion"]["decision"] == "rejected"
+    listing = service.list_models(reopened, zone="SE3").set_index(["name", "version"])
+    assert listing.loc[("price_xgboost_se3", 3), "decision"] == "rejected"
+    assert listing.loc[("price_xgboost_se3", 2), "decision"] == "promoted"
+    assert listing.loc[("price_naive_weekly_se3", 1), "decision"] == "fallback"
+    reopened.close()
+
+
+def test_a_naive_baseline_is_registered_outside_the_gate(fresh_store):
+    r = service.fit(fresh_store.project, "SE3", model="naive-weekly", now=fresh_store.origin(99))
+    assert r.decision is None and r.metrics["rmae"] == pytest.approx(1.0)
+    assert serving_status(fresh_store.project, "SE3").state == "ungated"
+
+
+def test_without_registering_the_gate_still_says_what_it_would_decide(fresh_store):
+    r = service.fit(fresh_store.project, "SE3", options={"settings": BAD}, register=False, now=fresh_store.origin(99))
+    assert r.version is None and "would lose to the naive baselines" in r.status
+    assert fresh_store.project.get_model_registry().get_models() == []
+    assert pd.Timestamp(r.training_window["gate_start"]) < pd.Timestamp(r.training_window["end"])
