@@ -85,7 +85,7 @@ def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_
 def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_path, tmp_path, monkeypatch):
     from spotcast_ingest.testing import FakeApis
 
-    with FakeApis() as api:
+    with FakeApis(now=pd.Timestamp(NOW)) as api:
         monkeypatch.setenv("SPOTCAST_ELPRISETJUSTNU_BASE_URL", api.url)
         monkeypatch.setenv("SPOTCAST_OPEN_METEO_BASE_URL", api.url)
         r = run_cli(store_path, "run", "--zone", "SE3", "--history-days", HISTORY, "--now", NOW,
@@ -97,6 +97,14 @@ def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_pat
     assert set(prices.source) == {"elprisetjustnu"}
     assert fs.get_feature_group("weather").count() > 0
     assert len(fs.get_feature_group("forecasts").read()) == 168
+    # weather as it was known: the newest origin (the next morning, after the auction) draws a
+    # forecast for every target hour -- the request covered the horizon, 8 days out --, and
+    # history rows draw archived forecasts (Previous Runs) wherever the archive's 7-day lead reaches
+    rows = fs.get_feature_group("price_features").read()
+    newest = rows[rows["origin"] == rows["origin"].max()]
+    assert len(newest) == 168 and (newest["wx_is_observed"] == 0).all()
+    history = rows[(rows["origin"] < rows["origin"].max() - pd.Timedelta(days=8)) & (rows["horizon_hours"] <= 168)]
+    assert len(history) > 1000 and (history["wx_is_observed"] == 0).all()
 
 
 def commits_and_events(store) -> tuple[int, int, int]:

@@ -179,8 +179,10 @@ class FakeApis:
     latency per request and a request counter (for benchmarks; tests use pytest-httpserver)."""
 
     def __init__(self, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0,
-                 prebuilt: dict[str, bytes] | None = None) -> None:
+                 prebuilt: dict[str, bytes] | None = None, now: pd.Timestamp | None = None) -> None:
         self.latency = latency
+        self.now = now
+        """The server's clock for the live forecast ("today" in GMT); None: the real clock."""
         self.prebuilt = prebuilt or {}
         self.requests = 0
         self._lock = threading.Lock()
@@ -252,7 +254,7 @@ class FakeApis:
             if "start_date" in q:
                 first, last = dt.date.fromisoformat(q["start_date"]), dt.date.fromisoformat(q["end_date"])
             else:  # the forecast API's default: today (server time) and the next forecast_days - 1
-                first = dt.datetime.now(dt.UTC).date()
+                first = self.now.tz_convert("UTC").date() if self.now is not None else dt.datetime.now(dt.UTC).date()
                 last = first + dt.timedelta(days=int(q.get("forecast_days", 7)) - 1)
             return 200, openmeteo(zone, first, last, q["hourly"].split(","), q.get("timeformat") == "unixtime")
         return 404, {"error": True, "reason": f"no such path {parts.path}"}
