@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from spotcast_storage.errors import ValidationError
-from spotcast_train.lear import MAX_LAG, InvariantScaler, n_dummies
+from spotcast_train.lear import MAX_LAG, InvariantScaler, scale_design
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,7 @@ class DnnModel:
             raise ValidationError(f"DNN needs X rows and (rows, 24) targets alike, got {X.shape} and {Y.shape}")
         if len(X) < 20 or not (np.isfinite(X).all() and np.isfinite(Y).all()):
             raise ValidationError("DNN training needs at least 20 complete days (no missing value)")
-        nd = n_dummies()
-        Z = X.copy()
-        Z[:, :-nd] = self.x_scaler.fit(X[:, :-nd]).transform(X[:, :-nd])
+        Z = scale_design(X, self.x_scaler, fit=True)
         Zy = self.y_scaler.fit(Y).transform(Y)
         self.nets = []
         with warnings.catch_warnings():
@@ -98,9 +96,7 @@ class DnnModel:
         if not self.nets:
             raise ValidationError("the DNN is not fitted yet; call fit first")
         X = np.atleast_2d(np.asarray(X, dtype="float64"))
-        nd = n_dummies()
-        Z = X.copy()
-        Z[:, :-nd] = self.x_scaler.transform(X[:, :-nd])
+        Z = scale_design(X, self.x_scaler)
         return np.mean([self.y_scaler.inverse(np.atleast_2d(n.predict(Z))) for n in self.nets], axis=0)
 
 

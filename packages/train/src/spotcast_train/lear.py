@@ -96,6 +96,17 @@ class InvariantScaler:
         return np.sinh(z) * self.scale + self.center
 
 
+def scale_design(X: np.ndarray, scaler: InvariantScaler, fit: bool = False) -> np.ndarray:
+    """The design with every column but the weekday dummies (last) scaled: dummies stay 0/1, as
+    in epftoolbox. ``fit`` measures the scaler on ``X`` first (training), else reuses it."""
+    nd = n_dummies()
+    Z = X.copy()
+    if fit:
+        scaler.fit(X[:, :-nd])
+    Z[:, :-nd] = scaler.transform(X[:, :-nd])
+    return Z
+
+
 def select_alpha(X: np.ndarray, y: np.ndarray, mode: str = "published") -> float:
     """The hour's LASSO penalty: LARS with AIC (``n * MSE / var(y) + 2 * df``).
 
@@ -137,9 +148,7 @@ class LearModel:
             raise ValidationError(f"LEAR needs X rows and (rows, 24) targets alike, got {X.shape} and {Y.shape}")
         if len(X) < 2 or not (np.isfinite(X).all() and np.isfinite(Y).all()):
             raise ValidationError("LEAR training rows must be at least 2 and hold no missing value")
-        nd = n_dummies()
-        Z = X.copy()
-        Z[:, :-nd] = self.x_scaler.fit(X[:, :-nd]).transform(X[:, :-nd])
+        Z = scale_design(X, self.x_scaler, fit=True)
         Zy = self.y_scaler.fit(Y).transform(Y)
         coef = np.zeros((X.shape[1], Y.shape[1]))
         icpt = np.zeros(Y.shape[1])
@@ -162,9 +171,7 @@ class LearModel:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype="float64"))
-        nd = n_dummies()
-        Z = X.copy()
-        Z[:, :-nd] = self.x_scaler.transform(X[:, :-nd])
+        Z = scale_design(X, self.x_scaler)
         return self.y_scaler.inverse(Z @ self.coef + self.intercept)
 
 
