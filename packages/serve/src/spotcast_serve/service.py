@@ -23,6 +23,7 @@ from spotcast_storage.contracts import DATA_QUALITY, PRICES, ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
+from spotcast_storage.promotion import model_zones, serving_status
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 DEFAULT_DAYS = 7
@@ -269,17 +270,6 @@ def parse_model_spec(spec: str) -> tuple[str, int | None]:
     return name, int(ver)
 
 
-def _model_zones(m: Any) -> tuple[str, ...]:
-    """The zones a registered model says it was trained for (empty: it does not say)."""
-    for source in (getattr(m, "lineage", {}) or {}, getattr(m, "extra", {}) or {}):
-        z = source.get("zones", source.get("zone"))
-        if isinstance(z, str):
-            return (z.upper(),)
-        if isinstance(z, (list, tuple)):
-            return tuple(str(x).upper() for x in z)
-    return ()
-
-
 def _uses_price_features(m: Any) -> bool:
     lineage = getattr(m, "lineage", {}) or {}
     text = repr(lineage) + repr(getattr(m, "extra", {}) or {})
@@ -302,7 +292,6 @@ def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
     promoted one, or the weekly naive when nothing beats the naive baselines; for models registered
     before the gate, the newest learned model trained on price_features that covers ``zone``)."""
     registry = project.get_model_registry()
-    from spotcast_storage.promotion import serving_status
 
     serving = None if spec else serving_status(project, zone).serving  # the promotion gate's choice
     if spec:
@@ -312,7 +301,7 @@ def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
         m = registry.get_model(serving.name, serving.version)
     else:
         candidates = [m for m in registry.get_models() if _uses_price_features(m)
-                      and (not _model_zones(m) or zone in _model_zones(m))]
+                      and (not model_zones(m) or zone in model_zones(m))]
         if not candidates:
             have = sorted({m.name for m in registry.get_models()})
             raise NotFoundError(
@@ -321,7 +310,7 @@ def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
                    else f"; train one first: `spotcast-train fit --zone {zone}`")
             )
         m = max(candidates, key=lambda m: (not _is_naive(m), m.created, m.version))
-    zones = _model_zones(m)
+    zones = model_zones(m)
     if zones and zone not in zones:
         raise ValidationError(f"model {m.name} v{m.version} was trained for {', '.join(zones)}, not {zone}")
     return ModelRef(m.name, int(m.version), m.download(), zones)
@@ -628,7 +617,7 @@ def models_overview(project: Any) -> list[dict[str, Any]]:
     for m in sorted(models, key=lambda m: (m.created, m.version), reverse=True):
         d = m.to_dict() if hasattr(m, "to_dict") else {"name": m.name, "version": m.version}
         d.pop("artifact_path", None)
-        d["zones"] = list(_model_zones(m))
+        d["zones"] = list(model_zones(m))
         d["trained_on_price_features"] = _uses_price_features(m)
         out.append(d)
     return out
