@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from spotcast_storage.contracts.backtests import BACKTEST_METRICS, backtest_metrics_group
+from spotcast_storage.contracts.backtests import BACKTEST_METRICS
 
-V1 = replace(BACKTEST_METRICS, version=1,
+V1 = replace(BACKTEST_METRICS, version=1, upgrade=None,
              columns=tuple(c for c in BACKTEST_METRICS.columns if c.name not in ("width_p10_p90", "pinball")))
 
 
@@ -24,9 +24,9 @@ def _row(run_id: str, **extra) -> pd.DataFrame:
 def test_v1_rows_are_copied_into_v2_once_and_the_view_shows_both(project):
     fs = project.get_feature_store()
     V1.get_or_create(fs).insert(V1.conform(_row("old_run")))
-    fg = backtest_metrics_group(fs)
+    fg = BACKTEST_METRICS.get_or_create(fs)
     fg.insert(BACKTEST_METRICS.conform(_row("new_run", width_p10_p90=21.5, pinball=2.1)))
-    backtest_metrics_group(fs)  # a second use copies nothing again
+    BACKTEST_METRICS.get_or_create(fs)  # a second use copies nothing again
     got = project.sql("select run_id, coverage_p10_p90, width_p10_p90, pinball from backtest_metrics order by run_id")
     assert got["run_id"].tolist() == ["new_run", "old_run"]
     assert got.loc[0, "width_p10_p90"] == 21.5 and pd.isna(got.loc[1, "width_p10_p90"])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from spotcast_storage import promotion
 from spotcast_storage.contracts import ZONE_TIMEZONES
-from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS, backtest_metrics_group
+from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.modelformat import Predictor
@@ -367,7 +367,7 @@ def write_backtest(project: Any, r: BacktestResult) -> dict[str, int]:
     m = r.table.assign(run_id=r.run_id, zone=r.zone, period_start=r.start, period_end=r.end,
                        recalibrate=r.recalibrate, window_days=r.window_days, created_at=now)
     m["window_days"] = m["window_days"].astype("Int64")
-    c2 = backtest_metrics_group(fs).insert(BACKTEST_METRICS.conform(m[BACKTEST_METRICS.column_names]))
+    c2 = BACKTEST_METRICS.get_or_create(fs).insert(BACKTEST_METRICS.conform(m[BACKTEST_METRICS.column_names]))
     return {BACKTESTS.name: c1.commit_id, BACKTEST_METRICS.name: c2.commit_id}
 
 

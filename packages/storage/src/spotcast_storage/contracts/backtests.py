@@ -10,9 +10,9 @@ instead of piling up copies, and different settings sit side by side for SQL, e.
 
 from __future__ import annotations
 
-from typing import Any
+import pandas as pd
 
-from spotcast_storage.contracts.base import Column, Contract
+from spotcast_storage.contracts.base import Column, Contract, Upgrade
 
 BACKTESTS = Contract(
     name="backtests",
@@ -38,6 +38,11 @@ BACKTESTS = Contract(
                nullable=False),
     ),
 )
+
+def _v1_to_v2(old: pd.DataFrame) -> pd.DataFrame:
+    """v1 rows measured neither the band's width nor the pinball loss: both stay null."""
+    return old.assign(width_p10_p90=float("nan"), pinball=float("nan"))
+
 
 BACKTEST_METRICS = Contract(
     name="backtest_metrics",
@@ -68,25 +73,8 @@ BACKTEST_METRICS = Contract(
         Column("window_days", "bigint", "training window cap in days (null: all history)"),
         Column("created_at", "timestamp", "when the run was written, UTC", nullable=False),
     ),
+    upgrade=Upgrade(1, _v1_to_v2, "width_p10_p90 and pinball added, null for v1 rows"),
 )
 
 
-
-def backtest_metrics_group(fs: Any) -> Any:
-    """The current ``backtest_metrics`` group; on its first use in a store that has v1, the v1
-    rows are copied into it (new columns null) in one commit, so SQL on the ``backtest_metrics``
-    view, which follows the newest version, still finds every earlier run."""
-    names = {(g.name, g.version) for g in fs.get_feature_groups()}
-    fresh = (BACKTEST_METRICS.name, BACKTEST_METRICS.version) not in names
-    fg = BACKTEST_METRICS.get_or_create(fs)
-    if fresh and (BACKTEST_METRICS.name, 1) in names:
-        old = fs.get_feature_group(BACKTEST_METRICS.name, 1).read()
-        if len(old):
-            for c in BACKTEST_METRICS.column_names:
-                if c not in old.columns:
-                    old[c] = float("nan")
-            fg.insert(BACKTEST_METRICS.conform(old[BACKTEST_METRICS.column_names]))
-    return fg
-
-
-__all__ = ["BACKTESTS", "BACKTEST_METRICS", "backtest_metrics_group"]
+__all__ = ["BACKTESTS", "BACKTEST_METRICS"]
