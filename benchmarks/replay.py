@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -49,6 +46,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine
+from spotcast_ingest.testing import FakeApis
 
 ROOT = Path(__file__).resolve().parent.parent
 STOCKHOLM = "Europe/Stockholm"
@@ -69,15 +67,16 @@ def load_weather(path: Path) -> pd.DataFrame:
     offset = pd.Timedelta(seconds=int(head["utc_offset_seconds"].iloc[0]))
     df = pd.read_csv(path, skiprows=3)
     df["ts"] = pd.to_datetime(df["time"]).dt.tz_localize("UTC") - offset  # fixed UTC+1 all year
-    return df.rename(columns=WEATHER_COLUMNS).set_index("ts")
+    return df.rename(columns=WEATHER_COLUMNS).set_index("ts")[list(WEATHER_COLUMNS.values())].astype(float)
 
 
-class ReplayServer:
-    """elprisetjustnu + Open-Meteo answers from real data, as known at ``self.now``."""
+class ReplayServer(FakeApis):
+    """elprisetjustnu + Open-Meteo answers from real data, as known at ``self.now`` (the HTTP side
+    is spotcast_ingest.testing.FakeApis; only the answers differ)."""
 
     def __init__(self, prices: pd.DataFrame, weather: pd.DataFrame, sek_per_eur: float) -> None:
-        self.now = pd.Timestamp("2000-01-01", tz="UTC")
-        self.requests: dict[str, int] = {}
+        super().__init__(now=pd.Timestamp("2000-01-01", tz="UTC"))
+        self.answered: dict[str, int] = {}
         local = prices["ts"].dt.tz_convert(STOCKHOLM)
         self.days: dict[dt.date, list[dict[str, Any]]] = {}
         for t, eur in zip(local, prices["eur"], strict=True):
@@ -85,35 +84,9 @@ class ReplayServer:
                 "SEK_per_kWh": round(eur * sek_per_eur / 1000, 5), "EUR_per_kWh": round(eur / 1000, 5),
                 "EXR": sek_per_eur, "time_start": t.isoformat(), "time_end": (t + pd.Timedelta(hours=1)).isoformat()})
         self.weather = weather
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                status, body = outer.answer(self.path)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def _count(self, what: str) -> None:
-        self.requests[what] = self.requests.get(what, 0) + 1
+        self.answered[what] = self.answered.get(what, 0) + 1
 
     def answer(self, path: str) -> tuple[int, Any]:
         parts = urlsplit(path)
@@ -258,7 +231,7 @@ def main() -> None:
 
     prices = load_prices(args.data / "Elspotprices_SE4_2023-2024.csv")
     weather = load_weather(args.data / "Hourly_weather_malmo.csv")
-    server = ReplayServer(prices, weather, args.sek_per_eur)
+    server = ReplayServer(prices, weather, args.sek_per_eur).__enter__()  # serves until the process ends
     work = args.keep or Path(tempfile.mkdtemp(prefix="spotcast-replay-"))
     work.mkdir(parents=True, exist_ok=True)
     store, outputs, log = work / "store.duckdb", work / "outputs", work / "replay.log"
@@ -309,7 +282,7 @@ def main() -> None:
     print(f"\nvalues of published forecasts rewritten by a later run: {rewritten} (must be 0)")
     print(f"forecast files checked against the store: {files}, differing: {differ} (must be 0)")
     print(f"commits made by an idle rerun: {idle_commits} (must be 0)")
-    print(f"requests answered: {server.requests}")
+    print(f"requests answered: {server.answered}")
     text = log.read_text()
     said = [ln.strip() for ln in text.splitlines()
             if re.search(r"reject|promot|challenger|fallback|naive serves|keeps serving|data.quality: .*fail", ln, re.I)]

@@ -9,6 +9,7 @@ from spotcast_serve import service
 from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.pipeline import EventHandler, RunContext
+from spotcast_storage.promotion import model_zones
 
 CONSUMER = "serve"
 MODELS_CONSUMER = "serve-models"
@@ -40,7 +41,7 @@ def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | 
             except NotFoundError:
                 continue
             if service._uses_price_features(m):
-                covered = service._model_zones(m)
+                covered = model_zones(m)
                 if covered:
                     zones.update(covered)
                 else:
