@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from spotcast_serve.api import forecast_payload
 from spotcast_storage import get_storage
 from spotcast_storage.contracts.features import PRICE_FEATURES, PRICES_HOURLY
 from spotcast_storage.local import connection
@@ -57,6 +58,7 @@ def test_a_rejected_challenger_is_registered_and_the_promoted_version_keeps_serv
     assert won.decision["decision"] == "promoted"
     first = _predict(project)
     assert (first.model, first.model_version, first.written) == ("price_xgboost_se3", 1, True)
+    assert first.forecast["fallback_reason"].isna().all()  # a promoted model's rows carry no reason
 
     lost = train.fit(project, "SE3", options=BAD, now=_now())
     assert (lost.version, lost.decision["decision"]) == (2, "rejected")
@@ -77,6 +79,9 @@ def test_with_nothing_better_the_weekly_naive_serves_and_status_says_so(project,
     assert r.forecast.sort_values("ts")["p50"].to_numpy() == pytest.approx(rows["price_lag_7d"].to_numpy())
     st = serving_status(project, "SE3")
     assert st.state == "fallback" and st.fallback_reason.startswith("promotion: no model beats the naive baselines")
+    assert set(r.forecast["fallback_reason"]) == {st.fallback_reason}  # the rows say why the naive is published
+    payload = forecast_payload(project, "SE3", None)
+    assert payload["fallback_reason"] == st.fallback_reason and payload["serving"] == st.message
     text = _status(store_path)
     assert "price_naive_weekly_se3 v1" in text and "fallback" in text
     assert "no model beats both naive baselines, so the weekly naive price_naive_weekly_se3 v1 serves" in text

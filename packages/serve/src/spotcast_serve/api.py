@@ -31,6 +31,7 @@ from spotcast_storage.errors import (
     StoreLockedError,
     ValidationError,
 )
+from spotcast_storage.promotion import serving_status
 
 ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,15}$"
 ZoneParam = Annotated[str, Query(pattern=ZONE_PATTERN, description="bidding zone, e.g. SE3",
@@ -170,6 +171,7 @@ def forecast_payload(project: Any, zone: str, origin: str | None, unit: str | No
         "vintage": int(df["vintage"].iloc[0]), "vintages": int(df["vintages"].iloc[0]),
         "gate_closure": pd.Timestamp(df["gate_closure"].iloc[0]).isoformat(), "on_time": bool(df["on_time"].iloc[0]),
         "fallback_reason": None if pd.isna(reason) else str(reason),
+        "serving": serving_status(project, z).message,
         "model": str(df["model"].iloc[0]), "model_version": int(df["model_version"].iloc[0]),
         "created_at": pd.Timestamp(df["created_at"].max()).isoformat(), "hours": len(df),
         "unit": u.code, "unit_label": u.label,

@@ -180,7 +180,7 @@ function render(data) {
     const by = f.fallback_reason ? "weekly naive" : `model ${esc(f.model)} v${esc(f.model_version)}`;
     const gate = f.on_time ? "made before the gate closure" : "made after the gate closure";
     s.innerHTML = `<h2>${esc(f.title)}</h2><div class="sub">${by} · vintage ${f.vintage} of ${f.vintages}, published (${gate}) · origin ${localLabel(f.origin, z.timezone, { dateStyle: "medium", timeStyle: "short" })} (${esc(z.timezone)}) · ${f.hours} hours · ${esc(cv.label)}</div>` +
-      (f.fallback_reason ? `<div class="fallback">The inputs failed the data-quality gate: the weekly naive forecast is published instead of the model's. ${esc(f.fallback_reason)}</div>` : "") +
+      (f.fallback_reason ? `<div class="fallback">The weekly naive forecast is published instead of a model's: ${esc(f.fallback_reason)}</div>` : "") +
       (UNIT !== "eur_mwh" ? `<div class="rates">${cv.ok ? esc(z.rates.used) : "no EUR/SEK rate known: shown in EUR/MWh. " + esc(z.rates.error || "")}</div>` : "") +
       `<div class="legend"><span><i style="background:var(--band)"></i>p10–p90</span><span><i style="background:var(--p50)"></i>median</span><span><i style="background:#dc3545"></i>daily mean</span><span><i style="background:var(--act)"></i>actual</span></div>`;
     s.appendChild(drawChart(z));

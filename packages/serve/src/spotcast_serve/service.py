@@ -464,10 +464,12 @@ def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Pred
     made = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC").floor("us")
     reason = fallback_reason(quality_failures(project, zone, rows))
     if reason is None:
+        # the promotion gate's weekly naive serves as a model, but its rows say why it does
+        gate_reason = serving_status(project, zone).fallback_reason if model is None and not model_spec else None
         model = model or resolve_model(project, zone, model_spec)
         predictor = predictor or load_predictor(model)
         new = fc.build_forecasts(rows, predictor.predict(rows), model=model.name, model_version=model.version,
-                                 made_at=made)
+                                 made_at=made, fallback_reason=gate_reason)
     else:
         new = fc.naive_forecast(rows, reason=reason, made_at=made)
     if unit is not None and unit.needs_rate:
