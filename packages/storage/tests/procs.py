@@ -84,11 +84,17 @@ def insert_as_another_user(path: str, uid: int, out: str) -> None:
     writes into read-only folders). Everything is imported and opened before privileges drop:
     the interpreter's own files may not be readable by that user."""
     import os
+    import tempfile
 
     from spotcast_storage.local import connection
     from spotcast_storage.plugins import get_plugin_manager
 
     get_plugin_manager()
+    with tempfile.TemporaryDirectory() as scratch:  # the same insert once, so every lazy import is done
+        warm = os.path.join(scratch, "warm.duckdb")
+        fg_of(warm).insert(day("SE3", 0, 1))
+        fg_of(warm).insert(day("SE3", 0, 99))
+        connection.release(warm)
     fg = fg_of(path)
     fg.read()
     connection.release(path)
