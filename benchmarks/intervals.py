@@ -5,7 +5,7 @@
 For each dataset a rolling-origin backtest with spotcast-train's model code gives one forecast
 stream (p50 and the model's own p10/p90, which is the old method: residual quantiles measured at
 fit time on the last 91 days of origins, in units of each row's ``roll28_std``). The new bands are
-computed on the same stream with :func:`spotcast_train.intervals.online_bands`: conformal
+computed on the same stream with :func:`spotcast_storage.intervals.online_bands`: conformal
 quantiles of the errors of the last ``window`` days of forecasts whose actuals were known at the
 origin, scaled by a recent-volatility unit, with adaptive conformal updates. Both are scored per
 horizon day: coverage (target 0.80 +- 0.03), mean width, pinball loss (mean of the p10 and p90
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from _common import machine
+from spotcast_storage.intervals import OnlineSettings, online_bands
 from spotcast_train import metrics
-from spotcast_train.intervals import OnlineSettings, online_bands
 from spotcast_train.xgbmodel import XGBSettings, fit_xgb
 
 TARGET = 0.80

@@ -11,6 +11,7 @@ import pandas as pd
 from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.errors import ValidationError
+from spotcast_storage.intervals import OnlineSettings, offsets_at
 
 QUANTILES = ("p10", "p50", "p90")
 KEY = ["zone", "origin", "ts"]  # one vintage's rows; the contract's key adds made_at
@@ -111,6 +112,59 @@ def build_forecasts(rows: pd.DataFrame, pred: pd.DataFrame, *, model: str, model
     out["fallback_reason"] = pd.Series([fallback_reason] * len(out), dtype=object)
     out["created_at"] = made if created_at is None else pd.Timestamp(created_at).tz_convert("UTC")
     return FORECASTS.conform(out[ok].reset_index(drop=True))
+
+
+BAND = OnlineSettings()
+"""How published p10/p90 are calibrated: 91 days of earlier forecasts' errors, adaptive conformal
+steps of 0.005 (chosen in benchmarks/intervals.py: the setting that held 80% +- 3 on every horizon
+day of BE, PJM and SE4)."""
+
+
+def error_history(forecasts: pd.DataFrame, features: pd.DataFrame, actuals: pd.DataFrame,
+                  unit_column: str) -> pd.DataFrame:
+    """Earlier forecasts (``origin``, ``ts``, ``p50``) with what a band is measured on: the horizon
+    day and the interval unit from their origin's feature rows (as known then), the actual price
+    and when it was published (``known_at``; null while unknown)."""
+    cols = ["origin", "ts", "horizon_day", "unit", "p50", "actual", "known_at"]
+    if forecasts.empty or features.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    f = forecasts[["origin", "ts", "p50"]].assign(origin=lambda d: pd.to_datetime(d["origin"], utc=True),
+                                                  ts=lambda d: pd.to_datetime(d["ts"], utc=True))
+    x = features[["origin", "ts", "horizon_day", unit_column]].rename(columns={unit_column: "unit"})
+    x = x.assign(origin=pd.to_datetime(x["origin"], utc=True), ts=pd.to_datetime(x["ts"], utc=True))
+    a = actuals[["ts", "price_eur_mwh", "known_at"]].rename(columns={"price_eur_mwh": "actual"})
+    a = a.assign(ts=pd.to_datetime(a["ts"], utc=True), known_at=pd.to_datetime(a["known_at"], utc=True))
+    h = f.merge(x, on=["origin", "ts"], how="inner").merge(a, on="ts", how="left")
+    h["known_at"] = h["known_at"].fillna(pd.Timestamp.max.tz_localize("UTC").floor("s"))
+    h["horizon_day"] = h["horizon_day"].astype("int64")
+    return h[cols].sort_values(["origin", "ts"], ignore_index=True)
+
+
+def calibrated_band(rows: pd.DataFrame, pred: pd.DataFrame, history: pd.DataFrame, unit: np.ndarray,
+                    at: pd.Timestamp, settings: OnlineSettings = BAND) -> tuple[pd.DataFrame, set[int]]:
+    """``pred`` with p10/p90 replaced, per horizon day, by the online conformal band as it stands
+    at ``at`` (:func:`spotcast_storage.intervals.offsets_at`): the quantiles of earlier forecasts'
+    errors known by then, in units of each one's interval unit, moved by the adaptive conformal
+    steps of their misses, times this row's ``unit``, around its p50.
+
+    Why here and not in the artifact: a band frozen at the weekly fit cannot follow a regime
+    change inside the week, and the forecasts' own errors are known only after they are
+    published. Horizon days with fewer known errors than ``settings.min_residuals`` keep the
+    model's band. Returns the new predictions and the horizon days recalibrated."""
+    if history.empty or "horizon_day" not in rows.columns:
+        return pred, set()
+    got = offsets_at(history, at, settings)
+    if not got:
+        return pred, set()
+    out = pred.copy()
+    day = rows["horizon_day"].to_numpy(dtype="int64")
+    lo = np.array([got.get(str(d), (np.nan, np.nan))[0] for d in day], dtype="float64")
+    hi = np.array([got.get(str(d), (np.nan, np.nan))[1] for d in day], dtype="float64")
+    p50 = out["p50"].to_numpy(dtype="float64")
+    ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(p50)
+    out.loc[ok, "p10"] = p50[ok] + unit[ok] * lo[ok]
+    out.loc[ok, "p90"] = p50[ok] + unit[ok] * hi[ok]
+    return out, {int(d) for d in day[ok]}
 
 
 NAIVE_MODEL = "naive-weekly"

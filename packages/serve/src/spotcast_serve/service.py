@@ -20,10 +20,11 @@ from spotcast_serve import forecast as fc
 from spotcast_serve import labels, units
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
 from spotcast_storage.contracts import DATA_QUALITY, PRICES, ZONE_TIMEZONES
+from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
-from spotcast_storage.promotion import model_zones, serving_status
+from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_id, model_zones, serving_status
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 DEFAULT_DAYS = 7
@@ -450,6 +451,57 @@ def store_vintage(project: Any, zone: str, new: pd.DataFrame) -> tuple[bool, pd.
     return True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id
 
 
+def band_history(project: Any, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
+                 days: int = fc.BAND.window_days) -> pd.DataFrame:
+    """The errors the published band of ``origin`` is calibrated on (:func:`forecast.error_history`):
+    the published forecasts of the ``days`` before it that a model made (the weekly naive's are
+    left out: another model's errors), and, for earlier origins, the promotion gate's rolling
+    forecasts of ``model`` (:func:`spotcast_storage.promotion.gate_run_id`), so a model promoted
+    on a fresh store is calibrated on its own out-of-sample errors from its first forecast."""
+    start = origin - pd.Timedelta(days=days)
+    parts = []
+    src = FORECASTS.source(project.get_feature_store())
+    if src is not None:
+        g, to_rows = src
+        rows = to_rows(g.filter((g.zone == zone) & (g.origin >= start) & (g.origin < origin)).read())
+        pub = published_of(rows)
+        pub = pub[pub["fallback_reason"].isna() & (pub["model"] != fc.NAIVE_MODEL) & pub["p50"].notna()]
+        parts.append(pub[["origin", "ts", "p50"]])
+    bt = _fg_or_none(project, BACKTESTS.name, BACKTESTS.version)
+    if bt is not None:
+        gate = bt.filter((bt.run_id == gate_run_id(model.name, model.version)) & (bt.zone == zone)
+                         & (bt.model == GATE_STREAM_MODEL) & (bt.origin >= start) & (bt.origin < origin)).read()
+        if parts and len(parts[0]):
+            gate = gate[pd.to_datetime(gate["origin"], utc=True) < pd.to_datetime(parts[0]["origin"], utc=True).min()]
+        parts.append(gate[["origin", "ts", "p50"]])
+    forecasts = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame()
+    if forecasts.empty:
+        return fc.error_history(forecasts, forecasts, forecasts, unit_column)
+    feats = _fg(project, FEATURES_NAME, FEATURES_VERSION)
+    first = pd.to_datetime(forecasts["origin"], utc=True).min()
+    x = feats.select(["origin", "ts", "horizon_day", unit_column]).filter(
+        (feats.zone == zone) & (feats.origin >= first) & (feats.origin < origin)).read()
+    hourly = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
+    a = (hourly.select(["ts", "price_eur_mwh", "known_at"]).filter((hourly.zone == zone) & (hourly.ts >= first)).read()
+         if hourly is not None else pd.DataFrame(columns=["ts", "price_eur_mwh", "known_at"]))
+    return fc.error_history(forecasts, x, a, unit_column)
+
+
+def calibrate(project: Any, zone: str, rows: pd.DataFrame, pred: pd.DataFrame, predictor: Predictor,
+              model: ModelRef, made: pd.Timestamp) -> pd.DataFrame:
+    """The model's predictions with the published band (:func:`forecast.calibrated_band`) where its
+    artifact names an interval unit (e.g. ``roll7_std``) that the feature rows carry; as they are
+    otherwise. Errors count once published by the time the forecast is made (or by its origin,
+    if earlier), so an idle rerun finds the same band and writes nothing."""
+    scale = getattr(getattr(predictor, "spec", None), "interval_scale", None)
+    if scale is None or scale.column not in rows.columns or "horizon_day" not in rows.columns:
+        return pred
+    origin = pd.Timestamp(rows["origin"].iloc[0])
+    history = band_history(project, zone, origin, model, scale.column)
+    band, _ = fc.calibrated_band(rows, pred, history, scale.units(rows), min(origin, made))
+    return band
+
+
 def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Predictor | None = None,
                     model: ModelRef | None = None, *, days: int = DEFAULT_DAYS, now: pd.Timestamp | None = None,
                     model_spec: str | None = None, unit: units.Unit | None = None) -> PredictResult:
@@ -468,7 +520,8 @@ def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Pred
         gate_reason = serving_status(project, zone).fallback_reason if model is None and not model_spec else None
         model = model or resolve_model(project, zone, model_spec)
         predictor = predictor or load_predictor(model)
-        new = fc.build_forecasts(rows, predictor.predict(rows), model=model.name, model_version=model.version,
+        pred = calibrate(project, zone, rows, predictor.predict(rows), predictor, model, made)
+        new = fc.build_forecasts(rows, pred, model=model.name, model_version=model.version,
                                  made_at=made, fallback_reason=gate_reason)
     else:
         new = fc.naive_forecast(rows, reason=reason, made_at=made)

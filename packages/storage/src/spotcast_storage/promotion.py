@@ -32,6 +32,16 @@ ROLES = ("challenger", "fallback")
 BASELINES = ("naive-daily", "naive-weekly")
 FALLBACK_MODEL_TYPE = "naive-weekly"
 FEATURES_NAME = "price_features"
+GATE_STREAM_MODEL = "challenger"
+"""The ``model`` of the gate's own rolling forecasts of a challenger in ``backtests``."""
+
+
+def gate_run_id(name: str, version: int) -> str:
+    """The ``backtests`` run that holds the gate's rolling forecasts of model ``name`` v``version``
+    (the challenger, the serving recipe and both naive baselines on the same rows). Serve
+    calibrates a freshly promoted model's p10/p90 on the challenger's rows until the model's own
+    published forecasts have enough known errors; people can query why a model was promoted."""
+    return f"gate_{name}_v{int(version)}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spotcast_storage import promotion
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.modelformat import Predictor
 from spotcast_train import evaluate, metrics
@@ -36,7 +37,7 @@ GATE_ORIGINS = 28
 """The fewest origins the gate scores (issue 12: a rolling backtest over at least 28 origins)."""
 GATE_REFIT_DAYS = 7
 NAIVE = ("naive-daily", "naive-weekly")
-CHALLENGER, SERVING = "challenger", "serving"
+CHALLENGER, SERVING = promotion.GATE_STREAM_MODEL, "serving"
 Fitter = Callable[[pd.DataFrame, pd.Timestamp], Predictor]
 
 

@@ -213,12 +213,27 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
             raise RuntimeError("the gate chose the weekly naive but registered none")
         m = _register(project, name, final, metrics, description, spec, training_window, model, recipe, record)
         result.version, result.artifact = int(m.version), m.download()
+        write_gate_stream(project, zone, name, result.version, scores, window_days)
         result.status = promotion.serving_status(project, zone).message
     else:
         key = promotion.ModelKey(name, 0)
         result.status = (promotion.describe(record, key) if record is not None else
                          f"{zone}: the challenger would lose to the naive baselines ({verdict.why}); not registered")
     return result
+
+
+def write_gate_stream(project: Any, zone: str, name: str, version: int, scores: gate.GateScores,
+                      window_days: int | None) -> dict[str, int]:
+    """The gate's rolling forecasts and scores as a ``backtests`` / ``backtest_metrics`` run
+    (:func:`spotcast_storage.promotion.gate_run_id`): out-of-sample errors of the model's own
+    recipe, which serve calibrates its p10/p90 on before the model has a published history."""
+    f = scores.forecasts
+    origins = pd.DatetimeIndex(f[TIME_COL])
+    result = BacktestResult(
+        promotion.gate_run_id(name, version), zone, promotion.GATE_STREAM_MODEL, origins.min(),
+        origins.max() + pd.Timedelta(days=1), describe_recalibrate(scores.refit_days), window_days,
+        f, scores.table(), "")
+    return write_backtest(project, result)
 
 
 def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.Recipe

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from spotcast_storage.errors import ValidationError
+from spotcast_storage.intervals import OnlineSettings, conformal_quantile, offsets_at
 from spotcast_storage.modelformat import (
     IntervalScale,
     Member,
@@ -27,7 +28,6 @@ from spotcast_storage.modelformat import (
     Transform,
     quantile_column,
 )
-from spotcast_train.intervals import OnlineSettings, conformal_quantile, offsets_at
 from spotcast_train.linear import LinearSettings, with_linear
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
@@ -137,7 +137,7 @@ def fit_xgb(train: pd.DataFrame, features: Sequence[str], target: str, time_col:
     ``interval_history``: earlier out-of-sample forecasts of this zone with their actuals
     (columns origin, horizon_day, p50, actual, known_at and the interval unit column, e.g. the
     tracked or back-tested forecasts); when it holds enough known errors, p10/p90 come from the
-    online conformal band as it stands at ``until`` (:func:`spotcast_train.intervals.offsets_at`)
+    online conformal band as it stands at ``until`` (:func:`spotcast_storage.intervals.offsets_at`)
     instead of the calibration booster's residuals."""
     features = list(features)
     missing = [c for c in [*features, target, time_col, settings.level] if c not in train.columns]

@@ -12,12 +12,15 @@ Point-in-time: the band of a forecast made at origin ``o`` uses only errors of f
 actual was published by ``o`` (``known_at <= o``); a test changes every later actual and checks
 the bands do not move.
 
-Two uses share this code:
+It lives in storage because two stages use it and stages never import each other:
 
 - :func:`offsets` -- residual quantiles of a set of scaled residuals, with the finite-sample
   conformal correction; the train stage stores them in the model artifact at fit time.
 - :func:`online_bands` -- a forecast stream (a rolling backtest) gets per-origin bands from the
   stream's own earlier errors (optionally with adaptive conformal updates).
+- :func:`offsets_at` -- that band as it stands at one time: serve recalibrates every published
+  forecast's p10/p90 with it, from the zone's earlier published forecasts and the promotion
+  gate's rolling forecasts of the serving model (``spotcast_serve.service.calibrate``).
 """
 
 from __future__ import annotations

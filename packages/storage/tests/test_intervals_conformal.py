@@ -1,4 +1,4 @@
-"""The pure interval maths (spotcast_train.intervals): conformal quantiles, point-in-time online
+"""The pure interval maths (spotcast_storage.intervals): conformal quantiles, point-in-time online
 bands, and coverage that holds across a change of regime."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from spotcast_storage.errors import ValidationError
-from spotcast_train.intervals import (
+from spotcast_storage.intervals import (
     OnlineSettings,
     conformal_quantile,
     offsets,
@@ -129,38 +129,3 @@ def test_offsets_at_are_the_online_band_at_that_time():
     assert offsets_at(f, T0) == {}
 
 
-def test_a_model_fitted_with_interval_history_carries_the_online_band():
-    """fit_xgb(interval_history=...) puts the online band at the fit time into the artifact,
-    in units of the row's interval_scale column, per horizon day."""
-    from spotcast_train.synthetic import features_frame, price_matrix
-    from spotcast_train.xgbmodel import XGBSettings, fit_xgb, usable_features
-
-    P = price_matrix(200)
-    fr = features_frame("SE3", "2024-01-01", P, horizon=2, last_origin_day=197)
-    t0 = pd.Timestamp("2024-01-01", tz="UTC")
-    fr["target_price_eur_mwh"] = P[(fr["ts"] - t0).dt.days, fr["ts"].dt.hour]
-    fr["label_known_at"] = fr["ts"].dt.floor("D") - pd.Timedelta(hours=12)
-    until = fr["origin"].max()
-    s = XGBSettings(windows_days=(10_000,), num_boost_round=20, max_depth=3, max_bin=16)
-    feats = usable_features(fr, [c for c in fr.columns if c != "target_price_eur_mwh"])
-    rows = fr[fr["label_known_at"] <= until]
-    history = fr[fr["origin"] < until][["origin", "horizon_day", "roll7_std", "label_known_at"]].rename(
-        columns={"label_known_at": "known_at"})
-    rng = np.random.default_rng(5)
-    history["p50"] = fr.loc[history.index, "target_price_eur_mwh"] + rng.normal(0, 1, len(history))
-    history["actual"] = fr.loc[history.index, "target_price_eur_mwh"]
-    history["horizon_day"] = history["horizon_day"].astype(float)
-    plain = fit_xgb(rows, feats, "target_price_eur_mwh", "origin", s, until=until)
-    with_h = fit_xgb(rows, feats, "target_price_eur_mwh", "origin", s, until=until, interval_history=history)
-    want = offsets_at(history.assign(unit=history["roll7_std"], horizon_day=history["horizon_day"].astype(int)),
-                      until, OnlineSettings(window_days=91))
-    assert set(want) == {"1", "2"}
-    for g, (lo, hi) in want.items():
-        assert with_h.spec.residual_table[g] == {"p10": lo, "p90": hi}
-    assert with_h.spec.residual_table != plain.spec.residual_table
-    # the band is put around each row's point forecast in the row's own unit
-    X = fr[fr["origin"] == until]
-    p = with_h.predict(X)
-    u = X["roll7_std"].to_numpy()
-    day1 = (X["horizon_day"] == 1).to_numpy()
-    np.testing.assert_allclose(((p["p90"] - p["p50"]).to_numpy() / u)[day1], want["1"][1], rtol=1e-6)
