@@ -9,7 +9,7 @@ from spotcast_storage.pipeline import RunContext
 from spotcast_train import policy, service
 
 
-def _forecasts(store, model: str, offset: float, days: int = 5) -> None:
+def _forecasts(store, model: str, offset: float, days: int = 5, made_at=None) -> None:
     """forecasts v2 rows (one vintage) for the last ``days`` days of the store: actual price + ``offset``."""
     hourly = store.project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     end = hourly["ts"].max()
@@ -18,8 +18,10 @@ def _forecasts(store, model: str, offset: float, days: int = 5) -> None:
         "zone": "SE3", "origin": h["ts"].dt.floor("D") - pd.Timedelta(hours=15), "ts": h["ts"],
         "p10": h["price_eur_mwh"] + offset - 5, "p50": h["price_eur_mwh"] + offset, "p90": h["price_eur_mwh"] + offset + 5,
         "model": model, "model_version": 1, "created_at": pd.Timestamp("2024-04-01", tz="UTC"),
-        "made_at": pd.Timestamp("2024-04-01", tz="UTC"), "fallback_reason": None,
+        "made_at": pd.Timestamp("2024-04-01", tz="UTC") if made_at is None else made_at, "fallback_reason": None,
     })
+    if made_at in ("origin", "late"):  # on time (at the origin), or a re-forecast a day later
+        df["made_at"] = df["origin"] + pd.Timedelta(days=0 if made_at == "origin" else 1)
     FORECASTS.get_or_create(store.project.get_feature_store()).insert(FORECASTS.conform(df))
 
 
@@ -116,3 +118,16 @@ def test_handler_says_when_nothing_beats_the_naive_and_the_weekly_naive_serves(f
     assert "so the weekly naive price_naive_weekly_se3 v1 serves" in summary
     again = policy.handle_events(events, ctx)
     assert "SE3: kept (" in again and "days old; the weekly naive serves); newest gate decision: challenger" in again
+
+
+def test_tracked_accuracy_scores_the_published_vintage_not_later_ones(fresh_store, fast):
+    """A re-forecast made after the gate closure is kept as a later vintage; what a trader saw,
+    and what the policy judges, is the published one."""
+    s = fresh_store
+    r = service.fit(s.project, "SE3", options=fast, now=s.origin(85))
+    _forecasts(s, r.name, offset=0.5, days=10, made_at="origin")  # on time: published
+    _forecasts(s, r.name, offset=80.0, days=10, made_at="late")  # a later vintage: not published
+    t = policy.tracked_accuracy(s.project, "SE3", r.name, _now(s))
+    assert t.mae < 1.0 and t.days >= 7
+    assert not policy.decide(s.project, "SE3", _now(s), max_age_days=10_000).retrain
+

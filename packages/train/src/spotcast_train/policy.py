@@ -23,7 +23,7 @@ import pandas as pd
 
 from spotcast_storage import promotion
 from spotcast_storage.contracts.features import PRICES_HOURLY
-from spotcast_storage.contracts.forecasts import FORECASTS
+from spotcast_storage.contracts.forecasts import FORECASTS, published
 from spotcast_storage.errors import NotFoundError
 from spotcast_train import metrics
 from spotcast_train.models import DEFAULT_MODEL
@@ -52,7 +52,7 @@ class Tracked:
 
 def tracked_accuracy(project: Any, zone: str, model: str, now: pd.Timestamp, days: int = ACCURACY_DAYS,
                      version: int | None = None, after: pd.Timestamp | None = None) -> Tracked:
-    """Model and naive-weekly MAE over stored forecasts of ``model`` (``version`` when given, for
+    """Model and naive-weekly MAE over the published forecasts of ``model`` (``version`` when given, for
     origins after ``after`` when given) whose target hour lies in the last ``days`` days and
     whose actual price is known."""
     none = Tracked(float("nan"), float("nan"), 0, 0)
@@ -63,7 +63,9 @@ def tracked_accuracy(project: Any, zone: str, model: str, now: pd.Timestamp, day
     except NotFoundError:
         return none
     since = now - pd.Timedelta(days=days)
-    f = fc.filter((fc.zone == zone) & (fc.model == model) & (fc.ts >= since) & (fc.ts < now)).read()
+    # the published vintage of each origin (what a trader saw), then only this model's
+    f = published(fc.filter((fc.zone == zone) & (fc.ts >= since) & (fc.ts < now)).read())
+    f = f[f["model"] == model]
     if version is not None:
         f = f[f["model_version"] == version]
     if after is not None:
