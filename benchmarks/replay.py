@@ -151,6 +151,26 @@ def run(store: Path, outputs: Path, now: pd.Timestamp, zone: str, extra: list[st
     return took, text
 
 
+CHALLENGERS = (["--no-linear"], ["--window", "120d"])
+"""What a user might try on the replay's challenger day: the default model without its linear
+members, and one trained on the last 120 days only (to follow a regime change). The promotion
+gate decides; the replay prints what it said."""
+
+
+def fit_challenger(store: Path, now: pd.Timestamp, zone: str, extra: list[str], env: dict[str, str],
+                   log: Path) -> str:
+    exe = shutil.which("spotcast-train") or str(Path(sys.executable).parent / "spotcast-train")
+    cmd = [exe, "--store", str(store), "fit", "--zone", zone, "--now", now.strftime("%Y-%m-%dT%H:%MZ"),
+           "--no-progress", *extra]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    text = proc.stdout + proc.stderr
+    with log.open("a") as f:
+        f.write(f"$ {' '.join(cmd)}\n{text}\n")
+    if proc.returncode != 0:
+        raise SystemExit(f"spotcast-train fit failed at {now} (exit {proc.returncode}):\n{text[-3000:]}")
+    return text.strip()
+
+
 def published_forecasts(store: Path) -> pd.DataFrame:
     """The stored published vintage of every origin (the first before gate closure), as the
     default read gives it."""
@@ -227,6 +247,8 @@ def main() -> None:
     ap.add_argument("--sek-per-eur", type=float, default=11.43,
                     help="constant rate for the SEK columns (the data has no SEK; ECB 2024 mean 11.43)")
     ap.add_argument("--keep", type=Path, help="keep the store, files and log in this folder")
+    ap.add_argument("--challenger-day", type=int, default=10,
+                    help="day of the replay on which the challengers of CHALLENGERS are fitted (0: none)")
     args = ap.parse_args()
 
     prices = load_prices(args.data / "Elspotprices_SE4_2023-2024.csv")
@@ -254,6 +276,10 @@ def main() -> None:
     for i in range(1, args.days + 1):
         now = cold + pd.Timedelta(days=i)
         server.now = now
+        if i == args.challenger_day:
+            for extra in CHALLENGERS:
+                said = fit_challenger(store, now, args.zone, extra, env, log)
+                print(f"[challenger] {now:%Y-%m-%d} spotcast-train fit {' '.join(extra)}: " + " / ".join(said.splitlines()))
         took, _ = run(store, outputs, now, args.zone, [], env, log)
         daily_times.append(took)
         pub = published_forecasts(store)[["zone", "origin", "ts", "p10", "p50", "p90"]]

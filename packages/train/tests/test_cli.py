@@ -21,6 +21,12 @@ def test_fit_models_backtest_commands(fresh_store, tmp_path, monkeypatch):
     out = json.loads(r.output[r.output.index("{"):])
     assert out["name"] == "price_naive_weekly_se3" and out["version"] == 1 and "mae" in out["metrics"]
     assert out["decision"] is None and out["training_window"]["gate_origins"] == 28  # a baseline: ungated
+    # --now: fitted as at an earlier time, only the labels published by then train
+    early = fresh_store.origin(60)
+    r = run(["--store", store, "fit", "--zone", "SE3", "--model", "naive-weekly", "--format", "json",
+             "--now", early.isoformat()])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["training_window"]["end"] < early.isoformat()
 
     r = run(["--store", store, "models", "--format", "json"])
     rows = json.loads(r.output[r.output.index("["):])
@@ -42,6 +48,8 @@ def test_bad_input_is_one_line_without_traceback(fresh_store):
     assert r.exit_code == 1 and "unknown zone 'Mars'" in r.output
     r = run(["--store", store, "fit", "--zone", "SE3", "--origins", "14"])
     assert r.exit_code == 1 and "error: --origins 14: the promotion gate scores at least 28 origins" in r.output
+    r = run(["--store", store, "fit", "--zone", "SE3", "--now", "yesterday-ish"])
+    assert r.exit_code == 1 and "now" in r.output and "yesterday-ish" in r.output
     assert "Traceback" not in r.output
 
 

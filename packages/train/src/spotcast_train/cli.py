@@ -65,6 +65,8 @@ def fit_cmd(
     refit: Annotated[str, typer.Option("--refit", help="refit schedule inside the gate's backtest: daily | "
                                        "weekly | Nd")] = "weekly",
     linear: LinearOption = None,
+    now: Annotated[str | None, typer.Option("--now", help="fit as at this time (UTC; replays): only labels "
+                                            "published by then train, and the decision is dated then")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
@@ -77,7 +79,7 @@ def fit_cmd(
     """
     with _progress(progress and fmt == "text", "promotion gate") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
-                        origins=origins, refit=refit, options=_options(linear), progress=p)
+                        origins=origins, refit=refit, options=_options(linear), now=now, progress=p)
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
                                "baselines": r.baseline_metrics, "training_window": r.training_window,
