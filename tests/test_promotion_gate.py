@@ -8,29 +8,15 @@ import pytest
 from typer.testing import CliRunner
 
 from spotcast_serve.api import forecast_payload
-from spotcast_storage import get_storage
-from spotcast_storage.contracts.features import PRICE_FEATURES, PRICES_HOURLY
+from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.local import connection
 from spotcast_storage.promotion import serving_status
 from spotcast_train import service as train
-from spotcast_train.synthetic import features_frame, hourly_frame, price_matrix
 from spotcast_train.xgbmodel import XGBSettings
 
 GOOD = {"settings": XGBSettings(windows_days=(21, 10_000), num_boost_round=25, eta=0.2, max_depth=4, max_bin=32)}
 BAD = {"settings": GOOD["settings"].with_(num_boost_round=1, eta=0.01)}  # about the last day's mean: loses
 START, DAYS = "2024-01-01", 90
-
-
-@pytest.fixture
-def project(store_path):
-    p = get_storage(mode="local", path=store_path)
-    fs = p.get_feature_store()
-    P = price_matrix(DAYS)
-    PRICES_HOURLY.get_or_create(fs).insert(PRICES_HOURLY.conform(hourly_frame("SE3", START, P)))
-    PRICE_FEATURES.get_or_create(fs).insert(PRICE_FEATURES.conform(
-        features_frame("SE3", START, P, 28, last_origin_day=DAYS - 1)))
-    yield p
-    p.close()
 
 
 def _now() -> pd.Timestamp:

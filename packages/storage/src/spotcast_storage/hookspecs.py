@@ -13,6 +13,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from spotcast_storage.events import Event
     from spotcast_storage.pipeline import EventHandler, PipelineStep
@@ -29,6 +30,14 @@ def spotcast_addhooks(pluginmanager: pluggy.PluginManager) -> None:
 @hookspec
 def register_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
     """Register storage backends: ``register(mode, factory)``; ``factory(path=..., **options)``."""
+
+
+@hookspec
+def register_model_formats(register: Callable[[str, Callable[[Path], Any]], None]) -> None:
+    """Register model artifact kinds: ``register(kind, load)``. ``load(folder)`` turns an artifact
+    folder whose ``spotcast-model.json`` says ``"kind": kind`` into a
+    :class:`spotcast_storage.modelformat.ModelPredictor`; import the kind's library inside
+    ``load``, so a store that never holds such a model never imports it."""
 
 
 @hookspec

@@ -49,9 +49,9 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -616,6 +616,18 @@ class Predictor:
         w = np.asarray([m.weight for m in self.spec.members], dtype="float64")
         return np.tensordot(w / w.sum(), stack, axes=1)
 
+    @property
+    def quantiles(self) -> list[float]:
+        return list(self.spec.quantiles)
+
+    @property
+    def lineage(self) -> dict[str, Any]:
+        return dict(self.spec.lineage)
+
+    def with_info(self, *, lineage: dict[str, Any], training_window: dict[str, Any]) -> Predictor:
+        return Predictor(replace(self.spec, lineage=lineage, training_window=training_window), self.boosters,
+                         self.linear_boosters)
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the artifact folder (metadata JSON plus one UBJSON file per booster)."""
         return save_artifact(path, self.spec, self.boosters, self.linear_boosters)
@@ -640,6 +652,54 @@ def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Seque
 
 def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
     """The metadata of an artifact folder, without loading any booster."""
+    return ModelSpec.from_dict(read_metadata(path))
+
+
+@runtime_checkable
+class ModelPredictor(Protocol):
+    """What train registers and serve loads, whatever library is inside: the artifact's input
+    columns and quantiles, its lineage, p10/p50/p90 (one column per quantile) for each feature
+    row, a copy with the stage's metadata, and a folder with ``spotcast-model.json`` naming its
+    ``kind`` (see :func:`write_envelope`) that the kind's registered loader reads back."""
+
+    @property
+    def features(self) -> list[str]: ...
+
+    @property
+    def quantiles(self) -> list[float]: ...
+
+    @property
+    def lineage(self) -> dict[str, Any]: ...
+
+    def predict(self, X: pd.DataFrame) -> pd.DataFrame: ...
+
+    def with_info(self, *, lineage: dict[str, Any], training_window: dict[str, Any]) -> ModelPredictor: ...
+
+    def save(self, path: str | os.PathLike[str]) -> Path: ...
+
+
+def write_envelope(folder: str | os.PathLike[str], *, kind: str, features: Sequence[str],
+                   quantiles: Sequence[float], lineage: Mapping[str, Any] | None = None,
+                   training_window: Mapping[str, Any] | None = None, **fields: Any) -> Path:
+    """The ``spotcast-model.json`` of a plugin's artifact: the envelope every kind shares (format,
+    kind, input features, quantiles and their output columns, lineage, training window) plus the
+    kind's own JSON ``fields``. The plugin writes its library's files beside it."""
+    qs = [float(q) for q in quantiles]
+    if not qs or any(not 0 < q < 1 for q in qs) or qs != sorted(set(qs)) or 0.5 not in qs:
+        raise ValidationError(f"quantiles must be increasing numbers in (0, 1) including 0.5, got {qs}")
+    if not kind or not isinstance(kind, str):
+        raise ValidationError("an artifact needs a kind (the name its format plugin registers)")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"format": FORMAT, "format_version": 1, "kind": kind, "features": list(features), "quantiles": qs,
+            "outputs": [quantile_column(q) for q in qs], "lineage": dict(lineage or {}),
+            "training_window": dict(training_window or {}), **fields}
+    (out / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+    return out
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``spotcast-model.json`` of an artifact folder as a dict (format checked, nothing loaded)."""
     folder = Path(path)
     meta = folder / METADATA_FILE
     if not meta.is_file():
@@ -650,11 +710,37 @@ def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
         data = json.loads(meta.read_text())
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{meta} is not valid JSON: {exc}") from None
-    return ModelSpec.from_dict(data)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ValidationError(f"not a spotcast model: format is {found!r}, expected {FORMAT!r}")
+    return data
 
 
-def load_predictor(path: str | os.PathLike[str]) -> Predictor:
-    """Load an artifact folder into a :class:`Predictor` (imports xgboost only for xgboost models)."""
+def model_formats() -> dict[str, Any]:
+    """Registered artifact loaders by kind (spotcast's own and installed plugins')."""
+    from spotcast_storage.plugins import get_plugin_manager
+
+    found: dict[str, Any] = {}
+    get_plugin_manager().hook.register_model_formats(register=lambda kind, load: found.setdefault(kind, load))
+    return found
+
+
+def load_predictor(path: str | os.PathLike[str]) -> ModelPredictor:
+    """Load an artifact folder with the loader registered for its kind."""
+    folder = Path(path)
+    kind = read_metadata(folder).get("kind")
+    loaders = model_formats()
+    if kind not in loaders:
+        raise ValidationError(
+            f"model artifact {folder} is of kind {kind!r}, which no installed plugin reads (known kinds: "
+            f"{', '.join(sorted(loaders))}); install the plugin that registers it, or refit the zone's "
+            "model with `spotcast-train fit --zone ZONE`")
+    return loaders[kind](folder)
+
+
+def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
+    """Load one of spotcast's own kinds into a :class:`Predictor` (imports xgboost only for
+    artifacts with boosters)."""
     folder = Path(path)
     spec = read_spec(folder)
     boosters = []
@@ -683,7 +769,25 @@ def load_predictor(path: str | os.PathLike[str]) -> Predictor:
 
 
 __all__ = [
-    "FORMAT", "FORMAT_VERSION", "METADATA_FILE", "LinearMember", "LinearPart", "Member", "ModelSpec", "Predictor",
-    "Transform", "blend", "design_columns", "lear_design",
-    "load_predictor", "quantile_column", "read_spec", "save_artifact",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "METADATA_FILE",
+    "LinearMember",
+    "LinearPart",
+    "Member",
+    "ModelPredictor",
+    "ModelSpec",
+    "Predictor",
+    "Transform",
+    "blend",
+    "design_columns",
+    "lear_design",
+    "load_predictor",
+    "load_spotcast_model",
+    "model_formats",
+    "quantile_column",
+    "read_metadata",
+    "read_spec",
+    "save_artifact",
+    "write_envelope",
 ]

@@ -31,6 +31,7 @@ CLI_ENTRY_POINT_GROUP = "spotcast.cli"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "spotcast_storage.local.backend",
     "spotcast_storage.hopsworks_backend",
+    "spotcast_storage.model_kinds",
 )
 
 _pm: pluggy.PluginManager | None = None

@@ -29,7 +29,7 @@ import pandas as pd
 
 from spotcast_storage import promotion
 from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import Predictor
+from spotcast_storage.modelformat import ModelPredictor
 from spotcast_train import evaluate, metrics
 from spotcast_train.rolling import rolling_origin
 
@@ -38,7 +38,7 @@ GATE_ORIGINS = 28
 GATE_REFIT_DAYS = 7
 NAIVE = ("naive-daily", "naive-weekly")
 CHALLENGER, SERVING = promotion.GATE_STREAM_MODEL, "serving"
-Fitter = Callable[[pd.DataFrame, pd.Timestamp], Predictor]
+Fitter = Callable[[pd.DataFrame, pd.Timestamp], ModelPredictor]
 
 
 # -- recipes --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from spotcast_storage.errors import NotFoundError
-from spotcast_storage.modelformat import Predictor
+from spotcast_storage.modelformat import ModelPredictor
 
 DEFAULT_MODEL = "xgboost"
 
@@ -33,7 +33,7 @@ class FitRequest:
 class ModelType:
     name: str
     description: str
-    fit: Callable[[FitRequest], Predictor]
+    fit: Callable[[FitRequest], ModelPredictor]
     baseline: bool = False
     """True for the naive references every backtest reports next to the model."""
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import Predictor
+from spotcast_storage.modelformat import ModelPredictor
 
 RECALIBRATE = {"daily": 1, "weekly": 7, "never": 0}
 
@@ -51,7 +51,7 @@ def parse_days(value: str | int | None, what: str = "--window") -> int | None:
 
 
 def rolling_origin(frame: pd.DataFrame, origins: Sequence[pd.Timestamp],
-                   fit: Callable[[pd.DataFrame, pd.Timestamp], Predictor], *,
+                   fit: Callable[[pd.DataFrame, pd.Timestamp], ModelPredictor], *,
                    recalibrate: int = 7, window_days: int | None = None, time_col: str = "origin",
                    known_col: str = "label_known_at", keep: Sequence[str] = (),
                    progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def rolling_origin(frame: pd.DataFrame, origins: Sequence[pd.Timestamp],
     if not order:
         raise ValidationError("no forecast origins in the requested period")
     by_origin = {o: idx for o, idx in pd.Series(np.arange(len(frame))).groupby(times).groups.items()}
-    model: Predictor | None = None
+    model: ModelPredictor | None = None
     fitted_at: pd.Timestamp | None = None
     out = []
     for k, o in enumerate(order):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
-from spotcast_storage.modelformat import Predictor
+from spotcast_storage.modelformat import ModelPredictor
 from spotcast_storage.query import to_utc_timestamp
 from spotcast_train import evaluate, gate
 from spotcast_train.data import (
@@ -53,7 +53,7 @@ def model_name(model: str, zone: str) -> str:
 
 
 def _fit(mt: ModelType, frame: pd.DataFrame, origin: pd.Timestamp, features: list[str],
-         options: dict[str, Any]) -> Predictor:
+         options: dict[str, Any]) -> ModelPredictor:
     return mt.fit(FitRequest(frame=frame, features=features, target=LABEL, time_col=TIME_COL,
                              until=origin, options=options))
 
@@ -69,7 +69,7 @@ class FitResult:
     baseline_metrics: dict[str, dict[str, float]]
     training_window: dict[str, Any]
     artifact: str | None
-    predictor: Predictor = field(repr=False)
+    predictor: ModelPredictor = field(repr=False)
     decision: dict[str, Any] | None = None
     """The promotion gate's decision record (see spotcast_storage.promotion), None for baselines."""
     status: str = ""
@@ -178,15 +178,14 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     training_window = {"start": times.min().isoformat(), "end": times.max().isoformat(),
                        "days": window_days, "rows": len(labelled), "gate_origins": len(origin_list),
                        "gate_start": origin_list[0].isoformat(), "gate_refit_days": refit_days}
-    spec = replace(final.spec, lineage={**lineage, "model_type": model}, training_window=training_window)
-    final = Predictor(spec, final.boosters, final.linear_boosters)
+    final = final.with_info(lineage={**lineage, "model_type": model}, training_window=training_window)
     name = model_name(model, zone)
     result = FitResult(zone, model, name, None, metrics, base, training_window, None, final)
     description = f"{model} for {zone}: {mt.description}"
     if not gated:
         if register:
             m = _register(project, name, final, metrics, description + " (a naive baseline, ungated)",
-                          spec, training_window, model, recipe, None)
+                          training_window, model, recipe, None)
             result.version, result.artifact = int(m.version), m.download()
         return result
 
@@ -211,7 +210,7 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     if register:
         if record is None:  # a fallback without a registered naive (not reachable with register=True)
             raise RuntimeError("the gate chose the weekly naive but registered none")
-        m = _register(project, name, final, metrics, description, spec, training_window, model, recipe, record)
+        m = _register(project, name, final, metrics, description, training_window, model, recipe, record)
         result.version, result.artifact = int(m.version), m.download()
         write_gate_stream(project, zone, name, result.version, scores, window_days)
         result.status = promotion.serving_status(project, zone).message
@@ -259,17 +258,17 @@ def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.
     return m, r, "refit"
 
 
-def _register(project: Any, name: str, predictor: Predictor, metrics: dict[str, float], description: str,
-              spec: Any, training_window: dict[str, Any], model: str, recipe: gate.Recipe,
+def _register(project: Any, name: str, predictor: ModelPredictor, metrics: dict[str, float], description: str,
+              training_window: dict[str, Any], model: str, recipe: gate.Recipe,
               record: dict[str, Any] | None) -> Any:
-    extra: dict[str, Any] = {"training_window": training_window, "features": spec.features,
-                             "quantiles": spec.quantiles, "model_type": model, "recipe": recipe.to_dict()}
+    extra: dict[str, Any] = {"training_window": training_window, "features": predictor.features,
+                             "quantiles": predictor.quantiles, "model_type": model, "recipe": recipe.to_dict()}
     if record is not None:
         extra[promotion.RECORD_KEY] = record
     mr = project.get_model_registry()
     with tempfile.TemporaryDirectory() as tmp:
         predictor.save(Path(tmp) / "artifact")
-        return mr.python.create_model(name, metrics=metrics, description=description, lineage=spec.lineage,
+        return mr.python.create_model(name, metrics=metrics, description=description, lineage=predictor.lineage,
                                       **extra).save(Path(tmp) / "artifact")
 
 
@@ -279,12 +278,11 @@ def _register_fallback(project: Any, zone: str, labelled: pd.DataFrame, now_ts: 
     """Register the weekly naive, fitted on the same rows, as the zone's serving fallback."""
     fallback = promotion.FALLBACK_MODEL_TYPE
     mt = get_model_type(fallback)
-    naive = _fit(mt, labelled, now_ts, features, {})
-    spec = replace(naive.spec, lineage={**lineage, "model_type": fallback}, training_window=training_window)
-    naive = Predictor(spec, naive.boosters, naive.linear_boosters)
+    naive = _fit(mt, labelled, now_ts, features, {}).with_info(
+        lineage={**lineage, "model_type": fallback}, training_window=training_window)
     record = promotion.make_record(decision="fallback", role="fallback", **record_args)
     m = _register(project, model_name(fallback, zone), naive, {}, f"{fallback} for {zone}: {mt.description} "
-                  "(serving because no model beats both naive baselines)", spec, training_window, fallback,
+                  "(serving because no model beats both naive baselines)", training_window, fallback,
                   gate.Recipe.make(fallback, {}, None, features), record)
     return promotion.ModelKey(m.name, int(m.version))
 
