@@ -62,7 +62,7 @@ def register_xgb_model(project, train: pd.DataFrame, tmp: Path) -> None:
     """A real quantile XGBoost model in spotcast's artifact format, registered in the store."""
     import xgboost as xgb
 
-    from spotcast_storage.modelformat import Member, ModelSpec, save_artifact
+    from spotcast_storage.boosted import Member, ModelSpec, save_artifact
 
     cols = ["price_lag_7d"] + [f"f{i:02d}" for i in range(N_FEATURES - 1)]
     y = train["price_lag_7d"].to_numpy() + 3 * train["f00"].to_numpy() + np.random.default_rng(2).normal(0, 4, len(train))

@@ -130,7 +130,7 @@ class Data:
     def naive_model(self, name: str = "price_naive", spread: float = 8.0, zones: list[str] | None = None,
                     lineage: dict[str, Any] | None = None) -> Any:
         """A real artifact in spotcast's model format, registered in the store."""
-        from spotcast_storage.modelformat import ModelSpec, save_artifact
+        from spotcast_storage.boosted import ModelSpec, save_artifact
 
         spec = ModelSpec(kind="naive", features=["price_lag_7d"], naive_column="price_lag_7d",
                          residual_quantiles={"p10": -spread, "p90": spread})
@@ -145,7 +145,7 @@ class Data:
         """A tiny real XGBoost quantile model in spotcast's artifact format, registered."""
         import xgboost as xgb
 
-        from spotcast_storage.modelformat import Member, ModelSpec, save_artifact
+        from spotcast_storage.boosted import Member, ModelSpec, save_artifact
 
         feats = self.project.get_feature_store().get_feature_group("price_features", 1).read()
         cols = ["price_lag_7d", "hour"]

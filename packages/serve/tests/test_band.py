@@ -19,9 +19,9 @@ import pytest
 
 from spotcast_serve import forecast as fc
 from spotcast_serve import service as svc
+from spotcast_storage.boosted import IntervalScale, ModelSpec, save_artifact
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICES_HOURLY
-from spotcast_storage.modelformat import IntervalScale, ModelSpec, save_artifact
 from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_id
 
 from .conftest import TZ, hourly_prices, price_features

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import (
+from spotcast_storage.boosted import (
     LinearMember,
     LinearPart,
     ModelSpec,
@@ -16,6 +15,7 @@ from spotcast_storage.modelformat import (
     design_columns,
     lear_design,
 )
+from spotcast_storage.errors import ValidationError
 
 
 def _part(**kw):

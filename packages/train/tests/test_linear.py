@@ -8,14 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spotcast_storage.boosted import blend, design_columns, lear_design
 from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import (
-    METADATA_FILE,
-    blend,
-    design_columns,
-    lear_design,
-    load_predictor,
-)
+from spotcast_storage.modelformat import METADATA_FILE, load_predictor
 from spotcast_train.linear import (
     LinearSettings,
     blend_frames,

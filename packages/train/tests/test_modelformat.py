@@ -8,14 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spotcast_storage.boosted import ModelSpec, Transform, read_spec
 from spotcast_storage.errors import NotFoundError, ValidationError
-from spotcast_storage.modelformat import (
-    METADATA_FILE,
-    ModelSpec,
-    Transform,
-    load_predictor,
-    read_spec,
-)
+from spotcast_storage.modelformat import METADATA_FILE, load_predictor
 from spotcast_train.naive import fit_naive
 from spotcast_train.xgbmodel import XGBSettings, fit_xgb
 

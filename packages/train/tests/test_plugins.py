@@ -7,8 +7,8 @@ import types
 
 import pandas as pd
 
+from spotcast_storage.boosted import ModelSpec, Predictor
 from spotcast_storage.hookspecs import hookimpl
-from spotcast_storage.modelformat import ModelSpec, Predictor
 from spotcast_train import service
 from spotcast_train.models import ModelType, baselines, model_types
 from spotcast_train.plugin import DEFAULT_PLUGINS, plugin_manager

@@ -280,7 +280,7 @@ def _uses_price_features(m: Any) -> bool:
 def _is_naive(m: Any) -> bool:
     """A registered naive baseline (train registers them beside the learned models)."""
     try:
-        from spotcast_storage.modelformat import read_spec
+        from spotcast_storage.boosted import read_spec
 
         return read_spec(m.download()).kind == "naive"
     except (ImportError, SpotcastError, OSError):

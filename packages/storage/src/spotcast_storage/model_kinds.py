@@ -17,7 +17,7 @@ KINDS = ("xgboost", "linear", "naive")
 
 @hookimpl
 def register_model_formats(register: Any) -> None:
-    from spotcast_storage.modelformat import load_spotcast_model
+    from spotcast_storage.boosted import load_spotcast_model
 
     for kind in KINDS:
         register(kind, load_spotcast_model)

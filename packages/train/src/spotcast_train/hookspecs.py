@@ -17,4 +17,5 @@ if TYPE_CHECKING:
 def register_models(register: Callable[[ModelType], None]) -> None:
     """Register model types: ``register(ModelType(name, description, fit))``; ``fit(request)``
     gets a :class:`~spotcast_train.models.FitRequest` (rows known at the origin only) and returns
-    a :class:`spotcast_storage.modelformat.Predictor` that serve can load once it is saved."""
+    a :class:`spotcast_storage.modelformat.ModelPredictor` that serve can load once it is saved
+    (its kind registered through ``register_model_formats``)."""

@@ -7,13 +7,13 @@ on several window lengths (56, 84, 1092, 1456 days) and averaged. Here each (win
 is one 24-output ``gblinear`` booster (one linear model per hour, fitted jointly; the outputs do
 not share coefficients), so the artifact stays XGBoost UBJSON.
 
-The design is built by :func:`spotcast_storage.modelformat.lear_design` from the rows of one
+The design is built by :func:`spotcast_storage.boosted.lear_design` from the rows of one
 origin (serve needs it too, and cannot import train): the ``hour``-pivot of the rows'
 ``source`` columns. On a ``price_features`` frame the first horizon day's rows give the 24
 prices of d-1 (``price_lag_1d``), d-2, d-3, d-7 and the exogenous forecasts of the target day;
 on the epftoolbox frame (:mod:`spotcast_train.epf`) the exogenous lags of d-1 and d-7 too.
 
-Pure: frames in, :class:`~spotcast_storage.modelformat.Predictor` out; no store access.
+Pure: frames in, :class:`~spotcast_storage.boosted.Predictor` out; no store access.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import (
+from spotcast_storage.boosted import (
     LinearMember,
     LinearPart,
     ModelSpec,
@@ -34,6 +33,7 @@ from spotcast_storage.modelformat import (
     Transform,
     lear_design,
 )
+from spotcast_storage.errors import ValidationError
 
 PRICE_SOURCES = ("price_lag_1d", "price_lag_2d", "price_lag_3d", "price_lag_7d")
 MAD_NORMAL = 0.6744897501960817
@@ -201,7 +201,7 @@ def blend_frames(trees: pd.DataFrame, linear: pd.DataFrame, weight: float,
     """Forecast frames of the trees and the linear model (``p50`` columns, keyed ``on``) combined
     with :func:`spotcast_storage.modelformat.blend`, the Predictor's own rule: for when the two
     were recalibrated on different schedules (the benchmark's trees weekly, linear daily)."""
-    from spotcast_storage.modelformat import blend
+    from spotcast_storage.boosted import blend
 
     m = trees.merge(linear[[*on, "p50"]].rename(columns={"p50": "p50_linear"}), on=list(on), how="left",
                     validate="one_to_one")

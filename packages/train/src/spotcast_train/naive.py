@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from spotcast_storage.boosted import ModelSpec, Predictor
 from spotcast_storage.errors import ValidationError
-from spotcast_storage.modelformat import ModelSpec, Predictor, quantile_column
+from spotcast_storage.modelformat import quantile_column
 
 
 def fit_naive(train: pd.DataFrame, column: str, target: str,

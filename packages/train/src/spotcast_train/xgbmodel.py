@@ -18,16 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spotcast_storage.boosted import IntervalScale, Member, ModelSpec, Predictor, Transform
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.intervals import OnlineSettings, conformal_quantile, offsets_at
-from spotcast_storage.modelformat import (
-    IntervalScale,
-    Member,
-    ModelSpec,
-    Predictor,
-    Transform,
-    quantile_column,
-)
+from spotcast_storage.modelformat import quantile_column
 from spotcast_train.linear import LinearSettings, with_linear
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
@@ -198,7 +192,7 @@ def calibrate(rows: pd.DataFrame, times: pd.DatetimeIndex, end: pd.Timestamp, fe
     the longest window up to ``calibration_days`` before the end forecasts those last days.
     With ``residual_by`` (horizon day), each group gets its own quantiles, since a D+7 forecast
     is less certain than a D+1 one. With ``interval_scale_column`` present in the frame, residuals
-    are divided by the row's value of it (:class:`spotcast_storage.modelformat.IntervalScale`),
+    are divided by the row's value of it (:class:`spotcast_storage.boosted.IntervalScale`),
     and prediction multiplies the quantiles back by the row's own value."""
     span_days = (end - times.min()).days
     # short histories (tests, a fresh store) calibrate on their last third rather than not at all

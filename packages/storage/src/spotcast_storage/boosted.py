@@ -1,0 +1,694 @@
+"""spotcast's own model kinds: XGBoost boosters (``xgboost``), gblinear members (``linear``) and the
+naive baseline (``naive``), in the envelope of :mod:`spotcast_storage.modelformat`.
+
+An artifact is a folder::
+
+    spotcast-model.json     metadata (below), the only file a naive model has
+    member-00.ubj ...       XGBoost boosters in XGBoost's own UBJSON format (never pickle)
+
+``spotcast-model.json`` holds ``format`` / ``format_version``, ``kind`` (``xgboost`` or
+``naive``), the input ``features`` in the order the boosters expect, the ``quantiles``
+predicted, the target ``transform``, the ensemble ``members`` (one booster per training
+window), the training window and lineage. Serve cannot import train, so everything needed to
+turn a feature frame into p10/p50/p90 lives here: :func:`load_predictor` reads the folder
+and :class:`Predictor` runs *transform → boosters → inverse transform*. Train predicts
+through the same class, so the two cannot disagree.
+
+Transform (the ``asinh`` kind): prices are modelled relative to a per-row level ``L`` (e.g.
+yesterday's mean price) and scale ``S`` (a scale column times a constant fitted on the training
+window): ``z = asinh((p - L) / S)``. Trees cannot extrapolate a rising price level, but they
+can predict a deviation from it; asinh tames spikes the way a log would, yet accepts negative
+prices. Every price-valued input listed in ``transform.columns`` is transformed the same way,
+and predictions go back through ``p = L + S * sinh(z)``. Boosters trained with a quantile
+objective predict each quantile (quantiles survive a monotone transform); boosters with one
+output predict the point forecast, and p10/p90 add ``S`` times the stored residual quantiles
+(``residual_quantiles``, or ``residual_table`` per value of the ``residual_by`` column); with
+``interval_scale`` (:class:`IntervalScale`: ``U = X[column]``, e.g. ``roll7_std``, the recent
+price volatility known at the origin) the residual quantiles are in units of ``U`` instead, so
+the band widens in volatile weeks and narrows in calm ones rather than one width all year. A naive
+model is the same with the identity transform (``S = 1``) and no booster.
+
+Linear members (``linear`` in the metadata, format version 2): a LEAR-style linear model as
+XGBoost ``gblinear`` boosters. Per forecast origin and horizon day, :func:`lear_design` pivots the
+origin's rows by ``hour`` into one design row (the 24 values of each source column -- e.g. the
+prices of d-1, d-2, d-3, d-7 and the exogenous forecasts -- plus weekday dummies); every value
+in it comes from the origin's own feature rows, so it is as point-in-time correct as they are.
+Each member (one training window, one horizon day) scales every design column by its training
+median and MAD, applies asinh, and one 24-output booster predicts the asinh-scaled price of each
+hour (``y_center + y_scale * sinh(z)`` back). Members of one horizon day are averaged on the
+price scale; the point forecast is then ``(1 - weight) * trees + weight * linear`` for rows the
+linear part covers (trees alone elsewhere, e.g. later horizon days), or the linear forecast alone
+for ``kind="linear"``. ``member-*.ubj`` and ``linear-*.ubj`` are all XGBoost UBJSON files.
+
+xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
+loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.modelformat import (
+    FORMAT,
+    METADATA_FILE,
+    _json_default,
+    quantile_column,
+    read_metadata,
+)
+
+FORMAT_VERSION = 2
+"""Newest format this module reads and writes. Version 2 added ``linear`` (and ``kind="linear"``);
+an artifact without linear members is still written as version 1, so older readers load it."""
+KINDS = ("xgboost", "naive", "linear")
+CALENDAR_DAYS = 7
+COMBINES = ("mean", "median")
+
+
+@dataclass(frozen=True)
+class Transform:
+    """``z = asinh((p - L) / S)`` with ``L = X[level]`` and ``S = scale * X[scale_column]``
+    (or the constant ``scale`` when ``scale_column`` is None), floored at ``min_scale``.
+
+    ``kind="identity"`` leaves prices untouched (then ``level``/``scale`` are ignored)."""
+
+    kind: str = "asinh"
+    level: str | None = "price_lag_1d"
+    scale_column: str | None = None
+    scale: float = 1.0
+    min_scale: float = 1e-3
+    columns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("asinh", "identity"):
+            raise ValidationError(f"unknown transform kind {self.kind!r}; use 'asinh' or 'identity'")
+        if self.kind == "asinh" and not self.level:
+            raise ValidationError("an asinh transform needs a level column (e.g. last_day_mean)")
+        if not (self.scale > 0 and math.isfinite(self.scale)):
+            raise ValidationError(f"transform scale must be a positive number, got {self.scale!r}")
+
+    @property
+    def needs(self) -> list[str]:
+        """Input columns the transform itself reads."""
+        if self.kind == "identity":
+            return []
+        return [c for c in (self.level, self.scale_column) if c]
+
+    def location_scale(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "identity":
+            n = len(X)
+            return np.zeros(n), np.ones(n)
+        level = X[self.level].to_numpy(dtype="float64", na_value=np.nan)
+        if self.scale_column:
+            s = self.scale * X[self.scale_column].to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            s = np.full(len(X), self.scale)
+        return level, np.fmax(s, self.min_scale)
+
+    def forward(self, values: np.ndarray, level: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        if self.kind == "identity":
+            return np.asarray(values, dtype="float64")
+        return np.arcsinh((np.asarray(values, dtype="float64") - level) / scale)
+
+    def inverse(self, z: np.ndarray, level: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        if self.kind == "identity":
+            return np.asarray(z, dtype="float64")
+        return level + scale * np.sinh(np.asarray(z, dtype="float64"))
+
+    def apply(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Input frame with every price-valued column in ``columns`` transformed."""
+        if self.kind == "identity" or not self.columns:
+            return X
+        level, scale = self.location_scale(X)
+        out = X.copy()
+        for c in self.columns:
+            if c in out.columns:
+                out[c] = self.forward(out[c].to_numpy(dtype="float64", na_value=np.nan), level, scale)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["columns"] = list(self.columns)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Transform:
+        d = dict(d)
+        d["columns"] = tuple(d.get("columns") or ())
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One booster of the ensemble, trained on the last ``window_days`` days before ``trained_until``."""
+
+    file: str
+    window_days: int | None = None
+    weight: float = 1.0
+    rows: int | None = None
+    trained_from: str | None = None
+    trained_until: str | None = None
+    best_iteration: int | None = None
+
+
+def design_columns(sources: Sequence[str], hours: int = 24, calendar: str | None = "weekday") -> list[str]:
+    """Names of the LEAR design's columns: ``<source>_h00`` .. ``<source>_h23`` per source, then
+    ``weekday_0`` .. ``weekday_6`` (weekday of the target day, 0 = Monday) when ``calendar``."""
+    cols = [f"{c}_h{h:02d}" for c in sources for h in range(hours)]
+    if calendar:
+        cols += [f"{calendar}_{d}" for d in range(CALENDAR_DAYS)]
+    return cols
+
+
+def lear_design(X: pd.DataFrame, sources: Sequence[str], *, hours: int = 24, calendar: str | None = "weekday",
+                time_col: str = "origin", hour_col: str = "hour", horizon_col: str = "horizon_day",
+                target: str | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """The LEAR design of every (origin, horizon day) in ``X``: one row per key, the ``hours``
+    values of each source column side by side (by the rows' ``hour``), then weekday dummies.
+
+    Returns ``keys`` (columns ``time_col``, ``horizon_col``, in sorted order), the design matrix
+    (keys x :func:`design_columns`; NaN where an hour is absent, e.g. 02:00 on a 23-hour DST day)
+    and, with ``target``, the keys x hours matrix of that column. Where an hour appears twice
+    (a 25-hour day) its values are averaged. Only the key's own rows are read: every value of a
+    design row is one of that origin's features, known at the origin."""
+    missing = [c for c in (time_col, hour_col, horizon_col, *sources, *([calendar] if calendar else []),
+                           *([target] if target else [])) if c not in X.columns]
+    if missing:
+        raise ValidationError(f"the linear model's design needs column(s) {missing} that the input frame lacks")
+    hour = X[hour_col].to_numpy(dtype="float64", na_value=np.nan)
+    ok = np.isfinite(hour) & (hour >= 0) & (hour < hours)
+    sub = X[ok]
+    hour = hour[ok].astype("int64")
+    key_frame = sub[[time_col, horizon_col]]
+    codes, uniques = pd.MultiIndex.from_frame(key_frame).factorize(sort=True)
+    keys = uniques.to_frame(index=False, name=[time_col, horizon_col])
+    n = len(keys)
+    cols = list(sources) + ([target] if target else [])
+    vals = sub[cols].to_numpy(dtype="float64", na_value=np.nan) if cols else np.empty((len(sub), 0))
+    total = np.zeros((n, hours, len(cols)))
+    count = np.zeros((n, hours, len(cols)))
+    fin = np.isfinite(vals)
+    np.add.at(total, (codes, hour), np.where(fin, vals, 0.0))
+    np.add.at(count, (codes, hour), fin.astype("float64"))
+    with np.errstate(invalid="ignore"):
+        cube = np.where(count > 0, total / np.where(count > 0, count, 1.0), np.nan)
+    ns = len(sources)
+    design = cube[:, :, :ns].transpose(0, 2, 1).reshape(n, ns * hours)
+    if calendar:
+        wd = pd.Series(sub[calendar].to_numpy(dtype="float64", na_value=np.nan)).groupby(codes).first()
+        dummies = np.zeros((n, CALENDAR_DAYS))
+        idx = wd.reindex(range(n)).to_numpy()
+        good = np.isfinite(idx)
+        dummies[np.flatnonzero(good), idx[good].astype("int64") % CALENDAR_DAYS] = 1.0
+        design = np.concatenate([design, dummies], axis=1)
+    y = cube[:, :, ns] if target else None
+    return keys, design, y
+
+
+@dataclass(frozen=True)
+class LinearMember:
+    """One gblinear booster: one training window, one horizon day, ``hours`` outputs.
+
+    ``x_center``/``x_scale``: median and MAD of each scaled design column (the source columns;
+    weekday dummies stay 0/1) on the training days; ``y_center``/``y_scale`` the same per hour of
+    the target. ``weight``: how many of the requested windows this booster stands for (windows
+    that held the same training days share one booster)."""
+
+    file: str
+    window_days: int | None = None
+    horizon_day: int = 1
+    weight: float = 1.0
+    rows: int | None = None
+    trained_from: str | None = None
+    trained_until: str | None = None
+    x_center: list[float] = field(default_factory=list)
+    x_scale: list[float] = field(default_factory=list)
+    y_center: list[float] = field(default_factory=list)
+    y_scale: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LinearPart:
+    """The linear members of a model and how they combine with the trees."""
+
+    sources: list[str]
+    members: list[LinearMember] = field(default_factory=list)
+    weight: float = 0.5
+    hours: int = 24
+    calendar: str | None = "weekday"
+    time_col: str = "origin"
+    hour_col: str = "hour"
+    horizon_col: str = "horizon_day"
+    params: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= float(self.weight) <= 1.0:
+            raise ValidationError(f"linear weight must be in [0, 1], got {self.weight!r}")
+        if not self.members:
+            raise ValidationError("a linear part needs at least one member booster")
+        width = len(self.sources) * self.hours
+        for m in self.members:
+            if len(m.x_center) != width or len(m.x_scale) != width:
+                raise ValidationError(f"linear member {m.file}: {len(m.x_center)} column scalings for "
+                                      f"{width} design columns")
+            if len(m.y_center) != self.hours or len(m.y_scale) != self.hours:
+                raise ValidationError(f"linear member {m.file}: target scaling must have {self.hours} hours")
+            _check_file(m.file)
+
+    @property
+    def columns(self) -> list[str]:
+        return design_columns(self.sources, self.hours, self.calendar)
+
+    @property
+    def inputs(self) -> list[str]:
+        cols = [self.time_col, self.horizon_col, self.hour_col, *self.sources]
+        if self.calendar:
+            cols.append(self.calendar)
+        return list(dict.fromkeys(cols))
+
+    @property
+    def horizon_days(self) -> list[int]:
+        return sorted({int(m.horizon_day) for m in self.members})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sources": list(self.sources), "weight": float(self.weight), "hours": self.hours,
+                "calendar": self.calendar, "time_col": self.time_col, "hour_col": self.hour_col,
+                "horizon_col": self.horizon_col, "columns": self.columns,
+                "members": [m.to_dict() for m in self.members], "params": self.params, "info": self.info}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LinearPart:
+        d = dict(d)
+        d.pop("columns", None)
+        d["members"] = [LinearMember(**m) for m in d.get("members") or []]
+        return cls(**d)
+
+    def scale_design(self, design: np.ndarray, m: LinearMember) -> np.ndarray:
+        """The member's booster input: asinh of the median/MAD-scaled source columns, dummies as is."""
+        width = len(self.sources) * self.hours
+        out = np.array(design, dtype="float64", copy=True)
+        out[:, :width] = np.arcsinh((out[:, :width] - np.asarray(m.x_center)) / np.asarray(m.x_scale))
+        return out
+
+    def predict_days(self, design: np.ndarray, keys: pd.DataFrame, boosters: Sequence[Any]) -> np.ndarray:
+        """(keys, hours) price forecasts: the weighted mean of the members of each key's horizon
+        day, NaN for keys whose horizon day has no member."""
+        out = np.full((len(keys), self.hours), np.nan)
+        hd = keys[self.horizon_col].to_numpy(dtype="int64")
+        for day in self.horizon_days:
+            rows = np.flatnonzero(hd == day)
+            if not len(rows):
+                continue
+            acc = np.zeros((len(rows), self.hours))
+            wsum = 0.0
+            for m, b in zip(self.members, boosters, strict=True):
+                if int(m.horizon_day) != day:
+                    continue
+                z = _predict_linear(b, self.scale_design(design[rows], m)).reshape(len(rows), self.hours)
+                acc += m.weight * (np.asarray(m.y_center) + np.asarray(m.y_scale) * np.sinh(z))
+                wsum += m.weight
+            out[rows] = acc / wsum
+        return out
+
+    def predict_rows(self, X: pd.DataFrame, boosters: Sequence[Any]) -> np.ndarray:
+        """Per row of ``X``: the linear forecast of its (origin, horizon day, hour), NaN where the
+        linear part does not cover it."""
+        out = np.full(len(X), np.nan)
+        hd = pd.to_numeric(X[self.horizon_col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        hour = pd.to_numeric(X[self.hour_col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        take = np.isin(hd, self.horizon_days) & np.isfinite(hour) & (hour >= 0) & (hour < self.hours)
+        if not take.any():
+            return out
+        sub = X[take]
+        keys, design, _ = lear_design(sub, self.sources, hours=self.hours, calendar=self.calendar,
+                                      time_col=self.time_col, hour_col=self.hour_col, horizon_col=self.horizon_col)
+        days = self.predict_days(design, keys, boosters)
+        codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(sub[[self.time_col, self.horizon_col]]))
+        out[np.flatnonzero(take)] = days[codes, hour[take].astype("int64")]
+        return out
+
+
+def _predict_linear(booster: Any, Z: np.ndarray) -> np.ndarray:
+    import xgboost as xgb
+
+    return np.asarray(booster.predict(xgb.DMatrix(Z.astype("float32"), missing=np.nan)), dtype="float64")
+
+
+def _check_file(name: str) -> None:
+    if not name.endswith((".ubj", ".json")) or "/" in name or "\\" in name:
+        raise ValidationError(f"member file {name!r} must be a plain .ubj or .json file name")
+
+
+def blend(trees: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * trees + weight * linear`` where the linear forecast exists, trees elsewhere."""
+    trees = np.asarray(trees, dtype="float64")
+    linear = np.asarray(linear, dtype="float64")
+    return np.where(np.isfinite(linear), (1.0 - weight) * trees + weight * linear, trees)
+
+
+@dataclass(frozen=True)
+class IntervalScale:
+    """The unit of the residual quantiles per row: ``X[column]`` (e.g. ``roll7_std``, the recent
+    price volatility known at the origin), or ``typical`` (its median on the calibration rows)
+    where a row lacks it. Calibration (train) and prediction (serve) both call :meth:`units`, so
+    the two cannot disagree. A fitted ``intercept + slope * column`` was tried and was worse: a
+    91-day calibration window rarely spans enough volatility to fit a slope (benchmarks/README.md,
+    "intervals")."""
+
+    column: str
+    typical: float
+
+    def units(self, X: pd.DataFrame) -> np.ndarray:
+        v = pd.to_numeric(X[self.column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isfinite(v) & (v > 0), v, self.typical)
+
+    @classmethod
+    def fit(cls, column: str, x: np.ndarray) -> IntervalScale | None:
+        """None when no calibration row has a positive value (the model then keeps one width)."""
+        x = np.asarray(x, dtype="float64")
+        good = x[np.isfinite(x) & (x > 0)]
+        return cls(column, float(np.median(good))) if len(good) else None
+
+
+@dataclass
+class ModelSpec:
+    """Everything in ``spotcast-model.json``."""
+
+    kind: str
+    features: list[str]
+    quantiles: list[float] = field(default_factory=lambda: [0.1, 0.5, 0.9])
+    transform: Transform = field(default_factory=lambda: Transform(kind="identity"))
+    members: list[Member] = field(default_factory=list)
+    combine: str = "mean"
+    target: str = "target_price_eur_mwh"
+    naive_column: str | None = None
+    residual_quantiles: dict[str, float] = field(default_factory=dict)
+    residual_by: str | None = None
+    residual_table: dict[str, dict[str, float]] = field(default_factory=dict)
+    interval_scale: IntervalScale | None = None
+    training_window: dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    linear: LinearPart | None = None
+    format: str = FORMAT
+    format_version: int = 1
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def outputs(self) -> list[str]:
+        return [quantile_column(q) for q in self.quantiles]
+
+    @property
+    def inputs(self) -> list[str]:
+        """Every column ``predict`` needs: booster features, transform inputs, naive column."""
+        cols = list(self.features) + self.transform.needs
+        if self.naive_column:
+            cols.append(self.naive_column)
+        if self.residual_by:
+            cols.append(self.residual_by)
+        if self.interval_scale is not None:
+            cols.append(self.interval_scale.column)
+        if self.linear is not None:
+            cols += self.linear.inputs
+        return list(dict.fromkeys(cols))
+
+    def validate(self) -> None:
+        if self.format != FORMAT:
+            raise ValidationError(f"not a spotcast model: format is {self.format!r}, expected {FORMAT!r}")
+        if self.format_version > FORMAT_VERSION:
+            raise ValidationError(
+                f"model format version {self.format_version} is newer than this spotcast-storage "
+                f"understands ({FORMAT_VERSION}); upgrade spotcast-storage")
+        if self.kind not in KINDS:
+            raise ValidationError(f"unknown model kind {self.kind!r}; known kinds: {', '.join(KINDS)}")
+        if self.combine not in COMBINES:
+            raise ValidationError(f"unknown combine {self.combine!r}; use one of {', '.join(COMBINES)}")
+        qs = list(self.quantiles)
+        if not qs or any(not 0 < q < 1 for q in qs) or qs != sorted(set(qs)):
+            raise ValidationError(f"quantiles must be increasing numbers in (0, 1), got {qs}")
+        if 0.5 not in qs:
+            raise ValidationError(f"quantiles must include the median 0.5 (the point forecast), got {qs}")
+        if self.kind == "xgboost" and not self.members:
+            raise ValidationError("an xgboost model needs at least one member booster")
+        if self.kind == "naive" and not self.naive_column:
+            raise ValidationError("a naive model needs naive_column (e.g. price_lag_7d)")
+        if self.kind == "linear" and self.linear is None:
+            raise ValidationError("a linear model needs a linear part with at least one member")
+        if self.linear is not None and self.kind == "naive":
+            raise ValidationError("a naive model cannot have linear members")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "format_version": 2 if self.linear is not None else self.format_version,
+            "kind": self.kind,
+            "target": self.target, "features": list(self.features), "quantiles": list(self.quantiles),
+            "outputs": self.outputs, "transform": self.transform.to_dict(),
+            "members": [asdict(m) for m in self.members], "combine": self.combine,
+            "naive_column": self.naive_column, "residual_quantiles": dict(self.residual_quantiles),
+            "residual_by": self.residual_by, "residual_table": dict(self.residual_table),
+            **({"interval_scale": asdict(self.interval_scale)} if self.interval_scale is not None else {}),
+            "training_window": self.training_window, "lineage": self.lineage,
+            "params": self.params, "info": self.info,
+            **({"linear": self.linear.to_dict()} if self.linear is not None else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
+        d = dict(d)
+        d.pop("outputs", None)
+        if d.get("format") != FORMAT:
+            raise ValidationError(f"not a spotcast model: format is {d.get('format')!r}, expected {FORMAT!r}")
+        try:
+            d["transform"] = Transform.from_dict(d.get("transform") or {"kind": "identity"})
+            d["members"] = [Member(**m) for m in d.get("members") or []]
+            if d.get("linear") is not None:
+                d["linear"] = LinearPart.from_dict(d["linear"])
+            if d.get("interval_scale") is not None:
+                d["interval_scale"] = IntervalScale(**d["interval_scale"])
+            return cls(**d)
+        except TypeError as exc:
+            raise ValidationError(f"malformed {METADATA_FILE}: {exc}") from None
+
+class Predictor:
+    """Turns a feature frame into quantile forecasts: transform → boosters → inverse transform.
+
+    ``boosters`` are ``xgboost.Booster`` objects in ``spec.members`` order (none for naive
+    models). Build it with :func:`load_predictor` from a folder, or directly from boosters
+    in memory (what training does before it saves)."""
+
+    def __init__(self, spec: ModelSpec, boosters: Sequence[Any] = (), linear_boosters: Sequence[Any] = ()) -> None:
+        if spec.kind == "xgboost" and len(boosters) != len(spec.members):
+            raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
+        n_lin = len(spec.linear.members) if spec.linear is not None else 0
+        if len(linear_boosters) != n_lin:
+            raise ValidationError(f"model has {n_lin} linear members but {len(linear_boosters)} linear boosters "
+                                  "were given")
+        self.spec = spec
+        self.boosters = list(boosters)
+        self.linear_boosters = list(linear_boosters)
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.spec.features)
+
+    @property
+    def outputs(self) -> list[str]:
+        return self.spec.outputs
+
+    def check_inputs(self, X: pd.DataFrame) -> None:
+        missing = [c for c in self.spec.inputs if c not in X.columns]
+        if missing:
+            raise ValidationError(
+                f"the model needs column(s) {missing} that the input frame lacks; it was trained on "
+                f"{len(self.spec.features)} features ({', '.join(self.spec.features[:8])}"
+                f"{', ...' if len(self.spec.features) > 8 else ''}); build the input with the same "
+                "feature-group version the model's lineage names")
+
+    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Quantile forecasts (columns ``p10, p50, p90`` for the default quantiles), index of ``X``.
+
+        Boosters either predict every quantile (quantile objective), or one point value; then
+        the stored residual quantiles, in units of the transform's scale ``S`` (EUR/MWh for the
+        identity transform), are added to the back-transformed point forecast (per
+        ``residual_by`` group, e.g. horizon day, when given). Rows whose level or naive input is missing come
+        back as NaN rather than as a guess."""
+        self.check_inputs(X)
+        level, scale = self.spec.transform.location_scale(X)
+        lin = self.predict_linear(X)
+        if self.spec.kind == "linear":
+            out = lin[:, None] + self.interval_units(X, scale)[:, None] * self.residual_offsets(X)
+            out = np.sort(out, axis=1)
+            return pd.DataFrame(out, index=X.index, columns=self.outputs)
+        if self.spec.kind == "naive":
+            base = X[self.spec.naive_column].to_numpy(dtype="float64", na_value=np.nan)
+            z = self.spec.transform.forward(base, level, scale)[:, None]
+        else:
+            z = self.predict_transformed(X)
+        if z.shape[1] == 1:
+            point = self.spec.transform.inverse(z[:, 0], level, scale)
+            if lin is not None:
+                point = blend(point, lin, self.spec.linear.weight)
+            out = point[:, None] + self.interval_units(X, scale)[:, None] * self.residual_offsets(X)
+        elif z.shape[1] == len(self.spec.quantiles):
+            out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
+            if lin is not None:  # move every quantile by the blend's change of the median
+                mid = out[:, self.spec.quantiles.index(0.5)]
+                out = out + (blend(mid, lin, self.spec.linear.weight) - mid)[:, None]
+        else:
+            raise ValidationError(
+                f"boosters predict {z.shape[1]} outputs but the model declares quantiles {self.spec.quantiles}")
+        out = np.sort(out, axis=1)  # quantiles must not cross
+        return pd.DataFrame(out, index=X.index, columns=self.outputs)
+
+    def predict_linear(self, X: pd.DataFrame) -> np.ndarray | None:
+        """The linear part's forecast per row (NaN where it does not cover a row), or None."""
+        if self.spec.linear is None:
+            return None
+        return self.spec.linear.predict_rows(X, self.linear_boosters)
+
+    def tree_point(self, X: pd.DataFrame) -> np.ndarray:
+        """The trees' point forecast alone (price scale), before any blend with linear members."""
+        level, scale = self.spec.transform.location_scale(X)
+        return self.spec.transform.inverse(self.predict_transformed(X)[:, 0], level, scale)
+
+    def interval_units(self, X: pd.DataFrame, scale: np.ndarray) -> np.ndarray:
+        """Per row, the unit of the residual quantiles: the model's :class:`IntervalScale`, or the
+        transform's scale ``S`` for models without one."""
+        if self.spec.interval_scale is None:
+            return scale
+        return self.spec.interval_scale.units(X)
+
+    def residual_offsets(self, X: pd.DataFrame) -> np.ndarray:
+        """(rows, quantiles) offsets in units of the scale ``S``: 0 for the median, else the
+        stored residual quantile of the row's group (or the overall one). Offsets live in price
+        units rather than asinh units: far from the level the asinh is flat, and a constant asinh
+        offset there became a 50 EUR/MWh interval around a predictable night-time low."""
+        names = self.outputs
+        base = np.array([0.0 if q == 0.5 else float(self.spec.residual_quantiles.get(n, 0.0))
+                         for q, n in zip(self.spec.quantiles, names, strict=True)])
+        off = np.tile(base, (len(X), 1))
+        if self.spec.residual_by and self.spec.residual_table:
+            groups = X[self.spec.residual_by].astype("string").to_numpy()
+            for g, table in self.spec.residual_table.items():
+                rows = groups == g
+                if rows.any():
+                    for j, (q, n) in enumerate(zip(self.spec.quantiles, names, strict=True)):
+                        if q != 0.5 and n in table:
+                            off[rows, j] = float(table[n])
+        return off
+
+    def predict_transformed(self, X: pd.DataFrame) -> np.ndarray:
+        """Member-combined predictions on the transformed scale, shape (rows, quantiles)."""
+        Xt = self.spec.transform.apply(X[self.spec.inputs])[self.spec.features]
+        arr = Xt.to_numpy(dtype="float32", na_value=np.nan)
+        preds = [np.asarray(b.inplace_predict(arr), dtype="float64").reshape(len(Xt), -1)
+                 for b in self.boosters]
+        stack = np.stack(preds)
+        if self.spec.combine == "median":
+            return np.median(stack, axis=0)
+        w = np.asarray([m.weight for m in self.spec.members], dtype="float64")
+        return np.tensordot(w / w.sum(), stack, axes=1)
+
+    @property
+    def quantiles(self) -> list[float]:
+        return list(self.spec.quantiles)
+
+    @property
+    def lineage(self) -> dict[str, Any]:
+        return dict(self.spec.lineage)
+
+    def with_info(self, *, lineage: dict[str, Any], training_window: dict[str, Any]) -> Predictor:
+        return Predictor(replace(self.spec, lineage=lineage, training_window=training_window), self.boosters,
+                         self.linear_boosters)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the artifact folder (metadata JSON plus one UBJSON file per booster)."""
+        return save_artifact(path, self.spec, self.boosters, self.linear_boosters)
+
+
+def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Sequence[Any] = (),
+                  linear_boosters: Sequence[Any] = ()) -> Path:
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    if spec.kind == "xgboost" and len(boosters) != len(spec.members):
+        raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
+    lin_members = spec.linear.members if spec.linear is not None else []
+    if len(linear_boosters) != len(lin_members):
+        raise ValidationError(f"model has {len(lin_members)} linear members but {len(linear_boosters)} "
+                              "linear boosters were given")
+    for m, b in [*zip(spec.members, boosters, strict=False), *zip(lin_members, linear_boosters, strict=True)]:
+        _check_file(m.file)
+        b.save_model(str(folder / m.file))
+    (folder / METADATA_FILE).write_text(json.dumps(spec.to_dict(), indent=2, default=_json_default) + "\n")
+    return folder
+
+
+def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
+    """The metadata of an artifact folder, without loading any booster."""
+    return ModelSpec.from_dict(read_metadata(path))
+
+
+def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
+    """Load one of spotcast's own kinds into a :class:`Predictor` (imports xgboost only for
+    artifacts with boosters)."""
+    folder = Path(path)
+    spec = read_spec(folder)
+    boosters = []
+    linear_boosters = []
+    if spec.kind in ("xgboost", "linear") or spec.linear is not None:
+        # XGBoost's OpenMP workers spin while idle by default, which on a small shared machine
+        # slows everything else down (and the prediction itself); wait passively unless the
+        # user chose otherwise. Must be set before xgboost's library loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            import xgboost as xgb
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise ValidationError(
+                "this model needs xgboost to run; install xgboost-cpu (pip install xgboost-cpu)") from None
+        lin_members = spec.linear.members if spec.linear is not None else []
+        for members, into in ((spec.members if spec.kind == "xgboost" else [], boosters),
+                              (lin_members, linear_boosters)):
+            for m in members:
+                f = folder / m.file
+                if not f.is_file():
+                    raise NotFoundError(f"model artifact {folder} lacks its booster file {m.file}")
+                b = xgb.Booster()
+                b.load_model(str(f))
+                into.append(b)
+    return Predictor(spec, boosters, linear_boosters)
+
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "KINDS",
+    "IntervalScale",
+    "LinearMember",
+    "LinearPart",
+    "Member",
+    "ModelSpec",
+    "Predictor",
+    "Transform",
+    "blend",
+    "design_columns",
+    "lear_design",
+    "load_spotcast_model",
+    "read_spec",
+    "save_artifact",
+]
