@@ -104,6 +104,10 @@ def test_fallback_then_promotion_then_a_rejected_challenger(fresh_store):
     ch = run[run["model"] == GATE_STREAM_MODEL]
     assert (ch["p50"] - ch["actual"]).abs().mean() == pytest.approx(won.decision["scores"]["challenger"])
 
+    # a challenger with a short window: the serving recipe is still refitted on its own window
+    short = service.fit(s.project, "SE3", options={"settings": FAST}, window="40d", now=now, register=False)
+    assert short.decision["scores"]["serving"] == pytest.approx(won.decision["scores"]["challenger"])
+
     loser = service.fit(s.project, "SE3", options={"settings": BAD}, now=now)
     rec = loser.decision
     assert rec["decision"] == "rejected" and rec["serving_recipe"] == "refit"  # v3's recipe refitted, not reused

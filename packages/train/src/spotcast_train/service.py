@@ -115,6 +115,9 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
         raise NotFoundError(f"zone {zone} has feature rows but no labelled ones yet (no actual prices "
                             "known for their target hours); load prices and build features")
     last_origin = pd.Timestamp(labelled[TIME_COL].max())
+    # the gate sees every labelled row: each recipe's own window is applied at each of its refits
+    # (a challenger's short window must not shorten the serving recipe's training)
+    history = labelled
     if window_days is not None:
         labelled = labelled[labelled[TIME_COL] >= last_origin - pd.Timedelta(days=window_days)]
     features = candidate_features(frame.columns)
@@ -126,9 +129,9 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     before = promotion.serving_status(project, zone) if gated else None
     serving_model = serving_recipe = None
     if gated:
-        origin_list = gate.gate_origins(labelled, origins)
-        if known_at(labelled, origin_list[0]).empty:
-            span = (last_origin - pd.Timestamp(labelled[TIME_COL].min())).days
+        origin_list = gate.gate_origins(history, origins)
+        if known_at(history, origin_list[0]).empty:
+            span = (last_origin - pd.Timestamp(history[TIME_COL].min())).days
             raise ValidationError(
                 f"{span} days of labelled origins for {zone} is too little for a {origins}-origin promotion gate "
                 "(no training rows are known at its first origin); load more history")
@@ -143,7 +146,7 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
             windows[gate.SERVING] = serving_recipe.window_days
         for b in gate.NAIVE:
             fitters[b] = lambda f, o, t=get_model_type(b): _fit(t, f, o, features, {})
-        scores = gate.score(labelled, origin_list, fitters, target=LABEL, refit_days=refit_days,
+        scores = gate.score(history, origin_list, fitters, target=LABEL, refit_days=refit_days,
                             window_days=windows, time_col=TIME_COL, known_col=LABEL_KNOWN, progress=progress)
         mae = dict(scores.mae)
         if how == "same":
@@ -155,11 +158,12 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
         report_as = gate.CHALLENGER
     else:
         # a naive baseline: scored (ungated) on the newest origins the same way, for its metrics
-        origin_list = gate.gate_origins(labelled, origins)
+        origin_list = gate.gate_origins(history, origins)
         fitters = {b: (lambda f, o, t=get_model_type(b), op=(options if b == model else {}): _fit(t, f, o, features, op))
                    for b in gate.NAIVE}
-        scores = gate.score(labelled, origin_list, fitters, target=LABEL, refit_days=refit_days,
-                            time_col=TIME_COL, known_col=LABEL_KNOWN, progress=progress)
+        scores = gate.score(history, origin_list, fitters, target=LABEL, refit_days=refit_days,
+                            window_days={model: window_days}, time_col=TIME_COL, known_col=LABEL_KNOWN,
+                            progress=progress)
         table = scores.table()
         overall = table[table["horizon_day"] == 0].set_index("model")
         report_as = model
