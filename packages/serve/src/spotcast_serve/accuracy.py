@@ -21,6 +21,9 @@ from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 
 VIEW_NAME = "forecast_accuracy"
+SQL_DIALECT = "duckdb"
+"""The SQL below is DuckDB's: it runs in the store where the store speaks it (``project.sql_dialect``),
+else on frames read through the storage API in an in-memory DuckDB."""
 FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
 # The hourly actual prices the features stage writes (hourly means of 15-minute prices, so
 # forecasts and actuals share a grain).

@@ -140,11 +140,8 @@ def error_answer(exc: Exception) -> Answer:
 
 def read_only(project: Any) -> Any:
     """The same store opened read-only: the API must never take the store's write lock."""
-    if getattr(project, "mode", None) == "local" and not getattr(project, "read_only", False):
-        from spotcast_storage import get_storage
-
-        return get_storage(mode="local", path=project.path, read_only=True)
-    return project
+    reader = getattr(project, "reader", None)
+    return reader() if callable(reader) else project
 
 
 # -- answers (computed on a cache miss, in a worker thread) -------------------------------

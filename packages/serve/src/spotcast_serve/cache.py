@@ -14,34 +14,17 @@ refresh never makes a client wait (a changed token always waits for the new answ
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 
-def _stat(p: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(p)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def file_token(path: Path) -> Callable[[], Hashable]:
-    """Token of a DuckDB store file and its ``.wal``."""
-    wal = path.with_name(path.name + ".wal")
-    return lambda: (_stat(path), _stat(wal))
-
-
 def project_token(project: Any) -> Callable[[], Hashable]:
-    path = getattr(project, "path", None)
-    if getattr(project, "mode", None) == "local" and path is not None:
-        return file_token(Path(path))
-    return lambda: None
+    """The store's own change token where it has one (a backend without one: only ``max_age``)."""
+    token = getattr(project, "change_token", None)
+    return token if callable(token) else (lambda: None)
 
 
 @dataclass

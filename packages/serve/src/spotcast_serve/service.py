@@ -598,7 +598,7 @@ def ensure_accuracy_view(project: Any) -> bool:
     """Create (or refresh) the ``forecast_accuracy`` SQL view on the local backend once both
     of its tables exist; leaves an identical view alone so a re-run changes nothing.
     Checked once per store and process."""
-    if getattr(project, "mode", None) != "local":
+    if getattr(project, "sql_dialect", None) != acc.SQL_DIALECT:
         return False
     if str(project.path) in _views_ensured:
         return True
@@ -622,7 +622,7 @@ def accuracy(project: Any, zone: str, days: int = 30) -> acc.AccuracyReport:
         raise ValidationError(f"--days must be at least 1, got {days}")
     if not origins(project, z):
         raise NoForecastError(f"no forecasts stored for zone {z} yet; run `spotcast-serve predict --zone {z}`")
-    if getattr(project, "mode", None) == "local" and _fg_or_none(project, FORECASTS.name, FORECASTS.version):
+    if getattr(project, "sql_dialect", None) == acc.SQL_DIALECT and _fg_or_none(project, FORECASTS.name, FORECASTS.version):
         if _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION) is None:
             return acc.run_on_frames(_empty_forecasts(), _empty_actuals(), z, days)
         return acc.run_in_store(project.sql, z, days)

@@ -88,6 +88,7 @@ class HopsworksProject:
     """Entry point of the Hopsworks backend (wraps the client's Project)."""
 
     mode = "hopsworks"
+    sql_dialect = None  # no SQL a stage may run (see sql()); readers use the storage API
 
     def __init__(self, client_project: Any, host: str | None = None, time_travel: bool = False) -> None:
         self.client = client_project

@@ -159,6 +159,10 @@ class LocalProject:
     """Entry point of the local backend (Hopsworks: ``hopsworks.login()`` returns a Project)."""
 
     mode = "local"
+    sql_dialect = "duckdb"
+    """Capabilities a stage may use instead of testing the mode: this store answers DuckDB SQL
+    (``sql``, ``create_sql_view``), can be reopened read-only (:meth:`reader`) and says when its
+    contents changed (:meth:`change_token`)."""
 
     def __init__(self, path: str | os.PathLike[str], read_only: bool = False) -> None:
         self.read_only = read_only
@@ -172,6 +176,22 @@ class LocalProject:
 
     def describe(self) -> str:
         return f"local store {self.path}" + (" (read-only)" if self.read_only else "")
+
+    def reader(self) -> LocalProject:
+        """The same store opened read-only (itself when it already is): a reader such as the API
+        never takes the store's write lock."""
+        return self if self.read_only else LocalProject(self.path, read_only=True)
+
+    def change_token(self) -> tuple[Any, Any]:
+        """Changes whenever a write reached the store file or its write-ahead log (for caches)."""
+        def stat(p: Path) -> Any:
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                return None
+            return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+        return stat(self.path), stat(self.path.with_name(self.path.name + ".wal"))
 
     # -- connections ---------------------------------------------------------------------
     @contextlib.contextmanager
