@@ -142,3 +142,11 @@ def test_without_registering_the_gate_still_says_what_it_would_decide(fresh_stor
     assert r.version is None and "would lose to the naive baselines" in r.status
     assert fresh_store.project.get_model_registry().get_models() == []
     assert pd.Timestamp(r.training_window["gate_start"]) < pd.Timestamp(r.training_window["end"])
+
+
+def test_a_store_whose_history_ended_long_ago_fits_at_the_wall_clock(fresh_store):
+    """The final refit counts its windows back from the newest labelled origin, not from now: the
+    real epftoolbox BE.csv ends in 2016, and a 60-day window at the wall clock held no rows."""
+    settings = FAST.with_(windows_days=(60,))
+    r = service.fit(fresh_store.project, "SE3", options={"settings": settings}, register=False)
+    assert r.predictor.spec.members and r.training_window["end"] < "2025"

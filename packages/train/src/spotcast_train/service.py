@@ -177,7 +177,9 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
         metrics[f"{m.replace('-', '_')}_mae"] = v["mae"]
     metrics = {k: v for k, v in metrics.items() if pd.notna(v)}
 
-    final = _fit(mt, labelled, now_ts, features, options)
+    # the final refit is the gate's refit at the newest labelled origin (not at the wall clock: a store
+    # whose history ended long ago would leave every training window empty)
+    final = _fit(mt, labelled, min(now_ts, last_origin), features, options)
     times = pd.DatetimeIndex(labelled[TIME_COL])
     training_window = {"start": times.min().isoformat(), "end": times.max().isoformat(),
                        "days": window_days, "rows": len(labelled), "gate_origins": len(origin_list),
