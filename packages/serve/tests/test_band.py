@@ -22,10 +22,11 @@ from spotcast_serve import service as svc
 from spotcast_storage.boosted import IntervalScale, ModelSpec, save_artifact
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICES_HOURLY
-from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_id
+from spotcast_storage.promotion import GATE_STREAM_MODEL
 
 from .conftest import TZ, hourly_prices, price_features
 
+GATE_RUN = "gate_price_banded_se3_20240409T090000Z"
 UNIT = 5.0  # roll7_std of every row: the naive's errors (noise 4 on both weeks) are ~5.7 = 1.13 units
 FIRST = pd.Timestamp("2024-03-01", tz=TZ)
 
@@ -49,7 +50,8 @@ def write_store(data: Any, n_origins: int) -> pd.DataFrame:
                      residual_quantiles={"p10": -1.0, "p90": 1.0}, interval_scale=IntervalScale("roll7_std", UNIT))
     folder = save_artifact(Path(data.tmp_path) / "artifact-banded", spec)
     lineage = {"zones": ["SE3"], "feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1}]}
-    data.project.get_model_registry().python.create_model("price_banded_se3", lineage=lineage).save(folder)
+    data.project.get_model_registry().python.create_model("price_banded_se3", lineage=lineage,
+                                                          gate_run=GATE_RUN).save(folder)
     return feats
 
 
@@ -112,18 +114,17 @@ def test_an_actual_published_later_cannot_move_the_band_and_an_idle_rerun_writes
 def test_a_fresh_store_is_calibrated_on_the_gate_stream_of_the_serving_model(data, project):
     feats = write_store(data, 40)
     last_origin = feats["origin"].max()
-    model = svc.resolve_model(project, "SE3")
     # the gate's rolling forecasts of this model: errors of ~4 units on the 30 origins before
     gate = feats[feats["origin"] < last_origin].copy()
     a = hourly_prices("SE3", "2024-03-01", 60).set_index("ts")["price_eur_mwh"]
     gate["actual"] = a.reindex(gate["ts"]).to_numpy()
     rng = np.random.default_rng(3)
     gate["p50"] = gate["actual"] + rng.normal(0, 4 * UNIT, len(gate))
-    rows = gate.assign(run_id=gate_run_id(model.name, model.version), model=GATE_STREAM_MODEL,
+    rows = gate.assign(run_id=GATE_RUN, model=GATE_STREAM_MODEL,
                        p10=np.nan, p90=np.nan, fitted_at=gate["origin"].min())
     BACKTESTS.get_or_create(project.get_feature_store()).insert(
         BACKTESTS.conform(rows[BACKTESTS.column_names].astype({"horizon_day": "int64"})))
-    other = rows.assign(run_id=gate_run_id(model.name, model.version + 1))  # another model's gate: ignored
+    other = rows.assign(run_id=GATE_RUN + "_other")  # another fit's gate run: ignored
     BACKTESTS.get(project.get_feature_store()).insert(BACKTESTS.conform(
         other.assign(p50=other["actual"])[BACKTESTS.column_names].astype({"horizon_day": "int64"})))
 

@@ -7,7 +7,7 @@ import pytest
 
 from spotcast_storage import get_storage
 from spotcast_storage.contracts.features import LABEL
-from spotcast_storage.promotion import GATE_STREAM_MODEL, ModelKey, gate_run_id, serving_status
+from spotcast_storage.promotion import GATE_STREAM_MODEL, ModelKey, gate_run_of, serving_status
 from spotcast_train import gate, service
 from spotcast_train.data import (
     LABEL_KNOWN,
@@ -98,7 +98,9 @@ def test_fallback_then_promotion_then_a_rejected_challenger(fresh_store):
     assert "price_xgboost_se3 v3 serves instead of price_naive_weekly_se3 v1" in won.summary()
     # the gate's rolling forecasts are kept as a backtest run (serve calibrates v3's band on them)
     bt = s.project.get_feature_store().get_feature_group("backtests", 1).read()
-    run = bt[bt["run_id"] == gate_run_id("price_xgboost_se3", 3)]
+    v3 = s.project.get_model_registry().get_model("price_xgboost_se3", 3)
+    assert gate_run_of(v3).startswith("gate_price_xgboost_se3_")
+    run = bt[bt["run_id"] == gate_run_of(v3)]
     assert set(run["model"]) == {GATE_STREAM_MODEL, "naive-daily", "naive-weekly"}
     assert run["origin"].nunique() == 28 and run["actual"].notna().all()
     ch = run[run["model"] == GATE_STREAM_MODEL]

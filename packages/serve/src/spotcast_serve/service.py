@@ -24,7 +24,7 @@ from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
-from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_id, model_zones, serving_status
+from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_of, model_zones, serving_status
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 DEFAULT_DAYS = 7
@@ -456,7 +456,7 @@ def band_history(project: Any, zone: str, origin: pd.Timestamp, model: ModelRef,
     """The errors the published band of ``origin`` is calibrated on (:func:`forecast.error_history`):
     the published forecasts of the ``days`` before it that a model made (the weekly naive's are
     left out: another model's errors), and, for earlier origins, the promotion gate's rolling
-    forecasts of ``model`` (:func:`spotcast_storage.promotion.gate_run_id`), so a model promoted
+    forecasts of ``model`` (the run its registration names: :func:`spotcast_storage.promotion.gate_run_of`), so a model promoted
     on a fresh store is calibrated on its own out-of-sample errors from its first forecast."""
     start = origin - pd.Timedelta(days=days)
     parts = []
@@ -468,8 +468,9 @@ def band_history(project: Any, zone: str, origin: pd.Timestamp, model: ModelRef,
         pub = pub[pub["fallback_reason"].isna() & (pub["model"] != fc.NAIVE_MODEL) & pub["p50"].notna()]
         parts.append(pub[["origin", "ts", "p50"]])
     bt = _fg_or_none(project, BACKTESTS.name, BACKTESTS.version)
-    if bt is not None:
-        gate = bt.filter((bt.run_id == gate_run_id(model.name, model.version)) & (bt.zone == zone)
+    run = gate_run_of(project.get_model_registry().get_model(model.name, model.version)) if bt is not None else None
+    if run is not None:
+        gate = bt.filter((bt.run_id == run) & (bt.zone == zone)
                          & (bt.model == GATE_STREAM_MODEL) & (bt.origin >= start) & (bt.origin < origin)).read()
         if parts and len(parts[0]):
             gate = gate[pd.to_datetime(gate["origin"], utc=True) < pd.to_datetime(parts[0]["origin"], utc=True).min()]

@@ -36,12 +36,32 @@ GATE_STREAM_MODEL = "challenger"
 """The ``model`` of the gate's own rolling forecasts of a challenger in ``backtests``."""
 
 
-def gate_run_id(name: str, version: int) -> str:
-    """The ``backtests`` run that holds the gate's rolling forecasts of model ``name`` v``version``
-    (the challenger, the serving recipe and both naive baselines on the same rows). Serve
-    calibrates a freshly promoted model's p10/p90 on the challenger's rows until the model's own
-    published forecasts have enough known errors; people can query why a model was promoted."""
-    return f"gate_{name}_v{int(version)}"
+GATE_RUN_KEY = "gate_run"
+"""Where a registered model names its gate run (``extra``)."""
+
+
+def gate_run_id(name: str, decided_at: pd.Timestamp, recipe: Mapping[str, Any] | None = None) -> str:
+    """The ``backtests`` run that holds the gate's rolling forecasts of a fit of model ``name``
+    decided at ``decided_at`` (the challenger, the serving recipe and both naive baselines on the
+    same rows). It is written before the model is registered (a run killed in between refits at
+    the same time and writes the same rows) and the model names it in ``extra["gate_run"]``.
+    Serve calibrates a freshly promoted model's p10/p90 on the challenger's rows until the model's
+    own published forecasts have enough known errors; people can query why a model was promoted.
+    ``recipe`` (what made the model) tells apart two fits of one name at the same instant (replays)."""
+    import hashlib
+    import json
+
+    t = pd.Timestamp(decided_at)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    tag = "" if recipe is None else "_" + hashlib.sha1(
+        json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"gate_{name}_{t:%Y%m%dT%H%M%S}Z{tag}"
+
+
+def gate_run_of(model: Any) -> str | None:
+    """The gate run a registered model names (None for models registered without one)."""
+    run = (getattr(model, "extra", None) or {}).get(GATE_RUN_KEY)
+    return str(run) if run else None
 
 
 @dataclass(frozen=True)

@@ -216,9 +216,11 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     if register:
         if record is None:  # a fallback without a registered naive (not reachable with register=True)
             raise RuntimeError("the gate chose the weekly naive but registered none")
-        m = _register(project, name, final, metrics, description, training_window, model, recipe, record)
+        run = write_gate_stream(project, zone, promotion.gate_run_id(name, now_ts, recipe.to_dict()), scores,
+                                window_days)
+        m = _register(project, name, final, metrics, description, training_window, model, recipe, record,
+                      gate_run=run)
         result.version, result.artifact = int(m.version), m.download()
-        write_gate_stream(project, zone, name, result.version, scores, window_days)
         result.status = promotion.serving_status(project, zone).message
     else:
         key = promotion.ModelKey(name, 0)
@@ -227,18 +229,19 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     return result
 
 
-def write_gate_stream(project: Any, zone: str, name: str, version: int, scores: gate.GateScores,
-                      window_days: int | None) -> dict[str, int]:
-    """The gate's rolling forecasts and scores as a ``backtests`` / ``backtest_metrics`` run
-    (:func:`spotcast_storage.promotion.gate_run_id`): out-of-sample errors of the model's own
-    recipe, which serve calibrates its p10/p90 on before the model has a published history."""
+def write_gate_stream(project: Any, zone: str, run_id: str, scores: gate.GateScores,
+                      window_days: int | None) -> str:
+    """The gate's rolling forecasts and scores as the ``backtests`` / ``backtest_metrics`` run
+    ``run_id`` (:func:`spotcast_storage.promotion.gate_run_id`): out-of-sample errors of the
+    model's own recipe, which serve calibrates its p10/p90 on before the model has a published
+    history. Returns ``run_id``."""
     f = scores.forecasts
     origins = pd.DatetimeIndex(f[TIME_COL])
     result = BacktestResult(
-        promotion.gate_run_id(name, version), zone, promotion.GATE_STREAM_MODEL, origins.min(),
-        origins.max() + pd.Timedelta(days=1), describe_recalibrate(scores.refit_days), window_days,
-        f, scores.table(), "")
-    return write_backtest(project, result)
+        run_id, zone, promotion.GATE_STREAM_MODEL, origins.min(), origins.max() + pd.Timedelta(days=1),
+        describe_recalibrate(scores.refit_days), window_days, f, scores.table(), "")
+    write_backtest(project, result)
+    return run_id
 
 
 def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.Recipe
@@ -266,9 +269,11 @@ def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.
 
 def _register(project: Any, name: str, predictor: ModelPredictor, metrics: dict[str, float], description: str,
               training_window: dict[str, Any], model: str, recipe: gate.Recipe,
-              record: dict[str, Any] | None) -> Any:
+              record: dict[str, Any] | None, gate_run: str | None = None) -> Any:
     extra: dict[str, Any] = {"training_window": training_window, "features": predictor.features,
                              "quantiles": predictor.quantiles, "model_type": model, "recipe": recipe.to_dict()}
+    if gate_run is not None:
+        extra[promotion.GATE_RUN_KEY] = gate_run
     if record is not None:
         extra[promotion.RECORD_KEY] = record
     mr = project.get_model_registry()
