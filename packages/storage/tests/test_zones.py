@@ -21,7 +21,7 @@ def test_parse_zone_takes_case_separators_and_eic_codes(text, code):
     assert zone_code(text) == code
 
 
-@pytest.mark.parametrize("text", ["XX9", "", "SE5", "DE", "SE3;drop table prices"])
+@pytest.mark.parametrize("text", ["XX9", "", "SE5", "DE", "S E3", "SE3;drop table prices"])
 def test_an_unknown_zone_names_the_known_ones(text):
     with pytest.raises(UnknownZoneError, match=r"unknown zone .*known zones: SE1, SE2, .*BE, DE-LU.*zones\.py"):
         parse_zone(text)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from spotcast_serve.forecast import FALLBACK_TZ
 from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
@@ -27,6 +26,9 @@ FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
 ACTUALS_NAME, ACTUALS_VERSION = PRICES_HOURLY.name, PRICES_HOURLY.version
 ACTUALS_TABLE = f"{ACTUALS_NAME}_v{ACTUALS_VERSION}"
 NAIVE = "same hour one week before (weekly naive)"
+FALLBACK_TZ = "UTC"
+"""Days of rows whose zone is not in the zone table (stored before the stages refused such
+zones): the view still counts them, on UTC days. Every zone of the table uses its own time."""
 
 
 def _zone_tz_values() -> str:

@@ -137,7 +137,7 @@ ZONES: dict[str, Zone] = {z.code: z for z in _TABLE}
 
 def _key(text: str) -> str:
     """Case and separators do not matter: ``de_lu``, ``DE-LU``, ``DELU``, ``SE_3`` (entsoe-py)."""
-    return re.sub(r"[\s_\-]", "", text).upper()
+    return re.sub(r"[_\-]", "", text.strip()).upper()
 
 
 _BY_KEY: dict[str, Zone] = {_key(z.code): z for z in _TABLE} | {z.eic.upper(): z for z in _TABLE}
