@@ -25,6 +25,7 @@ UNKNOWN = "unknown zone 'XX9'; known zones: SE1, SE2, SE3, SE4, DK1, DK2"
     ["train", "fit", "--zone", "XX9", "--no-progress"],
     ["serve", "predict", "--zone", "XX9", "--no-files"],
     ["serve", "forecast", "--zone", "XX9"],
+    ["run", "--zone", "XX9", "--source", "synthetic"],
 ])
 def test_an_unknown_zone_is_the_same_error_in_every_stage(store_path, args):
     r = run_cli(store_path, "ingest", "backfill", "--source", "synthetic", "--zone", "SE3", "--start", "2025-01-01",
