@@ -101,3 +101,29 @@ def test_holidays_come_from_the_zones_country(hourly_frame):
         c = calendar_features(batch)
         flags[zone] = c.loc[c["horizon_day"] == 1, "is_holiday"].unique().tolist()
     assert flags == {"BE": [1], "SE3": [0]}
+
+
+def test_every_zone_of_the_table_has_a_holiday_calendar():
+    """The table's countries are ones the holidays package knows (an unknown code raises, and
+    would fail every build). Switzerland has the fewest nationwide holidays: 4 (the rest are
+    cantonal, and the table names no subdivision)."""
+    from spotcast_features.builtins.calendar import holiday_dates
+    from spotcast_storage.zones import ZONES
+
+    for zone in ZONES.values():
+        assert len(holiday_dates(zone.country, range(2024, 2025))) >= 4, zone.code
+
+
+@pytest.mark.parametrize("zone", ["BE", "DE-LU", "FR", "NL", "DK1", "DK2", "NO1", "NO5", "FI", "SE1", "SE4",
+                                  "PT", "GR"])
+def test_origins_are_at_ten_local_and_targets_start_at_local_midnight(hourly_frame, zone):
+    from spotcast_storage.zones import parse_zone
+
+    tz = parse_zone(zone).tz
+    batch = assemble(zone, pd.DatetimeIndex(["2024-10-26"]), Settings(), hourly_frame(zone, "2024-10-10", 25))
+    t = batch.targets
+    _check_hours(t)
+    assert t["origin"].iloc[0].tz_convert(tz) == pd.Timestamp("2024-10-26 10:00", tz=tz)
+    assert t["ts"].iloc[0].tz_convert(tz) == pd.Timestamp("2024-10-27 00:00", tz=tz)
+    c = calendar_features(batch)
+    assert (c["horizon_day"] == 1).sum() == 25  # 2024-10-27: every zone here leaves summer time
