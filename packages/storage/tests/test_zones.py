@@ -52,3 +52,12 @@ def test_price_limits_follow_market_coupling():
     assert price_limits("CH") == WIDE_LIMITS  # clears outside SDAC
     with pytest.raises(UnknownZoneError):
         price_limits("XX9")
+
+
+def test_sql_sees_the_same_time_zones():
+    import duckdb
+
+    from spotcast_storage.zones import timezone_sql_values
+
+    rows = duckdb.sql(f"SELECT * FROM (VALUES {timezone_sql_values()}) AS t(zone, tz)").fetchall()
+    assert dict(rows) == ZONE_TIMEZONES and len(rows) == len(ZONES)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
+from spotcast_storage.zones import timezone_sql_values
 
 VIEW_NAME = "forecast_accuracy"
 FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
@@ -31,10 +31,6 @@ FALLBACK_TZ = "UTC"
 zones): the view still counts them, on UTC days. Every zone of the table uses its own time."""
 
 
-def _zone_tz_values() -> str:
-    return ", ".join(f"('{z}', '{tz}')" for z, tz in sorted(ZONE_TIMEZONES.items()))
-
-
 def rows_sql(forecasts: str = FORECASTS_TABLE, actuals: str = ACTUALS_TABLE) -> str:
     """One row per forecast hour of each origin's *published* vintage
     (:func:`spotcast_storage.contracts.forecasts.published_sql` over ``forecasts``, a table or
@@ -45,7 +41,7 @@ def rows_sql(forecasts: str = FORECASTS_TABLE, actuals: str = ACTUALS_TABLE) -> 
     naive (the actual price 168 hours before) on the same hour: the reference for rMAE.
     """
     return f"""
-WITH zone_tz(zone, tz) AS (VALUES {_zone_tz_values()})
+WITH zone_tz(zone, tz) AS (VALUES {timezone_sql_values()})
 SELECT
     f.zone,
     f.origin,

@@ -163,4 +163,10 @@ def zone_code(text: str | Zone) -> str:
     return parse_zone(text).code
 
 
-__all__ = ["ZONES", "Location", "UnknownZoneError", "Zone", "parse_zone", "zone_code"]
+def timezone_sql_values() -> str:
+    """``('SE1', 'Europe/Stockholm'), ...`` for a SQL ``VALUES`` list: queries that count local
+    days (forecast vintages, accuracy) join it on ``zone``."""
+    return ", ".join(f"('{z.code}', '{z.tz}')" for z in sorted(ZONES.values(), key=lambda z: z.code))
+
+
+__all__ = ["ZONES", "Location", "UnknownZoneError", "Zone", "parse_zone", "timezone_sql_values", "zone_code"]
