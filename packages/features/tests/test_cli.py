@@ -57,7 +57,7 @@ def test_list_shows_the_transformations(run):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("build", "--zone", "XX1", "--no-progress"), "zone 'XX1' has no known time zone"),
+    (("build", "--zone", "XX1", "--no-progress"), "unknown zone 'XX1'; known zones: SE1"),
     (("build", "--origin-hour", "25", "--no-progress"), "origin hour must be"),
     (("show", "--zone", "SE3", "--origin", "2024-05-01"), "price_features v1 does not exist"),
     (("show", "--zone", "SE3", "--origin", "not-a-date"), "cannot parse origin"),

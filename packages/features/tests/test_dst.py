@@ -71,3 +71,59 @@ def test_lags_across_dst_days(hourly_frame):
     at2 = (t["local_date"] == pd.Timestamp("2024-04-01")) & (t["local_hour"] == 2)
     assert f.loc[at2, "price_lag_1d"].item() == 30 * 100 + 2  # 03-31 has no 02:00: newest earlier one
     assert np.isfinite(f["price_lag_1d"]).all()
+
+
+@pytest.mark.parametrize(("zone", "origin_utc", "first_utc", "local_hours_day1"), [
+    # Brussels: CET/CEST like Stockholm; 02:00 is skipped on 2024-03-31
+    ("BE", "2024-03-30T09:00Z", "2024-03-30T23:00Z", [0, 1, *range(3, 24)]),
+    # Lisbon: WET/WEST, one hour behind; 01:00 is skipped
+    ("PT", "2024-03-30T10:00Z", "2024-03-31T00:00Z", [0, *range(2, 24)]),
+])
+def test_a_zone_outside_the_nordics_has_its_own_local_day(hourly_frame, zone, origin_utc, first_utc,
+                                                          local_hours_day1):
+    hourly = hourly_frame(zone, "2024-03-20", 25)
+    batch = assemble(zone, pd.DatetimeIndex(["2024-03-30"]), Settings(), hourly)
+    t = batch.targets
+    _check_hours(t)
+    assert batch.timezone == ("Europe/Brussels" if zone == "BE" else "Europe/Lisbon")
+    assert (t["origin"] == pd.Timestamp(origin_utc)).all() and t["ts"].iloc[0] == pd.Timestamp(first_utc)
+    c = calendar_features(batch)
+    day1 = c["horizon_day"] == 1
+    assert day1.sum() == 23 and c.loc[day1, "hour"].tolist() == local_hours_day1
+    assert c.loc[day1, "is_dst_day"].eq(1).all()
+
+
+def test_holidays_come_from_the_zones_country(hourly_frame):
+    """Whit Monday (2024-05-20) is a public holiday in Belgium, not in Sweden (since 2005)."""
+    flags = {}
+    for zone in ("BE", "SE3"):
+        batch = assemble(zone, pd.DatetimeIndex(["2024-05-19"]), Settings(), hourly_frame(zone, "2024-05-05", 20))
+        c = calendar_features(batch)
+        flags[zone] = c.loc[c["horizon_day"] == 1, "is_holiday"].unique().tolist()
+    assert flags == {"BE": [1], "SE3": [0]}
+
+
+def test_every_zone_of_the_table_has_a_holiday_calendar():
+    """The table's countries are ones the holidays package knows (an unknown code raises, and
+    would fail every build). Switzerland has the fewest nationwide holidays: 4 (the rest are
+    cantonal, and the table names no subdivision)."""
+    from spotcast_features.builtins.calendar import holiday_dates
+    from spotcast_storage.zones import ZONES
+
+    for zone in ZONES.values():
+        assert len(holiday_dates(zone.country, range(2024, 2025))) >= 4, zone.code
+
+
+@pytest.mark.parametrize("zone", ["BE", "DE-LU", "FR", "NL", "DK1", "DK2", "NO1", "NO5", "FI", "SE1", "SE4",
+                                  "PT", "GR"])
+def test_origins_are_at_ten_local_and_targets_start_at_local_midnight(hourly_frame, zone):
+    from spotcast_storage.zones import parse_zone
+
+    tz = parse_zone(zone).tz
+    batch = assemble(zone, pd.DatetimeIndex(["2024-10-26"]), Settings(), hourly_frame(zone, "2024-10-10", 25))
+    t = batch.targets
+    _check_hours(t)
+    assert t["origin"].iloc[0].tz_convert(tz) == pd.Timestamp("2024-10-26 10:00", tz=tz)
+    assert t["ts"].iloc[0].tz_convert(tz) == pd.Timestamp("2024-10-27 00:00", tz=tz)
+    c = calendar_features(batch)
+    assert (c["horizon_day"] == 1).sum() == 25  # 2024-10-27: every zone here leaves summer time

@@ -73,7 +73,7 @@ def test_origins_that_know_no_price_are_left_out(hourly_frame):
 def test_unknown_zone_is_a_clear_error(hourly_frame):
     from spotcast_storage.errors import ValidationError
 
-    with pytest.raises(ValidationError, match="ZONE_TIMEZONES"):
+    with pytest.raises(ValidationError, match=r"unknown zone 'XX9'; known zones: .*BE"):
         assemble("XX9", pd.DatetimeIndex(["2024-05-01"]), Settings(), hourly_frame("SE3", "2024-05-01", 3))
 
 

@@ -57,9 +57,9 @@ def test_backfill_from_a_local_server_and_a_second_run_sends_nothing(tmp_path, h
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):
-    r = invoke("--store", tmp_path / "s.duckdb", "backfill", "-s", "synthetic", "-z", "SE9", "--start", "2025-01-01")
+    r = invoke("--store", tmp_path / "s.duckdb", "backfill", "-s", "synthetic", "-z", "BE", "--start", "2025-01-01")
     assert r.exit_code == 1
-    assert "error: source synthetic does not serve zone 'SE9'" in r.stderr and "Traceback" not in r.output
+    assert "error: source synthetic does not serve zone 'BE'" in r.stderr and "Traceback" not in r.output
     r = invoke("--store", tmp_path / "s.duckdb", "backfill", "-s", "nosuch", "-z", "SE3", "--start", "2025-01-01")
     assert r.exit_code == 1 and "unknown source 'nosuch'" in r.stderr
     r = invoke("--store", tmp_path / "s.duckdb", "backfill", "-s", "synthetic", "-z", "SE3", "--start", "2025-01-01",

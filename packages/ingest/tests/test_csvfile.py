@@ -85,13 +85,21 @@ def test_bad_files_are_refused_before_writing(project, stored, tmp_path, content
     assert stored() == []
 
 
-def test_csv_needs_a_file_and_a_time_zone_for_unknown_zones(project, stored, tmp_path):
+def test_csv_needs_a_file_and_a_zone_of_the_table(project, stored, tmp_path):
     with pytest.raises(ValidationError, match="--file"):
         backfill(project, "csv", ["SE3"], None, None, now=NOW)
     f = epf_file(tmp_path / "BE.csv")
-    with pytest.raises(ValidationError, match="--tz"):
-        backfill(project, "csv", ["BE"], None, None, now=NOW, options={"path": str(f)})
+    with pytest.raises(ValidationError, match=r"unknown zone 'PJM'; known zones: .*BE"):
+        backfill(project, "csv", ["PJM"], None, None, now=NOW, options={"path": str(f)})
     assert stored() == []
+
+
+def test_a_zone_of_the_table_reads_the_file_on_its_own_clock(project, stored, tmp_path):
+    f = epf_file(tmp_path / "BE.csv")  # no tz option: Brussels time from the zone table
+    backfill(project, "csv", ["be"], None, None, now=NOW, options={"path": str(f)})
+    p = stored("prices")
+    assert set(p["zone"]) == {"BE"} and p["ts"].iloc[0] == pd.Timestamp("2016-03-25 23:00", tz="UTC")
+    assert p.groupby(p["ts"].dt.tz_convert("Europe/Brussels").dt.date).size().tolist() == [24, 23, 24]
 
 
 def test_the_files_range_bounds_the_backfill(project, stored, tmp_path):

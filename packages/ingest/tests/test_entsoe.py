@@ -112,9 +112,31 @@ def test_update_treats_tomorrow_without_data_as_pending(project, stored, httpser
     assert sorted(set(days)) == [D(2025, 11, 19), D(2025, 11, 20)]
 
 
-def test_unknown_zone_outside_the_nordics_needs_the_extra_or_is_unknown(project, stored, httpserver, settings,
-                                                                      monkeypatch):
+def test_an_unknown_zone_is_refused_before_any_request(project, stored, httpserver, settings, monkeypatch):
     monkeypatch.setenv("ENTSOE_API_KEY", TOKEN)
-    with pytest.raises(ValidationError, match="ZZ_9"):
+    with pytest.raises(ValidationError, match=r"unknown zone 'ZZ_9'; known zones: SE1, .*BE"):
         run(project, httpserver, settings, "2025-11-01", "2025-11-01", zone="ZZ_9")
     assert len(httpserver.log) == 0
+
+
+def test_any_zone_of_the_table_is_asked_for_by_its_eic_code(project, stored, httpserver, settings, monkeypatch):
+    """BE needs no entsoe-py: its EIC code and time zone come from the zone table."""
+    from werkzeug import Response
+
+    monkeypatch.setenv("ENTSOE_API_KEY", TOKEN)
+    domains = []
+
+    def handler(request):
+        domains.append(request.args.get("in_Domain") or request.args.get("outBiddingZone_Domain"))
+        if request.args["documentType"] != "A44":
+            return Response("<Acknowledgement_MarketDocument><Reason><code>999</code><text>No matching data"
+                            "</text></Reason></Acknowledgement_MarketDocument>", content_type="text/xml")
+        # Brussels and Stockholm share CET, so a simulated SE3 document covers the same UTC hours
+        return Response(testing.entsoe_prices_xml("SE3", D(2025, 11, 18), D(2025, 11, 18)), content_type="text/xml")
+
+    httpserver.expect_request("/api").respond_with_handler(handler)
+    run(project, httpserver, settings, "2025-11-18", "2025-11-18", zone="be")
+    assert set(domains) == {"10YBE----------2"}
+    p = stored("prices")
+    assert set(p["zone"]) == {"BE"} and len(p) == 96  # quarter-hours of one Brussels day
+    assert p["ts"].min() == pd.Timestamp("2025-11-17 23:00", tz="UTC")

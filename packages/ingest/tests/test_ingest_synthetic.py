@@ -62,7 +62,9 @@ def test_update_before_13_cet_stops_at_today(project, stored):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"zones": ["SE9"]}, "does not serve zone 'SE9'"),
+    ({"zones": ["SE9"]}, "unknown zone 'SE9'; known zones: SE1"),
+    ({"zones": ["BE"]}, "does not serve zone 'BE'"),
+    ({"zones": ["SE3", "se_3"]}, r"zone\(s\) \['SE3'\] given more than once"),
     ({"source": "nosuch"}, "unknown source 'nosuch'.*synthetic"),
     ({"start": "2025-01-10", "end": "2025-01-01"}, "end 2025-01-01 is before start 2025-01-10"),
     ({"start": "2025-11-01", "end": None}, "start 2025-11-01 is in the future"),
@@ -80,9 +82,12 @@ def test_bad_input_is_refused_before_anything_is_written(project, stored, kwargs
     assert stored() == []
 
 
-def test_update_refuses_zone_without_default_source(project, stored):
-    with pytest.raises(ValidationError, match="no default source for zone 'NO1'"):
-        update(project, ["NO1"], now=NOW)
+def test_update_takes_the_zone_tables_default_sources(project, stored, monkeypatch):
+    monkeypatch.delenv("ENTSOE_API_KEY", raising=False)
+    with pytest.raises(ValidationError, match="source entsoe needs a Transparency Platform token"):
+        update(project, ["NO1"], now=NOW)  # NO1's default price source is entsoe
+    with pytest.raises(ValidationError, match="unknown zone 'NO9'"):
+        update(project, ["NO9"], now=NOW)
     assert stored() == []
 
 

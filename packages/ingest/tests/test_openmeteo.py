@@ -120,11 +120,11 @@ def test_update_adds_observations_and_the_newest_forecast(project, stored, https
     assert report.groups["weather"].commits == 2
 
 
-def test_zone_without_location_needs_one(project, stored, httpserver, settings):
+def test_unknown_zone_and_bad_options_are_refused_before_any_request(project, stored, httpserver, settings):
     from spotcast_storage.errors import ValidationError
 
-    with pytest.raises(ValidationError, match=r"no location for zone 'DE_LU'.*-o DE_LU=<lat>,<lon>"):
-        backfill(project, "open-meteo", ["DE_LU"], "2025-01-10", "2025-01-10", now=NOW,
+    with pytest.raises(ValidationError, match=r"unknown zone 'DE_XX'; known zones: .*DE-LU"):
+        backfill(project, "open-meteo", ["DE_XX"], "2025-01-10", "2025-01-10", now=NOW,
                  base_url=httpserver.url_for(""), settings=settings)
     with pytest.raises(ValidationError, match=r"forecast_days must be 1\.\.16"):
         backfill(project, "open-meteo", ["SE3"], "2025-01-10", "2025-01-10", now=NOW,

@@ -91,8 +91,9 @@ def test_repeated_requests_take_the_fast_path_and_stay_fresh(forecasted, project
 def test_not_found_answers(forecasted, client):
     r = client.get("/forecast", params={"zone": "XX9"})
     assert r.status_code == 404 and "unknown zone 'XX9'" in r.json()["detail"]
-    r = client.get("/forecast", params={"zone": "de-lu"})  # a well-formed ENTSO-E code, not in this store
-    assert r.status_code == 404 and "unknown zone 'DE-LU'" in r.json()["detail"]
+    r = client.get("/forecast", params={"zone": "de_lu"})  # a zone of the table, without forecasts here
+    assert r.status_code == 404
+    assert r.json()["detail"] == "no forecasts stored for zone DE-LU yet; run `spotcast-serve predict --zone DE-LU`"
     r = client.get("/forecast", params={"zone": "SE4"})  # features, but no forecast
     assert r.status_code == 404
     assert r.json()["detail"] == "no forecasts stored for zone SE4 yet; run `spotcast-serve predict --zone SE4`"

@@ -135,6 +135,10 @@ def test_forecast_table_shows_the_published_actuals_before_the_first_target_hour
     assert t.loc[t["horizon_day"] > 0, "actual"].isna().all() and (t.loc[t["horizon_day"] > 0, "p50"] == 50.0).all()
 
 
-def test_zone_timezone_falls_back_to_utc():
+def test_zone_timezone_comes_from_the_zone_table_and_never_falls_back_to_utc():
+    from spotcast_storage.zones import UnknownZoneError
+
     assert fc.zone_timezone("SE3") == TZ
-    assert fc.zone_timezone("XX9") == "UTC"
+    assert fc.zone_timezone("BE") == "Europe/Brussels" and fc.zone_timezone("de_lu") == "Europe/Berlin"
+    with pytest.raises(UnknownZoneError, match="unknown zone 'XX9'"):
+        fc.zone_timezone("XX9")

@@ -146,7 +146,7 @@ def test_default_model_skips_models_not_for_this_zone_or_not_on_price_features(d
 
 def test_bad_inputs_write_nothing(ready, project, tmp_path):
     before = _events(project)
-    with pytest.raises(ValidationError, match="not a bidding-zone code"):
+    with pytest.raises(NotFoundError, match="unknown zone 'S E3'; known zones: SE1"):
         service.predict(project, "S E3", outputs=tmp_path / "o")
     with pytest.raises(NotFoundError, match="no rows for zone SE1; zones with features: SE3, SE4"):
         service.predict(project, "SE1", outputs=tmp_path / "o")

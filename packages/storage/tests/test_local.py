@@ -170,3 +170,42 @@ def test_a_read_only_project_refuses_writes(store_path):
     with pytest.raises(ReadOnlyError, match="read-only"):
         fg.insert(pd.DataFrame({c: [] for c in PRICES.column_names}))
     assert fg.count() == 0 and "read-only" in reader.describe()
+
+
+def test_a_registered_backend_is_a_mode(monkeypatch, tmp_path):
+    """A backend registered through ``register_backends`` is opened by ``get_storage(mode=...)``,
+    ``--mode`` and ``SPOTCAST_MODE``; the built-in names and their synonyms keep working."""
+    from spotcast_storage import backends
+    from spotcast_storage.local.store import LocalProject
+
+    opened = []
+
+    class ScratchBackend:  # test-only: a DuckDB store of its own, wherever the caller points
+        @hookimpl
+        def register_backends(self, register):
+            def factory(path=None, **options):
+                opened.append(options)
+                return LocalProject(tmp_path / "scratch.duckdb")
+
+            register("scratch", factory)
+
+    pm = get_plugin_manager()
+    plugin = ScratchBackend()
+    pm.register(plugin, name="test-scratch-backend")
+    try:
+        assert "scratch" in backends() and "scratch" in config.modes()
+        project = get_storage(mode="Scratch", flavour="x")
+        fg = project.get_feature_store().get_or_create_feature_group(
+            "prices", version=1, primary_key=["zone", "ts"], event_time="ts")
+        fg.insert(frame())
+        assert opened == [{"flavour": "x"}] and (tmp_path / "scratch.duckdb").exists()
+        monkeypatch.setenv("SPOTCAST_MODE", "scratch")
+        assert config.resolve_mode() == "scratch"
+        assert config.resolve_mode("production") == "hopsworks" and config.resolve_mode("duckdb") == "local"
+        with pytest.raises(ValidationError, match=r"unknown mode 'cloud'.*hopsworks, local, scratch"):
+            config.resolve_mode("cloud")
+    finally:
+        pm.unregister(plugin)
+        connection.release(tmp_path / "scratch.duckdb")
+    with pytest.raises(ValidationError, match="unknown mode 'scratch'"):
+        config.resolve_mode("scratch")

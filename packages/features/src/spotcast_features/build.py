@@ -32,7 +32,6 @@ from spotcast_features.timeutil import (
     local_date,
     local_midnight,
     utc,
-    zone_timezone,
 )
 from spotcast_features.transform import (
     Settings,
@@ -46,6 +45,7 @@ from spotcast_storage.contracts.features import PRICE_FEATURES, PRICES_HOURLY
 from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
 from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
 from spotcast_storage.events import Event
+from spotcast_storage.zones import UnknownZoneError, parse_zone
 
 CONSUMER = "features"
 INPUTS: tuple[Contract, ...] = (PRICES, WEATHER, EXOGENOUS)
@@ -82,7 +82,7 @@ class BuildSummary:
         if self.events:
             s += f"; {self.events} input commits"
         if self.skipped_zones:
-            s += f"; skipped zones without a calendar: {', '.join(self.skipped_zones)}"
+            s += f"; skipped zones not in the zone table (spotcast_storage.zones): {', '.join(self.skipped_zones)}"
         return s
 
     def to_dict(self) -> dict[str, Any]:
@@ -393,8 +393,8 @@ def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, targe
     tzs: dict[str, str] = {}
     for zone in todo:
         try:
-            tzs[zone] = zone_timezone(zone)
-        except ValidationError:
+            tzs[zone] = parse_zone(zone).tz
+        except UnknownZoneError:  # stored before the zone table refused it
             summary.skipped_zones.append(zone)
     mine = {z: [c for c in changes if c.zones is None or z in c.zones] for z in tzs}
     mine = {z: cs for z, cs in mine.items() if cs}
@@ -424,12 +424,7 @@ def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, targe
 def _zones_arg(zones: Sequence[str] | None) -> list[str] | None:
     if not zones:
         return None
-    out = []
-    for z in zones:
-        zz = z.strip().upper()
-        zone_timezone(zz)  # unknown zone: clear error before any work
-        out.append(zz)
-    return sorted(set(out))
+    return sorted({parse_zone(z).code for z in zones})  # unknown zone: clear error before any work
 
 
 def build(project: Any, zones: Sequence[str] | None = None, version: int | None = None,
@@ -507,13 +502,12 @@ def origin_instant(zone: str, origin: str | pd.Timestamp, settings: Settings) ->
     ts = parse_origin(origin)
     if ts.tzinfo is not None:
         return utc(pd.DatetimeIndex([ts]))[0]
-    return at_local_time(pd.DatetimeIndex([ts]), zone_timezone(zone), settings.origin_hour)[0]
+    return at_local_time(pd.DatetimeIndex([ts]), parse_zone(zone).tz, settings.origin_hour)[0]
 
 
 def show(project: Any, zone: str, origin: str | pd.Timestamp, version: int = PRICE_FEATURES.version) -> pd.DataFrame:
     """The rows of one origin of ``zone``."""
-    zone = zone.strip().upper()
-    zone_timezone(zone)
+    zone = parse_zone(zone).code
     parse_origin(origin)
     fs = project.get_feature_store()
     fg = fs.get_feature_group(PRICE_FEATURES.name, version)

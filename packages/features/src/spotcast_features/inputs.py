@@ -29,11 +29,10 @@ from spotcast_features.timeutil import (
     local_hour,
     local_midnight,
     utc,
-    zone_country,
-    zone_timezone,
 )
 from spotcast_features.transform import OriginBatch, Settings
 from spotcast_storage.contracts.features import WEATHER_VARIABLES
+from spotcast_storage.zones import parse_zone
 
 PRICE_LOOKBACK_DAYS = 35
 """Local days of price history an origin may read (28-day rolling window plus a week of slack
@@ -138,8 +137,8 @@ def assemble(zone: str, dates: pd.DatetimeIndex, settings: Settings, hourly: pd.
     ``exogenous`` rows of ``exogenous`` v1; rows of other zones or outside the windows are ignored.
     Origins that know no price at all are left out; returns None when none is left.
     """
-    tz = zone_timezone(zone)
-    country = zone_country(zone)
+    z = parse_zone(zone)
+    tz, country = z.tz, z.country
     dates = pd.DatetimeIndex(dates).normalize().unique().sort_values()
     origins = at_local_time(dates, tz, settings.origin_hour)
 

@@ -19,14 +19,14 @@ from spotcast_features.timeutil import (
     at_local_time,
     local_date,
     local_midnight,
-    zone_timezone,
 )
 from spotcast_storage.contracts.features import WEATHER_VARIABLES
 from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
+from spotcast_storage.zones import parse_zone
 
 
 def _hours(zone: str, start: str | pd.Timestamp, days: int) -> pd.DatetimeIndex:
-    tz = zone_timezone(zone)
+    tz = parse_zone(zone).tz
     d0 = pd.DatetimeIndex([pd.Timestamp(start)]).normalize()
     lo = local_midnight(d0, tz)[0]
     hi = local_midnight(d0 + days * DAY, tz)[0]
@@ -40,7 +40,7 @@ def prices(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int
     rng = np.random.default_rng(seed)
     parts = []
     for i, zone in enumerate(zones):
-        tz = zone_timezone(zone)
+        tz = parse_zone(zone).tz
         ts = _hours(zone, start, days)
         loc = ts.tz_convert(tz)
         base = 40 + 10 * i + 25 * np.sin((loc.hour - 7) / 24 * 2 * np.pi) + 8 * (loc.day_of_week < 5)

@@ -1,7 +1,8 @@
 """Zone-local calendar arithmetic on UTC timestamps.
 
 Storage is UTC; days, hours and origins are defined in the zone's local time, where a day has
-23, 24 or 25 hours. Local dates are carried as naive midnight ``datetime64`` values so that
+23, 24 or 25 hours. A zone's time zone and holiday country come from the one zone table,
+:func:`spotcast_storage.zones.parse_zone`. Local dates are carried as naive midnight ``datetime64`` values so that
 they can be merged and subtracted like any other column.
 """
 
@@ -10,32 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spotcast_storage.contracts import ZONE_COUNTRIES, ZONE_TIMEZONES
-from spotcast_storage.errors import ValidationError
-
 # microsecond units, so that arithmetic keeps the store's timestamp resolution
 HOUR = pd.Timedelta(hours=1).as_unit("us")
 DAY = pd.Timedelta(days=1).as_unit("us")
-
-
-def zone_timezone(zone: str) -> str:
-    try:
-        return ZONE_TIMEZONES[zone]
-    except KeyError:
-        raise ValidationError(
-            f"zone {zone!r} has no known time zone; known zones: {', '.join(sorted(ZONE_TIMEZONES))}. "
-            "Add it to spotcast_storage.contracts.ZONE_TIMEZONES and ZONE_COUNTRIES"
-        ) from None
-
-
-def zone_country(zone: str) -> str:
-    try:
-        return ZONE_COUNTRIES[zone]
-    except KeyError:
-        raise ValidationError(
-            f"zone {zone!r} has no known country for its holiday calendar; known zones: "
-            f"{', '.join(sorted(ZONE_COUNTRIES))}. Add it to spotcast_storage.contracts.ZONE_COUNTRIES"
-        ) from None
 
 
 def utc(ts: pd.Series | pd.DatetimeIndex) -> pd.Series | pd.DatetimeIndex:

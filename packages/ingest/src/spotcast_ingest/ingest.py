@@ -31,6 +31,7 @@ from spotcast_storage.contracts import ALL as CONTRACTS
 from spotcast_storage.contracts.quality import DATA_QUALITY
 from spotcast_storage.errors import NotFoundError, SpotcastError, UsageError, ValidationError
 from spotcast_storage.schema import to_arrow
+from spotcast_storage.zones import parse_zone
 
 DEFAULT_HISTORY_DAYS = 730
 LARGE_BACKFILL_DAYS = 1100
@@ -141,12 +142,19 @@ def make_source(name: str, http: HttpClient, base_url: str | None = None,
     return src
 
 
-def _check_zones(src: Source, zones: Sequence[str]) -> None:
+def zone_codes(zones: Sequence[str]) -> list[str]:
+    """The zones' codes from the zone table (``de_lu`` -> ``DE-LU``); an unknown, missing or
+    repeated zone is an error before any request."""
     if not zones:
         raise ValidationError("no zone given; pass at least one, e.g. --zone SE3")
-    dupes = sorted({z for z in zones if list(zones).count(z) > 1})
+    codes = [parse_zone(z).code for z in zones]
+    dupes = sorted({z for z in codes if codes.count(z) > 1})
     if dupes:
         raise ValidationError(f"zone(s) {dupes} given more than once")
+    return codes
+
+
+def _check_zones(src: Source, zones: Sequence[str]) -> None:
     for z in zones:
         src.check_zone(z)
         src.tz(z)
@@ -182,6 +190,7 @@ def newest_stored(project: Any, group: str, zone: str, where: Mapping[str, Any] 
 def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None, end: dt.date | str | None,
                   now: pd.Timestamp) -> list[_Batch]:
     """Check everything and return the batches; raises before any request on bad input."""
+    zones = zone_codes(zones)
     _check_zones(src, zones)
     batches: list[_Batch] = []
     for zone in zones:
@@ -278,8 +287,7 @@ def _resume_day(src: Source, project: Any, zone: str, now: pd.Timestamp, history
 def plan_update(project: Any, zones: Sequence[str], sources: Sequence[str] | None, http: HttpClient,
                 now: pd.Timestamp, history_days: int, base_urls: Mapping[str, str] | None = None,
                 options: Mapping[str, Mapping[str, Any]] | None = None) -> list[_Batch]:
-    if not zones:
-        raise ValidationError("no zone given; pass at least one, e.g. --zone SE3")
+    zones = zone_codes(zones)
     if history_days < 1:
         raise ValidationError(f"history_days must be at least 1, got {history_days}")
     wanted: dict[str, list[str]] = {}

@@ -7,12 +7,7 @@ from typing import Any
 from spotcast_ingest.source import Source
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.plugins import get_plugin_manager, register_once
-
-DEFAULT_SOURCES: dict[str, tuple[str, ...]] = {
-    **{z: ("elprisetjustnu", "open-meteo") for z in ("SE1", "SE2", "SE3", "SE4")},
-    **{z: ("energidataservice", "open-meteo") for z in ("DK1", "DK2")},
-}
-"""What ``update`` (and `spotcast run`) use for a zone when no source is named."""
+from spotcast_storage.zones import parse_zone
 
 
 def source_classes() -> dict[str, type[Source]]:
@@ -44,8 +39,6 @@ def get_source_class(name: str) -> type[Source]:
 
 
 def default_sources(zone: str) -> tuple[str, ...]:
-    if zone not in DEFAULT_SOURCES:
-        raise ValidationError(
-            f"no default source for zone {zone!r} (defaults exist for {', '.join(DEFAULT_SOURCES)}); "
-            "name one with --source, e.g. --source entsoe or --source synthetic")
-    return DEFAULT_SOURCES[zone]
+    """What ``update`` (and `spotcast run`) use for a zone when no source is named: the zone
+    table's ``sources`` (see :mod:`spotcast_storage.zones`)."""
+    return parse_zone(zone).sources

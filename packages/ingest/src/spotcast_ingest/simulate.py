@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from spotcast_ingest import frames, timeutil
-from spotcast_ingest.zones import ZONE_LOCATIONS
+from spotcast_storage.zones import parse_zone
 
 ORIGIN = pd.Timestamp("1990-01-01", tz="UTC")
 FORECAST_ISSUE_HOUR_UTC = 6
@@ -125,7 +125,8 @@ def hour_times(h0: int, h1: int) -> pd.DatetimeIndex:
 def truth(zone: str, h0: int, h1: int, seed: int = 0) -> pd.DataFrame:
     """Hourly weather, load, wind and solar output and the hourly day-ahead price, hours h0..h1."""
     p = PARAMS[zone]
-    _, lat, lon = ZONE_LOCATIONS[zone]
+    where = parse_zone(zone).location
+    lat, lon = where.lat, where.lon
     ts = hour_times(h0, h1)
     hours = np.arange(h0, h1 + 1)
     days = hours / 24.0
@@ -156,7 +157,7 @@ def truth(zone: str, h0: int, h1: int, seed: int = 0) -> pd.DataFrame:
     radiation = clear * (1 - 0.72 * (cloud / 100) ** 2.5)
 
     # load, wind and solar output
-    local = ts.tz_convert(timeutil.zone_tz(zone))
+    local = ts.tz_convert(parse_zone(zone).tz)
     lh = local.hour.to_numpy() + local.minute.to_numpy() / 60
     profile = (0.95 + 0.10 * np.exp(-(((lh - 8.5) / 2.0) ** 2)) + 0.14 * np.exp(-(((lh - 18) / 2.5) ** 2))
                - 0.12 * np.exp(-(((lh - 3.5) / 3.0) ** 2)))
@@ -193,7 +194,7 @@ def truth(zone: str, h0: int, h1: int, seed: int = 0) -> pd.DataFrame:
 # -- frames in contract shape -------------------------------------------------------------------
 def _prices(zone: str, tr: pd.DataFrame, h0: int, periods: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
     p = PARAMS[zone]
-    tz = timeutil.zone_tz(zone)
+    tz = parse_zone(zone).tz
     hi = hour_index(periods.floor("h")) - h0
     hourly = tr["price"].to_numpy()
     price = hourly[hi].copy()
@@ -248,7 +249,7 @@ def _exogenous(zone: str, tr: pd.DataFrame, h0: int, hours: pd.DatetimeIndex, se
     if len(hours) == 0:
         return None
     p = PARAMS[zone]
-    tz = timeutil.zone_tz(zone)
+    tz = parse_zone(zone).tz
     h = hour_index(hours)
     t = tr.iloc[h - h0]
     issued = timeutil.publication_times(hours, tz, timeutil.FORECAST_ISSUE_HOUR)
@@ -273,7 +274,7 @@ def generate(zone: str, start: dt.date, end: dt.date, now: pd.Timestamp, seed: i
     """
     if zone not in PARAMS:
         raise KeyError(zone)
-    tz = timeutil.zone_tz(zone)
+    tz = parse_zone(zone).tz
     lo, hi = timeutil.day_bounds(start, tz)[0], timeutil.day_bounds(end, tz)[1]
     hours = pd.date_range(lo, hi, freq="h", inclusive="left").as_unit("us")
     issue0 = lo.floor("D") + pd.Timedelta(hours=FORECAST_ISSUE_HOUR_UTC)

@@ -21,8 +21,8 @@ import pandas as pd
 
 from spotcast_ingest import timeutil
 from spotcast_ingest.http import HttpClient
-from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.errors import UnsupportedError, ValidationError
+from spotcast_storage.zones import parse_zone
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Source:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     zones: ClassVar[tuple[str, ...]] = ()
-    """Zones served; empty means any zone (the source takes a time zone for unknown ones)."""
+    """Zones served; empty means any zone of the zone table (:mod:`spotcast_storage.zones`)."""
     writes: ClassVar[tuple[str, ...]] = ()
     """Feature groups written; the first one decides where ``update`` resumes."""
     resume_on: ClassVar[tuple[tuple[str, dict[str, Any]], ...]] = ()
@@ -113,12 +113,16 @@ class Source:
 
     # -- what the stage asks before fetching ------------------------------------------------
     def check_zone(self, zone: str) -> None:
+        """Refuse a zone outside the zone table, or one this source does not serve."""
+        zone = parse_zone(zone).code
         if self.zones and zone not in self.zones:
             raise ValidationError(
                 f"source {self.name} does not serve zone {zone!r}; it serves {', '.join(self.zones)}")
 
     def tz(self, zone: str) -> str:
-        return timeutil.zone_tz(zone, self.options.get("tz"))
+        """The zone's time zone from the zone table; option ``tz`` overrides it (a file whose
+        naive times are on another clock)."""
+        return self.options.get("tz") or parse_zone(zone).tz
 
     def first_day(self, zone: str) -> dt.date | None:
         """Oldest day the source has (None: unknown)."""
@@ -142,6 +146,3 @@ class Source:
     def check(self) -> str:
         raise UnsupportedError(f"source {self.name} has no live check")
 
-
-def known_zones() -> list[str]:
-    return sorted(ZONE_TIMEZONES)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from spotcast_ingest import simulate, timeutil
+from spotcast_storage.zones import parse_zone
 
 FAR_FUTURE = pd.Timestamp("2100-01-01", tz="UTC")
 
@@ -131,7 +132,7 @@ def _entsoe_period(values: pd.Series, minutes: int, tag: str, skip_repeats: bool
 def entsoe_prices_xml(zone: str, first: dt.date, last: dt.date, seed: int = 0) -> str:
     """A44 ``Publication_MarketDocument``: one TimeSeries per day, curve type A03."""
     df = _prices(zone, first, last, seed, None)
-    tz = timeutil.zone_tz(zone)
+    tz = parse_zone(zone).tz
     series = []
     for _, day in df.groupby(df["ts"].dt.tz_convert(tz).dt.date):
         values = day.set_index("ts")["price_eur_mwh"]
@@ -147,7 +148,7 @@ def entsoe_prices_xml(zone: str, first: dt.date, last: dt.date, seed: int = 0) -
 def entsoe_forecast_xml(zone: str, first: dt.date, last: dt.date, kind: str, seed: int = 0) -> str:
     """A65 load forecast (``kind="load"``) or A69 wind and solar forecast (``"wind_solar"``)
     ``GL_MarketDocument``, hourly, one Period for the whole range."""
-    tz = timeutil.zone_tz(zone)
+    tz = parse_zone(zone).tz
     lo, hi = timeutil.day_bounds(first, tz)[0], timeutil.day_bounds(last, tz)[1]
     h0, h1 = simulate.hour_index(lo), simulate.hour_index(hi) - 1
     tr = simulate.truth(zone, h0, h1, seed).set_index("ts")
@@ -269,6 +270,8 @@ class FakeApis:
 
 
 def _nearest_zone(lat: float, lon: float) -> str:
-    from spotcast_ingest.zones import ZONE_LOCATIONS
+    def distance(zone: str) -> float:
+        where = parse_zone(zone).location
+        return (where.lat - lat) ** 2 + (where.lon - lon) ** 2
 
-    return min(ZONE_LOCATIONS, key=lambda z: (ZONE_LOCATIONS[z][1] - lat) ** 2 + (ZONE_LOCATIONS[z][2] - lon) ** 2)
+    return min(simulate.ZONES, key=distance)

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.errors import ValidationError
 
 AUCTION_TZ = "Europe/Stockholm"
@@ -29,19 +28,6 @@ WIND_SOLAR_ISSUE_HOUR = 18
 
 QUARTER_HOUR_FROM = dt.date(2025, 10, 1)
 """First delivery day of 15-minute periods in the Nordic day-ahead market (SDAC)."""
-
-
-def zone_tz(zone: str, tz: str | None = None) -> str:
-    """Time zone of a bidding zone's delivery days (``tz`` overrides, for non-Nordic zones)."""
-    if tz:
-        return tz
-    try:
-        return ZONE_TIMEZONES[zone]
-    except KeyError:
-        raise ValidationError(
-            f"no time zone known for zone {zone!r}; known zones are {', '.join(sorted(ZONE_TIMEZONES))}. "
-            "For another market pass its IANA time zone (e.g. --tz Europe/Brussels)"
-        ) from None
 
 
 def native_resolution(day: dt.date) -> int:

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from spotcast_serve.forecast import FALLBACK_TZ
-from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
+from spotcast_storage.zones import timezone_sql_values
 
 VIEW_NAME = "forecast_accuracy"
 SQL_DIALECT = "duckdb"
@@ -30,10 +29,9 @@ FORECASTS_TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
 ACTUALS_NAME, ACTUALS_VERSION = PRICES_HOURLY.name, PRICES_HOURLY.version
 ACTUALS_TABLE = f"{ACTUALS_NAME}_v{ACTUALS_VERSION}"
 NAIVE = "same hour one week before (weekly naive)"
-
-
-def _zone_tz_values() -> str:
-    return ", ".join(f"('{z}', '{tz}')" for z, tz in sorted(ZONE_TIMEZONES.items()))
+FALLBACK_TZ = "UTC"
+"""Days of rows whose zone is not in the zone table (stored before the stages refused such
+zones): the view still counts them, on UTC days. Every zone of the table uses its own time."""
 
 
 def rows_sql(forecasts: str = FORECASTS_TABLE, actuals: str = ACTUALS_TABLE) -> str:
@@ -46,7 +44,7 @@ def rows_sql(forecasts: str = FORECASTS_TABLE, actuals: str = ACTUALS_TABLE) -> 
     naive (the actual price 168 hours before) on the same hour: the reference for rMAE.
     """
     return f"""
-WITH zone_tz(zone, tz) AS (VALUES {_zone_tz_values()})
+WITH zone_tz(zone, tz) AS (VALUES {timezone_sql_values()})
 SELECT
     f.zone,
     f.origin,

@@ -8,20 +8,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.intervals import OnlineSettings, offsets_at
+from spotcast_storage.zones import parse_zone
 
 QUANTILES = ("p10", "p50", "p90")
 KEY = ["zone", "origin", "ts"]  # one vintage's rows; the contract's key adds made_at
-FALLBACK_TZ = "UTC"
 
 
 def zone_timezone(zone: str) -> str:
-    """The zone's civil time zone; UTC for zones spotcast has no calendar for yet (a day
-    boundary in UTC is still a stable, documented choice for horizon days and file names)."""
-    return ZONE_TIMEZONES.get(zone, FALLBACK_TZ)
+    """The zone's civil time zone, from the zone table (an unknown zone is an error, as in
+    every stage: a forecast on UTC days would silently shift every horizon day)."""
+    return parse_zone(zone).tz
 
 
 def horizon_days(origin: pd.Series, ts: pd.Series, tz: str) -> pd.Series:

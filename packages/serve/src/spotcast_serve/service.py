@@ -19,16 +19,17 @@ from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve import labels, units
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
-from spotcast_storage.contracts import DATA_QUALITY, PRICES, ZONE_TIMEZONES
+from spotcast_storage.contracts import DATA_QUALITY, PRICES
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_of, model_zones, serving_status
+from spotcast_storage.zones import ZONES, parse_zone
+from spotcast_storage.zones import UnknownZoneError as ZoneTableError
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 DEFAULT_DAYS = 7
-_ZONE_RE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")  # SE3, FI, DE-LU, IT-NORD
 
 
 class Predictor(Protocol):
@@ -38,7 +39,7 @@ class Predictor(Protocol):
 
 
 class UnknownZoneError(NotFoundError):
-    """A zone spotcast has neither a calendar nor any data for."""
+    """A zone that is not in the zone table (``spotcast_storage.zones``): not found (HTTP 404)."""
 
 
 class NoForecastError(NotFoundError):
@@ -46,10 +47,12 @@ class NoForecastError(NotFoundError):
 
 
 def normalise_zone(zone: str) -> str:
-    z = (zone or "").strip().upper()
-    if not _ZONE_RE.match(z):
-        raise ValidationError(f"zone {zone!r} is not a bidding-zone code; use e.g. SE3, DK1, NO2, FI")
-    return z
+    """The zone's code from the zone table (``de_lu`` -> ``DE-LU``); an unknown zone is
+    :class:`UnknownZoneError` with the table's message."""
+    try:
+        return parse_zone(zone).code
+    except ZoneTableError as exc:
+        raise UnknownZoneError(str(exc)) from None
 
 
 # -- reading the store ----------------------------------------------------------------------
@@ -78,21 +81,15 @@ def forecast_zones(project: Any) -> list[str]:
 
 
 def known_zones(project: Any) -> list[str]:
-    """Zones spotcast has a calendar for, plus any zone with features, forecasts or actuals."""
-    found = set(ZONE_TIMEZONES) | set(forecast_zones(project))
+    """The zone table's zones, plus any zone with features, forecasts or actuals."""
+    found = set(ZONES) | set(forecast_zones(project))
     for name, version in ((FEATURES_NAME, FEATURES_VERSION), (acc.ACTUALS_NAME, acc.ACTUALS_VERSION)):
         found.update(zones_with(project, name, version))
     return sorted(found)
 
 
 def check_known_zone(project: Any, zone: str) -> str:
-    z = normalise_zone(zone)
-    if z in ZONE_TIMEZONES:
-        return z
-    zones = known_zones(project)
-    if z not in zones:
-        raise UnknownZoneError(f"unknown zone {z!r}; known zones: {', '.join(zones)}")
-    return z
+    return normalise_zone(zone)
 
 
 def _origins_of(fg: Any | None, zone: str) -> list[pd.Timestamp]:

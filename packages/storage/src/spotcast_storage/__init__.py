@@ -42,7 +42,8 @@ def backends() -> dict[str, Any]:
 
 
 def get_storage(mode: str | None = None, path: str | os.PathLike[str] | None = None, **options: Any) -> Any:
-    """Open the store: ``mode`` is ``local`` or ``hopsworks`` (``production`` is a synonym);
+    """Open the store: ``mode`` is a registered backend's mode (built-in: ``local``,
+    ``hopsworks``; ``production`` is a synonym);
     without it, hopsworks when HOPSWORKS_API_KEY is set, else local. ``path`` is the DuckDB
     file of the local store (default ``./.spotcast/store.duckdb`` or ``SPOTCAST_STORE``)."""
     from spotcast_storage import config

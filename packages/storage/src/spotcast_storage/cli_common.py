@@ -29,7 +29,7 @@ StoreOption = Annotated[
 ]
 ModeOption = Annotated[
     str | None,
-    typer.Option("--mode", help="local | hopsworks (production is a synonym); beats SPOTCAST_MODE; "
+    typer.Option("--mode", help="local | hopsworks | a plugin backend's mode (production = hopsworks); beats SPOTCAST_MODE; "
                  "default: hopsworks when HOPSWORKS_API_KEY is set, else local", show_default=False),
 ]
 FORMATS = ("table", "csv", "json")

@@ -16,20 +16,31 @@ from typing import Any
 from spotcast_storage.errors import ValidationError
 
 DEFAULT_STORE = Path(".spotcast") / "store.duckdb"
-MODES = ("local", "hopsworks")
 _SYNONYMS = {"production": "hopsworks", "prod": "hopsworks", "embedded": "local", "duckdb": "local"}
+"""Other names of the built-in backends' modes. Every other mode is a registered backend's own
+name (``register_backends``), so a third-party backend needs no edit here."""
 
 # Process-wide defaults set once by a CLI's --store/--mode options.
 _defaults: dict[str, Any] = {"path": None, "mode": None}
 _announced = False
 
 
+def modes() -> list[str]:
+    """The modes of the registered backends (built-in: local, hopsworks)."""
+    from spotcast_storage import backends
+
+    return sorted(backends())
+
+
 def normalise_mode(mode: str | None) -> str | None:
+    """A registered backend's mode, from its name or a synonym (``production`` -> ``hopsworks``)."""
     if mode is None:
         return None
     m = _SYNONYMS.get(mode.strip().lower(), mode.strip().lower())
-    if m not in MODES:
-        raise ValidationError(f"unknown mode {mode!r}: use local or hopsworks (production is a synonym)")
+    known = modes()
+    if m not in known:
+        raise ValidationError(f"unknown mode {mode!r}: use one of the registered backends' modes, "
+                              f"{', '.join(known)} (production is a synonym of hopsworks)")
     return m
 
 

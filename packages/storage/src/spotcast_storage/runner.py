@@ -20,6 +20,7 @@ from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
 from spotcast_storage.pipeline import EventHandler, RunContext, collect_handlers, collect_steps
 from spotcast_storage.umbrella import app
+from spotcast_storage.zones import parse_zone
 
 MAX_ROUNDS = 50
 
@@ -138,6 +139,7 @@ def run_cmd(
     fixed_now = parse_now(now)
     if history_days is not None and history_days < 1:
         raise UsageError(f"--history-days must be at least 1, got {history_days}")
+    given = [parse_zone(z).code for z in zone] if zone else None  # an unknown zone: error before any work
     project = open_store()
     options: dict[str, Any] = {"yes": yes}
     if history_days is not None:
@@ -150,7 +152,7 @@ def run_cmd(
 
     while True:
         with run_lock(project, wait=not no_wait, on_wait=log):
-            zones = [z.upper() for z in zone] if zone else _default_zones(project)
+            zones = given or _default_zones(project)
             ctx = RunContext(project=project, zones=zones, sources=list(source) if source else None,
                              now=fixed_now or pd.Timestamp.now(tz="UTC"), options=options, log=log)
             report = run_once(ctx)

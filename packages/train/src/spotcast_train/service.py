@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 
 from spotcast_storage import promotion
-from spotcast_storage.contracts import ZONE_TIMEZONES
 from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.modelformat import ModelPredictor
 from spotcast_storage.query import to_utc_timestamp
+from spotcast_storage.zones import parse_zone
 from spotcast_train import evaluate, gate
 from spotcast_train.data import (
     LABEL_KNOWN,
@@ -38,13 +38,6 @@ from spotcast_train.rolling import (
 
 DEFAULT_WINDOW_DAYS = 730
 Progress = Callable[[int, int], None]
-
-
-def check_zone(zone: str) -> str:
-    z = zone.strip().upper()
-    if z not in ZONE_TIMEZONES:
-        raise ValidationError(f"unknown zone {zone!r}; known zones: {', '.join(ZONE_TIMEZONES)}")
-    return z
 
 
 def model_name(model: str, zone: str) -> str:
@@ -99,7 +92,7 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     decision; a losing model is registered as a rejected challenger and the serving model (or,
     when nothing beats the naive baselines, the weekly naive) keeps serving. The registered
     metrics are the gate's rolling scores. Naive baselines themselves are registered ungated."""
-    zone = check_zone(zone)
+    zone = parse_zone(zone).code
     mt = get_model_type(model)
     window_days = parse_days(window, "--window")
     refit_days = parse_recalibrate(refit)
@@ -326,7 +319,7 @@ def backtest(project: Any, zone: str, start: Any, end: Any, model: str = DEFAULT
              options: dict[str, Any] | None = None, report_dir: Path | None = None, write: bool = True,
              progress: Progress | None = None) -> BacktestResult:
     """Rolling-origin backtest of ``model`` and the naive baselines over origins in ``[start, end)``."""
-    zone = check_zone(zone)
+    zone = parse_zone(zone).code
     mt = get_model_type(model)
     start_ts, end_ts = to_utc_timestamp(start, name="--start"), to_utc_timestamp(end, name="--end")
     if end_ts <= start_ts:

@@ -1,9 +1,9 @@
 """Source plugin ``csv``: prices (and optional exogenous columns) from a local CSV or Parquet
-file, e.g. an epftoolbox dataset. Offline; works for any zone name (give ``tz`` for zones
-outside the Nordics).
+file, e.g. an epftoolbox dataset. Offline; works for any zone of the zone table
+(:mod:`spotcast_storage.zones`), whose time zone reads the file's naive times.
 
 Options: ``path`` (the file; ``--file`` on the CLI), ``tz`` (time zone of naive times and of
-delivery days), ``time_column``, ``price_column`` (found by name when not given). Prices are
+delivery days, when not the zone's own), ``time_column``, ``price_column`` (found by name when not given). Prices are
 taken as EUR/MWh. ``known_at`` follows the day-ahead rule (13:00 CET the day before) and
 exogenous columns are dated as day-ahead forecasts (10:00 CET the day before).
 """
@@ -11,7 +11,6 @@ exogenous columns are dated as day-ahead forecasts (10:00 CET the day before).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +52,6 @@ class CsvFile(Source):
             raise ValidationError("source csv needs the file: --file PATH (or -o path=PATH)")
         if not self.path.is_file():
             raise ValidationError(f"price file {self.path} does not exist")
-
-    def check_zone(self, zone: str) -> None:
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,15}", zone):
-            raise ValidationError(f"zone {zone!r} is not a zone code (upper-case letters and digits, e.g. SE3, BE)")
 
     def _load(self, zone: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         if zone not in self._frames:

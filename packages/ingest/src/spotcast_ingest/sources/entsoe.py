@@ -3,9 +3,9 @@ any bidding zone from the ENTSO-E Transparency Platform. Needs a token in ENTSOE
 which is never logged and is redacted from every error.
 
 Requests go through the stage's own HTTP client (retries, bounded concurrency, disk cache,
-``--base-url``), one per document type, zone and month. Nordic zones are known by EIC code;
-any other zone (``DE_LU``, ``NL``, ...) is looked up with entsoe-py's area table, which the
-``entsoe`` extra installs (``pip install 'spotcast-ingest[entsoe]'``).
+``--base-url``), one per document type, zone and month. A zone's EIC code and time zone come
+from the zone table (:mod:`spotcast_storage.zones`), so every bidding zone there works without
+entsoe-py.
 """
 
 from __future__ import annotations
@@ -24,30 +24,7 @@ from spotcast_ingest.http import Request
 from spotcast_ingest.source import FetchRequest, FetchResult, Source
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.hookspecs import hookimpl
-
-EIC = {
-    "SE1": "10Y1001A1001A44P", "SE2": "10Y1001A1001A45N", "SE3": "10Y1001A1001A46L", "SE4": "10Y1001A1001A47J",
-    "DK1": "10YDK-1--------W", "DK2": "10YDK-2--------M", "FI": "10YFI-1--------U",
-    "NO1": "10YNO-1--------2", "NO2": "10YNO-2--------T", "NO3": "10YNO-3--------J",
-    "NO4": "10YNO-4--------9", "NO5": "10Y1001A1001A48H",
-}
-
-
-def lookup_area(zone: str) -> tuple[str, str]:
-    """EIC code and time zone of a bidding zone."""
-    if zone in EIC:
-        return EIC[zone], timeutil.zone_tz(zone)
-    try:
-        from entsoe.mappings import lookup_area as entsoe_lookup
-    except ImportError:
-        raise ValidationError(
-            f"zone {zone!r} is not a Nordic zone ({', '.join(EIC)}); for other ENTSO-E zones install "
-            "the extra: pip install 'spotcast-ingest[entsoe]'") from None
-    try:
-        area = entsoe_lookup(zone)
-    except (KeyError, ValueError):
-        raise ValidationError(f"entsoe-py knows no bidding zone {zone!r} (use codes like DE_LU, NL, FR)") from None
-    return area.code, area.tz
+from spotcast_storage.zones import parse_zone
 
 
 class Entsoe(Source):
@@ -67,12 +44,6 @@ class Entsoe(Source):
         if unknown:
             raise ValidationError(f"source entsoe takes option tz only, not {unknown}")
 
-    def check_zone(self, zone: str) -> None:
-        lookup_area(zone)
-
-    def tz(self, zone: str) -> str:
-        return self.options.get("tz") or lookup_area(zone)[1]
-
     def _request(self, params: dict[str, str], lo: pd.Timestamp, hi: pd.Timestamp, final: bool, what: str) -> Request:
         token = os.environ.get(self.secret_env or "", "")
         return Request(self.base_url or "", {**params, "securityToken": token, "periodStart": f"{lo:%Y%m%d%H%M}",
@@ -80,7 +51,7 @@ class Entsoe(Source):
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         zone, tz = request.zone, self.tz(request.zone)
-        eic = lookup_area(zone)[0]
+        eic = parse_zone(zone).eic
         lo, hi = timeutil.day_bounds(request.start, tz)[0], timeutil.day_bounds(request.end, tz)[1]
         final = request.end < timeutil.local_today(request.now, tz)
         reqs = {

@@ -9,7 +9,7 @@ issued by the origin exists (and flags). The newest forecast comes from the fore
 (``kind=forecast``, issued at the request time floored to the hour; ``update`` fetches it) and
 covers the whole forecast horizon: ``forecast_days`` is derived from the horizon and the time of
 the request (:func:`forecast_days_needed`). Each zone's weather is taken at one reference
-location (see :mod:`spotcast_ingest.zones`), overridable with an option ``<ZONE>=<lat>,<lon>``.
+location (the zone table's, :mod:`spotcast_storage.zones`), overridable with an option ``<ZONE>=<lat>,<lon>``.
 A ``--base-url`` replaces every host (the previous-runs and forecast requests then differ by
 their ``hourly`` variables).
 
@@ -37,9 +37,9 @@ from spotcast_ingest.formats.openmeteo import (
 from spotcast_ingest.frames import WEATHER_VARIABLES
 from spotcast_ingest.http import Request
 from spotcast_ingest.source import FetchRequest, FetchResult, Source
-from spotcast_ingest.zones import ZONE_LOCATIONS
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.hookspecs import hookimpl
+from spotcast_storage.zones import parse_zone
 
 ARCHIVE = "https://archive-api.open-meteo.com"
 FORECAST = "https://api.open-meteo.com"
@@ -107,13 +107,8 @@ class OpenMeteo(Source):
         if zone in self.options:
             lat, lon = (float(x) for x in str(self.options[zone]).split(","))
             return lat, lon
-        return ZONE_LOCATIONS[zone][1], ZONE_LOCATIONS[zone][2]
-
-    def check_zone(self, zone: str) -> None:
-        if zone not in ZONE_LOCATIONS and zone not in self.options:
-            raise ValidationError(
-                f"source open-meteo has no location for zone {zone!r}; it knows {', '.join(ZONE_LOCATIONS)}. "
-                f"Give one with -o {zone}=<lat>,<lon>")
+        where = parse_zone(zone).location
+        return where.lat, where.lon
 
     def first_day(self, zone: str) -> dt.date:
         return dt.date(1940, 1, 1)

@@ -15,18 +15,13 @@ from spotcast_storage.contracts.quality import (
     ZONE_PRICE_LIMITS,
     price_limits,
 )
+from spotcast_storage.zones import ZONES
 
 ZONES_SE = ("SE1", "SE2", "SE3", "SE4")
-ZONE_TIMEZONES = {
-    "SE1": "Europe/Stockholm", "SE2": "Europe/Stockholm", "SE3": "Europe/Stockholm", "SE4": "Europe/Stockholm",
-    "DK1": "Europe/Copenhagen", "DK2": "Europe/Copenhagen",
-    "NO1": "Europe/Oslo", "NO2": "Europe/Oslo", "NO3": "Europe/Oslo", "NO4": "Europe/Oslo", "NO5": "Europe/Oslo",
-    "FI": "Europe/Helsinki",
-}
-ZONE_COUNTRIES = {
-    "SE1": "SE", "SE2": "SE", "SE3": "SE", "SE4": "SE", "DK1": "DK", "DK2": "DK",
-    "NO1": "NO", "NO2": "NO", "NO3": "NO", "NO4": "NO", "NO5": "NO", "FI": "FI",
-}
+ZONE_TIMEZONES: dict[str, str] = {z.code: z.tz for z in ZONES.values()}
+"""Time zone by zone code, derived from :data:`spotcast_storage.zones.ZONES` (the one table)."""
+ZONE_COUNTRIES: dict[str, str] = {z.code: z.country for z in ZONES.values()}
+"""Holiday-calendar country by zone code, derived from :data:`spotcast_storage.zones.ZONES`."""
 
 ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, DATA_QUALITY, PRICES_HOURLY,
                                                 PRICE_FEATURES, FORECASTS, BACKTESTS, BACKTEST_METRICS)}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import pandas as pd
 
 from spotcast_storage.contracts.base import Column, Contract, Upgrade
+from spotcast_storage.zones import timezone_sql_values
 
 GATE_CLOSURE_TZ = "Europe/Berlin"
 GATE_CLOSURE_HOUR = 12
@@ -91,12 +92,6 @@ TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
 """The local backend's table of the current version."""
 
 
-def _zone_tz_values() -> str:
-    from spotcast_storage.contracts import ZONE_TIMEZONES
-
-    return ", ".join(f"('{z}', '{tz}')" for z, tz in sorted(ZONE_TIMEZONES.items()))
-
-
 def vintages_sql(source: str = TABLE, fallback_tz: str = "UTC") -> str:
     """Every vintage row of ``source`` (a table, view or registered frame with the v2 columns),
     with: ``vintage`` (1 = first made), ``vintages`` (how many the origin has), ``first_delivery_day``
@@ -104,7 +99,7 @@ def vintages_sql(source: str = TABLE, fallback_tz: str = "UTC") -> str:
     (12:00 Europe/Berlin the day before it, UTC), ``on_time`` (made before the closure) and
     ``published`` (the vintage readers show and accuracy scores)."""
     return f"""
-WITH zone_tz(zone, tz) AS (VALUES {_zone_tz_values()}),
+WITH zone_tz(zone, tz) AS (VALUES {timezone_sql_values()}),
 src AS (SELECT f.*, coalesce(z.tz, '{fallback_tz}') AS _tz FROM {source} AS f LEFT JOIN zone_tz AS z ON z.zone = f.zone),
 org AS (
     SELECT zone, origin, CAST(timezone(any_value(_tz), min(ts)) AS DATE) AS first_delivery_day

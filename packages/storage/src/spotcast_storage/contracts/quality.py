@@ -10,6 +10,7 @@ Serve reads these flags before it publishes a forecast (see the serve README).
 from __future__ import annotations
 
 from spotcast_storage.contracts.base import Column, Contract
+from spotcast_storage.zones import ZONES, parse_zone
 
 SDAC_LIMITS = (-500.0, 4000.0)
 """SDAC's harmonised minimum and maximum clearing prices for the single day-ahead coupling,
@@ -17,17 +18,13 @@ EUR/MWh (the maximum rose from 3000 to 4000 in 2022 and has stayed there): no da
 of a coupled zone can lie outside them, so one that does is broken data."""
 
 WIDE_LIMITS = (-10_000.0, 20_000.0)
-"""For zones outside the table (a user's own market from a file): no market rule is known, so
-only values no electricity market has cleared at are refused (1e308, a unit slip of 1000x)."""
+"""For zones of the table that clear outside SDAC (CH, RS, IE-SEM), whose own limits are not in
+the table: only values no electricity market has cleared at are refused (1e308, a unit slip of
+1000x)."""
 
-_SDAC_ZONES = (
-    "SE1", "SE2", "SE3", "SE4", "DK1", "DK2", "NO1", "NO2", "NO3", "NO4", "NO5", "FI",
-    "EE", "LV", "LT", "PL", "DE_LU", "DE-LU", "AT", "BE", "NL", "FR", "ES", "PT", "IT_NORD", "IT-NORD",
-    "CZ", "SK", "HU", "RO", "BG", "SI", "HR", "GR",
-)
-ZONE_PRICE_LIMITS: dict[str, tuple[float, float]] = {z: SDAC_LIMITS for z in _SDAC_ZONES}
-"""Hard limits (EUR/MWh) of each zone's day-ahead prices, next to the zones' time zones and
-countries in :mod:`spotcast_storage.contracts`; a zone that is not here gets :data:`WIDE_LIMITS`."""
+ZONE_PRICE_LIMITS: dict[str, tuple[float, float]] = {z.code: SDAC_LIMITS for z in ZONES.values() if z.sdac}
+"""Hard limits (EUR/MWh) of each coupled zone's day-ahead prices (the ``sdac`` column of
+:data:`spotcast_storage.zones.ZONES`); any other zone gets :data:`WIDE_LIMITS`."""
 
 DEFAULT_FLATLINER_HOURS = 8
 """A day is flagged when one price repeats for this many hours in a row or more (at 15-minute
@@ -42,7 +39,7 @@ CHECKS = ("completeness", "flatliner", "limits", "finite")
 
 def price_limits(zone: str) -> tuple[float, float]:
     """``(lowest, highest)`` price a zone's day-ahead market can clear at, EUR/MWh."""
-    return ZONE_PRICE_LIMITS.get(zone.upper(), WIDE_LIMITS)
+    return ZONE_PRICE_LIMITS.get(parse_zone(zone).code, WIDE_LIMITS)
 
 
 DATA_QUALITY = Contract(
