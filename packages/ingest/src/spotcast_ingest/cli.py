@@ -10,26 +10,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 
 from spotcast_storage.cli_common import (
-    add_store_options,
     emit,
     fail,
     friendly_errors,
     open_store,
     parse_now,
+    stage_app,
 )
 from spotcast_storage.errors import UsageError, ValidationError
 
-app = typer.Typer(
-    name="ingest",
-    help="Bring day-ahead prices, weather and known-in-advance series into the store.\n\n"
+app = stage_app(
+    "ingest",
+    "Bring day-ahead prices, weather and known-in-advance series into the store.\n\n"
          "Example: spotcast-ingest backfill --source elprisetjustnu --zone SE3 --start 2024-01-01",
-    no_args_is_help=True,
 )
-add_store_options(app)
 
 SourceOpt = Annotated[str, typer.Option("--source", "-s", help="source plugin (see `spotcast-ingest sources`)")]
 ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone; repeat for several")]
@@ -102,6 +99,8 @@ def sources_cmd(fmt: FormatOpt = "table") -> None:
 
     Example: spotcast-ingest sources
     """
+    import pandas as pd
+
     from spotcast_ingest.registry import source_classes
 
     rows = [{

@@ -6,18 +6,15 @@ import gc
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from spotcast_serve import service
-from spotcast_storage.cli_common import add_store_options, emit, fail, friendly_errors, open_store
+from spotcast_serve.defaults import DEFAULT_DAYS
+from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store, stage_app
 
-app = typer.Typer(
-    name="serve",
-    help="spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
-    no_args_is_help=True,
+app = stage_app(
+    "serve",
+    "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
 )
-add_store_options(app)
 
 ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone; repeat for several")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
@@ -35,7 +32,7 @@ def _check_format(fmt: str) -> None:
 @friendly_errors
 def predict(
     zone: ZonesOpt,
-    days: Annotated[int, typer.Option(help="horizon in local days after the origin's day (1-7 with default features)")] = service.DEFAULT_DAYS,
+    days: Annotated[int, typer.Option(help="horizon in local days after the origin's day (1-7 with default features)")] = DEFAULT_DAYS,
     model: Annotated[str | None, typer.Option(help="pin a model: NAME or NAME:VERSION [default: newest model for the zone]")] = None,
     outputs: OutputsOpt = Path("outputs"),
     formats: Annotated[str | None, typer.Option(help="comma-separated output writers [default: all, see `formats`]")] = None,
@@ -56,7 +53,9 @@ def predict(
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
-    from spotcast_serve import units
+    import pandas as pd
+
+    from spotcast_serve import service, units
     from spotcast_storage.query import to_utc_timestamp
 
     u = units.parse_unit(unit)
@@ -105,6 +104,10 @@ def accuracy(
     _check_format(fmt)
     if by not in ("horizon", "origin", "overall", "pairs"):
         fail(f"unknown --by {by!r}; use horizon, origin, overall or pairs")
+    import pandas as pd
+
+    from spotcast_serve import service
+
     project = open_store()
     service.ensure_accuracy_view(project)
     frames = []
@@ -139,7 +142,7 @@ def show_forecast(
     """
     _check_format(fmt)
     from spotcast_serve import forecast as fc
-    from spotcast_serve import labels, units
+    from spotcast_serve import labels, service, units
 
     u = units.parse_unit(unit)
     project = open_store()
@@ -167,6 +170,8 @@ def zones(fmt: FormatOpt = "table") -> None:
     Example: spotcast-serve zones --format json
     """
     _check_format(fmt)
+    from spotcast_serve import service
+
     emit(service.zones_overview(open_store(must_exist=True)), fmt)
 
 
@@ -178,6 +183,10 @@ def models(fmt: FormatOpt = "table") -> None:
     Example: spotcast-serve models
     """
     _check_format(fmt)
+    import pandas as pd
+
+    from spotcast_serve import service
+
     rows = service.models_overview(open_store(must_exist=True))
     df = pd.DataFrame([{"name": m["name"], "version": m["version"], "created": m.get("created"),
                         "zones": ",".join(m["zones"]) or "any",

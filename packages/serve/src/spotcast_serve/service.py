@@ -18,6 +18,7 @@ import pandas as pd
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve import labels, units
+from spotcast_serve.defaults import DEFAULT_DAYS
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
 from spotcast_storage.contracts import DATA_QUALITY, PRICES, ZONE_TIMEZONES
 from spotcast_storage.contracts.features import PRICE_FEATURES
@@ -26,7 +27,6 @@ from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationErro
 from spotcast_storage.promotion import model_zones, serving_status
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
-DEFAULT_DAYS = 7
 _ZONE_RE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")  # SE3, FI, DE-LU, IT-NORD
 
 

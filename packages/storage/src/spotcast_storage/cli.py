@@ -9,25 +9,22 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from spotcast_storage.cli_common import (
-    add_store_options,
     check_output_path,
     emit,
     fail,
     friendly_errors,
     open_store,
+    stage_app,
 )
 from spotcast_storage.errors import UsageError
 
-app = typer.Typer(
-    name="store",
-    help="Inspect the spotcast store and query it with SQL.\n\nExample: spotcast-store ls",
-    no_args_is_help=True,
+app = stage_app(
+    "store",
+    "Inspect the spotcast store and query it with SQL.\n\nExample: spotcast-store ls",
 )
-add_store_options(app)
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 
@@ -39,6 +36,8 @@ def ls_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-store ls --format json
     """
+    import pandas as pd
+
     project = open_store(must_exist=True)
     fs = project.get_feature_store()
     rows = []
@@ -71,6 +70,8 @@ def show_cmd(
 
     Example: spotcast-store show prices --limit 5
     """
+    import pandas as pd
+
     _positive(limit, "--limit")
     fg = open_store(must_exist=True).get_feature_store().get_feature_group(name, version)
     if fmt == "table":
@@ -94,6 +95,8 @@ def log_cmd(
 
     Example: spotcast-store log prices --limit 10
     """
+    import pandas as pd
+
     if limit is not None:
         _positive(limit, "--limit")
     fg = open_store(must_exist=True).get_feature_store().get_feature_group(name, version)
@@ -115,6 +118,8 @@ def events_cmd(
 
     Example: spotcast-store events --consumer features
     """
+    import pandas as pd
+
     _positive(limit, "--limit")
     if after < 0:
         raise UsageError(f"--after must be 0 or a positive event id, got {after}")
@@ -146,6 +151,8 @@ def models_cmd(
 
     Example: spotcast-store models --format json
     """
+    import pandas as pd
+
     models = open_store(must_exist=True).get_model_registry().get_models(name)
     rows = [{"name": m.name, "version": m.version, "created": m.created.isoformat() if m.created is not None else None,
              "metrics": json.dumps(m.training_metrics), "lineage": json.dumps(m.lineage, default=str),
@@ -160,6 +167,8 @@ def plugins_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-store plugins
     """
+    import pandas as pd
+
     from spotcast_storage.plugins import list_plugins
 
     emit(pd.DataFrame([{"plugin": p.name, "distribution": p.distribution or "", "hooks": ", ".join(p.hooks)}

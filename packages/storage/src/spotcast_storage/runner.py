@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse_now
 from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
-from spotcast_storage.pipeline import EventHandler, RunContext, collect_handlers, collect_steps
 from spotcast_storage.umbrella import app
+
+if TYPE_CHECKING:  # pandas and the pipeline are imported by `run`/`status`, not by `spotcast --help`
+    from spotcast_storage.pipeline import EventHandler, RunContext
 
 MAX_ROUNDS = 50
 
@@ -49,6 +50,8 @@ def _why(events: list[Event]) -> str:
 
 def deliver(ctx: RunContext, handlers: list[EventHandler] | None = None, report: RunReport | None = None) -> RunReport:
     """Feed pending events to handlers until none is pending (bounded number of rounds)."""
+    from spotcast_storage.pipeline import collect_handlers
+
     report = report or RunReport()
     handlers = collect_handlers() if handlers is None else handlers
     log = ctx.project.get_event_log()
@@ -76,6 +79,8 @@ def deliver(ctx: RunContext, handlers: list[EventHandler] | None = None, report:
 
 
 def run_once(ctx: RunContext) -> RunReport:
+    from spotcast_storage.pipeline import collect_steps
+
     report = RunReport()
     for step in collect_steps():
         t = time.perf_counter()
@@ -86,6 +91,8 @@ def run_once(ctx: RunContext) -> RunReport:
 
 
 def _parse_interval(text: str) -> float:
+    import pandas as pd
+
     try:
         td = pd.Timedelta(text)
     except ValueError:
@@ -130,6 +137,9 @@ def run_cmd(
 
     Example: spotcast run --zone SE3 --source synthetic
     """
+    import pandas as pd
+
+    from spotcast_storage.pipeline import RunContext
     from spotcast_storage.runlock import run_lock
 
     if watch and once:
@@ -173,6 +183,10 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
 
     Example: spotcast status
     """
+    import pandas as pd
+
+    from spotcast_storage.pipeline import collect_handlers
+
     project = open_store(must_exist=True)
     log = project.get_event_log()
     latest = log.latest_event_id()
