@@ -59,3 +59,40 @@ def test_probe_sees_a_heavy_import() -> None:
     """The probe can fail: a command that reads the store does import pandas."""
     code, modules, _ = run_probe("spotcast-store", "contracts")
     assert code == 0 and "pandas" in modules
+
+
+@pytest.mark.parametrize("name, distribution", [
+    ("spotcast-store", "spotcast-storage"), ("spotcast-ingest", "spotcast-ingest"),
+    ("spotcast-features", "spotcast-features"), ("spotcast-train", "spotcast-train"),
+    ("spotcast-serve", "spotcast-serve"),
+])
+def test_version_of_each_cli_is_the_installed_one(name: str, distribution: str) -> None:
+    from importlib.metadata import version
+
+    code, modules, out = run_probe(name, "--version")
+    assert code == 0 and out == f"{distribution} {version(distribution)}\n"
+    assert not modules & set(HEAVY)
+
+
+def test_umbrella_version_lists_the_stages() -> None:
+    from importlib.metadata import version
+
+    code, _, out = run_probe("spotcast", "--version")
+    assert code == 0 and out.startswith(f"spotcast {version('spotcast')} (")
+    for stage in ("storage", "ingest", "features", "train", "serve"):
+        assert f"spotcast-{stage} {version('spotcast-' + stage)}" in out
+    code, _, out = run_probe("spotcast", "serve", "--version")  # a mounted stage: its own version
+    assert code == 0 and out == f"spotcast-serve {version('spotcast-serve')}\n"
+
+
+def test_package_version_attribute_is_the_metadata() -> None:
+    from importlib.metadata import version
+
+    import spotcast_features
+    import spotcast_ingest
+    import spotcast_serve
+    import spotcast_storage
+    import spotcast_train
+
+    for module in (spotcast_storage, spotcast_ingest, spotcast_features, spotcast_train, spotcast_serve):
+        assert module.__version__ == version(module.__name__.replace("_", "-"))

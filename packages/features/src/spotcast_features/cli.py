@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # build imports pandas: loaded by the commands, not by `--hel
 app = stage_app(
     "features",
     "Build leak-free price features keyed by forecast origin.\n\nExample: spotcast-features build",
+    "spotcast-features",
 )
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]

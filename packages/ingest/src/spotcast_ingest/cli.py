@@ -26,6 +26,7 @@ app = stage_app(
     "ingest",
     "Bring day-ahead prices, weather and known-in-advance series into the store.\n\n"
          "Example: spotcast-ingest backfill --source elprisetjustnu --zone SE3 --start 2024-01-01",
+    "spotcast-ingest",
 )
 
 SourceOpt = Annotated[str, typer.Option("--source", "-s", help="source plugin (see `spotcast-ingest sources`)")]

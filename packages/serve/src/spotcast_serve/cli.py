@@ -14,6 +14,7 @@ from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store,
 app = stage_app(
     "serve",
     "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
+    "spotcast-serve",
 )
 
 ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone; repeat for several")]

@@ -26,13 +26,14 @@ from spotcast_storage.errors import (
     UsageError,
     ValidationError,
 )
+from spotcast_storage.versions import package_version
 
 if TYPE_CHECKING:
     from spotcast_storage.base import Commit, FeatureGroupBase, FeatureViewBase
     from spotcast_storage.events import Event
     from spotcast_storage.query import Feature, Filter, Query
 
-__version__ = "0.1.0"
+__version__ = package_version("spotcast-storage")
 
 # Names whose modules import pandas: loaded on first use (PEP 562), so that importing the
 # package (every CLI does, for `--help`) stays cheap. `from spotcast_storage import Query` works.

@@ -24,6 +24,7 @@ from spotcast_storage.errors import UsageError
 app = stage_app(
     "store",
     "Inspect the spotcast store and query it with SQL.\n\nExample: spotcast-store ls",
+    "spotcast-storage",
 )
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]

@@ -55,12 +55,33 @@ def add_store_options(app: typer.Typer) -> typer.Typer:
     return app
 
 
-def stage_app(name: str, help: str) -> typer.Typer:
+def stage_app(name: str, help: str, distribution: str) -> typer.Typer:
     """The Typer app of a spotcast CLI, with the settings every one shares: ``--store``/``--mode``,
-    help when called without a command, and plain (click) help text. Typer's rich help imports
-    rich's markdown and syntax renderers, about 0.3 s before the first line; plain help keeps
-    ``--help`` and usage errors fast (``benchmarks/cli.py`` measures it)."""
-    return add_store_options(typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode=None))
+    ``--version`` (of ``distribution``, from the installed metadata), help when called without a
+    command, and plain (click) help text. Typer's rich help imports rich's markdown and syntax
+    renderers, about 0.3 s before the first line; plain help keeps ``--help`` and usage errors
+    fast (``benchmarks/cli.py`` measures it)."""
+
+    def show_version(value: bool) -> None:
+        if value:
+            from spotcast_storage.versions import describe
+
+            typer.echo(describe(distribution))
+            raise typer.Exit()
+
+    def callback(
+        store: StoreOption = None,
+        mode: ModeOption = None,
+        # a default, not an Annotated hint: hints are strings here (postponed evaluation)
+        # and could not see this function's `distribution`
+        version: bool = typer.Option(False, "--version", is_eager=True, callback=show_version,
+                                     help=f"print the installed version of {distribution} and exit"),
+    ) -> None:
+        store_callback(store, mode)
+
+    app = typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode=None)
+    app.callback()(callback)
+    return app
 
 
 USAGE_EXIT = 2

@@ -19,6 +19,7 @@ from spotcast_storage.plugins import CLI_ENTRY_POINT_GROUP
 app = stage_app(
     "spotcast",
     "spotcast: electricity spot-price forecasting.\n\nExample: spotcast run --zone SE3 --source synthetic",
+    "spotcast",
 )
 
 

@@ -19,6 +19,7 @@ app = stage_app(
     "train",
     "Fit XGBoost price models (p10/p50/p90) on price_features, backtest them against naive baselines, "
     "register them with lineage.\n\nExample: spotcast-train fit --zone SE3",
+    "spotcast-train",
 )
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
