@@ -21,7 +21,9 @@ ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone;
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 UnitOpt = Annotated[str, typer.Option("--unit", "-u", help="eur_mwh | sek_kwh | ore_kwh (SEK units use the "
                                       "source's EUR/SEK rate of each delivery day)")]
-OutputsOpt = Annotated[Path, typer.Option("--outputs", "-o", help="folder for CSV/PNG files")]
+OutputsOpt = Annotated[Path | None, typer.Option(
+    "--outputs", "-o", help="folder for CSV/PNG files [default: beside the store, <store name>-outputs/]",
+    show_default=False)]
 
 
 def _check_format(fmt: str) -> None:
@@ -35,7 +37,7 @@ def predict(
     zone: ZonesOpt,
     days: Annotated[int, typer.Option(help="horizon in local days after the origin's day (1-7 with default features)")] = DEFAULT_DAYS,
     model: Annotated[str | None, typer.Option(help="pin a model: NAME or NAME:VERSION [default: newest model for the zone]")] = None,
-    outputs: OutputsOpt = Path("outputs"),
+    outputs: OutputsOpt = None,
     formats: Annotated[str | None, typer.Option(help="comma-separated output writers [default: all, see `formats`]")] = None,
     no_files: Annotated[bool, typer.Option("--no-files", help="store the forecast but write no CSV/PNG")] = False,
     unit: UnitOpt = "eur_mwh",
@@ -47,8 +49,9 @@ def predict(
     Uses the newest model trained on price_features for the zone (or the one pinned with
     --model); when the inputs failed the data-quality gate, the weekly naive instead, flagged
     with the reason. Stores the forecast as a vintage in `forecasts` v2, writes the origin's
-    published vintage to outputs/forecast_<zone>_<first day>_<last day>_made_<local time>.csv
-    and .png (in --unit) and prints its daily means. Re-running with the same inputs and model
+    published vintage to <outputs>/forecast_<zone>_<first day>_<last day>_made_<local time>.csv
+    and .png (in --unit) and prints its daily means. The files go beside the store
+    (<store name>-outputs/) unless --outputs names a folder, so two stores never share files. Re-running with the same inputs and model
     changes nothing.
 
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
@@ -57,11 +60,13 @@ def predict(
     import pandas as pd
 
     from spotcast_serve import service, units
+    from spotcast_storage.config import outputs_dir
     from spotcast_storage.query import to_utc_timestamp
 
     u = units.parse_unit(unit)
     made = None if now is None else to_utc_timestamp(now, name="--now")
     project = open_store()
+    folder = None if no_files else outputs_dir(project, outputs)
     names = None if formats is None else [s.strip() for s in formats.split(",") if s.strip()]
     frames = []
     from rich.progress import Progress
@@ -69,7 +74,7 @@ def predict(
     with Progress(transient=True, disable=len(zone) < 2) as progress:
         task = progress.add_task("forecasting", total=len(zone))
         for z in zone:
-            r = service.predict(project, z, days=days, model=model, outputs=None if no_files else outputs,
+            r = service.predict(project, z, days=days, model=model, outputs=folder,
                                 formats=names, unit=u.code, now=made)
             typer.echo(r.summary(), err=True)
             if r.fallback_reason:
@@ -89,8 +94,8 @@ def predict(
 def accuracy(
     zone: ZonesOpt,
     days: Annotated[int, typer.Option(help="newest N origin days that have actual prices")] = 30,
-    outputs: OutputsOpt = Path("outputs"),
-    chart: Annotated[bool, typer.Option(help="write outputs/accuracy_<zone>_<date>.png")] = True,
+    outputs: OutputsOpt = None,
+    chart: Annotated[bool, typer.Option(help="write <outputs>/accuracy_<zone>_<date>.png")] = True,
     by: Annotated[str, typer.Option(help="horizon | origin | overall | pairs")] = "horizon",
     fmt: FormatOpt = "table",
 ) -> None:
@@ -108,6 +113,7 @@ def accuracy(
     import pandas as pd
 
     from spotcast_serve import service
+    from spotcast_storage.config import outputs_dir
 
     project = open_store()
     service.ensure_accuracy_view(project)
@@ -118,7 +124,7 @@ def accuracy(
             typer.echo(f"{report.zone}: no actual prices for the stored forecast hours yet", err=True)
             continue
         if chart:
-            path = service.accuracy_chart(report, outputs)
+            path = service.accuracy_chart(report, outputs_dir(project, outputs))
             typer.echo(f"  wrote {path}", err=True)
         frames.append({"horizon": report.by_horizon, "origin": report.by_origin,
                        "overall": report.overall, "pairs": report.pairs}[by])

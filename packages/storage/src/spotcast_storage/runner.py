@@ -123,8 +123,8 @@ def run_cmd(
     interval: Annotated[str, typer.Option(help="time between passes with --watch, e.g. 15m, 1h")] = "15m",
     history_days: Annotated[int | None, typer.Option(help="history an empty store backfills first")] = None,
     now: Annotated[str | None, typer.Option(help="pretend it is this time (UTC), for replays and tests")] = None,
-    outputs: Annotated[str | None, typer.Option(help="folder for forecast CSV/PNG files [default: ./outputs]; "
-                                                "'none' writes no files")] = None,
+    outputs: Annotated[str | None, typer.Option(help="folder for forecast CSV/PNG files [default: beside the "
+                                                "store, <store name>-outputs/]; 'none' writes no files")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="if another `spotcast run` is working on this store, "
                                           "fail at once instead of waiting for it")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="go ahead with a backfill larger than the "

@@ -97,7 +97,8 @@ def backtest_cmd(
     recalibrate: Annotated[str, typer.Option("--recalibrate", "-r", help="daily | weekly | never | Nd")] = "weekly",
     window: Annotated[str | None, typer.Option("--window", "-w", help="cap training history, e.g. 730d (default: all)")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="folder for the Markdown report and PNGs "
-                                                 "[default: ./backtest-reports]")] = None,
+                                                 "[default: beside the store, <store name>-outputs/backtests/]",
+                                                 show_default=False)] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
     linear: LinearOption = None,
     fmt: FormatOption = "table",
@@ -109,12 +110,14 @@ def backtest_cmd(
 
     Example: spotcast-train backtest --zone SE3 --start 2024-01-01 --end 2024-04-01 --recalibrate weekly
     """
+    from spotcast_storage.config import outputs_dir
     from spotcast_train import service
 
+    project = open_store()
     with _progress(progress and fmt == "table", "backtest") as p:
-        r = service.backtest(open_store(), zone, start, end, model=model, recalibrate=recalibrate,
-                             window=window, options=_options(linear), report_dir=report or Path("backtest-reports"),
-                             write=not no_write, progress=p)
+        r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
+                             window=window, options=_options(linear),
+                             report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p)
     table = r.table.copy()
     table.insert(0, "run_id", r.run_id)
     emit(table, fmt, title=f"{r.run_id}")
