@@ -162,6 +162,7 @@ def test_accuracy_endpoint_matches_service(forecasted, project, client):
 
 def test_docs_and_openapi(client):
     assert client.get("/docs").status_code == 200
+    assert client.get("/redoc").status_code == 200
     spec = client.get("/openapi.json").json()
     assert {"/health", "/zones", "/forecast", "/vintages", "/accuracy", "/models", "/"} <= set(spec["paths"])
 
@@ -216,3 +217,20 @@ def test_store_held_too_long_is_503_and_not_cached(forecasted, store_path, monke
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_only_local_files(client, page):
+    """Issue 17: Swagger UI and ReDoc were blank offline (CDN scripts, Google fonts). Every URL the
+    page loads is on this server, and each answers."""
+    import re
+
+    html = client.get(page).text
+    urls = re.findall(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']""", html)
+    urls += re.findall(r"""\burl\s*:\s*['"]([^'"]+)['"]""", html)  # Swagger UI's spec URL
+    assert urls, html
+    assert not [u for u in urls if "//" in u], urls  # no scheme or host: nothing from elsewhere
+    assert "googleapis" not in html and "cdn" not in html.lower()
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200 and len(r.content) > 0, url

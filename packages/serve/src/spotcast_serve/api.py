@@ -20,6 +20,7 @@ import pandas as pd
 from fastapi import FastAPI, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from spotcast_serve import __version__, labels, service, units
 from spotcast_serve import forecast as fc
@@ -246,7 +247,9 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
     project = read_only(project)
     cache = StoreCache(project_token(project), max_age=cache_max_age)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the files fastapi-offline ships (no CDN, no Google fonts), so
+    # /docs and /redoc work on a machine without the internet.
+    app = FastAPIOffline(
         title="spotcast",
         version=__version__,
         summary="Day-ahead electricity price forecasts (p10/p50/p90) for Nordic bidding zones.",
