@@ -66,7 +66,7 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
     z = json.loads(cli(["--store", str(store_path), "zones", "--format", "json"]).stdout)
     assert {x["zone"]: x["forecast_origins"] for x in z} == {"SE3": 1, "SE4": 0}
     m = cli(["--store", str(store_path), "models"])
-    assert "price_naive" in m.stdout and "mae=8" in m.stdout
+    assert "price_naive" in m.stdout and "mae 8.00" in m.stdout
     assert "csv" in cli(["formats"]).stdout
 
 

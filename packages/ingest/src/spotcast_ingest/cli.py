@@ -21,6 +21,7 @@ from spotcast_storage.cli_common import (
     stage_app,
 )
 from spotcast_storage.errors import UsageError, ValidationError
+from spotcast_storage.text import plural
 
 app = stage_app(
     "ingest",
@@ -81,8 +82,8 @@ def _progress(label: str) -> Iterator[Any]:
 def _summary(report: Any, fmt: str) -> None:
     if fmt == "table":
         emit(report.table(), fmt, title="written")
-        typer.echo(f"{report.batches} batches; {report.requests_sent} HTTP requests sent, "
-                   f"{report.cache_hits} answered from cache, {report.retries} retried", err=True)
+        typer.echo(f"{plural(report.batches, 'batch', 'batches')}; {plural(report.requests_sent, 'HTTP request')} "
+                   f"sent, {report.cache_hits} answered from cache, {report.retries} retried", err=True)
         if report.pending:
             typer.echo(f"not published yet: {', '.join(report.pending)}", err=True)
     else:

@@ -193,13 +193,13 @@ def models(fmt: FormatOpt = "table") -> None:
     import pandas as pd
 
     from spotcast_serve import service
+    from spotcast_storage.text import format_metrics
 
     rows = service.models_overview(open_store(must_exist=True))
     df = pd.DataFrame([{"name": m["name"], "version": m["version"], "created": m.get("created"),
                         "zones": ",".join(m["zones"]) or "any",
                         "on_price_features": m["trained_on_price_features"],
-                        "metrics": ", ".join(f"{k}={v:.4g}" for k, v in (m.get("metrics") or {}).items()
-                                             if isinstance(v, (int, float)))} for m in rows],
+                        "metrics": format_metrics(m.get("metrics"))} for m in rows],
                       columns=["name", "version", "created", "zones", "on_price_features", "metrics"])
     emit(df, fmt)
 

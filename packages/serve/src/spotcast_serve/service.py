@@ -25,6 +25,7 @@ from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 from spotcast_storage.promotion import model_zones, serving_status
+from spotcast_storage.text import plural
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 _ZONE_RE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")  # SE3, FI, DE-LU, IT-NORD
@@ -362,7 +363,7 @@ class PredictResult:
                 if self.written else f"unchanged ({len(self.forecast)} rows already stored as made "
                 f"{labels.made_label(self.forecast['made_at'].iloc[0], tz)})")
         if self.missing_hours:
-            what += f"; {self.missing_hours} hour(s) left out: no median (missing inputs)"
+            what += f"; {plural(self.missing_hours, 'hour')} left out: no median (missing inputs)"
         by = (f"the weekly naive INSTEAD OF THE MODEL ({self.fallback_reason})" if self.fallback_reason
               else f"{self.model} v{self.model_version}")
         pub = self.published

@@ -195,5 +195,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}" if abs(v) < 1e-3 or abs(v) >= 1e6 else f"{v:.3f}".rstrip("0").rstrip(".")
     if isinstance(v, pd.Timestamp):
-        return v.isoformat()
+        from spotcast_storage.text import iso
+
+        return iso(v) or ""
     return str(v)

@@ -17,6 +17,7 @@ import typer
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse_now
 from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
+from spotcast_storage.text import format_metrics, iso, plural
 from spotcast_storage.umbrella import app
 
 if TYPE_CHECKING:  # pandas and the pipeline are imported by `run`/`status`, not by `spotcast --help`
@@ -40,11 +41,15 @@ def _why(events: list[Event]) -> str:
     for e in events:
         by.setdefault(f"{e.kind} {e.name}", []).append(e)
     parts = []
-    for what, evs in by.items():
+    for evs in by.values():
         keys = sorted({v for e in evs for vals in e.payload.get("keys", {}).values() for v in vals})
         rows = sum(e.payload.get("rows_inserted", 0) + e.payload.get("rows_updated", 0) for e in evs)
-        detail = f", {rows} rows" if evs[0].kind == "commit" else f" v{max(e.version for e in evs)}"
-        parts.append(f"{len(evs)} new {what}{detail}" + (f" ({', '.join(keys[:6])})" if keys else ""))
+        kind, name = evs[0].kind, evs[0].name
+        if kind == "commit":
+            head = f"{plural(len(evs), 'new commit')} of {name}, {plural(rows, 'row')}"
+        else:
+            head = f"{plural(len(evs), f'new {kind}')} {name} v{max(e.version for e in evs)}"
+        parts.append(head + (f" ({', '.join(keys[:6])})" if keys else ""))
     return "; ".join(parts)
 
 
@@ -217,11 +222,16 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
         typer.echo(json.dumps({"consumers": consumers, "feature_groups": groups, "models": models,
                                "forecasts": forecasts, "serving": serving}, indent=2, default=str))
         return
-    emit(pd.DataFrame(consumers, columns=["consumer", "cursor", "pending_events", "of_events", "updated_at", "installed"]),
+    # for people: times to the second in one format, metrics as `mae 11.78, rmae 0.83`
+    emit(pd.DataFrame([{**c, "updated_at": iso(c["updated_at"])} for c in consumers],
+                      columns=["consumer", "cursor", "pending_events", "of_events", "updated_at", "installed"]),
          title="consumers")
-    emit(pd.DataFrame(groups, columns=["feature_group", "rows", "newest_commit", "committed_on"]), title="feature groups")
-    emit(pd.DataFrame(models, columns=["model", "version", "created", "metrics"]), title="newest models")
-    emit(pd.DataFrame(forecasts, columns=["zone", "newest_origin", "model", "model_version"]), title="newest forecasts")
+    emit(pd.DataFrame([{**g, "committed_on": iso(g["committed_on"])} for g in groups],
+                      columns=["feature_group", "rows", "newest_commit", "committed_on"]), title="feature groups")
+    emit(pd.DataFrame([{**m, "created": iso(m["created"]), "metrics": format_metrics(m["metrics"])} for m in models],
+                      columns=["model", "version", "created", "metrics"]), title="newest models")
+    emit(pd.DataFrame([{**f, "newest_origin": iso(f["newest_origin"])} for f in forecasts],
+                      columns=["zone", "newest_origin", "model", "model_version"]), title="newest forecasts")
     if serving:
         emit(pd.DataFrame([{"zone": s["zone"], "serving": "" if s["serving"] is None else
                             f"{s['serving']['name']} v{s['serving']['version']}", "state": s["state"]}
