@@ -55,7 +55,7 @@ def test_forecast_json_and_csv(forecasted, project, client):
     assert (body["vintage"], body["vintages"], body["on_time"]) == (1, 1, False) and body["unit"] == "eur_mwh"
     stored = service.read_forecast(project, "SE3").sort_values("ts")
     fcst = [row for row in body["forecast"] if row["p50"] is not None]
-    assert [row["p50"] for row in fcst] == stored["p50"].tolist()
+    assert [row["p50"] for row in fcst] == stored["p50"].round(2).tolist()  # EUR/MWh: 2 decimals, as published
     # The origin day's prices, published before the forecast was made, come first as actuals.
     lead = body["forecast"][:24]
     assert all(r["horizon_day"] == 0 and r["actual"] is not None for r in lead) and len(body["forecast"]) == 192
@@ -133,7 +133,8 @@ def test_units_convert_at_the_source_rate_and_say_which(forecasted, data, client
     assert used == {"2024-03-22": "2024-03-22", **{f"2024-03-{d}": "2024-03-23" for d in range(23, 30)}}
     for a, b in zip(eur["forecast"], ore["forecast"], strict=True):
         if a["p50"] is not None:
-            assert b["p50"] == pytest.approx(a["p50"] * 11.25 / 10, rel=1e-5)
+            # both rounded as published: EUR/MWh to 0.005, öre/kWh to 0.0005
+            assert b["p50"] == pytest.approx(a["p50"] * 11.25 / 10, abs=0.005 * 1.125 + 0.0005)
     sek = client.get("/forecast", params={"zone": "SE3", "unit": "sek_kwh", "format": "csv"})
     df = pd.read_csv(io.StringIO(sek.text))
     assert set(df["unit"]) == {"SEK/kWh"} and df["rate_eur_sek"].round(4).eq(11.25).all()
@@ -163,6 +164,7 @@ def test_accuracy_endpoint_matches_service(forecasted, project, client):
 
 def test_docs_and_openapi(client):
     assert client.get("/docs").status_code == 200
+    assert client.get("/redoc").status_code == 200
     spec = client.get("/openapi.json").json()
     assert {"/health", "/zones", "/forecast", "/vintages", "/accuracy", "/models", "/"} <= set(spec["paths"])
 
@@ -217,3 +219,47 @@ def test_store_held_too_long_is_503_and_not_cached(forecasted, store_path, monke
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_only_local_files(client, page):
+    """Issue 17: Swagger UI and ReDoc were blank offline (CDN scripts, Google fonts). Every URL the
+    page loads is on this server, and each answers."""
+    import re
+
+    html = client.get(page).text
+    urls = re.findall(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']""", html)
+    urls += re.findall(r"""\burl\s*:\s*['"]([^'"]+)['"]""", html)  # Swagger UI's spec URL
+    assert urls, html
+    assert not [u for u in urls if "//" in u], urls  # no scheme or host: nothing from elsewhere
+    assert "googleapis" not in html and "cdn" not in html.lower()
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200 and len(r.content) > 0, url
+
+
+@pytest.mark.parametrize("unit, decimals", [("eur_mwh", 2), ("sek_kwh", 5), ("ore_kwh", 3)])
+def test_prices_are_rounded_to_the_units_precision(forecasted, data, client, unit, decimals):
+    """Issue 17: answers came with 10 decimals. Prices carry the precision the sources publish."""
+    data.write_prices(data.actuals(zones=("SE3",), days=29), rate=11.2537)  # EUR/SEK rates for SEK units
+    body = client.get("/forecast", params={"zone": "SE3", "unit": unit}).json()
+    values = [r[c] for rows in (body["forecast"], body["daily"]) for r in rows for c in ("p10", "p50", "p90")
+              if r.get(c) is not None]
+    assert values and all(round(v, decimals) == v for v in values)
+    assert any(round(v, decimals - 1) != v for v in values)  # rounded, not truncated to fewer digits
+
+
+def test_openapi_has_response_models_that_real_answers_match(forecasted, data, client):
+    """Issue 17: openapi.json had no response schemas. Each main endpoint names its model, and
+    the real answers validate against it (strict models: an unlisted field fails)."""
+    from spotcast_serve import schemas
+
+    spec = client.get("/openapi.json").json()
+    cases = {"/health": ({}, schemas.Health), "/zones": ({}, schemas.Zones),
+             "/forecast": ({"zone": "SE3"}, schemas.Forecast), "/vintages": ({"zone": "SE3"}, schemas.Vintages),
+             "/accuracy": ({"zone": "SE3"}, schemas.Accuracy), "/models": ({}, schemas.Models)}
+    for path, (params, model) in cases.items():
+        ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{model.__name__}"}, path
+        model.model_validate(client.get(path, params=params).json())
+    assert "Detail" in spec["components"]["schemas"]

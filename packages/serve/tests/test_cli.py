@@ -66,7 +66,7 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
     z = json.loads(cli(["--store", str(store_path), "zones", "--format", "json"]).stdout)
     assert {x["zone"]: x["forecast_origins"] for x in z} == {"SE3": 1, "SE4": 0}
     m = cli(["--store", str(store_path), "models"])
-    assert "price_naive" in m.stdout and "mae=8" in m.stdout
+    assert "price_naive" in m.stdout and "mae 8.00" in m.stdout
     assert "csv" in cli(["formats"]).stdout
 
 
@@ -118,3 +118,27 @@ def test_predict_in_ore_names_the_rate_and_a_missing_rate_writes_nothing(ready, 
     # The store keeps EUR/MWh.
     stored = project.get_feature_store().get_feature_group("forecasts", 2).read()
     assert stored["p50"].mean() == pytest.approx(eur["p50"].mean())
+
+
+def test_two_stores_write_their_files_beside_themselves(ready, store_path, tmp_path, cli, monkeypatch):
+    """Issue 17: without --outputs, each store's forecast files go beside it (<name>-outputs/), so a
+    second store's forecast of the same zone and origin no longer overwrites the first one's."""
+    from spotcast_storage import get_storage
+
+    other_path = tmp_path / "elsewhere" / "store.duckdb"
+    other = type(ready)(get_storage(mode="local", path=other_path), tmp_path / "elsewhere")
+    other.write_features(zones=("SE3",), origins=["2024-03-20", "2024-03-21", "2024-03-22"])
+    other.naive_model(spread=20.0)  # another model: another p10/p90
+    monkeypatch.chdir(tmp_path)
+    written = []
+    for path in (store_path, other_path):
+        r = cli(["--store", str(path), "predict", "--zone", "SE3", "--now", "2024-03-22T15:00Z"])
+        assert r.exit_code == 0, r.output
+        csv = path.parent / "store-outputs" / "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET.csv"
+        assert f"wrote {csv}" in r.output and csv.with_suffix(".png").exists()
+        written.append(csv.read_text())
+    assert written[0] != written[1]
+    assert not (tmp_path / "outputs").exists()  # nothing in the working directory any more
+    from spotcast_storage.local import connection
+
+    connection.release(other_path)

@@ -40,8 +40,9 @@ def test_handlers_are_registered_with_their_contract():
 def test_handler_forecasts_changed_zones_and_is_idempotent(ready, project, data, tmp_path):
     ctx = RunContext(project=project, zones=[], options={"outputs": tmp_path / "o"}, log=lambda s: None,
                      now=pd.Timestamp("2024-03-22T15:00Z"))
-    assert _run(ctx) == [(CONSUMER, "forecasts: SE3 new, SE4 new"),
-                         (MODELS_CONSUMER, "forecasts: SE3 unchanged, SE4 unchanged")]
+    where = f"files in {tmp_path / 'o'}"  # `spotcast run` says where the files are
+    assert _run(ctx) == [(CONSUMER, f"forecasts: SE3 new, SE4 new; 4 {where}"),
+                         (MODELS_CONSUMER, f"forecasts: SE3 unchanged, SE4 unchanged; 4 {where}")]
     assert _forecast_origins(project) == [("SE3", "2024-03-22T09:00:00+00:00"), ("SE4", "2024-03-22T09:00:00+00:00")]
     # Made at the run's now (a replay's --now), and named by it.
     assert (tmp_path / "o" / "forecast_SE4_2024-03-23_2024-03-29_made_2024-03-22T1600CET.png").exists()
@@ -49,7 +50,7 @@ def test_handler_forecasts_changed_zones_and_is_idempotent(ready, project, data,
 
     # A new origin for SE3 only: only SE3 is forecast again.
     data.write_features(zones=("SE3",), origins=["2024-03-23"])
-    assert _run(ctx) == [(CONSUMER, "forecasts: SE3 new")]
+    assert _run(ctx) == [(CONSUMER, f"forecasts: SE3 new; 2 {where}")]
     assert ("SE3", "2024-03-23T09:00:00+00:00") in _forecast_origins(project)
     assert not any(o.startswith("2024-03-23") for z, o in _forecast_origins(project) if z == "SE4")
 
@@ -57,7 +58,7 @@ def test_handler_forecasts_changed_zones_and_is_idempotent(ready, project, data,
     log = project.get_event_log()
     before = log.latest_event_id()
     events = log.read(after=0, kinds=("commit",), names=("price_features",))
-    assert _handlers()[0].handle(events, ctx) == "forecasts: SE3 unchanged, SE4 unchanged"
+    assert _handlers()[0].handle(events, ctx) == f"forecasts: SE3 unchanged, SE4 unchanged; 4 {where}"
     assert log.latest_event_id() == before
 
 
@@ -94,3 +95,12 @@ def test_unrelated_and_unchanged_commits_concern_no_zone(ready, project, data):
     assert zones_to_forecast(unchanged, project) == []
     prices = [e for e in log.read() if e.name == "prices_hourly"]
     assert prices and zones_to_forecast(prices, project) == []
+
+
+def test_handler_writes_beside_the_store_without_an_outputs_option(ready, project, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ctx = RunContext(project=project, zones=["SE3"], options={}, log=lambda s: None,
+                     now=pd.Timestamp("2024-03-22T15:00Z"))
+    folder = project.path.with_name(project.path.stem + "-outputs")
+    assert _run(ctx)[0] == (CONSUMER, f"forecasts: SE3 new; 2 files in {folder}")
+    assert len(list(folder.glob("forecast_SE3_*.csv"))) == 1 and not (tmp_path / "outputs").exists()

@@ -220,7 +220,7 @@ def test_hours_with_missing_inputs_are_left_out_and_reported(data, project):
     fg.insert(holes)
     data.naive_model()
     r = service.predict(project, "SE3", outputs=None)
-    assert len(r.forecast) == 166 and r.missing_hours == 2 and "2 hour(s) left out" in r.summary()
+    assert len(r.forecast) == 166 and r.missing_hours == 2 and "2 hours left out" in r.summary()
     assert not r.forecast["ts"].isin(holes["ts"]).any()
     again = service.predict(project, "SE3", outputs=None)
     assert not again.written and again.missing_hours == 2

@@ -93,7 +93,7 @@ def test_events_flow_through_handlers_in_order_and_a_second_run_does_nothing(sto
     lines: list[str] = []
     report = run_once(ctx_for(store_path, lines))
     assert [d[0] for d in report.deliveries] == ["test-copy", "test-count"]
-    assert any("test-copy: 1 new commit raw, 24 rows (SE3)" in line for line in lines)
+    assert any("test-copy: 1 new commit of raw, 24 rows (SE3)" in line for line in lines)
     lines.clear()
     report = run_once(ctx_for(store_path, lines))
     assert not report.did_something  # the step re-wrote identical rows: an unchanged event, acked silently

@@ -36,7 +36,7 @@ def test_fit_models_backtest_commands(fresh_store, tmp_path, monkeypatch):
              "--model", "naive-daily", "--recalibrate", "never", "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "naive-daily" in r.output and "report:" in r.output
-    assert list((tmp_path / "backtest-reports").glob("*.md"))
+    assert list((fresh_store.project.outputs_dir / "backtests").glob("*.md"))  # beside the store
 
 
 def test_bad_input_is_one_line_without_traceback(fresh_store):

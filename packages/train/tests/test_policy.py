@@ -41,7 +41,7 @@ def test_fresh_accurate_model_is_kept_and_old_or_inaccurate_one_retrained(fresh_
     end = pd.Timestamp(r.training_window["end"])
 
     kept = policy.decide(s.project, "SE3", end + pd.Timedelta(days=1))
-    assert not kept.retrain and "is 1 days old; no tracked forecasts since the last fit yet" in kept.reason
+    assert not kept.retrain and "is 1 day old; no tracked forecasts since the last fit yet" in kept.reason
 
     old = policy.decide(s.project, "SE3", end + pd.Timedelta(days=9))
     assert old.retrain and "is 9 days old (> 7)" in old.reason
@@ -61,7 +61,7 @@ def test_retraining_on_tracked_accuracy_needs_seven_days_of_tracked_forecasts(fr
     r = service.fit(s.project, "SE3", options=fast, now=s.origin(85))
     _forecasts(s, r.name, offset=80.0, days=6)
     d = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
-    assert not d.retrain and "over only 6 day(s) of tracked forecasts (a retrain on accuracy needs 7)" in d.reason
+    assert not d.retrain and "over only 6 days of tracked forecasts (a retrain on accuracy needs 7)" in d.reason
     _forecasts(s, r.name, offset=80.0, days=7)
     d = policy.decide(s.project, "SE3", _now(s), max_age_days=10_000)
     assert d.retrain and "over 7 days" in d.reason
@@ -82,7 +82,7 @@ def test_model_age_counts_from_its_training_data_not_its_registration(fresh_stor
     assert policy.trained_until(model) == pd.Timestamp(r.training_window["end"])
     d = policy.decide(s.project, "SE3", _now(s))
     age = (_now(s) - pd.Timestamp(r.training_window["end"])).days
-    assert 0 <= age <= 7 and not d.retrain and f"is {age} days old" in d.reason
+    assert 0 <= age <= 7 and not d.retrain and f"is {age} day{'' if age == 1 else 's'} old" in d.reason
 
 
 def test_handler_retrains_zones_in_the_events(fresh_store, fast):

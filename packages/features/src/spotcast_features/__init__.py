@@ -1,3 +1,5 @@
 """spotcast features stage."""
 
-__version__ = "0.1.0"
+from spotcast_storage.versions import package_version
+
+__version__ = package_version("spotcast-features")

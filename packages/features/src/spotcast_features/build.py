@@ -45,6 +45,7 @@ from spotcast_storage.contracts.features import PRICE_FEATURES, PRICES_HOURLY
 from spotcast_storage.contracts.market import EXOGENOUS, PRICES, WEATHER
 from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
 from spotcast_storage.events import Event
+from spotcast_storage.text import plural
 from spotcast_storage.zones import UnknownZoneError, parse_zone
 
 CONSUMER = "features"
@@ -80,7 +81,7 @@ class BuildSummary:
              f" -> {self.rows} rows ({self.inserted} new, {self.updated} changed, {self.deleted} removed); "
              f"prices_hourly {self.hourly_written} rows written")
         if self.events:
-            s += f"; {self.events} input commits"
+            s += f"; {plural(self.events, 'input commit')}"
         if self.skipped_zones:
             s += f"; skipped zones not in the zone table (spotcast_storage.zones): {', '.join(self.skipped_zones)}"
         return s

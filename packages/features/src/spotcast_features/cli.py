@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spotcast_features import build as b
-from spotcast_storage.cli_common import add_store_options, emit, friendly_errors, open_store
+from spotcast_storage.cli_common import emit, friendly_errors, open_store, stage_app
 
-app = typer.Typer(
-    name="features",
-    help="Build leak-free price features keyed by forecast origin.\n\nExample: spotcast-features build",
-    no_args_is_help=True,
+if TYPE_CHECKING:  # build imports pandas: loaded by the commands, not by `--help`
+    from spotcast_features import build as b
+
+app = stage_app(
+    "features",
+    "Build leak-free price features keyed by forecast origin.\n\nExample: spotcast-features build",
+    "spotcast-features",
 )
-add_store_options(app)
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 ZoneOption = Annotated[list[str] | None, typer.Option("--zone", "-z", help="zone to build (repeatable; default: all)")]
@@ -73,6 +74,8 @@ def build_cmd(
 
     Example: spotcast-features build --zone SE3
     """
+    from spotcast_features import build as b
+
     with _progress(progress and fmt != "json") as p:
         summary = b.build(open_store(), zones=zone, version=version, origin_hour=origin_hour,
                           horizon_days=horizon_days, progress=p)
@@ -93,6 +96,8 @@ def rebuild_cmd(
 
     Example: spotcast-features rebuild --version 2 --origin-hour 9
     """
+    from spotcast_features import build as b
+
     with _progress(progress and fmt != "json") as p:
         summary = b.rebuild(open_store(), zones=zone, version=version, origin_hour=origin_hour,
                             horizon_days=horizon_days, progress=p)
@@ -106,6 +111,8 @@ def list_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-features list --format json
     """
+    from spotcast_features import build as b
+
     emit(b.list_transformations(), fmt, title="feature transformations")
 
 
@@ -123,6 +130,8 @@ def show_cmd(
 
     Example: spotcast-features show --zone SE3 --origin 2024-05-01 --columns ts,hour,price_lag_1d
     """
+    from spotcast_features import build as b
+
     rows = b.show(open_store(), zone, origin, version)
     if columns:
         wanted = [c.strip() for c in columns.split(",") if c.strip()]

@@ -10,26 +10,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 
 from spotcast_storage.cli_common import (
-    add_store_options,
     emit,
     fail,
     friendly_errors,
     open_store,
     parse_now,
+    stage_app,
 )
 from spotcast_storage.errors import UsageError, ValidationError
+from spotcast_storage.text import plural
 
-app = typer.Typer(
-    name="ingest",
-    help="Bring day-ahead prices, weather and known-in-advance series into the store.\n\n"
+app = stage_app(
+    "ingest",
+    "Bring day-ahead prices, weather and known-in-advance series into the store.\n\n"
          "Example: spotcast-ingest backfill --source elprisetjustnu --zone SE3 --start 2024-01-01",
-    no_args_is_help=True,
+    "spotcast-ingest",
 )
-add_store_options(app)
 
 SourceOpt = Annotated[str, typer.Option("--source", "-s", help="source plugin (see `spotcast-ingest sources`)")]
 ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone; repeat for several")]
@@ -83,8 +82,8 @@ def _progress(label: str) -> Iterator[Any]:
 def _summary(report: Any, fmt: str) -> None:
     if fmt == "table":
         emit(report.table(), fmt, title="written")
-        typer.echo(f"{report.batches} batches; {report.requests_sent} HTTP requests sent, "
-                   f"{report.cache_hits} answered from cache, {report.retries} retried", err=True)
+        typer.echo(f"{plural(report.batches, 'batch', 'batches')}; {plural(report.requests_sent, 'HTTP request')} "
+                   f"sent, {report.cache_hits} answered from cache, {report.retries} retried", err=True)
         if report.pending:
             typer.echo(f"not published yet: {', '.join(report.pending)}", err=True)
     else:
@@ -102,6 +101,8 @@ def sources_cmd(fmt: FormatOpt = "table") -> None:
 
     Example: spotcast-ingest sources
     """
+    import pandas as pd
+
     from spotcast_ingest.registry import source_classes
 
     rows = [{

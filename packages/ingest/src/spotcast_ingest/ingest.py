@@ -31,6 +31,7 @@ from spotcast_storage.contracts import ALL as CONTRACTS
 from spotcast_storage.contracts.quality import DATA_QUALITY
 from spotcast_storage.errors import NotFoundError, SpotcastError, UsageError, ValidationError
 from spotcast_storage.schema import to_arrow
+from spotcast_storage.text import plural
 from spotcast_storage.zones import parse_zone
 
 DEFAULT_HISTORY_DAYS = 730
@@ -81,16 +82,17 @@ class IngestReport:
         if not self.days_checked:
             return ""
         if not self.quality_failures:
-            return f"data quality: {self.days_checked} day(s) checked, all passed"
+            return f"data quality: {plural(self.days_checked, 'day')} checked, all passed"
         shown = "; ".join(self.quality_failures[:5])
         more = len(self.quality_failures) - 5
-        return (f"data quality: {len(self.quality_failures)} failed check(s) in {self.days_checked} day(s) checked: "
+        return (f"data quality: {plural(len(self.quality_failures), 'failed check')} in "
+                f"{plural(self.days_checked, 'day')} checked: "
                 f"{shown}" + (f"; +{more} more (select * from data_quality where not passed)" if more > 0 else ""))
 
     def one_line(self) -> str:
-        parts = [f"{g}: +{t.rows_inserted} new, {t.rows_updated} updated ({t.commits} commits)"
+        parts = [f"{g}: +{t.rows_inserted} new, {t.rows_updated} updated ({plural(t.commits, 'commit')})"
                  for g, t in sorted(self.groups.items()) if t.commits] or ["nothing new"]
-        line = "; ".join(parts) + f"; {self.requests_sent} requests, {self.cache_hits} from cache"
+        line = "; ".join(parts) + f"; {plural(self.requests_sent, 'request')}, {self.cache_hits} from cache"
         if self.pending:
             line += f"; not published yet: {', '.join(self.pending)}"
         if self.notes:

@@ -20,8 +20,9 @@ import pandas as pd
 from fastapi import FastAPI, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from fastapi_offline import FastAPIOffline
 
-from spotcast_serve import __version__, labels, service, units
+from spotcast_serve import __version__, labels, schemas, service, units
 from spotcast_serve import forecast as fc
 from spotcast_serve.cache import StoreCache, project_token
 from spotcast_serve.outputs import csv_text
@@ -173,8 +174,8 @@ def forecast_payload(project: Any, zone: str, origin: str | None, unit: str | No
         "created_at": pd.Timestamp(df["created_at"].max()).isoformat(), "hours": len(df),
         "unit": u.code, "unit_label": u.label,
         "rates": None if rates is None else records(rates), "rates_used": "" if rates is None else units.describe_rates(rates),
-        "daily": records(units.convert_daily(fc.daily_means(df, tz), u, rates)),
-        "forecast": records(table[["ts", "ts_local", "horizon_day", "actual", "p10", "p50", "p90"]]),
+        "daily": records(units.rounded(units.convert_daily(fc.daily_means(df, tz), u, rates), u)),
+        "forecast": records(units.rounded(table[["ts", "ts_local", "horizon_day", "actual", "p10", "p50", "p90"]], u)),
     }
 
 
@@ -226,7 +227,9 @@ def dashboard_payload(project: Any) -> dict[str, Any]:
             a = None
         end = max(pd.Timestamp(f["forecast"][-1]["ts"]), origin)
         out.append({"zone": zone, "timezone": f["timezone"], "forecast": f,
-                    "actuals": [{"ts": r["ts"], "price": r["price_eur_mwh"]} for r in records(actuals)],
+                    "actuals": [{"ts": r["ts"], "price": None if r["price_eur_mwh"] is None else
+                                 round(r["price_eur_mwh"], units.UNITS[units.DEFAULT_UNIT].decimals)}
+                                for r in records(actuals)],
                     "rates": dashboard_rates(project, zone, start, end), "accuracy": a})
     return {"generated_at": pd.Timestamp.now(tz="UTC").isoformat(), "version": __version__,
             "units": {u.code: {"label": u.label, "factor": u.per_eur_mwh, "needs_rate": u.needs_rate}
@@ -243,7 +246,9 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
     project = read_only(project)
     cache = StoreCache(project_token(project), max_age=cache_max_age)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the files fastapi-offline ships (no CDN, no Google fonts), so
+    # /docs and /redoc work on a machine without the internet.
+    app = FastAPIOffline(
         title="spotcast",
         version=__version__,
         summary="Day-ahead electricity price forecasts (p10/p50/p90) for Nordic bidding zones.",
@@ -272,7 +277,14 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
             fast.remember(key)
         return hit.response()
 
-    @app.get("/health", summary="Liveness and store status")
+    def ok(model: type, **more: Any) -> dict[Any, Any]:
+        """OpenAPI ``responses``: the answer's model (the bytes come from the cache), and errors."""
+        return {200: {"model": model, **more}, 503: {"model": schemas.Detail, "description": "store busy"}}
+
+    not_found = {404: {"model": schemas.Detail, "description": "unknown zone, or no forecast for it (yet)"},
+                 422: {"model": schemas.Detail, "description": "a bad parameter"}}
+
+    @app.get("/health", summary="Liveness and store status", responses=ok(schemas.Health))
     async def health() -> Response:
         def fn() -> Answer:
             zones = service.zones_overview(project)
@@ -282,7 +294,8 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
             })
         return await cached(("health",), fn)
 
-    @app.get("/zones", summary="Zones with features or forecasts, and every zone spotcast knows")
+    @app.get("/zones", summary="Zones with features or forecasts, and every zone spotcast knows",
+             responses=ok(schemas.Zones))
     async def zones() -> Response:
         def fn() -> Answer:
             z = service.zones_overview(project)
@@ -291,8 +304,7 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
 
     @app.get("/forecast", summary="The published forecast of an origin: hourly actual and p10/p50/p90, daily "
              "means, when it was made, and why the weekly naive was published when it was",
-             responses={404: {"description": "unknown zone, or no forecast for it (yet)"},
-                        200: {"content": {"text/csv": {}}}})
+             responses={**ok(schemas.Forecast, content={"text/csv": {}}), **not_found})
     async def forecast(
         zone: ZoneParam,
         origin: Annotated[str | None, Query(description="forecast origin: ISO time, or a local date "
@@ -310,7 +322,7 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
                             lambda: json_answer(forecast_payload(project, z, origin, unit)))
 
     @app.get("/vintages", summary="Every vintage of a forecast origin: when made, by what, which is published",
-             responses={404: {"description": "unknown zone, or no forecast for it (yet)"}})
+             responses={**ok(schemas.Vintages), **not_found})
     async def vintages(
         zone: ZoneParam,
         origin: Annotated[str | None, Query(description="forecast origin (as for /forecast); default newest",
@@ -320,7 +332,7 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
         return await cached(("vintages", z, origin), lambda: json_answer(vintages_payload(project, z, origin)))
 
     @app.get("/accuracy", summary="Accuracy of stored forecasts against actual prices",
-             responses={404: {"description": "unknown zone, or no forecast for it (yet)"}})
+             responses={**ok(schemas.Accuracy), **not_found})
     async def accuracy(
         zone: ZoneParam,
         days: Annotated[int, Query(ge=1, le=3660, description="newest N origin days with actuals")] = 30,
@@ -328,7 +340,7 @@ def create_app(project: Any = None, store: Path | None = None, mode: str | None 
         z = zone.upper()
         return await cached(("accuracy", z, days), lambda: json_answer(accuracy_payload(project, z, days)))
 
-    @app.get("/models", summary="Registered models with metrics and lineage")
+    @app.get("/models", summary="Registered models with metrics and lineage", responses=ok(schemas.Models))
     async def models() -> Response:
         return await cached(("models",), lambda: json_answer({"models": service.models_overview(project)}))
 

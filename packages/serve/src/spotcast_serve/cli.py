@@ -6,24 +6,24 @@ import gc
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from spotcast_serve import service
-from spotcast_storage.cli_common import add_store_options, emit, fail, friendly_errors, open_store
+from spotcast_serve.defaults import DEFAULT_DAYS
+from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store, stage_app
 
-app = typer.Typer(
-    name="serve",
-    help="spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
-    no_args_is_help=True,
+app = stage_app(
+    "serve",
+    "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
+    "spotcast-serve",
 )
-add_store_options(app)
 
 ZonesOpt = Annotated[list[str], typer.Option("--zone", "-z", help="bidding zone; repeat for several")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 UnitOpt = Annotated[str, typer.Option("--unit", "-u", help="eur_mwh | sek_kwh | ore_kwh (SEK units use the "
                                       "source's EUR/SEK rate of each delivery day)")]
-OutputsOpt = Annotated[Path, typer.Option("--outputs", "-o", help="folder for CSV/PNG files")]
+OutputsOpt = Annotated[Path | None, typer.Option(
+    "--outputs", "-o", help="folder for CSV/PNG files [default: beside the store, <store name>-outputs/]",
+    show_default=False)]
 
 
 def _check_format(fmt: str) -> None:
@@ -35,9 +35,9 @@ def _check_format(fmt: str) -> None:
 @friendly_errors
 def predict(
     zone: ZonesOpt,
-    days: Annotated[int, typer.Option(help="horizon in local days after the origin's day (1-7 with default features)")] = service.DEFAULT_DAYS,
+    days: Annotated[int, typer.Option(help="horizon in local days after the origin's day (1-7 with default features)")] = DEFAULT_DAYS,
     model: Annotated[str | None, typer.Option(help="pin a model: NAME or NAME:VERSION [default: newest model for the zone]")] = None,
-    outputs: OutputsOpt = Path("outputs"),
+    outputs: OutputsOpt = None,
     formats: Annotated[str | None, typer.Option(help="comma-separated output writers [default: all, see `formats`]")] = None,
     no_files: Annotated[bool, typer.Option("--no-files", help="store the forecast but write no CSV/PNG")] = False,
     unit: UnitOpt = "eur_mwh",
@@ -49,19 +49,24 @@ def predict(
     Uses the newest model trained on price_features for the zone (or the one pinned with
     --model); when the inputs failed the data-quality gate, the weekly naive instead, flagged
     with the reason. Stores the forecast as a vintage in `forecasts` v2, writes the origin's
-    published vintage to outputs/forecast_<zone>_<first day>_<last day>_made_<local time>.csv
-    and .png (in --unit) and prints its daily means. Re-running with the same inputs and model
+    published vintage to <outputs>/forecast_<zone>_<first day>_<last day>_made_<local time>.csv
+    and .png (in --unit) and prints its daily means. The files go beside the store
+    (<store name>-outputs/) unless --outputs names a folder, so two stores never share files. Re-running with the same inputs and model
     changes nothing.
 
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
-    from spotcast_serve import units
+    import pandas as pd
+
+    from spotcast_serve import service, units
+    from spotcast_storage.config import outputs_dir
     from spotcast_storage.query import to_utc_timestamp
 
     u = units.parse_unit(unit)
     made = None if now is None else to_utc_timestamp(now, name="--now")
     project = open_store()
+    folder = None if no_files else outputs_dir(project, outputs)
     names = None if formats is None else [s.strip() for s in formats.split(",") if s.strip()]
     frames = []
     from rich.progress import Progress
@@ -69,7 +74,7 @@ def predict(
     with Progress(transient=True, disable=len(zone) < 2) as progress:
         task = progress.add_task("forecasting", total=len(zone))
         for z in zone:
-            r = service.predict(project, z, days=days, model=model, outputs=None if no_files else outputs,
+            r = service.predict(project, z, days=days, model=model, outputs=folder,
                                 formats=names, unit=u.code, now=made)
             typer.echo(r.summary(), err=True)
             if r.fallback_reason:
@@ -89,8 +94,8 @@ def predict(
 def accuracy(
     zone: ZonesOpt,
     days: Annotated[int, typer.Option(help="newest N origin days that have actual prices")] = 30,
-    outputs: OutputsOpt = Path("outputs"),
-    chart: Annotated[bool, typer.Option(help="write outputs/accuracy_<zone>_<date>.png")] = True,
+    outputs: OutputsOpt = None,
+    chart: Annotated[bool, typer.Option(help="write <outputs>/accuracy_<zone>_<date>.png")] = True,
     by: Annotated[str, typer.Option(help="horizon | origin | overall | pairs")] = "horizon",
     fmt: FormatOpt = "table",
 ) -> None:
@@ -105,6 +110,11 @@ def accuracy(
     _check_format(fmt)
     if by not in ("horizon", "origin", "overall", "pairs"):
         fail(f"unknown --by {by!r}; use horizon, origin, overall or pairs")
+    import pandas as pd
+
+    from spotcast_serve import service
+    from spotcast_storage.config import outputs_dir
+
     project = open_store()
     service.ensure_accuracy_view(project)
     frames = []
@@ -114,7 +124,7 @@ def accuracy(
             typer.echo(f"{report.zone}: no actual prices for the stored forecast hours yet", err=True)
             continue
         if chart:
-            path = service.accuracy_chart(report, outputs)
+            path = service.accuracy_chart(report, outputs_dir(project, outputs))
             typer.echo(f"  wrote {path}", err=True)
         frames.append({"horizon": report.by_horizon, "origin": report.by_origin,
                        "overall": report.overall, "pairs": report.pairs}[by])
@@ -139,7 +149,7 @@ def show_forecast(
     """
     _check_format(fmt)
     from spotcast_serve import forecast as fc
-    from spotcast_serve import labels, units
+    from spotcast_serve import labels, service, units
 
     u = units.parse_unit(unit)
     project = open_store()
@@ -167,6 +177,8 @@ def zones(fmt: FormatOpt = "table") -> None:
     Example: spotcast-serve zones --format json
     """
     _check_format(fmt)
+    from spotcast_serve import service
+
     emit(service.zones_overview(open_store(must_exist=True)), fmt)
 
 
@@ -178,12 +190,16 @@ def models(fmt: FormatOpt = "table") -> None:
     Example: spotcast-serve models
     """
     _check_format(fmt)
+    import pandas as pd
+
+    from spotcast_serve import service
+    from spotcast_storage.text import format_metrics
+
     rows = service.models_overview(open_store(must_exist=True))
     df = pd.DataFrame([{"name": m["name"], "version": m["version"], "created": m.get("created"),
                         "zones": ",".join(m["zones"]) or "any",
                         "on_price_features": m["trained_on_price_features"],
-                        "metrics": ", ".join(f"{k}={v:.4g}" for k, v in (m.get("metrics") or {}).items()
-                                             if isinstance(v, (int, float)))} for m in rows],
+                        "metrics": format_metrics(m.get("metrics"))} for m in rows],
                       columns=["name", "version", "created", "zones", "on_price_features", "metrics"])
     emit(df, fmt)
 

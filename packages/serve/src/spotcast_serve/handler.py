@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from spotcast_serve import service
+from spotcast_storage.config import outputs_dir
 from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.pipeline import EventHandler, RunContext
 from spotcast_storage.promotion import model_zones
+from spotcast_storage.text import plural
 
 CONSUMER = "serve"
 MODELS_CONSUMER = "serve-models"
@@ -60,22 +61,26 @@ def handle(events: list[Event], ctx: RunContext) -> str | None:
     zones = zones_to_forecast(events, ctx.project, ctx.zones)
     if not zones:
         return None
-    outputs = ctx.options.get("outputs", Path("outputs"))
+    # `spotcast run --outputs none` stores None (no files); without the option: beside the store
+    no_files = "outputs" in ctx.options and ctx.options["outputs"] is None
+    outputs = None if no_files else outputs_dir(ctx.project, ctx.options.get("outputs"))
     days = int(ctx.options.get("days", service.DEFAULT_DAYS))
-    done, skipped = [], []
+    done, skipped, files = [], [], []
     for zone in zones:
         try:
-            r = service.predict(ctx.project, zone, days=days, outputs=None if outputs is None else Path(outputs),
-                                now=ctx.now)
+            r = service.predict(ctx.project, zone, days=days, outputs=outputs, now=ctx.now)
         except NotFoundError as exc:
             skipped.append(zone)
             ctx.log(f"serve: {zone} skipped: {exc}")
             continue
         note = f" (weekly naive published instead: {r.fallback_reason})" if r.fallback_reason else ""
         done.append(f"{zone} {'new' if r.written else 'unchanged'}{note}")
+        files += r.files
     parts = []
     if done:
         parts.append("forecasts: " + ", ".join(done))
+    if files:
+        parts.append(f"{plural(len(files), 'file')} in {outputs}")
     if skipped:
         parts.append("skipped (no features or model yet): " + ", ".join(skipped))
     return "; ".join(parts)

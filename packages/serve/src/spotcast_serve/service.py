@@ -18,6 +18,7 @@ import pandas as pd
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve import labels, units
+from spotcast_serve.defaults import DEFAULT_DAYS
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
 from spotcast_storage.contracts import DATA_QUALITY, PRICES
 from spotcast_storage.contracts.backtests import BACKTESTS
@@ -25,11 +26,11 @@ from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_of, model_zones, serving_status
+from spotcast_storage.text import plural
 from spotcast_storage.zones import ZONES, parse_zone
 from spotcast_storage.zones import UnknownZoneError as ZoneTableError
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
-DEFAULT_DAYS = 7
 
 
 class Predictor(Protocol):
@@ -360,7 +361,7 @@ class PredictResult:
                 if self.written else f"unchanged ({len(self.forecast)} rows already stored as made "
                 f"{labels.made_label(self.forecast['made_at'].iloc[0], tz)})")
         if self.missing_hours:
-            what += f"; {self.missing_hours} hour(s) left out: no median (missing inputs)"
+            what += f"; {plural(self.missing_hours, 'hour')} left out: no median (missing inputs)"
         by = (f"the weekly naive INSTEAD OF THE MODEL ({self.fallback_reason})" if self.fallback_reason
               else f"{self.model} v{self.model_version}")
         pub = self.published

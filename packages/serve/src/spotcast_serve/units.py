@@ -27,12 +27,15 @@ class Unit:
     label: str
     per_eur_mwh: float  # value in this unit for 1 EUR/MWh at a rate of 1 SEK per EUR
     needs_rate: bool
+    decimals: int = 2
+    """The precision the sources publish: Nord Pool EUR/MWh with 2 decimals, elprisetjustnu
+    SEK/kWh with 5 (so öre/kWh with 3). API answers are rounded to it (see :func:`rounded`)."""
 
 
 UNITS: dict[str, Unit] = {
-    "eur_mwh": Unit("eur_mwh", "EUR/MWh", 1.0, False),
-    "sek_kwh": Unit("sek_kwh", "SEK/kWh", 1 / 1000, True),
-    "ore_kwh": Unit("ore_kwh", "öre/kWh", 1 / 10, True),
+    "eur_mwh": Unit("eur_mwh", "EUR/MWh", 1.0, False, 2),
+    "sek_kwh": Unit("sek_kwh", "SEK/kWh", 1 / 1000, True, 5),
+    "ore_kwh": Unit("ore_kwh", "öre/kWh", 1 / 10, True, 3),
 }
 DEFAULT_UNIT = "eur_mwh"
 MAX_RATE_AGE_DAYS = 14
@@ -135,6 +138,12 @@ def convert_daily(daily: pd.DataFrame, unit: Unit, day_rates: pd.DataFrame | Non
                 out[c] = convert(out[c], unit, rate)
     out["unit"] = unit.label
     return out
+
+
+def rounded(frame: pd.DataFrame, unit: Unit) -> pd.DataFrame:
+    """``frame`` with its price columns rounded to ``unit``'s published precision: a model's
+    p50 of 41.23456789 EUR/MWh claims digits no source has."""
+    return frame.round({c: unit.decimals for c in PRICE_COLUMNS if c in frame.columns})
 
 
 def describe_rates(day_rates: pd.DataFrame) -> str:

@@ -10,9 +10,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from spotcast_storage.base import Commit, FeatureGroupBase, FeatureViewBase
 from spotcast_storage.errors import (
     BackendUnavailableError,
     NotFoundError,
@@ -26,10 +26,30 @@ from spotcast_storage.errors import (
     UsageError,
     ValidationError,
 )
-from spotcast_storage.events import Event
-from spotcast_storage.query import Feature, Filter, Query
+from spotcast_storage.versions import package_version
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from spotcast_storage.base import Commit, FeatureGroupBase, FeatureViewBase
+    from spotcast_storage.events import Event
+    from spotcast_storage.query import Feature, Filter, Query
+
+__version__ = package_version("spotcast-storage")
+
+# Names whose modules import pandas: loaded on first use (PEP 562), so that importing the
+# package (every CLI does, for `--help`) stays cheap. `from spotcast_storage import Query` works.
+_LAZY = {
+    "Commit": "spotcast_storage.base", "FeatureGroupBase": "spotcast_storage.base",
+    "FeatureViewBase": "spotcast_storage.base", "Event": "spotcast_storage.events",
+    "Feature": "spotcast_storage.query", "Filter": "spotcast_storage.query", "Query": "spotcast_storage.query",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def backends() -> dict[str, Any]:

@@ -9,25 +9,24 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from spotcast_storage.cli_common import (
-    add_store_options,
     check_output_path,
     emit,
     fail,
     friendly_errors,
     open_store,
+    stage_app,
 )
 from spotcast_storage.errors import UsageError
+from spotcast_storage.text import format_metrics, iso
 
-app = typer.Typer(
-    name="store",
-    help="Inspect the spotcast store and query it with SQL.\n\nExample: spotcast-store ls",
-    no_args_is_help=True,
+app = stage_app(
+    "store",
+    "Inspect the spotcast store and query it with SQL.\n\nExample: spotcast-store ls",
+    "spotcast-storage",
 )
-add_store_options(app)
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 
@@ -39,6 +38,8 @@ def ls_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-store ls --format json
     """
+    import pandas as pd
+
     project = open_store(must_exist=True)
     fs = project.get_feature_store()
     rows = []
@@ -50,7 +51,7 @@ def ls_cmd(fmt: FormatOption = "table") -> None:
         rows.append({
             "name": g.name, "version": g.version, "newest": g.version == newest[g.name],
             "primary_key": ",".join(g.primary_key), "event_time": g.event_time or "",
-            "rows": g.count(), "last_commit": last, "description": g.description,
+            "rows": g.count(), "last_commit": iso(last) if fmt == "table" else last, "description": g.description,
         })
     emit(pd.DataFrame(rows, columns=["name", "version", "newest", "primary_key", "event_time", "rows",
                                      "last_commit", "description"]), fmt, title="feature groups")
@@ -71,6 +72,8 @@ def show_cmd(
 
     Example: spotcast-store show prices --limit 5
     """
+    import pandas as pd
+
     _positive(limit, "--limit")
     fg = open_store(must_exist=True).get_feature_store().get_feature_group(name, version)
     if fmt == "table":
@@ -94,11 +97,14 @@ def log_cmd(
 
     Example: spotcast-store log prices --limit 10
     """
+    import pandas as pd
+
     if limit is not None:
         _positive(limit, "--limit")
     fg = open_store(must_exist=True).get_feature_store().get_feature_group(name, version)
     details = fg.commit_details(limit=limit)
-    emit(pd.DataFrame([{"commit_id": c, **d} for c, d in details.items()],
+    emit(pd.DataFrame([{"commit_id": c, **d, **({"committedOn": iso(d["committedOn"])} if fmt == "table" else {})}
+                       for c, d in details.items()],
                       columns=["commit_id", "committedOn", "rowsInserted", "rowsUpdated", "rowsDeleted", "operation"]),
          fmt, title=f"commits of {fg.name} v{fg.version}")
 
@@ -115,6 +121,8 @@ def events_cmd(
 
     Example: spotcast-store events --consumer features
     """
+    import pandas as pd
+
     _positive(limit, "--limit")
     if after < 0:
         raise UsageError(f"--after must be 0 or a positive event id, got {after}")
@@ -125,14 +133,14 @@ def events_cmd(
     events = log.read(after=max(start, latest - limit) if not consumer else start, limit=limit)
     emit(pd.DataFrame([{
         "event_id": e.event_id, "kind": e.kind, "name": e.name, "version": e.version, "commit_id": e.commit_id,
-        "created_at": e.created_at.isoformat(), "changed": e.changed,
+        "created_at": iso(e.created_at), "changed": e.changed,
         "rows": f"+{e.payload.get('rows_inserted', 0)} ~{e.payload.get('rows_updated', 0)} -{e.payload.get('rows_deleted', 0)}"
         if e.kind == "commit" else "", "keys": json.dumps(e.payload.get("keys", {})) if e.kind == "commit" else "",
     } for e in events], columns=["event_id", "kind", "name", "version", "commit_id", "created_at", "changed", "rows", "keys"]),
         fmt, title="events")
     if fmt == "table":
         emit(pd.DataFrame([{"consumer": c, "cursor": e, "lag": latest - e,
-                            "updated_at": None if t is None else t.isoformat()} for c, (e, t) in sorted(cursors.items())],
+                            "updated_at": iso(t)} for c, (e, t) in sorted(cursors.items())],
                           columns=["consumer", "cursor", "lag", "updated_at"]), "table", title="consumers")
 
 
@@ -146,9 +154,11 @@ def models_cmd(
 
     Example: spotcast-store models --format json
     """
+    import pandas as pd
+
     models = open_store(must_exist=True).get_model_registry().get_models(name)
-    rows = [{"name": m.name, "version": m.version, "created": m.created.isoformat() if m.created is not None else None,
-             "metrics": json.dumps(m.training_metrics), "lineage": json.dumps(m.lineage, default=str),
+    rows = [{"name": m.name, "version": m.version, "created": iso(m.created),
+             "metrics": format_metrics(m.training_metrics) if fmt == "table" else json.dumps(m.training_metrics), "lineage": json.dumps(m.lineage, default=str),
              "description": m.description} for m in models]
     emit(pd.DataFrame(rows, columns=["name", "version", "created", "metrics", "lineage", "description"]), fmt,
          title="models")
@@ -160,6 +170,8 @@ def plugins_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-store plugins
     """
+    import pandas as pd
+
     from spotcast_storage.plugins import list_plugins
 
     emit(pd.DataFrame([{"plugin": p.name, "distribution": p.distribution or "", "hooks": ", ".join(p.hooks)}

@@ -1,7 +1,9 @@
 """What every spotcast CLI shares: ``--store``/``--mode`` options, error printing, output formats.
 
-Each stage's Typer app calls :func:`add_store_options` so that ``spotcast-ingest --store X``
-and ``spotcast ingest --store X`` behave the same; commands then call :func:`open_store`.
+Each stage's Typer app is made by :func:`stage_app` (which adds the store options), so that
+``spotcast-ingest --store X`` and ``spotcast ingest --store X`` behave the same; commands then
+call :func:`open_store`. Nothing here imports pandas at module level: every CLI imports this
+module for ``--help``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import pandas as pd
 import typer
 
 from spotcast_storage import config
 from spotcast_storage.errors import SpotcastError, UsageError
+
+if TYPE_CHECKING:  # pandas is imported by the commands that print frames, not by `--help`
+    import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +52,35 @@ def store_callback(store: StoreOption = None, mode: ModeOption = None) -> None:
 
 def add_store_options(app: typer.Typer) -> typer.Typer:
     app.callback()(store_callback)
+    return app
+
+
+def stage_app(name: str, help: str, distribution: str) -> typer.Typer:
+    """The Typer app of a spotcast CLI, with the settings every one shares: ``--store``/``--mode``,
+    ``--version`` (of ``distribution``, from the installed metadata), help when called without a
+    command, and plain (click) help text. Typer's rich help imports rich's markdown and syntax
+    renderers, about 0.3 s before the first line; plain help keeps ``--help`` and usage errors
+    fast (``benchmarks/cli.py`` measures it)."""
+
+    def show_version(value: bool) -> None:
+        if value:
+            from spotcast_storage.versions import describe
+
+            typer.echo(describe(distribution))
+            raise typer.Exit()
+
+    def callback(
+        store: StoreOption = None,
+        mode: ModeOption = None,
+        # a default, not an Annotated hint: hints are strings here (postponed evaluation)
+        # and could not see this function's `distribution`
+        version: bool = typer.Option(False, "--version", is_eager=True, callback=show_version,
+                                     help=f"print the installed version of {distribution} and exit"),
+    ) -> None:
+        store_callback(store, mode)
+
+    app = typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode=None)
+    app.callback()(callback)
     return app
 
 
@@ -137,6 +170,7 @@ def emit(df: pd.DataFrame, fmt: str = "table", title: str | None = None, output:
 
 
 def render_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 200) -> str:
+    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
@@ -154,10 +188,14 @@ def render_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 200
 
 
 def _fmt(v: Any) -> str:
+    import pandas as pd
+
     if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT:
         return ""
     if isinstance(v, float):
         return f"{v:.4g}" if abs(v) < 1e-3 or abs(v) >= 1e6 else f"{v:.3f}".rstrip("0").rstrip(".")
     if isinstance(v, pd.Timestamp):
-        return v.isoformat()
+        from spotcast_storage.text import iso
+
+        return iso(v) or ""
     return str(v)

@@ -81,3 +81,18 @@ def announce(project: Any) -> None:
     if not _announced:
         _announced = True
         print(f"spotcast: using {project.describe()}", file=sys.stderr)
+
+
+def outputs_dir(project: Any, outputs: str | os.PathLike[str] | None = None) -> Path:
+    """The folder for the files a command writes (forecast CSV/PNG, accuracy charts, backtest
+    reports): ``outputs`` (a command's ``--outputs``) when given, else the project's own folder
+    beside its store (a local store ``x.duckdb`` writes to ``x-outputs/`` next to it, as its models
+    live in ``x-artifacts/``), else ``./outputs``.
+
+    One rule for every command, so two stores never overwrite each other's files: a forecast of
+    ``demo.duckdb`` lands in ``demo-outputs/``, one of ``.spotcast/store.duckdb`` in
+    ``.spotcast/store-outputs/``, even when both stores sit in the same folder."""
+    if outputs is not None:
+        return Path(outputs).expanduser()
+    own = getattr(project, "outputs_dir", None)
+    return Path(own) if own is not None else Path("outputs")

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse_now
 from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
-from spotcast_storage.pipeline import EventHandler, RunContext, collect_handlers, collect_steps
+from spotcast_storage.text import format_metrics, iso, plural
 from spotcast_storage.umbrella import app
 from spotcast_storage.zones import parse_zone
+
+if TYPE_CHECKING:  # pandas and the pipeline are imported by `run`/`status`, not by `spotcast --help`
+    from spotcast_storage.pipeline import EventHandler, RunContext
 
 MAX_ROUNDS = 50
 
@@ -40,16 +42,22 @@ def _why(events: list[Event]) -> str:
     for e in events:
         by.setdefault(f"{e.kind} {e.name}", []).append(e)
     parts = []
-    for what, evs in by.items():
+    for evs in by.values():
         keys = sorted({v for e in evs for vals in e.payload.get("keys", {}).values() for v in vals})
         rows = sum(e.payload.get("rows_inserted", 0) + e.payload.get("rows_updated", 0) for e in evs)
-        detail = f", {rows} rows" if evs[0].kind == "commit" else f" v{max(e.version for e in evs)}"
-        parts.append(f"{len(evs)} new {what}{detail}" + (f" ({', '.join(keys[:6])})" if keys else ""))
+        kind, name = evs[0].kind, evs[0].name
+        if kind == "commit":
+            head = f"{plural(len(evs), 'new commit')} of {name}, {plural(rows, 'row')}"
+        else:
+            head = f"{plural(len(evs), f'new {kind}')} {name} v{max(e.version for e in evs)}"
+        parts.append(head + (f" ({', '.join(keys[:6])})" if keys else ""))
     return "; ".join(parts)
 
 
 def deliver(ctx: RunContext, handlers: list[EventHandler] | None = None, report: RunReport | None = None) -> RunReport:
     """Feed pending events to handlers until none is pending (bounded number of rounds)."""
+    from spotcast_storage.pipeline import collect_handlers
+
     report = report or RunReport()
     handlers = collect_handlers() if handlers is None else handlers
     log = ctx.project.get_event_log()
@@ -77,6 +85,8 @@ def deliver(ctx: RunContext, handlers: list[EventHandler] | None = None, report:
 
 
 def run_once(ctx: RunContext) -> RunReport:
+    from spotcast_storage.pipeline import collect_steps
+
     report = RunReport()
     for step in collect_steps():
         t = time.perf_counter()
@@ -87,6 +97,8 @@ def run_once(ctx: RunContext) -> RunReport:
 
 
 def _parse_interval(text: str) -> float:
+    import pandas as pd
+
     try:
         td = pd.Timedelta(text)
     except ValueError:
@@ -117,8 +129,8 @@ def run_cmd(
     interval: Annotated[str, typer.Option(help="time between passes with --watch, e.g. 15m, 1h")] = "15m",
     history_days: Annotated[int | None, typer.Option(help="history an empty store backfills first")] = None,
     now: Annotated[str | None, typer.Option(help="pretend it is this time (UTC), for replays and tests")] = None,
-    outputs: Annotated[str | None, typer.Option(help="folder for forecast CSV/PNG files [default: ./outputs]; "
-                                                "'none' writes no files")] = None,
+    outputs: Annotated[str | None, typer.Option(help="folder for forecast CSV/PNG files [default: beside the "
+                                                "store, <store name>-outputs/]; 'none' writes no files")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="if another `spotcast run` is working on this store, "
                                           "fail at once instead of waiting for it")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="go ahead with a backfill larger than the "
@@ -131,6 +143,9 @@ def run_cmd(
 
     Example: spotcast run --zone SE3 --source synthetic
     """
+    import pandas as pd
+
+    from spotcast_storage.pipeline import RunContext
     from spotcast_storage.runlock import run_lock
 
     if watch and once:
@@ -175,6 +190,10 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
 
     Example: spotcast status
     """
+    import pandas as pd
+
+    from spotcast_storage.pipeline import collect_handlers
+
     project = open_store(must_exist=True)
     log = project.get_event_log()
     latest = log.latest_event_id()
@@ -205,11 +224,16 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
         typer.echo(json.dumps({"consumers": consumers, "feature_groups": groups, "models": models,
                                "forecasts": forecasts, "serving": serving}, indent=2, default=str))
         return
-    emit(pd.DataFrame(consumers, columns=["consumer", "cursor", "pending_events", "of_events", "updated_at", "installed"]),
+    # for people: times to the second in one format, metrics as `mae 11.78, rmae 0.83`
+    emit(pd.DataFrame([{**c, "updated_at": iso(c["updated_at"])} for c in consumers],
+                      columns=["consumer", "cursor", "pending_events", "of_events", "updated_at", "installed"]),
          title="consumers")
-    emit(pd.DataFrame(groups, columns=["feature_group", "rows", "newest_commit", "committed_on"]), title="feature groups")
-    emit(pd.DataFrame(models, columns=["model", "version", "created", "metrics"]), title="newest models")
-    emit(pd.DataFrame(forecasts, columns=["zone", "newest_origin", "model", "model_version"]), title="newest forecasts")
+    emit(pd.DataFrame([{**g, "committed_on": iso(g["committed_on"])} for g in groups],
+                      columns=["feature_group", "rows", "newest_commit", "committed_on"]), title="feature groups")
+    emit(pd.DataFrame([{**m, "created": iso(m["created"]), "metrics": format_metrics(m["metrics"])} for m in models],
+                      columns=["model", "version", "created", "metrics"]), title="newest models")
+    emit(pd.DataFrame([{**f, "newest_origin": iso(f["newest_origin"])} for f in forecasts],
+                      columns=["zone", "newest_origin", "model", "model_version"]), title="newest forecasts")
     if serving:
         emit(pd.DataFrame([{"zone": s["zone"], "serving": "" if s["serving"] is None else
                             f"{s['serving']['name']} v{s['serving']['version']}", "state": s["state"]}

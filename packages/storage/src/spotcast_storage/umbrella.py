@@ -13,15 +13,14 @@ from importlib.metadata import entry_points
 
 import typer
 
-from spotcast_storage.cli_common import add_store_options
+from spotcast_storage.cli_common import stage_app
 from spotcast_storage.plugins import CLI_ENTRY_POINT_GROUP
 
-app = typer.Typer(
-    name="spotcast",
-    help="spotcast: electricity spot-price forecasting.\n\nExample: spotcast run --zone SE3 --source synthetic",
-    no_args_is_help=True,
+app = stage_app(
+    "spotcast",
+    "spotcast: electricity spot-price forecasting.\n\nExample: spotcast run --zone SE3 --source synthetic",
+    "spotcast",
 )
-add_store_options(app)
 
 
 def mount_stage_apps(target: typer.Typer) -> list[str]:

@@ -11,19 +11,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from spotcast_storage.cli_common import add_store_options, emit, friendly_errors, open_store
-from spotcast_train import service
+from spotcast_storage.cli_common import emit, friendly_errors, open_store, stage_app
 
-app = typer.Typer(
-    name="train",
-    help="Fit XGBoost price models (p10/p50/p90) on price_features, backtest them against naive baselines, "
+app = stage_app(
+    "train",
+    "Fit XGBoost price models (p10/p50/p90) on price_features, backtest them against naive baselines, "
     "register them with lineage.\n\nExample: spotcast-train fit --zone SE3",
-    no_args_is_help=True,
+    "spotcast-train",
 )
-add_store_options(app)
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv | json")]
 ZoneOption = Annotated[str, typer.Option("--zone", "-z", help="bidding zone, e.g. SE3")]
@@ -77,6 +74,8 @@ def fit_cmd(
 
     Example: spotcast-train fit --zone SE3 --model xgboost --window 730d
     """
+    from spotcast_train import service
+
     with _progress(progress and fmt == "text", "promotion gate") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
                         origins=origins, refit=refit, options=_options(linear), now=now, progress=p)
@@ -100,7 +99,8 @@ def backtest_cmd(
     recalibrate: Annotated[str, typer.Option("--recalibrate", "-r", help="daily | weekly | never | Nd")] = "weekly",
     window: Annotated[str | None, typer.Option("--window", "-w", help="cap training history, e.g. 730d (default: all)")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="folder for the Markdown report and PNGs "
-                                                 "[default: ./backtest-reports]")] = None,
+                                                 "[default: beside the store, <store name>-outputs/backtests/]",
+                                                 show_default=False)] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
     linear: LinearOption = None,
     fmt: FormatOption = "table",
@@ -112,10 +112,14 @@ def backtest_cmd(
 
     Example: spotcast-train backtest --zone SE3 --start 2024-01-01 --end 2024-04-01 --recalibrate weekly
     """
+    from spotcast_storage.config import outputs_dir
+    from spotcast_train import service
+
+    project = open_store()
     with _progress(progress and fmt == "table", "backtest") as p:
-        r = service.backtest(open_store(), zone, start, end, model=model, recalibrate=recalibrate,
-                             window=window, options=_options(linear), report_dir=report or Path("backtest-reports"),
-                             write=not no_write, progress=p)
+        r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
+                             window=window, options=_options(linear),
+                             report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p)
     table = r.table.copy()
     table.insert(0, "run_id", r.run_id)
     emit(table, fmt, title=f"{r.run_id}")
@@ -135,6 +139,10 @@ def models_cmd(
 
     Example: spotcast-train models --zone SE3
     """
+    import pandas as pd
+
+    from spotcast_train import service
+
     df = service.list_models(open_store(must_exist=True), zone)
     if fmt == "table" and "created" in df:
         df["created"] = pd.to_datetime(df["created"]).dt.strftime("%Y-%m-%d %H:%M")
@@ -148,6 +156,8 @@ def plugins_cmd(fmt: FormatOption = "table") -> None:
 
     Example: spotcast-train plugins
     """
+    import pandas as pd
+
     from spotcast_train.models import model_types
 
     rows = [{"model": m.name, "baseline": m.baseline, "description": m.description}

@@ -25,6 +25,7 @@ from spotcast_storage import promotion
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published
 from spotcast_storage.errors import NotFoundError
+from spotcast_storage.text import plural
 from spotcast_train import metrics
 from spotcast_train.models import DEFAULT_MODEL
 
@@ -105,25 +106,25 @@ def decide(project: Any, zone: str, now: pd.Timestamp, model: str = DEFAULT_MODE
     newest = max(versions, key=lambda m: m.version)
     age = now - trained_until(newest)
     if age > pd.Timedelta(days=max_age_days):
-        return Decision(True, f"{name} v{newest.version} is {age.days} days old (> {max_age_days})")
+        return Decision(True, f"{name} v{newest.version} is {plural(age.days, 'day')} old (> {max_age_days})")
     serving = promotion.serving_status(project, zone).serving
     if serving is None or promotion.model_type(
             project.get_model_registry().get_model(serving.name, serving.version)).startswith("naive"):
-        return Decision(False, f"{name} v{newest.version} is {age.days} days old; "
+        return Decision(False, f"{name} v{newest.version} is {plural(age.days, 'day')} old; "
                                + ("the weekly naive serves" if serving is not None else "nothing serves yet"))
     t = tracked_accuracy(project, zone, serving.name, now, accuracy_days, version=serving.version,
                          after=trained_until(newest))
     who = serving.label()
     if t.hours and t.days < min_tracked_days:
-        return Decision(False, f"{name} v{newest.version} is {age.days} days old; {who} tracked MAE {t.mae:.2f} vs "
-                               f"naive-weekly {t.naive_mae:.2f} over only {t.days} day(s) of tracked forecasts "
+        return Decision(False, f"{name} v{newest.version} is {plural(age.days, 'day')} old; {who} tracked MAE {t.mae:.2f} vs "
+                               f"naive-weekly {t.naive_mae:.2f} over only {plural(t.days, 'day')} of tracked forecasts "
                                f"(a retrain on accuracy needs {min_tracked_days})")
     if t.hours and t.mae > t.naive_mae:
-        return Decision(True, f"{who} tracked MAE {t.mae:.2f} over {t.days} days ({t.hours} hours) is worse "
+        return Decision(True, f"{who} tracked MAE {t.mae:.2f} over {plural(t.days, 'day')} ({plural(t.hours, 'hour')}) is worse "
                               f"than naive-weekly's {t.naive_mae:.2f}")
-    detail = (f"; {who} tracked MAE {t.mae:.2f} vs naive-weekly {t.naive_mae:.2f} over {t.days} days" if t.hours
+    detail = (f"; {who} tracked MAE {t.mae:.2f} vs naive-weekly {t.naive_mae:.2f} over {plural(t.days, 'day')}" if t.hours
               else "; no tracked forecasts since the last fit yet")
-    return Decision(False, f"{name} v{newest.version} is {age.days} days old{detail}")
+    return Decision(False, f"{name} v{newest.version} is {plural(age.days, 'day')} old{detail}")
 
 
 def zones_in(events: list[Any], fallback: list[str]) -> list[str]:

@@ -168,6 +168,8 @@ class LocalProject:
         self.read_only = read_only
         self.path = Path(path).expanduser().resolve()
         self.artifacts_dir = self.path.with_name(self.path.stem + "-artifacts")
+        # files the commands write (forecast CSV/PNG, charts, reports): see config.outputs_dir
+        self.outputs_dir = self.path.with_name(self.path.stem + "-outputs")
         self._initialised = False
         self.name = self.path.stem
 
