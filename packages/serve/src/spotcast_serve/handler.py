@@ -27,7 +27,7 @@ def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | 
     every = False
     registry = None
     for e in events:
-        if e.kind == COMMIT and e.name == service.FEATURES_NAME and e.version == service.FEATURES_VERSION:
+        if e.kind == COMMIT and e.name == service.FEATURES_NAME:  # any version: a model may use a plugin's
             if not e.changed:
                 continue
             touched = (e.payload.get("keys") or {}).get("zone")

@@ -255,6 +255,18 @@ class ModelRef:
     version: int
     path: str
     zones: tuple[str, ...] = ()
+    features_version: int = FEATURES_VERSION
+    """The price_features version the model was trained on: the rows serve feeds it."""
+
+
+def features_version_of(m: Any) -> int:
+    """The price_features version a registered model was trained on (its lineage; v1 for models
+    registered before lineage recorded it)."""
+    lin = getattr(m, "lineage", None) or {}
+    v = (lin.get("features") or {}).get("version")
+    if v is None:
+        v = next((g.get("version") for g in lin.get("feature_groups") or [] if g.get("name") == FEATURES_NAME), None)
+    return int(v) if v is not None else FEATURES_VERSION
 
 
 def parse_model_spec(spec: str) -> tuple[str, int | None]:
@@ -312,7 +324,7 @@ def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
     zones = model_zones(m)
     if zones and zone not in zones:
         raise ValidationError(f"model {m.name} v{m.version} was trained for {', '.join(zones)}, not {zone}")
-    return ModelRef(m.name, int(m.version), m.download(), zones)
+    return ModelRef(m.name, int(m.version), m.download(), zones, features_version_of(m))
 
 
 _predictors: dict[str, Predictor] = {}
@@ -378,17 +390,17 @@ class PredictResult:
         return text
 
 
-def newest_feature_rows(project: Any, zone: str) -> pd.DataFrame:
-    """The newest origin's price_features rows for ``zone``."""
-    fg = _fg_or_none(project, FEATURES_NAME, FEATURES_VERSION)
+def newest_feature_rows(project: Any, zone: str, version: int = FEATURES_VERSION) -> pd.DataFrame:
+    """The newest origin's price_features (``version``) rows for ``zone``."""
+    fg = _fg_or_none(project, FEATURES_NAME, version)
     if fg is None:
         raise NotFoundError(
-            f"the store has no {FEATURES_NAME} v{FEATURES_VERSION} yet; build features first "
+            f"the store has no {FEATURES_NAME} v{version} yet; build features first "
             f"(`spotcast-features build --zone {zone}`)"
         )
     have = _origins_of(fg, zone)
     if not have:
-        zones = zones_with(project, FEATURES_NAME, FEATURES_VERSION)
+        zones = zones_with(project, FEATURES_NAME, version)
         raise NotFoundError(
             f"{FEATURES_NAME} has no rows for zone {zone}"
             + (f"; zones with features: {', '.join(zones)}" if zones else "")
@@ -476,7 +488,7 @@ def band_history(project: Any, zone: str, origin: pd.Timestamp, model: ModelRef,
     forecasts = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame()
     if forecasts.empty:
         return fc.error_history(forecasts, forecasts, forecasts, unit_column)
-    feats = _fg(project, FEATURES_NAME, FEATURES_VERSION)
+    feats = _fg(project, FEATURES_NAME, model.features_version)
     first = pd.to_datetime(forecasts["origin"], utc=True).min()
     x = feats.select(["origin", "ts", "horizon_day", unit_column]).filter(
         (feats.zone == zone) & (feats.origin >= first) & (feats.origin < origin)).read()
@@ -533,6 +545,15 @@ def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Pred
                          missing_hours=len(rows) - len(new), unit=(unit or units.UNITS[units.DEFAULT_UNIT]).code)
 
 
+def _features_version(project: Any, zone: str, spec: str | None) -> int:
+    """The price_features version of the model that will forecast ``zone`` (v1 when there is no
+    usable model: forecast_origin then says why)."""
+    try:
+        return resolve_model(project, zone, spec).features_version
+    except (NotFoundError, ValidationError):
+        return FEATURES_VERSION
+
+
 def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
             outputs: Path | None = Path("outputs"), formats: Sequence[str] | None = None,
             now: pd.Timestamp | None = None, unit: str | None = None) -> PredictResult:
@@ -548,7 +569,8 @@ def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | N
         raise ValidationError(f"--days must be at least 1, got {days}")
     u = units.parse_unit(unit)
     writers = select_writers(formats) if outputs is not None else []
-    result = forecast_origin(project, z, newest_feature_rows(project, z), days=days, now=now, model_spec=model,
+    result = forecast_origin(project, z, newest_feature_rows(project, z, _features_version(project, z, model)),
+                             days=days, now=now, model_spec=model,
                              unit=u)
     if outputs is not None:
         output = make_output(project, result, Path(outputs), u)

@@ -28,6 +28,9 @@ ModelOption = Annotated[str, typer.Option("--model", "-m", help="model type (see
 LinearOption = Annotated[bool | None, typer.Option(
     "--linear/--no-linear", help="xgboost only: average the trees with LEAR-style linear members (gblinear, "
     "horizon day 1: 0.6 trees + 0.4 linear) or not [default: the model's default, with linear members]")]
+FeaturesVersionOption = Annotated[int | None, typer.Option(
+    "--features-version", help="price_features version to train on (a feature plugin's columns live in a later "
+    "version) [default: the newest in the store]", show_default=False)]
 
 
 def _options(linear: bool | None) -> dict:
@@ -62,6 +65,7 @@ def fit_cmd(
     refit: Annotated[str, typer.Option("--refit", help="refit schedule inside the gate's backtest: daily | "
                                        "weekly | Nd")] = "weekly",
     linear: LinearOption = None,
+    features_version: FeaturesVersionOption = None,
     now: Annotated[str | None, typer.Option("--now", help="fit as at this time (UTC; replays): only labels "
                                             "published by then train, and the decision is dated then")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
@@ -78,7 +82,8 @@ def fit_cmd(
 
     with _progress(progress and fmt == "text", "promotion gate") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
-                        origins=origins, refit=refit, options=_options(linear), now=now, progress=p)
+                        origins=origins, refit=refit, options=_options(linear), now=now, progress=p,
+                        features_version=features_version)
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
                                "baselines": r.baseline_metrics, "training_window": r.training_window,
@@ -103,6 +108,7 @@ def backtest_cmd(
                                                  show_default=False)] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
     linear: LinearOption = None,
+    features_version: FeaturesVersionOption = None,
     fmt: FormatOption = "table",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
@@ -119,7 +125,8 @@ def backtest_cmd(
     with _progress(progress and fmt == "table", "backtest") as p:
         r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
                              window=window, options=_options(linear),
-                             report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p)
+                             report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p,
+                             features_version=features_version)
     table = r.table.copy()
     table.insert(0, "run_id", r.run_id)
     emit(table, fmt, title=f"{r.run_id}")

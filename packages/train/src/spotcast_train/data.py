@@ -28,10 +28,23 @@ LABEL_KNOWN = "label_known_at"
 
 
 def candidate_features(columns: list[str] | pd.Index) -> list[str]:
-    """The model inputs among the training view's columns: the contract's features (not the key,
-    not the label), in contract order."""
-    names = [c.name for c in PRICE_FEATURES.columns if c.name not in KEY]
-    return [c for c in names if c in set(columns)]
+    """The model inputs among the training view's columns: the contract's features in contract
+    order, then the columns a feature plugin added to a later price_features version (not the
+    key, not the label or when it was known)."""
+    have = list(columns)
+    names = [c.name for c in PRICE_FEATURES.columns if c.name not in KEY and c.name in set(have)]
+    extra = [c for c in have if c not in set(names) | set(KEY) | {LABEL, LABEL_KNOWN}]
+    return names + extra
+
+
+def newest_features_version(fs: Any) -> int:
+    """The newest price_features version in the store (v1 when there is none yet): what train
+    uses unless told otherwise, so a feature plugin's columns reach the next model."""
+    try:
+        groups = fs.get_feature_groups(PRICE_FEATURES.name)
+    except NotFoundError:
+        return PRICE_FEATURES.version
+    return max([int(g.version) for g in groups] or [PRICE_FEATURES.version])
 
 
 def _fg(fs: Any, contract: Any) -> Any:
@@ -44,13 +57,26 @@ def _fg(fs: Any, contract: Any) -> Any:
 
 
 def load_training_frame(project: Any, zone: str, start: Any = None, end: Any = None,
-                        features_version: int = PRICE_FEATURES.version) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Rows of ``zone`` with origin in ``[start, end)`` from the training view, plus lineage.
+                        features_version: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rows of ``zone`` with origin in ``[start, end)`` from the training view over price_features
+    ``features_version`` (default: the newest in the store), plus lineage.
 
     The zone and time filters go into the view's query, so only that zone's rows are read."""
     fs = project.get_feature_store()
-    feats = _fg(fs, PRICE_FEATURES) if features_version == PRICE_FEATURES.version else fs.get_feature_group(
-        PRICE_FEATURES.name, features_version)
+    if features_version is None:
+        features_version = newest_features_version(fs)
+    if not isinstance(features_version, int) or isinstance(features_version, bool) or features_version < 1:
+        raise ValidationError(f"--features-version {features_version!r}: give a price_features version (1, 2, ...)")
+    if features_version == PRICE_FEATURES.version:
+        feats = _fg(fs, PRICE_FEATURES)
+    else:
+        try:
+            feats = fs.get_feature_group(PRICE_FEATURES.name, features_version)
+        except NotFoundError:
+            raise NotFoundError(
+                f"the store has no {PRICE_FEATURES.name} v{features_version}; build it with "
+                f"`spotcast-features rebuild --version {features_version}` or leave --features-version out "
+                "(the newest version)") from None
     hourly = _fg(fs, PRICES_HOURLY)
     fv = get_or_create_training_view(fs, features_version)
     query = fv.query.filter(feats.zone == zone)
@@ -70,6 +96,7 @@ def load_training_frame(project: Any, zone: str, start: Any = None, end: Any = N
     df = df.merge(known, on="ts", how="left", validate="many_to_one")
     df = df.sort_values([TIME_COL, "ts"], ignore_index=True)
     lineage = build_lineage(fv, [feats, hourly], zone)
+    lineage["features"] = {"name": PRICE_FEATURES.name, "version": int(features_version)}
     return df, lineage
 
 

@@ -84,7 +84,8 @@ class FitResult:
 
 def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int | None = DEFAULT_WINDOW_DAYS,
         origins: int = gate.GATE_ORIGINS, refit: str | int = "weekly", options: dict[str, Any] | None = None,
-        register: bool = True, now: Any = None, progress: Progress | None = None) -> FitResult:
+        register: bool = True, now: Any = None, progress: Progress | None = None,
+        features_version: int | None = None) -> FitResult:
     """Fit ``model`` for ``zone`` on the newest ``window`` of labelled training rows and put it
     through the promotion gate (:mod:`spotcast_train.gate`): a rolling backtest over the newest
     ``origins`` origins, refitted every ``refit`` days, against the serving model's recipe and
@@ -102,7 +103,7 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
         raise ValidationError(f"--origins {origins!r}: the promotion gate scores at least {gate.GATE_ORIGINS} origins")
     options = dict(options or {})
     now_ts = to_utc_timestamp(now if now is not None else pd.Timestamp.now(tz="UTC"), name="now")
-    frame, lineage = load_training_frame(project, zone)
+    frame, lineage = load_training_frame(project, zone, features_version=features_version)
     labelled = known_at(frame, now_ts)
     if labelled.empty:
         raise NotFoundError(f"zone {zone} has feature rows but no labelled ones yet (no actual prices "
@@ -177,7 +178,9 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     training_window = {"start": times.min().isoformat(), "end": times.max().isoformat(),
                        "days": window_days, "rows": len(labelled), "gate_origins": len(origin_list),
                        "gate_start": origin_list[0].isoformat(), "gate_refit_days": refit_days}
-    final = final.with_info(lineage={**lineage, "model_type": model}, training_window=training_window)
+    lineage = {**lineage, "model_type": model,
+               "features": {**lineage["features"], "columns": list(final.features)}}
+    final = final.with_info(lineage=lineage, training_window=training_window)
     name = model_name(model, zone)
     result = FitResult(zone, model, name, None, metrics, base, training_window, None, final)
     description = f"{model} for {zone}: {mt.description}"
@@ -282,8 +285,10 @@ def _register_fallback(project: Any, zone: str, labelled: pd.DataFrame, now_ts: 
     """Register the weekly naive, fitted on the same rows, as the zone's serving fallback."""
     fallback = promotion.FALLBACK_MODEL_TYPE
     mt = get_model_type(fallback)
-    naive = _fit(mt, labelled, now_ts, features, {}).with_info(
-        lineage={**lineage, "model_type": fallback}, training_window=training_window)
+    naive = _fit(mt, labelled, now_ts, features, {})
+    naive = naive.with_info(lineage={**lineage, "model_type": fallback,
+                                     "features": {**lineage["features"], "columns": list(naive.features)}},
+                            training_window=training_window)
     record = promotion.make_record(decision="fallback", role="fallback", **record_args)
     m = _register(project, model_name(fallback, zone), naive, {}, f"{fallback} for {zone}: {mt.description} "
                   "(serving because no model beats both naive baselines)", training_window, fallback,
@@ -317,7 +322,7 @@ def run_id(zone: str, model: str, start: pd.Timestamp, end: pd.Timestamp, recali
 def backtest(project: Any, zone: str, start: Any, end: Any, model: str = DEFAULT_MODEL,
              recalibrate: str | int = "weekly", window: str | int | None = None,
              options: dict[str, Any] | None = None, report_dir: Path | None = None, write: bool = True,
-             progress: Progress | None = None) -> BacktestResult:
+             progress: Progress | None = None, features_version: int | None = None) -> BacktestResult:
     """Rolling-origin backtest of ``model`` and the naive baselines over origins in ``[start, end)``."""
     zone = parse_zone(zone).code
     mt = get_model_type(model)
@@ -327,7 +332,7 @@ def backtest(project: Any, zone: str, start: Any, end: Any, model: str = DEFAULT
     every = parse_recalibrate(recalibrate)
     window_days = parse_days(window, "--window")
     options = dict(options or {})
-    frame, lineage = load_training_frame(project, zone, end=end_ts)
+    frame, lineage = load_training_frame(project, zone, end=end_ts, features_version=features_version)
     origins = sorted(pd.DatetimeIndex(frame.loc[frame[TIME_COL] >= start_ts, TIME_COL]).unique())
     if not origins:
         raise NotFoundError(f"zone {zone} has no feature rows with origins in [{start_ts:%Y-%m-%d}, {end_ts:%Y-%m-%d})")
