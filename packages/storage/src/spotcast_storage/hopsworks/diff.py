@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from spotcast_storage import schema as schema_mod
 from spotcast_storage.errors import ValidationError
+from spotcast_storage.events import CommitPayload
 from spotcast_storage.query import Feature
 
 KEY_SUMMARY_LIMIT = 100
@@ -93,24 +94,24 @@ def diff_rows(batch: pd.DataFrame, existing: pd.DataFrame, primary_key: Sequence
 
 
 def commit_payload(changes: Changes, features: Sequence[Feature], event_time: str | None,
-                   overwrite: bool) -> dict[str, Any]:
-    """The event payload, in the same shape as the local backend's."""
+                   overwrite: bool, known_at: str | None = None) -> dict[str, Any]:
+    """The event payload (:class:`spotcast_storage.events.CommitPayload`, shared with the local backend)."""
     touched = pd.concat([changes.rows, changes.deleted], ignore_index=True) if len(changes.deleted) else changes.rows
-    lo = hi = None
+    lo = hi = klo = khi = None
     if event_time and len(touched):
         times = pd.to_datetime(touched[event_time], utc=True)
         lo, hi = times.min(), times.max()
+    if known_at and known_at in touched.columns and len(changes.rows):
+        known = pd.to_datetime(changes.rows[known_at], utc=True)
+        klo, khi = known.min(), known.max()
     keys: dict[str, list[Any]] = {}
     for f in features:
         if f.primary and f.type == "string" and f.name != event_time:
             vals = sorted(touched[f.name].dropna().unique().tolist())
             if len(vals) <= KEY_SUMMARY_LIMIT:
                 keys[f.name] = vals
-    return {
-        "changed": changes.changed, "operation": "overwrite" if overwrite else "upsert",
-        "rows_inserted": changes.inserted, "rows_updated": changes.updated,
-        "rows_deleted": len(changes.deleted), "rows_in_batch": changes.batch_size,
-        "min_event_time": None if lo is None else lo.isoformat(),
-        "max_event_time": None if hi is None else hi.isoformat(),
-        "keys": keys,
-    }
+    return CommitPayload(
+        changed=changes.changed, operation="overwrite" if overwrite else "upsert",
+        rows_inserted=changes.inserted, rows_updated=changes.updated, rows_deleted=len(changes.deleted),
+        rows_in_batch=changes.batch_size, min_event_time=lo, max_event_time=hi, keys=keys,
+        min_known_at=klo, max_known_at=khi).to_dict()

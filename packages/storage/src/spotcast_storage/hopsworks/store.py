@@ -23,7 +23,7 @@ from spotcast_storage.base import (
     match_existing,
 )
 from spotcast_storage.errors import NotFoundError, UnsupportedError, ValidationError
-from spotcast_storage.events import COMMIT
+from spotcast_storage.events import COMMIT, CommitPayload
 from spotcast_storage.hopsworks import diff, translate
 from spotcast_storage.hopsworks.bookkeeping import RESERVED, WRITE_OPTIONS, client_features
 from spotcast_storage.hopsworks.secrets import guard
@@ -243,7 +243,7 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             self._repair_lost_event()
         existing = self._existing_for(batch, overwrite)
         changes = diff.diff_rows(batch, existing, self.primary_key, overwrite=overwrite)
-        payload = diff.commit_payload(changes, self._features, self.event_time, overwrite)
+        payload = diff.commit_payload(changes, self._features, self.event_time, overwrite, self.known_at)
         if not self._persisted:
             self._project.books.register(FG_KIND, self.name, self.version,
                                          {"known_at": self.known_at, "options": self.options})
@@ -309,9 +309,8 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         if self._project.get_event_log().for_commit(self.name, self.version, cid):
             return
         d = details[cid]
-        payload = {"changed": True, "operation": "unknown", "rows_inserted": d["rowsInserted"],
-                   "rows_updated": d["rowsUpdated"], "rows_deleted": d["rowsDeleted"],
-                   "repaired": True, "min_event_time": None, "max_event_time": None}
+        payload = CommitPayload(changed=True, operation="unknown", rows_inserted=d["rowsInserted"],
+                                rows_updated=d["rowsUpdated"], rows_deleted=d["rowsDeleted"], repaired=True).to_dict()
         event = self._project._append_event(COMMIT, self.name, self.version, cid, payload)
         self._project._notify(event)
 

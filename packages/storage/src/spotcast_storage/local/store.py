@@ -43,7 +43,7 @@ from spotcast_storage.errors import (
     UsageError,
     ValidationError,
 )
-from spotcast_storage.events import COMMIT, MODEL, Event
+from spotcast_storage.events import COMMIT, MODEL, CommitPayload, Event
 from spotcast_storage.local import connection
 from spotcast_storage.local.sql import (
     compile_query,
@@ -661,17 +661,11 @@ class LocalFeatureGroup(FeatureGroupBase):
         for k, v in zip(string_keys, key_lists, strict=True):
             if v is None:
                 keys_touched[k] = []
-        payload = {
-            "changed": bool(inserted or updated or deleted), "operation": op,
-            "rows_inserted": int(inserted), "rows_updated": int(updated), "rows_deleted": int(deleted),
-            "rows_in_batch": int(n_batch),
-            "min_event_time": lo_t.isoformat() if lo_t is not None else None,
-            "max_event_time": hi_t.isoformat() if hi_t is not None else None,
-            "keys": keys_touched,
-        }
-        if ka:
-            payload["min_known_at"] = None if kmin is None else _ts(kmin).isoformat()
-            payload["max_known_at"] = None if kmax is None else _ts(kmax).isoformat()
+        payload = CommitPayload(
+            changed=bool(inserted or updated or deleted), operation=op, rows_inserted=int(inserted),
+            rows_updated=int(updated), rows_deleted=int(deleted), rows_in_batch=int(n_batch),
+            min_event_time=lo_t, max_event_time=hi_t, keys=keys_touched,
+            min_known_at=kmin if ka else None, max_known_at=kmax if ka else None).to_dict()
         event = self._project._append_event(con, COMMIT, self.name, self.version, commit_id, now, payload,
                                             event_id=event_id)
         return Commit(commit_id, now, int(inserted), int(updated), int(deleted), event.event_id), event
