@@ -5,10 +5,27 @@ import uuid
 
 import pytest
 
-from spotcast_storage import config, get_storage
+from spotcast_storage import backends, config, get_storage
+from spotcast_storage.hookspecs import hookimpl
 from spotcast_storage.local import connection
+from spotcast_storage.plugins import get_plugin_manager
 
-BACKENDS = ["local", "hopsworks"]
+
+class SecondBackend:
+    """A test-only second backend, registered like a third-party one: the contract suite runs over
+    every registered backend, not over a fixed list. (It is the local store under another mode
+    name; a new backend's own classes would go here.)"""
+
+    @hookimpl
+    def register_backends(self, register):
+        from spotcast_storage.local.store import LocalProject
+
+        register("test-second", lambda path=None, read_only=False, **options: LocalProject(path, read_only=read_only))
+
+
+if get_plugin_manager().get_plugin("test-second-backend") is None:
+    get_plugin_manager().register(SecondBackend(), name="test-second-backend")
+BACKENDS = sorted(backends())
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +52,7 @@ def project(request, store_path):
         if not os.environ.get("HOPSWORKS_API_KEY"):
             pytest.skip("contract suite on Hopsworks needs a real cluster: set HOPSWORKS_API_KEY (and HOPSWORKS_HOST, HOPSWORKS_PROJECT)")
         return get_storage(mode="hopsworks")
-    return get_storage(mode="local", path=store_path)
+    return get_storage(mode=request.param, path=store_path)
 
 
 @pytest.fixture
