@@ -9,7 +9,7 @@ from spotcast_storage.config import outputs_dir
 from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import COMMIT, MODEL, Event
 from spotcast_storage.pipeline import EventHandler, RunContext
-from spotcast_storage.promotion import model_zones
+from spotcast_storage.promotion import model_zones, trained_on_price_features
 from spotcast_storage.text import plural
 
 CONSUMER = "serve"
@@ -41,7 +41,7 @@ def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | 
                 m = registry.get_model(e.name, e.version)
             except NotFoundError:
                 continue
-            if service._uses_price_features(m):
+            if trained_on_price_features(m):
                 covered = model_zones(m)
                 if covered:
                     zones.update(covered)

@@ -25,7 +25,13 @@ from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
-from spotcast_storage.promotion import GATE_STREAM_MODEL, gate_run_of, model_zones, serving_status
+from spotcast_storage.promotion import (
+    GATE_STREAM_MODEL,
+    gate_run_of,
+    model_zones,
+    serving_status,
+    trained_on_price_features,
+)
 from spotcast_storage.text import plural
 from spotcast_storage.zones import ZONES, parse_zone
 from spotcast_storage.zones import UnknownZoneError as ZoneTableError
@@ -281,12 +287,6 @@ def parse_model_spec(spec: str) -> tuple[str, int | None]:
     return name, int(ver)
 
 
-def _uses_price_features(m: Any) -> bool:
-    lineage = getattr(m, "lineage", {}) or {}
-    text = repr(lineage) + repr(getattr(m, "extra", {}) or {})
-    return FEATURES_NAME in text
-
-
 def _is_naive(m: Any) -> bool:
     """A registered naive baseline (train registers them beside the learned models)."""
     try:
@@ -311,7 +311,7 @@ def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
     elif serving is not None:
         m = registry.get_model(serving.name, serving.version)
     else:
-        candidates = [m for m in registry.get_models() if _uses_price_features(m)
+        candidates = [m for m in registry.get_models() if trained_on_price_features(m)
                       and (not model_zones(m) or zone in model_zones(m))]
         if not candidates:
             have = sorted({m.name for m in registry.get_models()})
@@ -694,7 +694,7 @@ def models_overview(project: Any) -> list[dict[str, Any]]:
         d = m.to_dict() if hasattr(m, "to_dict") else {"name": m.name, "version": m.version}
         d.pop("artifact_path", None)
         d["zones"] = list(model_zones(m))
-        d["trained_on_price_features"] = _uses_price_features(m)
+        d["trained_on_price_features"] = trained_on_price_features(m)
         out.append(d)
     return out
 

@@ -136,15 +136,20 @@ def model_type(model: Any) -> str:
                or (getattr(model, "extra", None) or {}).get("model_type") or "")
 
 
-def _on_price_features(model: Any) -> bool:
-    return FEATURES_NAME in repr(getattr(model, "lineage", None) or {}) + repr(getattr(model, "extra", None) or {})
+def trained_on_price_features(model: Any) -> bool:
+    """Whether a registered model was trained on price_features: its lineage names the group
+    (``lineage["features"]``, or a ``feature_groups`` entry), read as data, not searched as text."""
+    lin = getattr(model, "lineage", None) or {}
+    if (lin.get("features") or {}).get("name") == FEATURES_NAME:
+        return True
+    return any(isinstance(g, dict) and g.get("name") == FEATURES_NAME for g in lin.get("feature_groups") or [])
 
 
 def zone_models(project: Any, zone: str) -> list[Any]:
     """Registered models trained on price_features for ``zone``, oldest registration first."""
     z = zone.upper()
     found = [m for m in project.get_model_registry().get_models()
-             if _on_price_features(m) and z in model_zones(m)]
+             if trained_on_price_features(m) and z in model_zones(m)]
     return sorted(found, key=_order)
 
 
