@@ -54,6 +54,3 @@ def day_hours(dates: pd.Series | pd.DatetimeIndex, tz: str) -> np.ndarray:
     return np.asarray((end - start) / HOUR, dtype="int64")
 
 
-def to_local_dates(values: pd.Series | pd.DatetimeIndex | list) -> pd.DatetimeIndex:
-    """Naive midnight dates from dates, strings or naive datetimes."""
-    return pd.DatetimeIndex(pd.to_datetime(list(values) if isinstance(values, list) else values)).normalize()

@@ -39,14 +39,6 @@ def local_date(ts: pd.Timestamp, tz: str) -> str:
     return pd.Timestamp(ts).tz_convert(tz).date().isoformat()
 
 
-def newest_origin_rows(features: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the newest origin in ``features`` (one zone's price_features rows)."""
-    if features.empty:
-        return features
-    newest = features["origin"].max()
-    return features[features["origin"] == newest].sort_values("ts", ignore_index=True)
-
-
 def limit_horizon(rows: pd.DataFrame, days: int, tz: str) -> pd.DataFrame:
     """Keep target hours up to ``days`` local days after the origin's day."""
     if days < 1:

@@ -15,7 +15,6 @@ only at origins after that.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +39,6 @@ class EpfData:
     @property
     def n_days(self) -> int:
         return len(self.days)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
 
 def read_epf_csv(path: str | os.PathLike[str]) -> EpfData:

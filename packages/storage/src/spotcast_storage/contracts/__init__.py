@@ -27,12 +27,6 @@ ALL: dict[str, Contract] = {c.name: c for c in (PRICES, WEATHER, EXOGENOUS, DATA
                                                 PRICE_FEATURES, FORECASTS, BACKTESTS, BACKTEST_METRICS)}
 
 
-def register(contract: Contract) -> Contract:
-    """Add a stage's contract to :data:`ALL` (for listings and docs)."""
-    ALL[contract.name] = contract
-    return contract
-
-
 __all__ = ["ALL", "BACKTESTS", "BACKTEST_METRICS", "DATA_QUALITY", "DEFAULT_FLATLINER_HOURS", "EXOGENOUS", "FORECASTS",
            "LABEL", "PRICES", "PRICES_HOURLY", "PRICE_FEATURES", "TRAINING_VIEW", "WEATHER", "ZONES_SE",
-           "ZONE_COUNTRIES", "ZONE_PRICE_LIMITS", "ZONE_TIMEZONES", "Column", "Contract", "price_limits", "register"]
+           "ZONE_COUNTRIES", "ZONE_PRICE_LIMITS", "ZONE_TIMEZONES", "Column", "Contract", "price_limits"]
