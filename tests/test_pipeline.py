@@ -24,7 +24,6 @@ KILLER = str(Path(__file__).with_name("killer.py"))
 
 
 def umbrella():
-    from spotcast_storage import runner  # noqa: F401  (adds run/status)
     from spotcast_storage.umbrella import app, mount_stage_apps
 
     if not getattr(app, "_spotcast_mounted", False):

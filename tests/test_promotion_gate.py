@@ -30,7 +30,6 @@ def _predict(project):
 
 
 def _status(store_path) -> str:
-    from spotcast_storage import runner  # noqa: F401  (adds run/status)
     from spotcast_storage.umbrella import app
 
     r = CliRunner().invoke(app, ["--store", str(store_path), "status"])

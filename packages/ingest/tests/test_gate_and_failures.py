@@ -229,7 +229,6 @@ def test_synthetic_futures_are_bounded_and_a_large_backfill_asks_for_yes(project
 
 # -- the right store --------------------------------------------------------------------------------------------------------
 def test_the_store_flag_beats_the_environment_for_spotcast_ingest_and_the_umbrella(tmp_path):
-    from spotcast_storage import runner as _runner  # noqa: F401
     from spotcast_storage.umbrella import app as umbrella
     from spotcast_storage.umbrella import mount_stage_apps
 

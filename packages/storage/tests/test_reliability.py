@@ -36,7 +36,6 @@ runner = _Runner()
 
 
 def umbrella():
-    from spotcast_storage import runner as _runner  # noqa: F401  (adds run/status)
     from spotcast_storage.umbrella import app, mount_stage_apps
 
     if not getattr(app, "_spotcast_mounted", False):

@@ -43,7 +43,6 @@ def test_status_and_store_tables_show_readable_metrics_and_times(store_path, tmp
     art.write_text("{}")
     project.get_model_registry().python.create_model(
         "price_model", metrics={"mae": 11.779778953606021, "rmae": 0.8312}).save(art)
-    import spotcast_storage.runner  # noqa: F401  (registers status on the umbrella app)
 
     mount_stage_apps(app)
     for application, args in ((app, ["status"]), (store_app, ["models"]), (store_app, ["log", "prices"])):

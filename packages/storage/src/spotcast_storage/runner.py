@@ -18,7 +18,6 @@ from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse
 from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
 from spotcast_storage.text import format_metrics, iso, plural
-from spotcast_storage.umbrella import app
 from spotcast_storage.zones import parse_zone
 
 if TYPE_CHECKING:  # pandas and the pipeline are imported by `run`/`status`, not by `spotcast --help`
@@ -117,7 +116,6 @@ def _default_zones(project: Any) -> list[str]:
     return zones or ["SE3"]
 
 
-@app.command("run")
 @friendly_errors
 def run_cmd(
     zone: Annotated[list[str] | None, typer.Option("--zone", "-z", help="bidding zone (repeatable); default: "
@@ -182,7 +180,6 @@ def run_cmd(
             return
 
 
-@app.command("status")
 @friendly_errors
 def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table") -> None:
     """Show each consumer's cursor and lag, the newest commit per feature group, the newest

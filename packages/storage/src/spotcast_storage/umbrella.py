@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 
 import typer
 
+from spotcast_storage import runner
 from spotcast_storage.cli_common import stage_app
 from spotcast_storage.plugins import CLI_ENTRY_POINT_GROUP
 
@@ -21,6 +22,9 @@ app = stage_app(
     "spotcast: electricity spot-price forecasting.\n\nExample: spotcast run --zone SE3 --source synthetic",
     "spotcast",
 )
+# the pipeline's own commands, registered here rather than by importing runner for its side effect
+app.command("run")(runner.run_cmd)
+app.command("status")(runner.status_cmd)
 
 
 def mount_stage_apps(target: typer.Typer) -> list[str]:
@@ -38,7 +42,5 @@ def mount_stage_apps(target: typer.Typer) -> list[str]:
 
 
 def main() -> None:
-    from spotcast_storage import runner  # noqa: F401  (registers run/status on app)
-
     mount_stage_apps(app)
     app()
