@@ -91,8 +91,14 @@ def test_handler_retrains_zones_in_the_events(fresh_store, fast):
     events = log.pending("train", names=policy.INPUT_NAMES)
     assert events and events[-1].payload["keys"]["zone"] == ["SE3"]
     # small settings keep the test fast (run options reach the handler through ctx.options)
-    ctx = RunContext(project=s.project, zones=["SE3"], now=_now(s), options={"train_model_options": fast})
+    said = []
+    ctx = RunContext(project=s.project, zones=["SE3"], now=_now(s), options={"train_model_options": fast},
+                     log=said.append)
     summary = policy.handle_events(events, ctx)
+    # the long step says what it does while it does it (issue 17): a start line, then quarters
+    assert said[0].startswith("train: SE3: retraining (no price_xgboost_se3 model yet)")
+    steps = [ln for ln in said if "train: SE3: promotion gate:" in ln]
+    assert [ln.rsplit("(", 1)[1].split("%")[0] for ln in steps] == ["25", "50", "75", "100"]
     assert "SE3: retrained because no price_xgboost_se3 model yet -> price_xgboost_se3 v1" in summary
     assert "challenger price_xgboost_se3 v1 promoted: rolling MAE" in summary  # `spotcast run` says so
     again = policy.handle_events(events, ctx)  # idempotent: a second delivery keeps the fresh model

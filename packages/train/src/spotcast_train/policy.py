@@ -139,6 +139,24 @@ def zones_in(events: list[Any], fallback: list[str]) -> list[str]:
     return sorted(zones)
 
 
+def quarter_steps(log: Any, what: str) -> Any:
+    """A progress callback for a log (``spotcast run`` prints lines, not bars): one line each time
+    another quarter of the work is done, with the fits done and the time taken."""
+    import time
+
+    start = time.monotonic()
+    said = [0]
+
+    def step(done: int, total: int) -> None:
+        quarter = 4 * done // max(total, 1)
+        if quarter > said[0]:
+            said[0] = quarter
+            log(f"{what}: {done}/{total} rolling forecasts (every model, every origin) ({25 * quarter}%, "
+                f"{time.monotonic() - start:.0f} s)")
+
+    return step
+
+
 def handle_events(events: list[Any], ctx: Any) -> str | None:
     """`spotcast run` handler: apply the retrain policy to every zone the new features touch."""
     from spotcast_train.service import fit
@@ -158,7 +176,9 @@ def handle_events(events: list[Any], ctx: Any) -> str | None:
             status = promotion.serving_status(ctx.project, zone).message.removeprefix(f"{zone}: ")
             lines.append(f"{zone}: kept ({d.reason}); newest gate decision: {status}")
             continue
-        r = fit(ctx.project, zone, now=ctx.now, options=opts.get("train_model_options"))
+        ctx.log(f"train: {zone}: retraining ({d.reason}); the promotion gate's rolling backtest comes first")
+        r = fit(ctx.project, zone, now=ctx.now, options=opts.get("train_model_options"),
+                progress=quarter_steps(ctx.log, f"train: {zone}: promotion gate"))
         lines.append(f"{zone}: retrained because {d.reason} -> {r.name} v{r.version}; "
                      f"{r.status.removeprefix(f'{zone}: ')}")
     return "; ".join(lines) if lines else None
