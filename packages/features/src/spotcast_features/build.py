@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -47,6 +47,9 @@ from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
 from spotcast_storage.events import Event
 from spotcast_storage.text import plural
 from spotcast_storage.zones import UnknownZoneError, parse_zone
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 CONSUMER = "features"
 INPUTS: tuple[Contract, ...] = (PRICES, WEATHER, EXOGENOUS)
@@ -380,7 +383,7 @@ def _compute_step(fs: Any, target: Target, step: list[_Chunk]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def _run(project: Any, changes: list[Change], zones: Sequence[str] | None, target: Target,
+def _run(project: Project, changes: list[Change], zones: Sequence[str] | None, target: Target,
          summary: BuildSummary, progress: Progress | None) -> None:
     """Recompute what ``changes`` affect: prices_hourly in one commit, then features in steps
     of one chunk per zone, each step one commit (few commits: each costs a transaction)."""
@@ -428,7 +431,7 @@ def _zones_arg(zones: Sequence[str] | None) -> list[str] | None:
     return sorted({parse_zone(z).code for z in zones})  # unknown zone: clear error before any work
 
 
-def build(project: Any, zones: Sequence[str] | None = None, version: int | None = None,
+def build(project: Project, zones: Sequence[str] | None = None, version: int | None = None,
           origin_hour: int | None = None, horizon_days: int | None = None,
           progress: Progress | None = None) -> BuildSummary:
     """Apply the input commits not yet processed (consumer cursor ``features``): recompute only
@@ -449,7 +452,7 @@ def build(project: Any, zones: Sequence[str] | None = None, version: int | None 
     return summary
 
 
-def rebuild(project: Any, zones: Sequence[str] | None = None, version: int | None = None,
+def rebuild(project: Project, zones: Sequence[str] | None = None, version: int | None = None,
             origin_hour: int | None = None, horizon_days: int | None = None,
             progress: Progress | None = None) -> BuildSummary:
     """Recompute prices_hourly and every origin from the current inputs (rows that did not
@@ -506,7 +509,7 @@ def origin_instant(zone: str, origin: str | pd.Timestamp, settings: Settings) ->
     return at_local_time(pd.DatetimeIndex([ts]), parse_zone(zone).tz, settings.origin_hour)[0]
 
 
-def show(project: Any, zone: str, origin: str | pd.Timestamp, version: int = PRICE_FEATURES.version) -> pd.DataFrame:
+def show(project: Project, zone: str, origin: str | pd.Timestamp, version: int = PRICE_FEATURES.version) -> pd.DataFrame:
     """The rows of one origin of ``zone``."""
     zone = parse_zone(zone).code
     parse_origin(origin)

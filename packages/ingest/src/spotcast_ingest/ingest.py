@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,6 +33,9 @@ from spotcast_storage.errors import NotFoundError, SpotcastError, UsageError, Va
 from spotcast_storage.schema import to_arrow
 from spotcast_storage.text import plural
 from spotcast_storage.zones import parse_zone
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 DEFAULT_HISTORY_DAYS = 730
 LARGE_BACKFILL_DAYS = 1100
@@ -121,13 +124,13 @@ class _Batch:
 
 
 # -- building blocks --------------------------------------------------------------------------
-def default_cache_dir(project: Any) -> Path:
+def default_cache_dir(project: Project) -> Path:
     """``<store dir>/cache`` for the local store, ``./.spotcast/cache`` otherwise."""
     path = getattr(project, "path", None)
     return Path(path).parent / "cache" if path is not None else Path(".spotcast") / "cache"
 
 
-def make_client(project: Any, settings: HttpSettings | None = None) -> HttpClient:
+def make_client(project: Project, settings: HttpSettings | None = None) -> HttpClient:
     settings = settings or HttpSettings.from_env()
     if settings.cache_dir is None:
         settings = dataclasses.replace(settings, cache_dir=default_cache_dir(project))
@@ -168,7 +171,7 @@ def _batches(src: Source, zone: str, start: dt.date, end: dt.date, now: pd.Times
             for a, b in timeutil.month_chunks(start, end, src.batch_months)]
 
 
-def newest_stored(project: Any, group: str, zone: str, where: Mapping[str, Any] | None = None) -> pd.Timestamp | None:
+def newest_stored(project: Project, group: str, zone: str, where: Mapping[str, Any] | None = None) -> pd.Timestamp | None:
     """Newest event time stored for ``zone`` in a contract's group (None: nothing yet)."""
     contract = CONTRACTS[group]
     try:
@@ -222,7 +225,7 @@ def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None
     return batches
 
 
-def backfill(project: Any, source: str, zones: Sequence[str], start: dt.date | str | None,
+def backfill(project: Project, source: str, zones: Sequence[str], start: dt.date | str | None,
              end: dt.date | str | None = None, *, now: Any = None, base_url: str | None = None,
              options: Mapping[str, Any] | None = None, settings: HttpSettings | None = None,
              progress: Progress | None = None, log: Callable[[str], None] | None = None,
@@ -274,7 +277,7 @@ def check_size(batches: Sequence[_Batch], yes: bool) -> None:
 
 
 # -- update ------------------------------------------------------------------------------------
-def _resume_day(src: Source, project: Any, zone: str, now: pd.Timestamp, history_days: int) -> dt.date:
+def _resume_day(src: Source, project: Project, zone: str, now: pd.Timestamp, history_days: int) -> dt.date:
     tz = src.tz(zone)
     found = [newest_stored(project, group, zone, where) for group, where in (src.resume_on or ((src.writes[0], {}),))]
     newest = None if any(t is None for t in found) else min(found)  # type: ignore[type-var]
@@ -286,7 +289,7 @@ def _resume_day(src: Source, project: Any, zone: str, now: pd.Timestamp, history
     return day + dt.timedelta(days=1) if newest >= day_end - pd.Timedelta(hours=1) else day
 
 
-def plan_update(project: Any, zones: Sequence[str], sources: Sequence[str] | None, http: HttpClient,
+def plan_update(project: Project, zones: Sequence[str], sources: Sequence[str] | None, http: HttpClient,
                 now: pd.Timestamp, history_days: int, base_urls: Mapping[str, str] | None = None,
                 options: Mapping[str, Mapping[str, Any]] | None = None) -> list[_Batch]:
     zones = zone_codes(zones)
@@ -326,7 +329,7 @@ def plan_update(project: Any, zones: Sequence[str], sources: Sequence[str] | Non
     return batches
 
 
-def update(project: Any, zones: Sequence[str], sources: Sequence[str] | None = None, *, now: Any = None,
+def update(project: Project, zones: Sequence[str], sources: Sequence[str] | None = None, *, now: Any = None,
            history_days: int | None = None, base_urls: Mapping[str, str] | None = None,
            options: Mapping[str, Mapping[str, Any]] | None = None, settings: HttpSettings | None = None,
            progress: Progress | None = None, log: Callable[[str], None] | None = None,
@@ -347,7 +350,7 @@ def update(project: Any, zones: Sequence[str], sources: Sequence[str] | None = N
 
 
 # -- running -----------------------------------------------------------------------------------
-def run_batches(project: Any, batches: Sequence[_Batch], http: HttpClient, *, progress: Progress | None = None,
+def run_batches(project: Project, batches: Sequence[_Batch], http: HttpClient, *, progress: Progress | None = None,
                 log: Callable[[str], None] | None = None, prefetch: int | None = None,
                 flatliner_hours: int | None = quality.DEFAULT_FLATLINER_HOURS) -> IngestReport:
     """Fetch up to ``prefetch`` batches ahead (default: the HTTP concurrency) and commit them in
@@ -431,7 +434,7 @@ def _fill(pending: deque[tuple[_Batch, Future[FetchResult]]], todo: Iterable[_Ba
         pending.append((batch, pool.submit(batch.run)))
 
 
-def _feature_groups(project: Any, names: Iterable[str]) -> dict[str, Any]:
+def _feature_groups(project: Project, names: Iterable[str]) -> dict[str, Any]:
     fs = project.get_feature_store()
     return {n: CONTRACTS[n].get_or_create(fs) for n in sorted(names)}
 

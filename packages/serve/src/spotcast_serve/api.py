@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import FastAPI, Query
@@ -33,6 +33,9 @@ from spotcast_storage.errors import (
     ValidationError,
 )
 from spotcast_storage.promotion import serving_status
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,15}$"
 ZoneParam = Annotated[str, Query(pattern=ZONE_PATTERN, description="bidding zone, e.g. SE3",
@@ -139,7 +142,7 @@ def error_answer(exc: Exception) -> Answer:
     return json_answer({"detail": str(exc)}, 500)
 
 
-def read_only(project: Any) -> Any:
+def read_only(project: Project) -> Any:
     """The same store opened read-only: the API must never take the store's write lock."""
     reader = getattr(project, "reader", None)
     return reader() if callable(reader) else project
@@ -150,7 +153,7 @@ UnitParam = Annotated[str | None, Query(max_length=16, description="price unit: 
                                         "ore_kwh (at the source's EUR/SEK rate of each delivery day)")]
 
 
-def forecast_payload(project: Any, zone: str, origin: str | None, unit: str | None = None) -> dict[str, Any]:
+def forecast_payload(project: Project, zone: str, origin: str | None, unit: str | None = None) -> dict[str, Any]:
     """The published vintage of an origin, as its file shows it, in ``unit``."""
     u = units.parse_unit(unit)
     df = service.read_forecast(project, zone, origin)
@@ -179,24 +182,24 @@ def forecast_payload(project: Any, zone: str, origin: str | None, unit: str | No
     }
 
 
-def forecast_csv(project: Any, zone: str, origin: str | None, unit: str | None = None) -> bytes:
+def forecast_csv(project: Project, zone: str, origin: str | None, unit: str | None = None) -> bytes:
     u = units.parse_unit(unit)
     df = service.read_forecast(project, zone, origin)
     table, _ = service.published_table(project, str(df["zone"].iloc[0]), df, u)
     return csv_text(table).encode()
 
 
-def vintages_payload(project: Any, zone: str, origin: str | None) -> dict[str, Any]:
+def vintages_payload(project: Project, zone: str, origin: str | None) -> dict[str, Any]:
     v = service.read_vintages(project, zone, origin)
     return {"zone": str(v["zone"].iloc[0]), "origin": pd.Timestamp(v["origin"].iloc[0]).isoformat(),
             "vintages": records(v.drop(columns=["zone", "origin"]))}
 
 
-def accuracy_payload(project: Any, zone: str, days: int) -> dict[str, Any]:
+def accuracy_payload(project: Project, zone: str, days: int) -> dict[str, Any]:
     return service.accuracy(project, zone, days).to_dict()
 
 
-def dashboard_rates(project: Any, zone: str, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, Any]:
+def dashboard_rates(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, Any]:
     """The EUR/SEK rate for every local day from ``start`` to ``end`` (what the dashboard's unit
     switch multiplies by), or why there is none."""
     tz = fc.zone_timezone(zone)
@@ -211,7 +214,7 @@ def dashboard_rates(project: Any, zone: str, start: pd.Timestamp, end: pd.Timest
             "used": units.describe_rates(r)}
 
 
-def dashboard_payload(project: Any) -> dict[str, Any]:
+def dashboard_payload(project: Project) -> dict[str, Any]:
     """Per zone with forecasts: the newest origin's published forecast, recent actuals, the
     EUR/SEK rates of those days and accuracy so far."""
     zones = service.zones_overview(project)
@@ -236,7 +239,7 @@ def dashboard_payload(project: Any) -> dict[str, Any]:
                       for u in units.UNITS.values()}, "zones": out}
 
 
-def create_app(project: Any = None, store: Path | None = None, mode: str | None = None,
+def create_app(project: Project | None = None, store: Path | None = None, mode: str | None = None,
                cache_max_age: float = 5.0) -> FastAPI:
     """The API over ``project`` (or the store at ``store``), opened for reading only."""
     if project is None:

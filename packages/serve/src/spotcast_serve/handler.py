@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from spotcast_serve import service
 from spotcast_storage.config import outputs_dir
@@ -12,11 +12,14 @@ from spotcast_storage.pipeline import EventHandler, RunContext
 from spotcast_storage.promotion import model_zones, trained_on_price_features
 from spotcast_storage.text import plural
 
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
+
 CONSUMER = "serve"
 MODELS_CONSUMER = "serve-models"
 
 
-def zones_to_forecast(events: list[Event], project: Any, run_zones: list[str] | None = None) -> list[str]:
+def zones_to_forecast(events: list[Event], project: Project, run_zones: list[str] | None = None) -> list[str]:
     """Zones whose newest origin may need a (new) forecast after ``events``.
 
     A price_features commit names the zones it touched (``payload["keys"]["zone"]``); a new

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -35,6 +35,9 @@ from spotcast_storage.promotion import (
 from spotcast_storage.text import plural
 from spotcast_storage.zones import ZONES, parse_zone
 from spotcast_storage.zones import UnknownZoneError as ZoneTableError
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 FEATURES_NAME, FEATURES_VERSION = PRICE_FEATURES.name, PRICE_FEATURES.version
 
@@ -63,31 +66,31 @@ def normalise_zone(zone: str) -> str:
 
 
 # -- reading the store ----------------------------------------------------------------------
-def _fg(project: Any, name: str, version: int) -> Any:
+def _fg(project: Project, name: str, version: int) -> Any:
     return project.get_feature_store().get_feature_group(name, version)
 
 
-def _fg_or_none(project: Any, name: str, version: int) -> Any | None:
+def _fg_or_none(project: Project, name: str, version: int) -> Any | None:
     try:
         return _fg(project, name, version)
     except NotFoundError:
         return None
 
 
-def zones_with(project: Any, name: str, version: int) -> list[str]:
+def zones_with(project: Project, name: str, version: int) -> list[str]:
     fg = _fg_or_none(project, name, version)
     if fg is None:
         return []
     return sorted(fg.select(["zone"]).read()["zone"].unique().tolist())
 
 
-def forecast_zones(project: Any) -> list[str]:
+def forecast_zones(project: Project) -> list[str]:
     """Zones with stored forecasts (in the current contract version or the one it upgrades)."""
     src = FORECASTS.source(project.get_feature_store())
     return [] if src is None else sorted(src[0].select(["zone"]).read()["zone"].unique().tolist())
 
 
-def known_zones(project: Any) -> list[str]:
+def known_zones(project: Project) -> list[str]:
     """The zone table's zones, plus any zone with features, forecasts or actuals."""
     found = set(ZONES) | set(forecast_zones(project))
     for name, version in ((FEATURES_NAME, FEATURES_VERSION), (acc.ACTUALS_NAME, acc.ACTUALS_VERSION)):
@@ -95,7 +98,7 @@ def known_zones(project: Any) -> list[str]:
     return sorted(found)
 
 
-def check_known_zone(project: Any, zone: str) -> str:
+def check_known_zone(project: Project, zone: str) -> str:
     return normalise_zone(zone)
 
 
@@ -106,7 +109,7 @@ def _origins_of(fg: Any | None, zone: str) -> list[pd.Timestamp]:
     return sorted(pd.to_datetime(df["origin"], utc=True).unique().tolist())
 
 
-def origins(project: Any, zone: str) -> list[pd.Timestamp]:
+def origins(project: Project, zone: str) -> list[pd.Timestamp]:
     """The distinct forecast origins stored for ``zone``, oldest first."""
     src = FORECASTS.source(project.get_feature_store())
     return [] if src is None else _origins_of(src[0], zone)
@@ -116,7 +119,7 @@ def _rows_at(fg: Any, zone: str, origin: pd.Timestamp) -> pd.DataFrame:
     return fg.filter((fg.zone == zone) & (fg.origin == origin)).read().sort_values("ts", ignore_index=True)
 
 
-def stored_rows(project: Any, zone: str, origin: pd.Timestamp | None = None) -> pd.DataFrame:
+def stored_rows(project: Project, zone: str, origin: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every stored vintage row of ``zone`` (of one origin when given), as ``forecasts`` v2 rows."""
     src = FORECASTS.source(project.get_feature_store())
     if src is None:
@@ -145,7 +148,7 @@ def published_of(rows: pd.DataFrame) -> pd.DataFrame:
     return v[v["published"].astype(bool)].sort_values(["origin", "ts"], ignore_index=True)
 
 
-def resolve_origin(project: Any, zone: str, origin: str | pd.Timestamp | None) -> pd.Timestamp:
+def resolve_origin(project: Project, zone: str, origin: str | pd.Timestamp | None) -> pd.Timestamp:
     """The stored forecast origin ``origin`` names: a time, a local date (YYYY-MM-DD: that
     day's newest origin) or None (the newest)."""
     have = origins(project, zone)
@@ -175,7 +178,7 @@ def resolve_origin(project: Any, zone: str, origin: str | pd.Timestamp | None) -
     raise NoForecastError(f"no forecast for zone {zone} from origin {origin}; newest origins ({tz}): {recent}")
 
 
-def read_forecast(project: Any, zone: str, origin: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def read_forecast(project: Project, zone: str, origin: str | pd.Timestamp | None = None) -> pd.DataFrame:
     """The published vintage of one origin's forecast for ``zone`` (the newest origin when
     ``origin`` is None), with its vintage columns (``vintage``, ``on_time``, ``gate_closure``, ...)."""
     z = check_known_zone(project, zone)
@@ -183,7 +186,7 @@ def read_forecast(project: Any, zone: str, origin: str | pd.Timestamp | None = N
     return published_of(stored_rows(project, z, o))
 
 
-def read_vintages(project: Any, zone: str, origin: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def read_vintages(project: Project, zone: str, origin: str | pd.Timestamp | None = None) -> pd.DataFrame:
     """Every vintage of one origin (newest origin when None): one row per vintage with when it was
     made, its model or fallback reason, whether it was made before the gate closure and which
     one is published."""
@@ -197,7 +200,7 @@ def read_vintages(project: Any, zone: str, origin: str | pd.Timestamp | None = N
     return g
 
 
-def read_actuals(project: Any, zone: str, start: pd.Timestamp | None = None,
+def read_actuals(project: Project, zone: str, start: pd.Timestamp | None = None,
                  end: pd.Timestamp | None = None, known_by: pd.Timestamp | None = None) -> pd.DataFrame:
     """Hourly actual prices (``prices_hourly``) for ``zone`` in ``[start, end)``, only those
     published by ``known_by`` when given; empty when none."""
@@ -214,7 +217,7 @@ def read_actuals(project: Any, zone: str, start: pd.Timestamp | None = None,
     return query.read().sort_values("ts", ignore_index=True)
 
 
-def read_rates(project: Any, zone: str, start: pd.Timestamp, end: pd.Timestamp,
+def read_rates(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp,
                known_by: pd.Timestamp | None = None) -> pd.DataFrame:
     """The source's EUR/SEK rate per local delivery day of ``zone`` from ``prices`` (periods with
     both a EUR and a SEK price) in ``[start, end)``, published by ``known_by`` when given."""
@@ -228,7 +231,7 @@ def read_rates(project: Any, zone: str, start: pd.Timestamp, end: pd.Timestamp,
     return units.daily_rates(query.read(), fc.zone_timezone(zone))
 
 
-def day_rates_for(project: Any, zone: str, table: pd.DataFrame, known_by: pd.Timestamp | None) -> pd.DataFrame:
+def day_rates_for(project: Project, zone: str, table: pd.DataFrame, known_by: pd.Timestamp | None) -> pd.DataFrame:
     """The rate used for each local delivery day of ``table`` (see :func:`units.rates_for_days`)."""
     tz = fc.zone_timezone(zone)
     ts = pd.to_datetime(table["ts"], utc=True)
@@ -238,7 +241,7 @@ def day_rates_for(project: Any, zone: str, table: pd.DataFrame, known_by: pd.Tim
                                 days, zone)
 
 
-def published_table(project: Any, zone: str, published: pd.DataFrame,
+def published_table(project: Project, zone: str, published: pd.DataFrame,
                     unit: units.Unit | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The published vintage as its file shows it: the forecast, the actual prices already
     published when it was made, in ``unit`` (EUR/MWh by default); and the day rates used."""
@@ -297,7 +300,7 @@ def _is_naive(m: Any) -> bool:
         return False
 
 
-def resolve_model(project: Any, zone: str, spec: str | None = None) -> ModelRef:
+def resolve_model(project: Project, zone: str, spec: str | None = None) -> ModelRef:
     """The pinned model (``NAME[:VERSION]``, newest version when none) or else the model the
     promotion gate says serves ``zone`` (spotcast_storage.promotion.serving_status: the newest
     promoted one, or the weekly naive when nothing beats the naive baselines; for models registered
@@ -390,7 +393,7 @@ class PredictResult:
         return text
 
 
-def newest_feature_rows(project: Any, zone: str, version: int = FEATURES_VERSION) -> pd.DataFrame:
+def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VERSION) -> pd.DataFrame:
     """The newest origin's price_features (``version``) rows for ``zone``."""
     fg = _fg_or_none(project, FEATURES_NAME, version)
     if fg is None:
@@ -414,7 +417,7 @@ QUALITY_WINDOW_DAYS = 7
 the lags of 1, 2, 3 and 7 days (and so the weekly naive) of every target day come from them."""
 
 
-def quality_failures(project: Any, zone: str, rows: pd.DataFrame) -> pd.DataFrame:
+def quality_failures(project: Project, zone: str, rows: pd.DataFrame) -> pd.DataFrame:
     """The failed ``data_quality`` checks of ``zone`` on the :data:`QUALITY_WINDOW_DAYS` local
     days before the first target day of ``rows`` (empty when ingest stored no flags)."""
     fg = _fg_or_none(project, DATA_QUALITY.name, DATA_QUALITY.version)
@@ -437,7 +440,7 @@ def fallback_reason(failures: pd.DataFrame) -> str | None:
                                         for r in failures.itertuples())
 
 
-def store_vintage(project: Any, zone: str, new: pd.DataFrame) -> tuple[bool, pd.DataFrame, pd.DataFrame, int | None]:
+def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool, pd.DataFrame, pd.DataFrame, int | None]:
     """Store ``new`` (one origin's vintage) unless the origin's newest stored vintage already
     holds exactly it. Returns ``(written, the vintage, every stored row of the origin, commit id)``.
 
@@ -461,7 +464,7 @@ def store_vintage(project: Any, zone: str, new: pd.DataFrame) -> tuple[bool, pd.
     return True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id
 
 
-def band_history(project: Any, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
+def band_history(project: Project, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
                  days: int = fc.BAND.window_days) -> pd.DataFrame:
     """The errors the published band of ``origin`` is calibrated on (:func:`forecast.error_history`):
     the published forecasts of the ``days`` before it that a model made (the weekly naive's are
@@ -498,7 +501,7 @@ def band_history(project: Any, zone: str, origin: pd.Timestamp, model: ModelRef,
     return fc.error_history(forecasts, x, a, unit_column)
 
 
-def calibrate(project: Any, zone: str, rows: pd.DataFrame, pred: pd.DataFrame, predictor: Predictor,
+def calibrate(project: Project, zone: str, rows: pd.DataFrame, pred: pd.DataFrame, predictor: Predictor,
               model: ModelRef, made: pd.Timestamp) -> pd.DataFrame:
     """The model's predictions with the published band (:func:`forecast.calibrated_band`) where its
     artifact names an interval unit (e.g. ``roll7_std``) that the feature rows carry; as they are
@@ -513,7 +516,7 @@ def calibrate(project: Any, zone: str, rows: pd.DataFrame, pred: pd.DataFrame, p
     return band
 
 
-def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Predictor | None = None,
+def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: Predictor | None = None,
                     model: ModelRef | None = None, *, days: int = DEFAULT_DAYS, now: pd.Timestamp | None = None,
                     model_spec: str | None = None, unit: units.Unit | None = None) -> PredictResult:
     """Forecast one origin's feature rows as a vintage made at ``now`` and store it, unless the
@@ -545,7 +548,7 @@ def forecast_origin(project: Any, zone: str, rows: pd.DataFrame, predictor: Pred
                          missing_hours=len(rows) - len(new), unit=(unit or units.UNITS[units.DEFAULT_UNIT]).code)
 
 
-def _features_version(project: Any, zone: str, spec: str | None) -> int:
+def _features_version(project: Project, zone: str, spec: str | None) -> int:
     """The price_features version of the model that will forecast ``zone`` (v1 when there is no
     usable model: forecast_origin then says why)."""
     try:
@@ -554,7 +557,7 @@ def _features_version(project: Any, zone: str, spec: str | None) -> int:
         return FEATURES_VERSION
 
 
-def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
+def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
             outputs: Path | None = Path("outputs"), formats: Sequence[str] | None = None,
             now: pd.Timestamp | None = None, unit: str | None = None) -> PredictResult:
     """Newest (or pinned) model x newest origin's features -> a ``forecasts`` vintage, plus the
@@ -582,7 +585,7 @@ def predict(project: Any, zone: str, *, days: int = DEFAULT_DAYS, model: str | N
     return result
 
 
-def published_daily(project: Any, result: PredictResult, unit: units.Unit | None = None) -> pd.DataFrame:
+def published_daily(project: Project, result: PredictResult, unit: units.Unit | None = None) -> pd.DataFrame:
     """Daily means of ``result``'s published vintage in ``unit``."""
     unit = unit or units.UNITS[units.DEFAULT_UNIT]
     tz = fc.zone_timezone(result.zone)
@@ -594,7 +597,7 @@ def published_daily(project: Any, result: PredictResult, unit: units.Unit | None
     return units.convert_daily(daily, unit, day_rates_for(project, result.zone, result.published, made))
 
 
-def make_output(project: Any, result: PredictResult, outputs_dir: Path, unit: units.Unit | None = None) -> ForecastOutput:
+def make_output(project: Project, result: PredictResult, outputs_dir: Path, unit: units.Unit | None = None) -> ForecastOutput:
     """The files' view of ``result``: its origin's published vintage (never the run's own if that
     is a later vintage), with the actual prices known when it was made, in ``unit``."""
     tz = fc.zone_timezone(result.zone)
@@ -615,7 +618,7 @@ def make_output(project: Any, result: PredictResult, outputs_dir: Path, unit: un
 _views_ensured: set[str] = set()
 
 
-def ensure_accuracy_view(project: Any) -> bool:
+def ensure_accuracy_view(project: Project) -> bool:
     """Create (or refresh) the ``forecast_accuracy`` SQL view on the local backend once both
     of its tables exist; leaves an identical view alone so a re-run changes nothing.
     Checked once per store and process."""
@@ -635,7 +638,7 @@ def ensure_accuracy_view(project: Any) -> bool:
     return True
 
 
-def accuracy(project: Any, zone: str, days: int = 30) -> acc.AccuracyReport:
+def accuracy(project: Project, zone: str, days: int = 30) -> acc.AccuracyReport:
     """Published forecasts joined with the actual prices known so far for ``zone``, newest
     ``days`` origin days."""
     z = check_known_zone(project, zone)
@@ -664,7 +667,7 @@ def _dtype(t: str) -> str:
 
 
 # -- listings ---------------------------------------------------------------------------------
-def zones_overview(project: Any) -> pd.DataFrame:
+def zones_overview(project: Project) -> pd.DataFrame:
     """Per zone with features or forecasts: newest feature origin, newest forecast origin, rows."""
     out: dict[str, dict[str, Any]] = {}
     src = FORECASTS.source(project.get_feature_store())
@@ -686,7 +689,7 @@ def zones_overview(project: Any) -> pd.DataFrame:
     return frame
 
 
-def models_overview(project: Any) -> list[dict[str, Any]]:
+def models_overview(project: Project) -> list[dict[str, Any]]:
     """Registered models with metrics and lineage (newest first)."""
     models = project.get_model_registry().get_models()
     out = []

@@ -20,11 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from spotcast_storage.errors import ValidationError
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 RECORD_KEY = "promotion"
 DECISIONS = ("promoted", "rejected", "fallback")
@@ -145,7 +148,7 @@ def trained_on_price_features(model: Any) -> bool:
     return any(isinstance(g, dict) and g.get("name") == FEATURES_NAME for g in lin.get("feature_groups") or [])
 
 
-def zone_models(project: Any, zone: str) -> list[Any]:
+def zone_models(project: Project, zone: str) -> list[Any]:
     """Registered models trained on price_features for ``zone``, oldest registration first."""
     z = zone.upper()
     found = [m for m in project.get_model_registry().get_models()
@@ -221,7 +224,7 @@ def fallback_reason(rec: Mapping[str, Any]) -> str:
             f"naive-daily {s['naive-daily']:.2f}, naive-weekly {s['naive-weekly']:.2f})")
 
 
-def serving_status(project: Any, zone: str) -> ServingStatus:
+def serving_status(project: Project, zone: str) -> ServingStatus:
     """Which registered model serves ``zone`` and why, from the newest decision record."""
     z = zone.strip().upper()
     models = zone_models(project, z)

@@ -9,7 +9,7 @@ target of a D+7 row is not known until a week later.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +21,9 @@ from spotcast_storage.contracts.features import (
 )
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.query import to_utc_timestamp
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 KEY = ("zone", "origin", "ts")
 TIME_COL = "origin"
@@ -56,7 +59,7 @@ def _fg(fs: Any, contract: Any) -> Any:
             "(`spotcast-features build --zone SE3`)") from None
 
 
-def load_training_frame(project: Any, zone: str, start: Any = None, end: Any = None,
+def load_training_frame(project: Project, zone: str, start: Any = None, end: Any = None,
                         features_version: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rows of ``zone`` with origin in ``[start, end)`` from the training view over price_features
     ``features_version`` (default: the newest in the store), plus lineage.

@@ -16,7 +16,7 @@ features change nothing and the handler says so, with the zone's serving status.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from spotcast_storage.errors import NotFoundError
 from spotcast_storage.text import plural
 from spotcast_train import metrics
 from spotcast_train.models import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 CONSUMER = "train"
 INPUT_NAMES = ("price_features",)
@@ -51,7 +54,7 @@ class Tracked:
     """Distinct UTC days with at least one tracked hour."""
 
 
-def tracked_accuracy(project: Any, zone: str, model: str, now: pd.Timestamp, days: int = ACCURACY_DAYS,
+def tracked_accuracy(project: Project, zone: str, model: str, now: pd.Timestamp, days: int = ACCURACY_DAYS,
                      version: int | None = None, after: pd.Timestamp | None = None) -> Tracked:
     """Model and naive-weekly MAE over the published forecasts of ``model`` (``version`` when given, for
     origins after ``after`` when given) whose target hour lies in the last ``days`` days and
@@ -94,7 +97,7 @@ def trained_until(model: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def decide(project: Any, zone: str, now: pd.Timestamp, model: str = DEFAULT_MODEL,
+def decide(project: Project, zone: str, now: pd.Timestamp, model: str = DEFAULT_MODEL,
            max_age_days: int = MAX_AGE_DAYS, accuracy_days: int = ACCURACY_DAYS,
            min_tracked_days: int = MIN_TRACKED_DAYS) -> Decision:
     from spotcast_train.service import model_name

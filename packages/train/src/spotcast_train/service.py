@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -35,6 +35,9 @@ from spotcast_train.rolling import (
     parse_recalibrate,
     rolling_origin,
 )
+
+if TYPE_CHECKING:
+    from spotcast_storage.protocols import Project
 
 DEFAULT_WINDOW_DAYS = 730
 Progress = Callable[[int, int], None]
@@ -82,7 +85,7 @@ class FitResult:
         return line + (f"\n{self.status}" if self.status else "")
 
 
-def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int | None = DEFAULT_WINDOW_DAYS,
+def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | int | None = DEFAULT_WINDOW_DAYS,
         origins: int = gate.GATE_ORIGINS, refit: str | int = "weekly", options: dict[str, Any] | None = None,
         register: bool = True, now: Any = None, progress: Progress | None = None,
         features_version: int | None = None) -> FitResult:
@@ -225,7 +228,7 @@ def fit(project: Any, zone: str, model: str = DEFAULT_MODEL, window: str | int |
     return result
 
 
-def write_gate_stream(project: Any, zone: str, run_id: str, scores: gate.GateScores,
+def write_gate_stream(project: Project, zone: str, run_id: str, scores: gate.GateScores,
                       window_days: int | None) -> str:
     """The gate's rolling forecasts and scores as the ``backtests`` / ``backtest_metrics`` run
     ``run_id`` (:func:`spotcast_storage.promotion.gate_run_id`): out-of-sample errors of the
@@ -240,7 +243,7 @@ def write_gate_stream(project: Any, zone: str, run_id: str, scores: gate.GateSco
     return run_id
 
 
-def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.Recipe
+def _serving_recipe(project: Project, before: promotion.ServingStatus, recipe: gate.Recipe
                     ) -> tuple[Any, gate.Recipe | None, str | None]:
     """The serving model, its recipe and how the gate scores it: ``same`` (the challenger's
     recipe: its backtest), ``refit``, ``baseline`` (a naive serves: its score is the baseline's)
@@ -263,7 +266,7 @@ def _serving_recipe(project: Any, before: promotion.ServingStatus, recipe: gate.
     return m, r, "refit"
 
 
-def _register(project: Any, name: str, predictor: ModelPredictor, metrics: dict[str, float], description: str,
+def _register(project: Project, name: str, predictor: ModelPredictor, metrics: dict[str, float], description: str,
               training_window: dict[str, Any], model: str, recipe: gate.Recipe,
               record: dict[str, Any] | None, gate_run: str | None = None) -> Any:
     extra: dict[str, Any] = {"training_window": training_window, "features": predictor.features,
@@ -279,7 +282,7 @@ def _register(project: Any, name: str, predictor: ModelPredictor, metrics: dict[
                                       **extra).save(Path(tmp) / "artifact")
 
 
-def _register_fallback(project: Any, zone: str, labelled: pd.DataFrame, now_ts: pd.Timestamp,
+def _register_fallback(project: Project, zone: str, labelled: pd.DataFrame, now_ts: pd.Timestamp,
                        features: list[str], lineage: dict[str, Any], training_window: dict[str, Any],
                        record_args: dict[str, Any]) -> promotion.ModelKey:
     """Register the weekly naive, fitted on the same rows, as the zone's serving fallback."""
@@ -319,7 +322,7 @@ def run_id(zone: str, model: str, start: pd.Timestamp, end: pd.Timestamp, recali
             f"{recalibrate.replace(' ', '_')}_{window_days or 'all'}")
 
 
-def backtest(project: Any, zone: str, start: Any, end: Any, model: str = DEFAULT_MODEL,
+def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEFAULT_MODEL,
              recalibrate: str | int = "weekly", window: str | int | None = None,
              options: dict[str, Any] | None = None, report_dir: Path | None = None, write: bool = True,
              progress: Progress | None = None, features_version: int | None = None) -> BacktestResult:
@@ -376,7 +379,7 @@ def _offset_progress(progress: Progress, part: int, parts: int) -> Progress:
     return step
 
 
-def write_backtest(project: Any, r: BacktestResult) -> dict[str, int]:
+def write_backtest(project: Project, r: BacktestResult) -> dict[str, int]:
     fs = project.get_feature_store()
     f = r.forecasts.assign(run_id=r.run_id, zone=r.zone)
     for c in ("p10", "p90"):
@@ -394,7 +397,7 @@ def write_backtest(project: Any, r: BacktestResult) -> dict[str, int]:
 
 
 # -- listing ------------------------------------------------------------------------------------
-def list_models(project: Any, zone: str | None = None) -> pd.DataFrame:
+def list_models(project: Project, zone: str | None = None) -> pd.DataFrame:
     """Registered models with their gate metrics, gate decision (promoted / rejected / fallback;
     empty for models registered outside the gate) and lineage, newest first."""
     rows = []
