@@ -68,11 +68,21 @@ class FeatureStore(Protocol):
 
 @runtime_checkable
 class Model(Protocol):
-    name: str
-    version: int
-    description: str
-    lineage: dict[str, Any]
-    extra: dict[str, Any]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int | None:
+        """None until the model is saved (registered)."""
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def lineage(self) -> dict[str, Any]: ...
+
+    @property
+    def extra(self) -> dict[str, Any]: ...
 
     @property
     def training_metrics(self) -> dict[str, Any]: ...
@@ -86,15 +96,18 @@ class Model(Protocol):
 class ModelRegistry(Protocol):
     def get_model(self, name: str, version: int | None = None) -> Model: ...
 
-    def get_models(self, name: str | None = None) -> list[Model]: ...
+    def get_models(self, name: str | None = None) -> Sequence[Model]: ...
 
     def get_best_model(self, name: str, metric: str, direction: str) -> Model | None: ...
 
 
 @runtime_checkable
 class Project(Protocol):
-    mode: str
-    sql_dialect: str | None
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def sql_dialect(self) -> str | None: ...
 
     def describe(self) -> str: ...
 
