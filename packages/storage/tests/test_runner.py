@@ -31,6 +31,7 @@ class Chain:
         return project.get_feature_store().get_or_create_feature_group(name, version=1, primary_key=["zone", "ts"], event_time="ts")
 
     def step(self, ctx):
+        self.options_seen = ctx.options
         c = self._fg(ctx.project, "raw").insert(frame(self.days))
         return f"+{c.rows_inserted}"
 
@@ -129,3 +130,31 @@ def test_run_and_status_commands(store_path, chain):
     assert {g["feature_group"] for g in status["feature_groups"]} == {"raw v1", "derived v1"}
     r = runner.invoke(app, ["--store", str(store_path), "run", "--interval", "soon", "--watch"])
     assert r.exit_code == 2 and "--interval" in r.stderr  # a usage error
+
+
+def test_every_run_option_is_settable_from_the_command_and_typed(store_path, chain):
+    """Issue 16: the options steps and handlers read are one dataclass, each set by a flag."""
+    from spotcast_storage.pipeline import RunOptions
+
+    c = chain()
+    r = CliRunner().invoke(app, ["--store", str(store_path), "run", "--zone", "SE3", "--days", "3",
+                                 "--no-quality-gate", "--retrain-max-age-days", "9", "--retrain-accuracy-days", "21",
+                                 "--retrain-min-tracked-days", "8", "--outputs", "none", "--history-days", "30",
+                                 "--yes"])
+    assert r.exit_code == 0, r.output
+    o = c.options_seen
+    assert isinstance(o, RunOptions)
+    assert (o.days, o.quality_gate, o.retrain_max_age_days, o.retrain_accuracy_days, o.retrain_min_tracked_days,
+            o.files, o.history_days, o.yes) == (3, False, 9, 21, 8, False, 30, True)
+    r = CliRunner().invoke(app, ["--store", str(store_path), "run", "--days", "0"])
+    assert r.exit_code != 0 and "--days must be at least 1, got 0" in r.output
+
+
+def test_run_options_from_a_dict_refuse_unknown_keys():
+    from spotcast_storage.errors import ValidationError
+    from spotcast_storage.pipeline import RunOptions
+
+    assert RunOptions.from_dict({"outputs": None}).files is False
+    assert RunContext(project=None, zones=[], options={"days": 2}).options.days == 2
+    with pytest.raises(ValidationError, match=r"unknown run option\(s\) \['dayz'\]; known: .*days"):
+        RunOptions.from_dict({"dayz": 2})

@@ -36,9 +36,8 @@ def run_step(ctx: RunContext) -> str:
 
     report = update(
         ctx.project, ctx.zones, sources=ctx.sources, now=ctx.now,
-        history_days=ctx.options.get("history_days"), base_urls=ctx.options.get("base_urls"),
-        log=ctx.log, yes=bool(ctx.options.get("yes", False)),
-        quality_gate=bool(ctx.options.get("quality_gate", True)),
+        history_days=ctx.options.history_days, base_urls=ctx.options.base_urls,
+        log=ctx.log, yes=ctx.options.yes, quality_gate=ctx.options.quality_gate,
     )
     return report.one_line()
 

@@ -64,10 +64,8 @@ def handle(events: list[Event], ctx: RunContext) -> str | None:
     zones = zones_to_forecast(events, ctx.project, ctx.zones)
     if not zones:
         return None
-    # `spotcast run --outputs none` stores None (no files); without the option: beside the store
-    no_files = "outputs" in ctx.options and ctx.options["outputs"] is None
-    outputs = None if no_files else outputs_dir(ctx.project, ctx.options.get("outputs"))
-    days = int(ctx.options.get("days", service.DEFAULT_DAYS))
+    outputs = outputs_dir(ctx.project, ctx.options.outputs) if ctx.options.files else None
+    days = ctx.options.days
     done, skipped, files = [], [], []
     for zone in zones:
         try:

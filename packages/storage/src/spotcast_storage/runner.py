@@ -133,6 +133,15 @@ def run_cmd(
                                           "fail at once instead of waiting for it")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="go ahead with a backfill larger than the "
                                       "confirmation limit (the error names the size)")] = False,
+    days: Annotated[int, typer.Option(help="local days forecast after the origin's day")] = 7,
+    quality_gate: Annotated[bool, typer.Option(help="check each day's prices before they are stored "
+                                               "(--no-quality-gate skips it)")] = True,
+    retrain_max_age_days: Annotated[int, typer.Option(help="retrain a model whose newest training origin is "
+                                                      "older than this")] = 7,
+    retrain_accuracy_days: Annotated[int, typer.Option(help="days of tracked forecasts the retrain policy "
+                                                       "judges")] = 14,
+    retrain_min_tracked_days: Annotated[int, typer.Option(help="days of tracked forecasts a retrain on "
+                                                          "accuracy needs")] = 7,
 ) -> None:
     """Run the pipeline: ingest new data, then build features, train and forecast as events dictate.
 
@@ -143,7 +152,7 @@ def run_cmd(
     """
     import pandas as pd
 
-    from spotcast_storage.pipeline import RunContext
+    from spotcast_storage.pipeline import RunContext, RunOptions
     from spotcast_storage.runlock import run_lock
 
     if watch and once:
@@ -154,11 +163,16 @@ def run_cmd(
         raise UsageError(f"--history-days must be at least 1, got {history_days}")
     given = [parse_zone(z).code for z in zone] if zone else None  # an unknown zone: error before any work
     project = open_store()
-    options: dict[str, Any] = {"yes": yes}
-    if history_days is not None:
-        options["history_days"] = history_days
-    if outputs is not None:
-        options["outputs"] = None if outputs.lower() == "none" else outputs
+    for name, value in (("--days", days), ("--retrain-max-age-days", retrain_max_age_days),
+                        ("--retrain-accuracy-days", retrain_accuracy_days),
+                        ("--retrain-min-tracked-days", retrain_min_tracked_days)):
+        if value < 1:
+            raise UsageError(f"{name} must be at least 1, got {value}")
+    no_files = outputs is not None and outputs.lower() == "none"
+    options = RunOptions(yes=yes, history_days=history_days, quality_gate=quality_gate, files=not no_files,
+                         outputs=None if no_files else outputs, days=days,
+                         retrain_max_age_days=retrain_max_age_days, retrain_accuracy_days=retrain_accuracy_days,
+                         retrain_min_tracked_days=retrain_min_tracked_days)
 
     def log(msg: str) -> None:
         typer.echo(f"[{pd.Timestamp.now(tz='UTC'):%H:%M:%S}] {msg}")

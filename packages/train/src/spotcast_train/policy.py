@@ -25,6 +25,7 @@ from spotcast_storage import promotion
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published
 from spotcast_storage.errors import NotFoundError
+from spotcast_storage.pipeline import RunOptions
 from spotcast_storage.text import plural
 from spotcast_train import metrics
 from spotcast_train.models import DEFAULT_MODEL
@@ -34,9 +35,9 @@ if TYPE_CHECKING:
 
 CONSUMER = "train"
 INPUT_NAMES = ("price_features",)
-MAX_AGE_DAYS = 7
-ACCURACY_DAYS = 14
-MIN_TRACKED_DAYS = 7
+MAX_AGE_DAYS = RunOptions.retrain_max_age_days
+ACCURACY_DAYS = RunOptions.retrain_accuracy_days
+MIN_TRACKED_DAYS = RunOptions.retrain_min_tracked_days
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,9 @@ def handle_events(events: list[Any], ctx: Any) -> str | None:
     changed = [e for e in events if e.changed]
     if not changed:
         return None
-    opts = ctx.options or {}
-    max_age = int(opts.get("retrain_max_age_days", MAX_AGE_DAYS))
-    acc_days = int(opts.get("retrain_accuracy_days", ACCURACY_DAYS))
-    min_days = int(opts.get("retrain_min_tracked_days", MIN_TRACKED_DAYS))
+    opts = ctx.options
+    max_age, acc_days = opts.retrain_max_age_days, opts.retrain_accuracy_days
+    min_days = opts.retrain_min_tracked_days
     lines = []
     for zone in zones_in(changed, list(ctx.zones)):
         d = decide(ctx.project, zone, ctx.now, max_age_days=max_age, accuracy_days=acc_days,
@@ -180,7 +180,7 @@ def handle_events(events: list[Any], ctx: Any) -> str | None:
             lines.append(f"{zone}: kept ({d.reason}); newest gate decision: {status}")
             continue
         ctx.log(f"train: {zone}: retraining ({d.reason}); the promotion gate's rolling backtest comes first")
-        r = fit(ctx.project, zone, now=ctx.now, options=opts.get("train_model_options"),
+        r = fit(ctx.project, zone, now=ctx.now, options=opts.train_model_options,
                 progress=quarter_steps(ctx.log, f"train: {zone}: promotion gate"))
         lines.append(f"{zone}: retrained because {d.reason} -> {r.name} v{r.version}; "
                      f"{r.status.removeprefix(f'{zone}: ')}")
