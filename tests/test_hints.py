@@ -105,3 +105,11 @@ def test_models_of_another_zone_only_hint_training_one_and_the_hint_leads_to_a_f
     follow(se3_store, out)
     r = run_cli(se3_store, "serve", "predict", "--zone", "SE4", "--no-files")
     assert r.exit_code == 0, r.output
+
+
+def test_a_backfill_past_the_newest_day_hints_an_update_that_runs(se3_store):
+    r = run_cli(se3_store, "ingest", "backfill", "--source", "synthetic", "--zone", "SE3", "--start", "2025-01-01",
+                "--end", "2099-01-01")
+    assert r.exit_code == 1, r.output
+    assert hint_of(r.output) == ["ingest", "update", "--zone", "SE3", "--source", "synthetic"]
+    follow(se3_store, r.output)
