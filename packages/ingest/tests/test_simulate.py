@@ -102,3 +102,34 @@ def test_forecast_errors_grow_with_lead_time(two_years):
     x = two_years["SE3"]["exogenous"]
     assert set(x["series"]) == {"load_forecast", "wind_forecast", "solar_forecast"}
     assert (x["unit"] == "MW").all() and (x["value"] >= 0).all()
+
+
+# Stockholm's monthly mean temperatures, °C (1991-2020 normals, rounded)
+STOCKHOLM = {1: -3, 2: -3, 3: 0, 4: 5, 5: 11, 6: 15, 7: 17, 8: 16, 9: 12, 10: 7, 11: 2, 12: -1}
+
+
+def test_a_year_of_weather_observed_and_forecast_is_physical_and_seasonal():
+    """Issue 17 item 9: what `--source synthetic` stores. Months differ from the normals by
+    the year's own anomalies (cold spells, mild spells), as real months do (December 2010 was
+    5.6 °C below the normal in Stockholm), hence the 6 °C band; the climate itself is checked
+    below over many years."""
+    w = simulate.generate("SE3", D(2024, 1, 1), D(2024, 12, 31), LATE)["weather"]
+    assert set(w["kind"]) == {"observed", "forecast"}
+    for col in ("precipitation", "shortwave_radiation", "wind_speed_10m", "wind_speed_100m"):
+        assert (w[col] >= 0).all(), f"negative {col}: {w[col].min()}"
+    assert w["cloud_cover"].between(0, 100).all()
+    for kind, rows in w.groupby("kind"):
+        month = rows["ts"].dt.tz_convert("Europe/Stockholm").dt.month
+        means = rows.groupby(month)["temperature_2m"].mean()
+        off = {m: round(means[m] - STOCKHOLM[m], 1) for m in STOCKHOLM if abs(means[m] - STOCKHOLM[m]) > 6}
+        assert not off, f"{kind}: months off Stockholm's normals: {off}"
+        assert means[7] - means[1] > 10  # a summer, a winter
+
+
+def test_the_climate_over_ten_years_is_stockholm_like():
+    h0 = simulate.hour_index(pd.Timestamp("2015-01-01", tz="UTC"))
+    h1 = simulate.hour_index(pd.Timestamp("2025-01-01", tz="UTC")) - 1
+    t = simulate.truth("SE3", h0, h1)
+    means = t.groupby(t["ts"].dt.tz_convert("Europe/Stockholm").dt.month)["temperature_2m"].mean()
+    off = {m: round(means[m] - STOCKHOLM[m], 1) for m in STOCKHOLM if abs(means[m] - STOCKHOLM[m]) > 3}
+    assert not off, f"ten-year monthly means off Stockholm's normals by more than 3 °C: {off}"

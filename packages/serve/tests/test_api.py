@@ -93,7 +93,8 @@ def test_not_found_answers(forecasted, client):
     assert r.status_code == 404 and "unknown zone 'XX9'" in r.json()["detail"]
     r = client.get("/forecast", params={"zone": "de_lu"})  # a zone of the table, without forecasts here
     assert r.status_code == 404
-    assert r.json()["detail"] == "no forecasts stored for zone DE-LU yet; run `spotcast-serve predict --zone DE-LU`"
+    assert r.json()["detail"].startswith("no forecasts stored for zone DE-LU yet; DE-LU was never ingested; "
+                                         "ingest it first: `spotcast-ingest update --zone DE-LU")
     r = client.get("/forecast", params={"zone": "SE4"})  # features, but no forecast
     assert r.status_code == 404
     assert r.json()["detail"] == "no forecasts stored for zone SE4 yet; run `spotcast-serve predict --zone SE4`"

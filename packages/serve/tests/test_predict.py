@@ -159,6 +159,10 @@ def test_bad_inputs_write_nothing(ready, project, tmp_path):
 
 
 def test_no_features_or_no_model_says_what_to_run(data, project):
+    # an empty store: features cannot be built before the zone is ingested
+    with pytest.raises(NotFoundError, match="SE3 was never ingested; ingest it first: `spotcast-ingest update --zone SE3`"):
+        service.predict(project, "SE3", outputs=None)
+    data.write_prices(data.actuals())
     with pytest.raises(NotFoundError, match="spotcast-features build --zone SE3"):
         service.predict(project, "SE3", outputs=None)
     data.write_features()

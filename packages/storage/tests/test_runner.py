@@ -158,3 +158,33 @@ def test_run_options_from_a_dict_refuse_unknown_keys():
     assert RunContext(project=None, zones=[], options={"days": 2}).options.days == 2
     with pytest.raises(ValidationError, match=r"unknown run option\(s\) \['dayz'\]; known: .*days"):
         RunOptions.from_dict({"dayz": 2})
+
+
+def test_events_and_status_count_the_same_pending_events(store_path, chain):
+    """Issue 17 item 9: `events` showed test-copy's lag as every event after its cursor (here
+    its own commit of `derived`, which it does not subscribe to) while `status` said 0."""
+    from spotcast_storage.cli import app as store_app
+
+    c = chain(days=2)
+    runner = CliRunner()
+    assert runner.invoke(app, ["--store", str(store_path), "run", "--zone", "SE3"]).exit_code == 0
+
+    def counts() -> tuple[int, int, list[int]]:
+        r = runner.invoke(app, ["--store", str(store_path), "status", "--format", "json"])
+        status = {x["consumer"]: x["pending_events"] for x in json.loads(r.stdout)["consumers"]}
+        r = runner.invoke(store_app, ["--store", str(store_path), "events"])
+        assert r.exit_code == 0, r.output
+        row = next(line for line in r.stdout.splitlines() if "test-copy" in line)
+        shown = int(row.split("│")[3]) if "│" in row else int(row.split()[2])
+        r = runner.invoke(store_app, ["--store", str(store_path), "events", "--consumer", "test-copy", "--format", "json"])
+        return status["test-copy"], shown, [e["event_id"] for e in json.loads(r.stdout)]
+
+    status, shown, listed = counts()
+    log = get_storage(mode="local", path=store_path).get_event_log()
+    assert log.latest_event_id() > log.cursor("test-copy")  # derived's commit came after the cursor
+    assert (status, shown, listed) == (0, 0, [])
+    c.step(RunContext(project=get_storage(mode="local", path=store_path), zones=["SE3"], log=lambda m: None))
+    c.days = 3
+    c.step(RunContext(project=get_storage(mode="local", path=store_path), zones=["SE3"], log=lambda m: None))
+    status, shown, listed = counts()
+    assert status == shown == len(listed) == 1  # the second step's new day (the first changed nothing)

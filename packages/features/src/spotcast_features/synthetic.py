@@ -64,6 +64,39 @@ def prices(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int
     return PRICES.conform(pd.concat(parts, ignore_index=True))
 
 
+T_MEAN, T_AMPLITUDE = 7.0, 10.0
+"""Stockholm-like climate, °C: about -3 in mid-January and 17 in mid-July."""
+
+BOUNDS: dict[str, tuple[float, float | None]] = {
+    "precipitation": (0.0, None), "shortwave_radiation": (0.0, None),
+    "wind_speed_10m": (0.0, None), "wind_speed_100m": (0.0, None), "cloud_cover": (0.0, 100.0),
+}
+"""The physical range of weather variables: forecast noise must not make rain, sunshine or
+wind negative, nor cloud cover leave 0..100 %."""
+
+
+def seasonal_temperature(ts: pd.DatetimeIndex) -> np.ndarray:
+    """Hourly temperature from the calendar (coldest mid-January, warmest mid-July, warmest
+    hour 15:00 UTC), so any start date gets its season, not a cycle anchored at the start."""
+    doy = ts.dayofyear.to_numpy() + ts.hour.to_numpy() / 24
+    return (T_MEAN - T_AMPLITUDE * np.cos(2 * np.pi * (doy - 15) / 365.25)
+            + 4 * np.sin((ts.hour.to_numpy() - 9) / 24 * 2 * np.pi))
+
+
+def physical(variable: str, truth: np.ndarray, noisy: np.ndarray) -> np.ndarray:
+    """``noisy`` (a forecast of ``truth``) within ``variable``'s physical range; radiation stays
+    0 where the truth is 0 (the sun is down: no forecast sees it)."""
+    lo, hi = BOUNDS.get(variable, (None, None))
+    out = np.clip(noisy, lo, hi) if lo is not None or hi is not None else noisy
+    if variable == "shortwave_radiation":
+        out = np.where(np.asarray(truth) == 0, 0.0, out)
+    return out
+
+
+def _physical_frame(cols: Sequence[str], truth: np.ndarray, noisy: np.ndarray) -> np.ndarray:
+    return np.column_stack([physical(c, truth[:, j], noisy[:, j]) for j, c in enumerate(cols)]).round(2)
+
+
 def weather(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: int = 1,
             forecast_days: int = 9, issue_hour_utc: int = 6,
             forecasts_from: str | pd.Timestamp | None = None) -> pd.DataFrame:
@@ -76,7 +109,7 @@ def weather(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: in
         n = len(ts)
         k = np.arange(n)
         truth = {
-            "temperature_2m": 8 + 10 * np.sin((k / 24 - 100) / 365 * 2 * np.pi) + 4 * np.sin((ts.hour - 9) / 24 * 2 * np.pi),
+            "temperature_2m": seasonal_temperature(ts),
             "wind_speed_10m": np.abs(15 + 8 * np.sin(k / 53) + rng.normal(0, 2, n)),
             "wind_speed_100m": np.abs(25 + 10 * np.sin(k / 53) + rng.normal(0, 3, n)),
             "shortwave_radiation": np.clip(600 * np.sin((ts.hour - 6) / 12 * np.pi), 0, None),
@@ -96,7 +129,7 @@ def weather(zones: Sequence[str], start: str | pd.Timestamp, days: int, seed: in
         idx, issued = idx[ok], issued[ok]
         fc = pd.DataFrame({"ts": ts[idx], "kind": "forecast", "issued_at": issued})
         for c in WEATHER_VARIABLES:
-            fc[c] = np.round(truth[c][idx] + rng.normal(0, 1, len(idx)), 2)
+            fc[c] = np.round(physical(c, truth[c][idx], truth[c][idx] + rng.normal(0, 1, len(idx))), 2)
         parts.append(fc.assign(zone=zone))
     out = pd.concat(parts, ignore_index=True)
     out["source"] = "synthetic"
@@ -119,7 +152,8 @@ def archived_weather(zones: Sequence[str], start: str | pd.Timestamp, days: int,
         fc = obs.copy()
         fc["kind"] = "forecast"
         fc["issued_at"] = fc["ts"] - n * DAY
-        fc[cols] = (fc[cols].to_numpy() + rng.normal(0, 0.5 * n, (len(fc), len(cols)))).round(2)
+        noisy = fc[cols].to_numpy() + rng.normal(0, 0.5 * n, (len(fc), len(cols)))
+        fc[cols] = _physical_frame(cols, fc[cols].to_numpy(), noisy)
         if live_issued_at is not None:
             fc = fc[fc["issued_at"] < pd.Timestamp(live_issued_at)]
         parts.append(fc)
@@ -128,7 +162,8 @@ def archived_weather(zones: Sequence[str], start: str | pd.Timestamp, days: int,
         live = obs[(obs["ts"] >= issued) & (obs["ts"] < issued + live_days * DAY)].copy()
         live["kind"] = "forecast"
         live["issued_at"] = issued
-        live[cols] = (live[cols].to_numpy() + rng.normal(0, 1, (len(live), len(cols)))).round(2)
+        noisy = live[cols].to_numpy() + rng.normal(0, 1, (len(live), len(cols)))
+        live[cols] = _physical_frame(cols, live[cols].to_numpy(), noisy)
         parts.append(live)
     out = pd.concat(parts, ignore_index=True)
     out["issued_at"] = pd.DatetimeIndex(out["issued_at"]).as_unit("us")

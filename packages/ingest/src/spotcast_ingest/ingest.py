@@ -216,9 +216,10 @@ def plan_backfill(src: Source, zones: Sequence[str], start: dt.date | str | None
         if e < s:
             raise ValidationError(f"end {e} is before start {s}")
         if e > last:
+            hint = src.last_day_hint.replace("{zone}", zone).replace("{source}", src.name)
             raise ValidationError(
                 f"end {e} is after the newest day {src.name} can have for {zone} now ({last}): "
-                f"{src.last_day_hint}. Use --end {last} or leave --end out")
+                f"{hint}. Use --end {last} or leave --end out")
         if first is not None and s < first:
             raise ValidationError(f"start {s} is before the first day {src.name} has for {zone} ({first})")
         batches += _batches(src, zone, s, e, now)

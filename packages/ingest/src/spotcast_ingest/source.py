@@ -84,8 +84,9 @@ class Source:
     sources use quarters: fewer commits, and a failure still loses at most three months of work
     (not the requests: their answers are cached)."""
     last_day_hint: ClassVar[str] = ("day-ahead prices come out about 13:00 CET the day before; "
-                                    "run `spotcast-ingest update` later")
-    """Said when a backfill asks for days after :meth:`last_day`."""
+                                    "run `spotcast-ingest update --zone {zone} --source {source}` later")
+    """Said when a backfill asks for days after :meth:`last_day`; ``{zone}`` and ``{source}``
+    are filled in, so a suggested command runs as printed."""
     default_base_url: ClassVar[str | None] = None
     network: ClassVar[bool] = True
     secret_env: ClassVar[str | None] = None

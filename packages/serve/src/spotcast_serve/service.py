@@ -84,6 +84,41 @@ def zones_with(project: Project, name: str, version: int) -> list[str]:
     return sorted(fg.select(["zone"]).read()["zone"].unique().tolist())
 
 
+INGEST_DEFAULT_HISTORY_DAYS = 730  # `spotcast-ingest update --history-days`' default
+
+
+def ingest_hint(project: Project, zone: str) -> str:
+    """The `spotcast-ingest update` command that brings ``zone``'s prices and weather into this
+    store, so that an error about a zone that was never ingested names a command that works:
+    with ``--source synthetic`` when the store's prices are synthetic (the zone table's real
+    sources would need the network and, once a synthetic zone is there, mix real data into a demo
+    store), and ``--history-days`` matching the history the store already holds."""
+    fg = _fg_or_none(project, PRICES.name, PRICES.version)
+    stored = pd.DataFrame(columns=["ts", "source"]) if fg is None else fg.select(["ts", "source"]).read()
+    cmd = f"spotcast-ingest update --zone {zone}"
+    if (stored["source"] == "synthetic").any():
+        cmd += " --source synthetic"
+    if not stored.empty:
+        first = pd.to_datetime(stored["ts"], utc=True).min()
+        days = max(1, int(-(-(pd.Timestamp.now(tz="UTC") - first) // pd.Timedelta(days=1))))
+        if days < INGEST_DEFAULT_HISTORY_DAYS:
+            cmd += f" --history-days {days}"
+    return f"`{cmd}`"
+
+
+def next_step(project: Project, zone: str) -> str:
+    """The command that takes ``zone`` one stage closer to a forecast in this store (ingest,
+    then build features, then train, then predict): what an error about a missing forecast,
+    feature row or model suggests, so that following the hint makes progress."""
+    if zone not in zones_with(project, FEATURES_NAME, FEATURES_VERSION):
+        if zone not in zones_with(project, PRICES.name, PRICES.version):
+            return f"{zone} was never ingested; ingest it first: {ingest_hint(project, zone)}"
+        return f"build its features first: `spotcast-features build --zone {zone}`"
+    if not _models_for(project, zone):
+        return f"train a model for it first: `spotcast-train fit --zone {zone}`"
+    return f"run `spotcast-serve predict --zone {zone}`"
+
+
 def forecast_zones(project: Project) -> list[str]:
     """Zones with stored forecasts (in the current contract version or the one it upgrades)."""
     src = FORECASTS.source(project.get_feature_store())
@@ -153,10 +188,7 @@ def resolve_origin(project: Project, zone: str, origin: str | pd.Timestamp | Non
     day's newest origin) or None (the newest)."""
     have = origins(project, zone)
     if not have:
-        hint = f"run `spotcast-serve predict --zone {zone}`"
-        if not zones_with(project, FEATURES_NAME, FEATURES_VERSION):
-            hint = "build features and train a model first, then " + hint
-        raise NoForecastError(f"no forecasts stored for zone {zone} yet; {hint}")
+        raise NoForecastError(f"no forecasts stored for zone {zone} yet; {next_step(project, zone)}")
     if origin is None:
         return have[-1]
     tz = fc.zone_timezone(zone)
@@ -300,6 +332,12 @@ def _is_naive(m: Any) -> bool:
         return False
 
 
+def _models_for(project: Project, zone: str) -> list[Any]:
+    """Registered models trained on price_features that cover ``zone`` (or every zone)."""
+    return [m for m in project.get_model_registry().get_models() if trained_on_price_features(m)
+            and (not model_zones(m) or zone in model_zones(m))]
+
+
 def resolve_model(project: Project, zone: str, spec: str | None = None) -> ModelRef:
     """The pinned model (``NAME[:VERSION]``, newest version when none) or else the model the
     promotion gate says serves ``zone`` (spotcast_storage.promotion.serving_status: the newest
@@ -314,14 +352,14 @@ def resolve_model(project: Project, zone: str, spec: str | None = None) -> Model
     elif serving is not None:
         m = registry.get_model(serving.name, serving.version)
     else:
-        candidates = [m for m in registry.get_models() if trained_on_price_features(m)
-                      and (not model_zones(m) or zone in model_zones(m))]
+        candidates = _models_for(project, zone)
         if not candidates:
+            # a model of another zone is refused below, so the only hint that works is training one
             have = sorted({m.name for m in registry.get_models()})
             raise NotFoundError(
                 f"no registered model trained on {FEATURES_NAME} covers zone {zone}"
-                + (f" (registered: {', '.join(have)}); pin one with --model NAME[:VERSION]" if have
-                   else f"; train one first: `spotcast-train fit --zone {zone}`")
+                + (f" (registered: {', '.join(have)})" if have else "")
+                + f"; train one first: `spotcast-train fit --zone {zone}`"
             )
         m = max(candidates, key=lambda m: (not _is_naive(m), m.created, m.version))
     zones = model_zones(m)
@@ -398,8 +436,7 @@ def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VER
     fg = _fg_or_none(project, FEATURES_NAME, version)
     if fg is None:
         raise NotFoundError(
-            f"the store has no {FEATURES_NAME} v{version} yet; build features first "
-            f"(`spotcast-features build --zone {zone}`)"
+            f"the store has no {FEATURES_NAME} v{version} yet; {next_step(project, zone)}"
         )
     have = _origins_of(fg, zone)
     if not have:
@@ -407,7 +444,7 @@ def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VER
         raise NotFoundError(
             f"{FEATURES_NAME} has no rows for zone {zone}"
             + (f"; zones with features: {', '.join(zones)}" if zones else "")
-            + f". Build them with `spotcast-features build --zone {zone}`"
+            + f"; {next_step(project, zone)}"
         )
     return _rows_at(fg, zone, have[-1])
 
@@ -645,7 +682,7 @@ def accuracy(project: Project, zone: str, days: int = 30) -> acc.AccuracyReport:
     if days < 1:
         raise ValidationError(f"--days must be at least 1, got {days}")
     if not origins(project, z):
-        raise NoForecastError(f"no forecasts stored for zone {z} yet; run `spotcast-serve predict --zone {z}`")
+        raise NoForecastError(f"no forecasts stored for zone {z} yet; {next_step(project, z)}")
     if getattr(project, "sql_dialect", None) == acc.SQL_DIALECT and _fg_or_none(project, FORECASTS.name, FORECASTS.version):
         if _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION) is None:
             return acc.run_on_frames(_empty_forecasts(), _empty_actuals(), z, days)

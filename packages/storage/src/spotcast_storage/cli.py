@@ -114,7 +114,8 @@ def log_cmd(
 def events_cmd(
     after: Annotated[int, typer.Option(help="show events after this id")] = 0,
     limit: Annotated[int, typer.Option(help="at most this many, newest last")] = 50,
-    consumer: Annotated[str | None, typer.Option(help="only events pending for this consumer")] = None,
+    consumer: Annotated[str | None, typer.Option(
+        help="only events pending for this consumer (those `spotcast run` would give it, when it is installed)")] = None,
     fmt: FormatOption = "table",
 ) -> None:
     """List the event log and each consumer's cursor.
@@ -126,11 +127,17 @@ def events_cmd(
     _positive(limit, "--limit")
     if after < 0:
         raise UsageError(f"--after must be 0 or a positive event id, got {after}")
+    from spotcast_storage.pipeline import collect_handlers, pending_changes
+
     log = open_store(must_exist=True).get_event_log()
     cursors = log.cursors()
+    handlers = {h.consumer: h for h in collect_handlers()}
     start = cursors.get(consumer, (0, None))[0] if consumer else after
     latest = log.latest_event_id()
-    events = log.read(after=max(start, latest - limit) if not consumer else start, limit=limit)
+    if consumer in handlers:  # what `run` would deliver, as `status` counts it
+        events = pending_changes(log, handlers[consumer], start)[:limit]
+    else:
+        events = log.read(after=max(start, latest - limit) if not consumer else start, limit=limit)
     emit(pd.DataFrame([{
         "event_id": e.event_id, "kind": e.kind, "name": e.name, "version": e.version, "commit_id": e.commit_id,
         "created_at": iso(e.created_at), "changed": e.changed,
@@ -139,9 +146,11 @@ def events_cmd(
     } for e in events], columns=["event_id", "kind", "name", "version", "commit_id", "created_at", "changed", "rows", "keys"]),
         fmt, title="events")
     if fmt == "table":
-        emit(pd.DataFrame([{"consumer": c, "cursor": e, "lag": latest - e,
-                            "updated_at": iso(t)} for c, (e, t) in sorted(cursors.items())],
-                          columns=["consumer", "cursor", "lag", "updated_at"]), "table", title="consumers")
+        emit(pd.DataFrame([{"consumer": c, "cursor": e,
+                            "pending_events": len(pending_changes(log, handlers[c], e)) if c in handlers else None,
+                            "of_events": latest, "updated_at": iso(t)} for c, (e, t) in sorted(cursors.items())],
+                          columns=["consumer", "cursor", "pending_events", "of_events", "updated_at"]),
+             "table", title="consumers")
 
 
 @app.command("models")

@@ -122,3 +122,10 @@ def collect_handlers() -> list[EventHandler]:
     handlers: list[EventHandler] = []
     get_plugin_manager().hook.register_event_handlers(register=handlers.append)
     return sorted(handlers, key=lambda h: (h.order, h.consumer))
+
+
+def pending_changes(log: Any, handler: EventHandler, after: int) -> list[Event]:
+    """The events after ``after`` that ``handler`` would be given by `spotcast run`: of its
+    kinds and names, and changed. `status` and `spotcast-store events` both count these, so
+    the two agree; events the consumer does not subscribe to (its own commits, say) are no lag."""
+    return [e for e in log.read(after=after, kinds=handler.kinds, names=handler.names or None) if e.changed]

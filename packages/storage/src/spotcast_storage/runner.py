@@ -203,7 +203,7 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
     """
     import pandas as pd
 
-    from spotcast_storage.pipeline import collect_handlers
+    from spotcast_storage.pipeline import collect_handlers, pending_changes
 
     project = open_store(must_exist=True)
     log = project.get_event_log()
@@ -214,7 +214,7 @@ def status_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="table | 
     for name in sorted(set(handlers) | set(cursors)):
         pos, when = cursors.get(name, (0, None))
         h = handlers.get(name)
-        lag = len([e for e in log.read(after=pos, kinds=h.kinds, names=h.names or None) if e.changed]) if h else None
+        lag = len(pending_changes(log, h, pos)) if h else None
         consumers.append({"consumer": name, "cursor": pos, "pending_events": lag, "of_events": latest,
                           "updated_at": None if when is None else when.isoformat(),
                           "installed": h is not None})

@@ -64,7 +64,8 @@ class OpenMeteo(Source):
     resume_on = (("weather", {"kind": "observed"}),)
     default_base_url = FORECAST
     batch_months = 3
-    last_day_hint = "the archive has past days only; `spotcast-ingest update` adds the newest forecast"
+    last_day_hint = ("the archive has past days only; `spotcast-ingest update --zone {zone} --source {source}` "
+                     "adds the newest forecast")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
