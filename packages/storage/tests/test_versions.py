@@ -28,6 +28,9 @@ def test_package_version_reads_the_metadata(fake_plugin: str) -> None:
 def test_umbrella_version_names_every_installed_spotcast_distribution(fake_plugin: str) -> None:
     from importlib.metadata import version
 
+    if versions.package_version("spotcast") == versions.UNKNOWN:
+        pytest.skip("the umbrella distribution `spotcast` is not installed (spotcast-storage alone)")
+
     line = versions.describe("spotcast")
     assert line.startswith(f"spotcast {version('spotcast')} (")
     assert "spotcast-fakeplugin 9.8.7" in line and f"spotcast-storage {version('spotcast-storage')}" in line
