@@ -567,9 +567,13 @@ def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: 
     made = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC").floor("us")
     reason = fallback_reason(quality_failures(project, zone, rows))
     if reason is None:
-        # the promotion gate's weekly naive serves as a model, but its rows say why it does
-        gate_reason = serving_status(project, zone).fallback_reason if model is None and not model_spec else None
         model = model or resolve_model(project, zone, model_spec)
+        # the promotion gate's weekly naive serves as a model, but its rows say why it does
+        gate_reason = None
+        if not model_spec:
+            st = serving_status(project, zone)
+            if st.serving is not None and (st.serving.name, st.serving.version) == (model.name, model.version):
+                gate_reason = st.fallback_reason
         predictor = predictor or load_predictor(model)
         pred = calibrate(project, zone, rows, predictor.predict(rows), predictor, model, made)
         new = fc.build_forecasts(rows, pred, model=model.name, model_version=model.version,
@@ -585,13 +589,14 @@ def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: 
                          missing_hours=len(rows) - len(new), unit=(unit or units.UNITS[units.DEFAULT_UNIT]).code)
 
 
-def _features_version(project: Project, zone: str, spec: str | None) -> int:
-    """The price_features version of the model that will forecast ``zone`` (v1 when there is no
-    usable model: forecast_origin then says why)."""
+def _model_or_none(project: Project, zone: str, spec: str | None) -> ModelRef | None:
+    """The model that will forecast ``zone``, resolved once per predict (its price_features version
+    picks the rows); None when there is no usable one: forecast_origin then says why, after the
+    data-quality gate, which needs no model."""
     try:
-        return resolve_model(project, zone, spec).features_version
+        return resolve_model(project, zone, spec)
     except (NotFoundError, ValidationError):
-        return FEATURES_VERSION
+        return None
 
 
 def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
@@ -609,9 +614,9 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
         raise ValidationError(f"--days must be at least 1, got {days}")
     u = units.parse_unit(unit)
     writers = select_writers(formats) if outputs is not None else []
-    result = forecast_origin(project, z, newest_feature_rows(project, z, _features_version(project, z, model)),
-                             days=days, now=now, model_spec=model,
-                             unit=u)
+    ref = _model_or_none(project, z, model)
+    rows = newest_feature_rows(project, z, ref.features_version if ref is not None else FEATURES_VERSION)
+    result = forecast_origin(project, z, rows, model=ref, days=days, now=now, model_spec=model, unit=u)
     if outputs is not None:
         output = make_output(project, result, Path(outputs), u)
         if output.rates is not None:
