@@ -17,6 +17,7 @@ import typer
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse_now
 from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
+from spotcast_storage.runoptions import RunOptions
 from spotcast_storage.text import format_metrics, iso, plural
 from spotcast_storage.zones import parse_zone
 
@@ -133,15 +134,15 @@ def run_cmd(
                                           "fail at once instead of waiting for it")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="go ahead with a backfill larger than the "
                                       "confirmation limit (the error names the size)")] = False,
-    days: Annotated[int, typer.Option(help="local days forecast after the origin's day")] = 7,
+    days: Annotated[int, typer.Option(help="local days forecast after the origin's day")] = RunOptions.days,
     quality_gate: Annotated[bool, typer.Option(help="check each day's prices before they are stored "
-                                               "(--no-quality-gate skips it)")] = True,
+                                               "(--no-quality-gate skips it)")] = RunOptions.quality_gate,
     retrain_max_age_days: Annotated[int, typer.Option(help="retrain a model whose newest training origin is "
-                                                      "older than this")] = 7,
+                                                      "older than this")] = RunOptions.retrain_max_age_days,
     retrain_accuracy_days: Annotated[int, typer.Option(help="days of tracked forecasts the retrain policy "
-                                                       "judges")] = 14,
+                                                       "judges")] = RunOptions.retrain_accuracy_days,
     retrain_min_tracked_days: Annotated[int, typer.Option(help="days of tracked forecasts a retrain on "
-                                                          "accuracy needs")] = 7,
+                                                          "accuracy needs")] = RunOptions.retrain_min_tracked_days,
 ) -> None:
     """Run the pipeline: ingest new data, then build features, train and forecast as events dictate.
 
@@ -152,7 +153,7 @@ def run_cmd(
     """
     import pandas as pd
 
-    from spotcast_storage.pipeline import RunContext, RunOptions
+    from spotcast_storage.pipeline import RunContext
     from spotcast_storage.runlock import run_lock
 
     if watch and once:
