@@ -231,10 +231,32 @@ def scores(fc: pd.DataFrame, prices: pd.DataFrame, tz: str) -> pd.DataFrame:
     rows = []
     for label, g in [*df.groupby("horizon_day"), ("all", df)]:
         g = g.dropna(subset=["naive7"])
+        lo, hi = coverage_interval(g)
         rows.append({"horizon day": label, "hours": len(g), "MAE": g["err"].mean(),
                      "rMAE (weekly naive)": g["err"].mean() / g["nerr"].mean(),
-                     "p10-p90 coverage": g["inside"].mean(), "mean width": g["width"].mean()})
+                     "p10-p90 coverage": g["inside"].mean(), "coverage 90% interval": f"{lo:.2f}-{hi:.2f}",
+                     "mean width": g["width"].mean()})
     return pd.DataFrame(rows)
+
+
+def coverage_interval(g: pd.DataFrame, block: int = 7, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """5th-95th percentile of the coverage over a moving-block bootstrap of origins (blocks of
+    ``block`` consecutive origins, drawn with replacement until as many origins as the replay has).
+    Why: misses come in regimes lasting days and every hour of an origin shares its regime, so
+    29 origins hold far fewer independent misses than their 4,872 hours suggest; the interval
+    says how far the replay's coverage can land from the band's true coverage by chance alone."""
+    per = g.groupby("origin")["inside"].agg(["sum", "count"]).sort_index()
+    n = len(per)
+    if n == 0:
+        return float("nan"), float("nan")
+    k = min(block, n)
+    starts = np.arange(n - k + 1)
+    rng = np.random.default_rng(seed)
+    s, c = per["sum"].to_numpy(dtype="float64"), per["count"].to_numpy(dtype="float64")
+    cs, cc = np.concatenate([[0], np.cumsum(s)]), np.concatenate([[0], np.cumsum(c)])
+    picks = rng.choice(starts, size=(draws, -(-n // k)))
+    covers = (cs[picks + k] - cs[picks]).sum(axis=1) / (cc[picks + k] - cc[picks]).sum(axis=1)
+    return float(np.percentile(covers, 5)), float(np.percentile(covers, 95))
 
 
 def main() -> None:
@@ -249,9 +271,18 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the store, files and log in this folder")
     ap.add_argument("--challenger-day", type=int, default=10,
                     help="day of the replay on which the challengers of CHALLENGERS are fitted (0: none)")
+    ap.add_argument("--score", type=Path, metavar="STORE",
+                    help="only score the published forecasts of a kept replay store (no runs)")
     args = ap.parse_args()
 
     prices = load_prices(args.data / "Elspotprices_SE4_2023-2024.csv")
+    if args.score is not None:
+        pub = published_forecasts(args.score)
+        pub = pub[(pub["zone"] == args.zone) & (pd.to_datetime(pub["origin"], utc=True)
+                                                >= pd.Timestamp(args.cold) - pd.Timedelta(days=1))]
+        with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 200):
+            print(scores(pub, prices, STOCKHOLM).to_string(index=False))
+        return
     weather = load_weather(args.data / "Hourly_weather_malmo.csv")
     server = ReplayServer(prices, weather, args.sek_per_eur).__enter__()  # serves until the process ends
     work = args.keep or Path(tempfile.mkdtemp(prefix="spotcast-replay-"))
