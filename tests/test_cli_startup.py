@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "duckdb", "xgboost", "matplotlib", "fastapi", "numpy", "pyarrow", "uvicorn")
+HEAVY = ("pandas", "duckdb", "xgboost", "matplotlib", "fastapi", "numpy", "pyarrow", "uvicorn", "pydantic")
 
 PROBE = """
 import json, sys, importlib.metadata as md
