@@ -69,6 +69,52 @@ def test_offsets_in_the_file_are_respected(project, stored, tmp_path):
         pd.Timestamp("2024-03-31 00:00", tz="UTC"), pd.Timestamp("2024-03-31 01:00", tz="UTC")]
 
 
+def padded_quarter_file(path, days, autumn_twice=False):
+    """96 quarter-hour rows every local day (a naive clock), as exports that pad each day to 96
+    slots write them; ``autumn_twice``: the autumn day's 02:00-02:45 listed twice (a true clock)."""
+    rows = []
+    for day in days:
+        for q in range(96):
+            t = pd.Timestamp(day) + pd.Timedelta(minutes=15 * q)
+            rows.append(f"{t:%Y-%m-%d %H:%M},{50 + q * 0.25:.2f}")
+            if autumn_twice and day == "2025-10-26" and q == 11:  # after 02:45: the second pass
+                rows += [f"{pd.Timestamp(day) + pd.Timedelta(minutes=15 * k):%Y-%m-%d %H:%M},{90 + k - 8:.2f}"
+                         for k in range(8, 12)]
+    path.write_text("Date,Price\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def local_day_sizes(p, tz="Europe/Stockholm"):
+    return p.groupby(p["ts"].dt.tz_convert(tz).dt.date).size().tolist()
+
+
+def test_padded_quarter_hours_on_the_spring_day_drop_the_hour_that_does_not_exist(project, stored, tmp_path):
+    f = padded_quarter_file(tmp_path / "q.csv", ["2026-03-28", "2026-03-29", "2026-03-30"])
+    report = backfill(project, "csv", ["SE4"], "2026-03-28", "2026-03-30", now=NOW + pd.Timedelta(days=200),
+                      options={"path": str(f)})
+    p = stored("prices")
+    assert local_day_sizes(p) == [96, 92, 96] and set(p["resolution_minutes"]) == {15}
+    assert any("left out 4 row(s) at a local time that does not exist" in n for n in report.notes)
+    assert not p["ts"].duplicated().any()
+
+
+def test_padded_quarter_hours_on_the_autumn_day_are_refused_before_writing(project, stored, tmp_path):
+    f = padded_quarter_file(tmp_path / "q.csv", ["2025-10-25", "2025-10-26", "2025-10-27"])
+    with pytest.raises(ParseError, match=r"on 2025-10-26 the local times 02:00\.\.02:45 happen twice in "
+                                         r"Europe/Stockholm .*pads every day to 96 slots.*Nothing was written.*UTC"):
+        backfill(project, "csv", ["SE4"], "2025-10-25", "2025-10-27", now=NOW, options={"path": str(f)})
+    assert stored() == []
+
+
+def test_quarter_hours_on_a_true_local_clock_keep_the_autumn_days_100(project, stored, tmp_path):
+    f = padded_quarter_file(tmp_path / "q.csv", ["2025-10-25", "2025-10-26", "2025-10-27"], autumn_twice=True)
+    backfill(project, "csv", ["SE4"], "2025-10-25", "2025-10-27", now=NOW, options={"path": str(f)})
+    p = stored("prices").sort_values("ts")
+    assert local_day_sizes(p) == [96, 100, 96]
+    second = p[p["ts"] == pd.Timestamp("2025-10-26 01:00", tz="UTC")]  # 02:00 CET, the second pass
+    assert second["price_eur_mwh"].tolist() == [90.0]
+
+
 @pytest.mark.parametrize(("content", "options", "error", "message"), [
     (None, {}, ValidationError, "does not exist"),
     ("Date,Price\n2024-01-01 00:00,abc\n", {}, ValidationError, r"\['Price'\] are not numeric"),

@@ -9,6 +9,12 @@ day: on the spring day the row for the hour that does not exist is dropped (it w
 by the authors), and the ingest summary says so, as it does for rows with a blank price; on the autumn day the single 02:00 row is taken as the first 02:00 (CEST),
 so the second 02:00 stays missing rather than invented. A file with a repeated 02:00 on the
 autumn day (a true local clock) is resolved in order.
+
+Quarter-hour files on a naive local clock that pad every day to 96 slots (as some public exports
+do): on the spring day the four slots of the hour that does not exist are left out (92 remain,
+with a note); on the autumn day 02:00-02:45 appear once where the clock has them twice, so which
+pass a price belongs to is unknown, and the file is refused with an error that says how to
+export it instead (UTC times or offsets, or the repeated quarter-hours twice).
 """
 
 from __future__ import annotations
@@ -108,6 +114,22 @@ def to_utc(times: pd.Series, tz: str, where: str) -> pd.Series:
     return pd.Series(local.tz_convert("UTC"), index=times.index)
 
 
+def autumn_times_once(times: pd.Series, tz: str) -> list[pd.Timestamp]:
+    """Naive local times of ``times`` that the clock of ``tz`` shows twice (the hour the clocks
+    go back) but that appear only once in the column; empty for times with an offset."""
+    if pd.api.types.is_datetime64_any_dtype(times) and getattr(times.dt, "tz", None) is not None:
+        return []
+    text = times.astype(str).str.strip()
+    if text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any():
+        return []
+    naive = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
+    first = naive.tz_localize(tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="NaT")
+    second = naive.tz_localize(tz, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="NaT")
+    twice_on_clock = (first != second) & first.notna()
+    counts = naive.value_counts()
+    return sorted({t for t, amb in zip(naive, twice_on_clock, strict=True) if amb and counts[t] == 1})
+
+
 def to_frames(df: pd.DataFrame, zone: str, tz: str, where: str, source: str, time_column: str | None = None,
               price_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
     """``prices`` rows and (when the file has more columns) ``exogenous`` rows of a whole file,
@@ -137,6 +159,15 @@ def to_frames(df: pd.DataFrame, zone: str, tz: str, where: str, source: str, tim
     if minutes not in (15, 60):
         raise ParseError(f"{where}: rows are {minutes} minutes apart; prices are stored in periods of 60 or "
                          "15 minutes, as the day-ahead market trades them. Convert the file to hours or quarter-hours")
+    once = autumn_times_once(df[time_col], tz) if minutes == 15 else []
+    if once:
+        days = sorted({t.date().isoformat() for t in once})
+        raise ParseError(
+            f"{where}: on {', '.join(days)} the local times {once[0]:%H:%M}..{once[-1]:%H:%M} happen twice in {tz} "
+            f"(the clocks go back: 100 quarter-hours that day), but the file has each of them once: it pads every "
+            f"day to 96 slots, so which pass a price belongs to is unknown. Nothing was written. Export the file "
+            f"with UTC times or UTC offsets (e.g. {once[0]:%Y-%m-%dT%H:%M}+02:00), or list the repeated "
+            f"quarter-hours twice, in order")
     prices = frames.prices_frame(zone, ts, data[price_col].to_numpy(), None, minutes, source, tz)
     if not exo:
         return prices, None, notes
