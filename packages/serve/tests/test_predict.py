@@ -180,6 +180,18 @@ def test_dst_origin_gives_a_23_hour_day(data, project, tmp_path):
     assert csv["ts_local"].str.slice(0, 10).value_counts()["2024-03-31"] == 23
 
 
+def test_python_callers_files_go_beside_the_store_by_default(ready, project, tmp_path, monkeypatch):
+    """As every command's files do: not into ./outputs of whatever folder the caller runs in."""
+    monkeypatch.chdir(tmp_path)
+    r = service.predict(project, "SE3", now=MADE)
+    from spotcast_storage.config import outputs_dir
+
+    folder = outputs_dir(project)
+    assert folder.name.endswith("-outputs") and folder != tmp_path / "outputs"
+    assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.png"]
+    assert all(p.parent == folder for p in r.files) and not (tmp_path / "outputs").exists()
+
+
 def test_third_party_output_writer_plugin(ready, project, tmp_path):
     class JsonWriter:
         @hookimpl

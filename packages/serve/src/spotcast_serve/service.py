@@ -599,11 +599,23 @@ def _model_or_none(project: Project, zone: str, spec: str | None) -> ModelRef | 
         return None
 
 
+class _BesideStore:
+    """The default of :func:`predict`'s ``outputs``: the store's own folder (``None`` means no files)."""
+
+    def __repr__(self) -> str:
+        return "BESIDE_STORE"
+
+
+BESIDE_STORE = _BesideStore()
+
+
 def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str | None = None,
-            outputs: Path | None = Path("outputs"), formats: Sequence[str] | None = None,
+            outputs: Path | str | _BesideStore | None = BESIDE_STORE, formats: Sequence[str] | None = None,
             now: pd.Timestamp | None = None, unit: str | None = None) -> PredictResult:
     """Newest (or pinned) model x newest origin's features -> a ``forecasts`` vintage, plus the
-    files of the origin's published vintage.
+    files of the origin's published vintage: in ``outputs``, by default the folder beside the
+    store that every command writes to (:func:`spotcast_storage.config.outputs_dir`), so a
+    Python caller's files never land in whatever folder it happens to run in; ``None``: no files.
 
     Inputs that failed the data-quality gate make it publish the weekly naive instead, flagged
     with the reason. Everything that can be rejected (zone, days, unit, model, output formats,
@@ -613,6 +625,10 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
     if days < 1:
         raise ValidationError(f"--days must be at least 1, got {days}")
     u = units.parse_unit(unit)
+    if isinstance(outputs, _BesideStore):
+        from spotcast_storage.config import outputs_dir
+
+        outputs = outputs_dir(project)
     writers = select_writers(formats) if outputs is not None else []
     ref = _model_or_none(project, z, model)
     rows = newest_feature_rows(project, z, ref.features_version if ref is not None else FEATURES_VERSION)
