@@ -122,3 +122,17 @@ def test_the_umbrella_mounts_exactly_the_installed_stages():
     assert "store" in mounted
     for stage in ("ingest", "features", "train", "serve"):
         assert (stage in mounted) == (importlib.util.find_spec(f"spotcast_{stage}") is not None)
+
+
+def test_progress_in_a_log_is_one_line_per_tenth_and_per_new_detail(capsys):
+    from spotcast_storage.cli_common import progress
+
+    with progress("gate", "origin forecasts") as step:
+        for k in range(1, 101):
+            step(k, 100, "SE3" if k <= 50 else "SE4")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 12 and all(ln.startswith("gate: ") for ln in lines)  # the first, 10 tenths, the new detail
+    assert lines[0].startswith("gate: 1/100 origin forecasts, SE3 (") and lines[-1].startswith("gate: 100/100 origin")
+    assert any(ln.startswith("gate: 51/100 origin forecasts, SE4") for ln in lines)
+    with progress("gate", "origin forecasts", enabled=False) as step:
+        assert step is None

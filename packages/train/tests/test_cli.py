@@ -39,6 +39,19 @@ def test_fit_models_backtest_commands(fresh_store, tmp_path, monkeypatch):
     assert list((fresh_store.project.outputs_dir / "backtests").glob("*.md"))  # beside the store
 
 
+def test_long_steps_write_progress_lines_to_a_log(fresh_store):
+    """Not a terminal (a scheduled run's log): the backtest says how far it is, in named units."""
+    store = str(fresh_store.project.path)
+    r = run(["--store", store, "backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04",
+             "--model", "naive-daily", "--recalibrate", "never", "--no-write"])
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("backtest: ")]
+    assert lines and lines[-1].startswith("backtest: 6/6 origin forecasts (")  # 3 origins x (model, naive) and lines[-1].endswith(" s)")
+    r = run(["--store", store, "backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04",
+             "--model", "naive-daily", "--recalibrate", "never", "--no-write", "--no-progress"])
+    assert "origin forecasts" not in r.stderr
+
+
 def test_bad_input_is_one_line_without_traceback(fresh_store):
     store = str(fresh_store.project.path)
     r = run(["--store", store, "backtest", "--zone", "SE3", "--start", "2024-03-05", "--end", "2024-03-01"])

@@ -5,13 +5,12 @@ Commands are thin wrappers over :mod:`spotcast_features.build`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, stage_app
+from spotcast_storage.cli_common import progress as progress_bar
 
 if TYPE_CHECKING:  # build imports pandas: loaded by the commands, not by `--help`
     from spotcast_features import build as b
@@ -31,23 +30,6 @@ OriginHourOption = Annotated[int | None, typer.Option(
     "--origin-hour", help="local hour of the daily origin, 0-23 (default 10; fixed once a version is written)")]
 HorizonOption = Annotated[int | None, typer.Option(
     "--horizon-days", help="local days of targets per origin (default 7; fixed once a version is written)")]
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as bar:
-        task = bar.add_task("features", total=None)
-
-        def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
-
-        yield update
 
 
 def _report(summary: b.BuildSummary, fmt: str) -> None:
@@ -76,7 +58,7 @@ def build_cmd(
     """
     from spotcast_features import build as b
 
-    with _progress(progress and fmt != "json") as p:
+    with progress_bar("features", "chunks of origins", progress and fmt != "json") as p:
         summary = b.build(open_store(), zones=zone, version=version, origin_hour=origin_hour,
                           horizon_days=horizon_days, progress=p)
     _report(summary, fmt)
@@ -98,7 +80,7 @@ def rebuild_cmd(
     """
     from spotcast_features import build as b
 
-    with _progress(progress and fmt != "json") as p:
+    with progress_bar("features", "chunks of origins", progress and fmt != "json") as p:
         summary = b.rebuild(open_store(), zones=zone, version=version, origin_hour=origin_hour,
                             horizon_days=horizon_days, progress=p)
     _report(summary, fmt)

@@ -5,8 +5,6 @@ Every command is a thin wrapper over :mod:`spotcast_ingest.ingest`.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +18,7 @@ from spotcast_storage.cli_common import (
     parse_now,
     stage_app,
 )
+from spotcast_storage.cli_common import progress as progress_bar
 from spotcast_storage.errors import UsageError, ValidationError
 from spotcast_storage.text import plural
 
@@ -61,22 +60,6 @@ def _settings(concurrency: int | None) -> Any:
     from spotcast_ingest.http import HttpSettings
 
     return HttpSettings.from_env(concurrency=concurrency)
-
-
-@contextlib.contextmanager
-def _progress(label: str) -> Iterator[Any]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    # on stderr: stdout may be CSV or JSON for a program
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=None, detail="")
-
-        def update(done: int, total: int, detail: str) -> None:
-            bar.update(task, completed=done, total=total, detail=detail)
-
-        yield update
 
 
 def _summary(report: Any, fmt: str) -> None:
@@ -144,7 +127,7 @@ def backfill_cmd(
         opts["path"] = str(file)
     when = parse_now(now)
     project = open_store()
-    with _progress(f"backfill {source}") as progress:
+    with progress_bar(f"backfill {source}", "zone-days") as progress:
         report = backfill(project, source, zone, start, end, now=when, base_url=base_url, options=opts,
                           settings=_settings(concurrency), progress=progress, yes=yes,
                           flatliner_hours=flatliner_hours)
@@ -188,7 +171,7 @@ def update_cmd(
         raise UsageError(f"--history-days must be at least 1, got {history_days}")
     when = parse_now(now)
     project = open_store()
-    with _progress("update") as progress:
+    with progress_bar("update", "zone-days") as progress:
         report = update(project, zone, source or None, now=when, history_days=history_days, base_urls=urls,
                         options=per_source, settings=_settings(concurrency), progress=progress,
                         log=lambda m: typer.echo(m, err=True), yes=yes, flatliner_hours=flatliner_hours)

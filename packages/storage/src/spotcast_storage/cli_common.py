@@ -8,11 +8,13 @@ module for ``--help``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -199,3 +201,47 @@ def _fmt(v: Any) -> str:
 
         return iso(v) or ""
     return str(v)
+
+
+Step = Callable[..., None]
+"""``step(done, total, detail="")``: what a long step reports after each unit of work."""
+
+
+@contextlib.contextmanager
+def progress(label: str, unit: str, enabled: bool = True) -> Iterator[Step | None]:
+    """Progress of a long step, on stderr (stdout may be CSV or JSON for a program): in a terminal
+    a rich bar with the count in ``unit`` ("12/112 origin forecasts"), what is being done and the
+    time so far; in a log (not a terminal) one line per tenth of the work and per new ``detail``,
+    so a scheduled run's log says what it did and how long each part took. ``enabled=False``
+    (``--no-progress``, or a machine-readable format) yields ``None``: callers pass it on as "no
+    progress callback"."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    start = time.monotonic()
+    if not console.is_terminal:
+        shown: dict[str, object] = {}
+
+        def line(done: int, total: int, detail: str = "") -> None:
+            tenth = (10 * done) // total if total else 0
+            if done != total and shown.get("tenth") == tenth and shown.get("detail") == detail:
+                return
+            shown.update(tenth=tenth, detail=detail)
+            more = f", {detail}" if detail else ""
+            typer.echo(f"{label}: {done}/{total} {unit}{more} ({time.monotonic() - start:.0f} s)", err=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None, detail="")
+
+        def update(done: int, total: int, detail: str = "") -> None:
+            bar.update(task, completed=done, total=total, detail=detail)
+
+        yield update

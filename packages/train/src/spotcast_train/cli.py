@@ -6,14 +6,13 @@ Commands are thin wrappers over :mod:`spotcast_train.service`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, stage_app
+from spotcast_storage.cli_common import progress as progress_bar
 
 app = stage_app(
     "train",
@@ -39,19 +38,6 @@ def _options(linear: bool | None) -> dict:
     from spotcast_train.linear import LinearSettings
 
     return {"linear": LinearSettings() if linear else None}
-
-
-@contextmanager
-def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @app.command("fit")
@@ -80,7 +66,7 @@ def fit_cmd(
     """
     from spotcast_train import service
 
-    with _progress(progress and fmt == "text", "promotion gate") as p:
+    with progress_bar("promotion gate", "origin forecasts", progress and fmt == "text") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
                         origins=origins, refit=refit, options=_options(linear), now=now, progress=p,
                         features_version=features_version)
@@ -122,7 +108,7 @@ def backtest_cmd(
     from spotcast_train import service
 
     project = open_store()
-    with _progress(progress and fmt == "table", "backtest") as p:
+    with progress_bar("backtest", "origin forecasts", progress and fmt == "table") as p:
         r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
                              window=window, options=_options(linear),
                              report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p,
