@@ -64,8 +64,8 @@ def test_events_show_cursors_and_lag(filled):
 def test_models_lists_metrics_and_lineage(filled):
     r = run(filled, "models", "--format", "json")
     m = json.loads(r.stdout)[0]
-    assert m["name"] == "price_model" and json.loads(m["metrics"]) == {"mae": 3.25}
-    assert json.loads(m["lineage"])["price_features"]["commit_id"] == 2
+    assert m["name"] == "price_model" and m["metrics"] == {"mae": 3.25}
+    assert m["lineage"]["price_features"]["commit_id"] == 2 and m["trained_on"].startswith("price_features v")
 
 
 def test_sql_formats(filled, tmp_path):
@@ -73,7 +73,7 @@ def test_sql_formats(filled, tmp_path):
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout) == [{"zone": "SE3", "n": 48}, {"zone": "SE4", "n": 48}]
     r = run(filled, "sql", "select zone, ts from prices order by ts limit 1", "--format", "csv")
-    assert r.stdout.splitlines()[1] == "SE3,2024-01-01T00:00:00+0000"
+    assert r.stdout.splitlines()[1] == "SE3,2024-01-01T00:00:00+00:00"
     out = tmp_path / "p.parquet"
     r = run(filled, "sql", "select * from prices", "--format", "parquet", "--output", str(out))
     assert r.exit_code == 0 and len(pd.read_parquet(out)) == 96

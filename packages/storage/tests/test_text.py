@@ -52,3 +52,34 @@ def test_status_and_store_tables_show_readable_metrics_and_times(store_path, tmp
             assert "mae 11.78, rmae 0.83" in r.stdout and "{'mae'" not in r.stdout and '{"mae"' not in r.stdout
         times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^\s│]*", r.stdout)
         assert times and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", t) for t in times), times
+
+
+def test_iso_frame_writes_the_same_offset_form_for_utc_local_and_missing_times() -> None:
+    from spotcast_storage.text import iso_frame
+
+    df = pd.DataFrame({"ts": pd.to_datetime(["2024-10-27T00:00Z", None], utc=True),
+                       "local": pd.to_datetime(["2024-10-27T00:00Z", "2024-10-27T01:00Z"], utc=True)
+                       .tz_convert("Europe/Stockholm"),
+                       "naive": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00"]), "x": [1.5, 2.0]})
+    out = iso_frame(df)
+    assert out["ts"].iloc[0] == "2024-10-27T00:00:00+00:00" and pd.isna(out["ts"].iloc[1])
+    assert list(out["local"]) == ["2024-10-27T02:00:00+02:00", "2024-10-27T02:00:00+01:00"]  # the two 02:00s
+    assert list(out["naive"]) == ["2024-01-01T10:00:00", "2024-01-01T11:00:00"]
+    assert df["ts"].dtype != object  # a copy: the caller's frame keeps its times
+
+
+def test_sql_csv_and_json_times_match_the_table_format(store_path) -> None:
+    """`+0000` (CSV) and `Z` (JSON) were two more spellings of the time a table prints."""
+    from spotcast_storage.cli import app as store_app
+
+    project = get_storage(mode="local", path=store_path)
+    fg = project.get_feature_store().get_or_create_feature_group(
+        "prices", version=1, primary_key=["zone", "ts"], event_time="ts")
+    fg.insert(pd.DataFrame({"zone": "SE3", "ts": pd.date_range("2024-01-01", periods=2, freq="h", tz="UTC"),
+                            "price": 1.5}))
+    project.close()
+    for fmt in ("csv", "json"):
+        r = CliRunner().invoke(store_app, ["--store", str(store_path), "sql", "select ts from prices order by ts",
+                                           "--format", fmt])
+        assert r.exit_code == 0, r.output
+        assert "2024-01-01T00:00:00+00:00" in r.stdout and "+0000" not in r.stdout and "00Z" not in r.stdout

@@ -30,7 +30,7 @@ def test_fit_models_backtest_commands(fresh_store, tmp_path, monkeypatch):
 
     r = run(["--store", store, "models", "--format", "json"])
     rows = json.loads(r.output[r.output.index("["):])
-    assert rows[0]["name"] == "price_naive_weekly_se3" and "price_features v1@" in rows[0]["lineage"]
+    assert rows[0]["name"] == "price_naive_weekly_se3" and "price_features v1@" in rows[0]["trained_on"]
 
     r = run(["--store", store, "backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04",
              "--model", "naive-daily", "--recalibrate", "never", "--no-progress"])

@@ -7,6 +7,7 @@ import pytest
 
 from spotcast_storage import get_storage
 from spotcast_storage.contracts.features import LABEL
+from spotcast_storage.modellist import models_table
 from spotcast_storage.promotion import GATE_STREAM_MODEL, ModelKey, gate_run_of, serving_status
 from spotcast_train import gate, service
 from spotcast_train.data import (
@@ -126,7 +127,7 @@ def test_fallback_then_promotion_then_a_rejected_challenger(fresh_store):
     assert (st.serving, st.state, st.message) == (ModelKey("price_xgboost_se3", 3), "promoted", loser.status)
     kept = reopened.get_model_registry().get_model("price_xgboost_se3", 4)  # the loser is kept, marked
     assert kept.extra["promotion"]["decision"] == "rejected"
-    listing = service.list_models(reopened, zone="SE3").set_index(["name", "version"])
+    listing = models_table(reopened, zone="SE3").set_index(["name", "version"])
     assert listing.loc[("price_xgboost_se3", 4), "decision"] == "rejected"
     assert listing.loc[("price_xgboost_se3", 3), "decision"] == "promoted"
     assert listing.loc[("price_naive_weekly_se3", 1), "decision"] == "fallback"

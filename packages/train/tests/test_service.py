@@ -12,6 +12,7 @@ from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.modelformat import load_predictor
+from spotcast_storage.modellist import models_table
 from spotcast_train import service
 from spotcast_train.data import load_training_frame
 
@@ -54,12 +55,12 @@ def test_fit_naive_model_and_list_models(fresh_store):
     s = fresh_store
     r = service.fit(s.project, "SE3", model="naive-weekly", now=s.origin(99))
     assert r.name == "price_naive_weekly_se3"
-    listing = service.list_models(s.project)
+    listing = models_table(s.project, for_people=False)
     assert list(listing["name"]) == ["price_naive_weekly_se3"]
     row = listing.iloc[0]
-    assert row["zones"] == "SE3" and row["mae"] == pytest.approx(r.metrics["mae"])
-    assert "price_features v1@" in row["lineage"] and "prices_hourly v1@" in row["lineage"]
-    assert service.list_models(s.project, zone="SE4").empty
+    assert row["zones"] == "SE3" and row["metrics"]["mae"] == pytest.approx(r.metrics["mae"])
+    assert "price_features v1@" in row["trained_on"] and "prices_hourly v1@" in row["trained_on"]
+    assert models_table(s.project, zone="SE4").empty
 
 
 def test_window_limits_training_rows(fresh_store, fast):

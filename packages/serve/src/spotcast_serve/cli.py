@@ -185,23 +185,15 @@ def zones(fmt: FormatOpt = "table") -> None:
 @app.command()
 @friendly_errors
 def models(fmt: FormatOpt = "table") -> None:
-    """Registered models, newest first, and whether `predict` would consider them.
+    """Registered models, newest first: zones, type, gate decision, metrics, what they were trained
+    on (the same listing as `spotcast-store models` and `spotcast-train models`).
 
     Example: spotcast-serve models
     """
     _check_format(fmt)
-    import pandas as pd
+    from spotcast_storage.modellist import models_table
 
-    from spotcast_serve import service
-    from spotcast_storage.text import format_metrics
-
-    rows = service.models_overview(open_store(must_exist=True))
-    df = pd.DataFrame([{"name": m["name"], "version": m["version"], "created": m.get("created"),
-                        "zones": ",".join(m["zones"]) or "any",
-                        "on_price_features": m["trained_on_price_features"],
-                        "metrics": format_metrics(m.get("metrics"))} for m in rows],
-                      columns=["name", "version", "created", "zones", "on_price_features", "metrics"])
-    emit(df, fmt)
+    emit(models_table(open_store(must_exist=True), for_people=fmt == "table"), fmt, title="models")
 
 
 @app.command()

@@ -50,7 +50,9 @@ class OutputWriter:
 def csv_text(table: pd.DataFrame) -> str:
     """The forecast CSV (also what ``GET /forecast?format=csv`` returns). Numbers are written in
     full (shortest round-trip form), so the file holds exactly the stored values."""
-    return table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ", float_format=_shortest)
+    from spotcast_storage.text import iso_frame
+
+    return iso_frame(table).to_csv(index=False, float_format=_shortest)
 
 
 def _shortest(x: float) -> str:

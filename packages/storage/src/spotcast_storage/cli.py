@@ -20,7 +20,7 @@ from spotcast_storage.cli_common import (
     stage_app,
 )
 from spotcast_storage.errors import UsageError
-from spotcast_storage.text import format_metrics, iso
+from spotcast_storage.text import iso
 
 app = stage_app(
     "store",
@@ -159,18 +159,14 @@ def models_cmd(
     name: Annotated[str | None, typer.Argument(help="only this model")] = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """List registered models with metrics and lineage.
+    """List registered models, newest first: zones, type, gate decision, metrics, what they were
+    trained on (the same listing as `spotcast-train models` and `spotcast-serve models`).
 
     Example: spotcast-store models --format json
     """
-    import pandas as pd
+    from spotcast_storage.modellist import models_table
 
-    models = open_store(must_exist=True).get_model_registry().get_models(name)
-    rows = [{"name": m.name, "version": m.version, "created": iso(m.created),
-             "metrics": format_metrics(m.training_metrics) if fmt == "table" else json.dumps(m.training_metrics), "lineage": json.dumps(m.lineage, default=str),
-             "description": m.description} for m in models]
-    emit(pd.DataFrame(rows, columns=["name", "version", "created", "metrics", "lineage", "description"]), fmt,
-         title="models")
+    emit(models_table(open_store(must_exist=True), name=name, for_people=fmt == "table"), fmt, title="models")
 
 
 @app.command("plugins")

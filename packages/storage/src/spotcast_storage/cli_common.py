@@ -22,6 +22,7 @@ import typer
 
 from spotcast_storage import config
 from spotcast_storage.errors import SpotcastError, UsageError
+from spotcast_storage.text import iso_frame
 
 if TYPE_CHECKING:  # pandas is imported by the commands that print frames, not by `--help`
     import pandas as pd
@@ -159,9 +160,9 @@ def emit(df: pd.DataFrame, fmt: str = "table", title: str | None = None, output:
         typer.echo(f"wrote {len(df)} rows to {output}", err=True)
         return
     if fmt == "csv":
-        text = df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+        text = iso_frame(df).to_csv(index=False)
     elif fmt == "json":
-        text = json.dumps(json.loads(df.to_json(orient="records", date_format="iso", date_unit="s")), indent=2) + "\n"
+        text = json.dumps(json.loads(iso_frame(df).to_json(orient="records", double_precision=15)), indent=2) + "\n"
     else:
         text = render_table(df, title)
     if output is not None:

@@ -35,3 +35,20 @@ def iso(ts: Any) -> str | None:
     if isinstance(ts, dt.datetime):
         return ts.isoformat(timespec="seconds")
     return str(ts)
+
+
+def iso_frame(df: Any) -> Any:
+    """``df`` with every time column as text in :func:`iso`'s format, so CSV and JSON output carry
+    the same ``2026-12-02T19:19:07+00:00`` as tables and the API (pandas writes ``+0000`` with
+    ``%z`` and ``Z`` in JSON). Columns without a time zone get no offset. A copy; ``df`` stays."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            text = s.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+            out[col] = text.str[:-2] + ":" + text.str[-2:]
+        elif pd.api.types.is_datetime64_dtype(s.dtype):
+            out[col] = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return out

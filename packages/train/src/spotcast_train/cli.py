@@ -114,8 +114,9 @@ def backtest_cmd(
                              report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p,
                              features_version=features_version)
     table = r.table.copy()
-    table.insert(0, "run_id", r.run_id)
-    emit(table, fmt, title=f"{r.run_id}")
+    if fmt != "table":  # programs get the key on every row; people read it once, in the title
+        table.insert(0, "run_id", r.run_id)
+    emit(table, fmt, title=f"backtest {r.run_id}")
     if fmt == "table":
         typer.echo(r.verdict)
         if r.report:
@@ -128,18 +129,14 @@ def models_cmd(
     zone: Annotated[str | None, typer.Option("--zone", "-z", help="only models for this zone")] = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """List registered models with their gate metrics, decision and lineage (feature groups, versions, commits).
+    """List registered models, newest first: zones, type, gate decision, metrics, what they were
+    trained on (the same listing as `spotcast-store models` and `spotcast-serve models`).
 
     Example: spotcast-train models --zone SE3
     """
-    import pandas as pd
+    from spotcast_storage.modellist import models_table
 
-    from spotcast_train import service
-
-    df = service.list_models(open_store(must_exist=True), zone)
-    if fmt == "table" and "created" in df:
-        df["created"] = pd.to_datetime(df["created"]).dt.strftime("%Y-%m-%d %H:%M")
-    emit(df, fmt, title="registered models")
+    emit(models_table(open_store(must_exist=True), zone=zone, for_people=fmt == "table"), fmt, title="models")
 
 
 @app.command("plugins")

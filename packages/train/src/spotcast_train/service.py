@@ -397,24 +397,3 @@ def write_backtest(project: Project, r: BacktestResult) -> dict[str, int]:
 
 
 # -- listing ------------------------------------------------------------------------------------
-def list_models(project: Project, zone: str | None = None) -> pd.DataFrame:
-    """Registered models with their gate metrics, gate decision (promoted / rejected / fallback;
-    empty for models registered outside the gate) and lineage, newest first."""
-    rows = []
-    for m in project.get_model_registry().get_models():
-        lin = m.lineage or {}
-        zones = lin.get("zones") or []
-        if zone is not None and zone.upper() not in zones:
-            continue
-        groups = ", ".join(f"{g['name']} v{g['version']}@{g.get('commit_id')}" for g in lin.get("feature_groups", []))
-        met = m.training_metrics or {}
-        rec = promotion.record_of(m) or {}
-        rows.append({
-            "name": m.name, "version": m.version, "created": m.created, "zones": ",".join(zones),
-            "model_type": lin.get("model_type", ""), "mae": met.get("mae"), "rmae": met.get("rmae"),
-            "naive_weekly_mae": met.get("naive_weekly_mae"), "coverage": met.get("coverage_p10_p90"),
-            "decision": rec.get("decision", ""), "lineage": groups,
-        })
-    df = pd.DataFrame(rows, columns=["name", "version", "created", "zones", "model_type", "mae", "rmae",
-                                     "naive_weekly_mae", "coverage", "decision", "lineage"])
-    return df.sort_values(["created", "name"], ascending=[False, True], ignore_index=True)
