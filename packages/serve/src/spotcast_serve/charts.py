@@ -31,10 +31,14 @@ def _steps(ts: pd.Series, tz: str, *cols: pd.Series) -> tuple:
     return (x, *ys)
 
 
-def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, title: str,
-                 subtitle: str = "", unit: str = "EUR/MWh") -> Path:
+def forecast_figure(table: pd.DataFrame, daily: pd.DataFrame, tz: str, title: str,
+                    subtitle: str = "", unit: str = "EUR/MWh"):  # type: ignore[no-untyped-def]
     """Hourly median with the p10-p90 band, the actual prices already published (black), and
-    each local day's mean median drawn across the day."""
+    each local day's mean median drawn across the day. The daily means' numbers sit in a strip
+    above the curves (the y range is stretched to leave room), not on the day's line, where the
+    hourly median crossed and hid them."""
+    from matplotlib.transforms import blended_transform_factory
+
     fig, (ax,) = _figure()
     fcst = table[table["p50"].notna()]
     x, p10, p50, p90 = _steps(fcst["ts"], tz, fcst["p10"], fcst["p50"], fcst["p90"])
@@ -45,17 +49,29 @@ def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, 
         act = table[table["actual"].notna()]
         xa, ya = _steps(act["ts"], tz, act["actual"])
         ax.step(xa, ya, where="post", color="black", lw=1.2, label="actual (published)")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.14 * (hi - lo))  # the strip for the daily numbers, above every curve
+    strip = blended_transform_factory(ax.transData, ax.transAxes)
     for i, d in enumerate(daily.itertuples(index=False)):
         start = pd.Timestamp(d.date)
         end = start + pd.Timedelta(days=1)
         ax.hlines(d.p50, start, end, colors="tab:red", lw=2.2, label="daily mean" if i == 0 else None)
-        ax.annotate(f"{d.p50:.4g}", (start + pd.Timedelta(hours=12), d.p50), textcoords="offset points",
-                    xytext=(0, 6), ha="center", fontsize=8, color="tab:red")
+        ax.text(start + pd.Timedelta(hours=12), 0.975, f"{d.p50:.4g}", transform=strip, ha="center", va="top",
+                fontsize=8, color="tab:red", gid="daily-mean-label")
     ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    if subtitle:
+        fig.subplots_adjust(top=0.88)  # room for the second title line, which the margin cut off
     ax.set_ylabel(unit)
     ax.set_xlabel(f"delivery time ({tz})")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="lower left", ncol=4, fontsize=8, framealpha=0.85)
+    return fig
+
+
+def forecast_png(table: pd.DataFrame, daily: pd.DataFrame, tz: str, path: Path, title: str,
+                 subtitle: str = "", unit: str = "EUR/MWh") -> Path:
+    """The forecast chart as a PNG file (see :func:`forecast_figure`)."""
+    fig = forecast_figure(table, daily, tz, title, subtitle, unit)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, metadata={"Software": None})
     return path
