@@ -79,6 +79,10 @@ class Model(Protocol):
     def description(self) -> str: ...
 
     @property
+    def created(self) -> Any:
+        """When the model was registered (a UTC ``pd.Timestamp``; None until saved)."""
+
+    @property
     def lineage(self) -> dict[str, Any]: ...
 
     @property
