@@ -1,7 +1,7 @@
 """What every backend's objects have in common.
 
 The concrete classes live in :mod:`spotcast_storage.local` (DuckDB) and
-:mod:`spotcast_storage.hopsworks_backend`; stage code only uses the methods named here.
+:mod:`spotcast_storage.hopsworks`; stage code only uses the methods named here.
 """
 
 from __future__ import annotations

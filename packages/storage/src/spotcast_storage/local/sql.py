@@ -281,7 +281,7 @@ def point_in_time_join(labels: Any, features: Any, on: Any, label_time: str, fea
     import duckdb
 
     from spotcast_storage.local.connection import configure_connection
-    from spotcast_storage.local.store import run_query
+    from spotcast_storage.local.convert import run_query
 
     con = duckdb.connect()
     try:
