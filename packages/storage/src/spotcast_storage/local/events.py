@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 
+from spotcast_storage.base import EventLogBase
 from spotcast_storage.events import Event
 from spotcast_storage.local.convert import as_utc, utc_now
 
@@ -17,19 +17,14 @@ if TYPE_CHECKING:
     from spotcast_storage.local.project import LocalProject
 
 
-class LocalEventLog:
+class LocalEventLog(EventLogBase):
     """The outbox: events appended with the data, read by consumers after their cursor."""
 
     def __init__(self, project: LocalProject) -> None:
         self.project = project
 
-    def _ready(self, con: duckdb.DuckDBPyConnection) -> bool:
-        return self.project.has_bookkeeping(con)
-
     def read(self, after: int = 0, limit: int | None = None, kinds: Sequence[str] | None = None,
              names: Sequence[str] | None = None) -> list[Event]:
-        if not self.project.path.exists():
-            return []
         sql = "SELECT event_id, kind, name, version, commit_id, created_at, payload FROM _spotcast.events WHERE event_id > ?"
         params: list[Any] = [after]
         if kinds:
@@ -41,28 +36,15 @@ class LocalEventLog:
         sql += " ORDER BY event_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self.project.read() as con:
-            if not self._ready(con):
-                return []
-            rows = con.execute(sql, params).fetchall()
         return [Event(int(e), k, n, int(v), None if c is None else int(c), as_utc(t).to_pydatetime(),
-                      json.loads(p) if p else {}) for e, k, n, v, c, t, p in rows]
+                      json.loads(p) if p else {}) for e, k, n, v, c, t, p in self.project.fetch(sql, params)]
 
     def cursor(self, consumer: str) -> int:
         return self.cursors().get(consumer, (0, None))[0]
 
     def cursors(self) -> dict[str, tuple[int, pd.Timestamp | None]]:
-        if not self.project.path.exists():
-            return {}
-        with self.project.read() as con:
-            if not self._ready(con):
-                return {}
-            return {c: (int(e), as_utc(t)) for c, e, t in
-                    con.execute("SELECT consumer, event_id, updated_at FROM _spotcast.cursors").fetchall()}
-
-    def pending(self, consumer: str, kinds: Sequence[str] | None = None, names: Sequence[str] | None = None,
-                limit: int | None = None) -> list[Event]:
-        return self.read(after=self.cursor(consumer), limit=limit, kinds=kinds, names=names)
+        return {c: (int(e), as_utc(t)) for c, e, t in
+                self.project.fetch("SELECT consumer, event_id, updated_at FROM _spotcast.cursors")}
 
     def ack(self, consumer: str, event_id: int) -> None:
         """Move the consumer's cursor forward (never back) past ``event_id``."""
@@ -74,9 +56,5 @@ class LocalEventLog:
             )
 
     def latest_event_id(self) -> int:
-        if not self.project.path.exists():
-            return 0
-        with self.project.read() as con:
-            if not self._ready(con):
-                return 0
-            return int(con.execute("SELECT coalesce(max(event_id), 0) FROM _spotcast.events").fetchone()[0])
+        rows = self.project.fetch("SELECT coalesce(max(event_id), 0) FROM _spotcast.events")
+        return int(rows[0][0]) if rows else 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from spotcast_storage.base import check_name
+from spotcast_storage.base import ProjectBase, check_name
 from spotcast_storage.errors import ReadOnlyError, StoreNotFoundError, UsageError, ValidationError
 from spotcast_storage.events import Event
 from spotcast_storage.local import connection
@@ -25,8 +24,6 @@ from spotcast_storage.local.registry import LocalModelRegistry
 from spotcast_storage.local.sql import q
 from spotcast_storage.local.store import LocalFeatureStore
 from spotcast_storage.query import to_utc_timestamp
-
-log = logging.getLogger(__name__)
 
 _READ_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 
@@ -63,7 +60,7 @@ def _interruptible(con: duckdb.DuckDBPyConnection, work: Any, timeout: float | N
     return box["result"]
 
 
-class LocalProject:
+class LocalProject(ProjectBase):
     """Entry point of the local backend (Hopsworks: ``hopsworks.login()`` returns a Project)."""
 
     mode = "local"
@@ -146,6 +143,16 @@ class LocalProject:
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_spotcast' AND table_name = 'commits'"
         ).fetchone()[0])
 
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """The rows of a query on the bookkeeping; none while the store has no file or no
+        bookkeeping yet (a reader never creates either: the first write does)."""
+        if not self.path.exists():
+            return []
+        with self.read() as con:
+            if not self.has_bookkeeping(con):
+                return []
+            return con.execute(sql, list(params)).fetchall()
+
     def close(self) -> None:
         connection.release(self.path)
 
@@ -204,13 +211,8 @@ class LocalProject:
 
     def commit_at(self, when: Any) -> int | None:
         t = to_utc_timestamp(when, name="as_of time")
-        with self.read() as con:
-            if not self.has_bookkeeping(con):
-                return None
-            row = con.execute(
-                "SELECT max(commit_id) FROM _spotcast.commits WHERE committed_on <= ?", [t]
-            ).fetchone()
-        return None if row[0] is None else int(row[0])
+        rows = self.fetch("SELECT max(commit_id) FROM _spotcast.commits WHERE committed_on <= ?", [t])
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
     # -- events --------------------------------------------------------------------------
     def _append_event(self, con: duckdb.DuckDBPyConnection, kind: str, name: str, version: int,
@@ -223,11 +225,3 @@ class LocalProject:
             [event_id, kind, name, version, commit_id, created_at, json.dumps(payload, default=jsonable)],
         )
         return Event(int(event_id), kind, name, version, commit_id, created_at.to_pydatetime(), payload)
-
-    def _notify(self, event: Event) -> None:
-        from spotcast_storage.plugins import get_plugin_manager
-
-        try:
-            get_plugin_manager().hook.spotcast_after_commit(event=event, project=self)
-        except Exception:  # the data is committed; a listener failing must not hide that
-            log.exception("a spotcast_after_commit hook failed for event %s", event.event_id)

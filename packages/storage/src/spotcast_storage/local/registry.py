@@ -10,10 +10,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from spotcast_storage.base import model_fields
-from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.base import ModelBase, ModelRegistryBase
+from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import MODEL
 from spotcast_storage.local import connection
 from spotcast_storage.local.convert import as_utc, jsonable, utc_now
@@ -22,97 +20,13 @@ if TYPE_CHECKING:
     from spotcast_storage.local.project import LocalProject
 
 
-class LocalModelRegistry:
-    """Model versions with metrics and lineage; artifacts copied beside the database."""
+class LocalModel(ModelBase):
+    _registry: LocalModelRegistry
 
-    def __init__(self, project: LocalProject) -> None:
-        self.project = project
-        self.python = _ModelFactory(self)
-        self.sklearn = self.python
-        self.tensorflow = self.python
-        self.torch = self.python
-
-    def __repr__(self) -> str:
-        return f"<LocalModelRegistry {self.project.artifacts_dir}>"
-
-    def _rows(self, name: str | None = None, version: int | None = None) -> list[tuple]:
-        if not self.project.path.exists():
-            return []
-        with self.project.read() as con:
-            if not self.project.has_bookkeeping(con):
-                return []
-            sql = ("SELECT name, version, created_at, description, metrics, lineage, extra, artifact_path "
-                   "FROM _spotcast.models WHERE TRUE")
-            params: list[Any] = []
-            if name is not None:
-                sql += " AND name = ?"
-                params.append(name)
-            if version is not None:
-                sql += " AND version = ?"
-                params.append(version)
-            return con.execute(sql + " ORDER BY name, version", params).fetchall()
-
-    def _model(self, row: tuple) -> LocalModel:
-        name, version, created, desc, metrics, lineage, extra, path = row
-        m = LocalModel(self, name, json.loads(metrics) if metrics else {}, desc or "",
-                       json.loads(lineage) if lineage else {}, json.loads(extra) if extra else {})
-        m.version, m.created, m._artifact_path = int(version), as_utc(created), path
-        return m
-
-    def get_model(self, name: str, version: int | None = None) -> LocalModel:
-        rows = self._rows(name, version)
-        if not rows:
-            have = sorted({r[0] for r in self._rows()})
-            raise NotFoundError(
-                f"model {name}{'' if version is None else f' v{version}'} is not registered"
-                + (f"; registered models: {', '.join(have)}" if have else "; no model is registered yet")
-            )
-        return self._model(rows[-1])
-
-    def get_models(self, name: str | None = None) -> list[LocalModel]:
-        return [self._model(r) for r in self._rows(name)]
-
-    def get_best_model(self, name: str, metric: str, direction: str) -> LocalModel | None:
-        if direction not in ("max", "min"):
-            raise ValidationError(f"direction must be 'max' or 'min', got {direction!r}")
-        models = [m for m in self.get_models(name) if isinstance(m.training_metrics.get(metric), (int, float))]
-        if not models:
-            return None
-        sign = 1 if direction == "max" else -1
-        return max(models, key=lambda m: (sign * m.training_metrics[metric], m.version))
-
-
-class _ModelFactory:
-    def __init__(self, registry: LocalModelRegistry) -> None:
-        self._registry = registry
-
-    def create_model(self, name: str, metrics: dict[str, Any] | None = None, description: str = "",
-                     input_example: Any = None, model_schema: Any = None, feature_view: Any = None,
-                     training_dataset_version: int | None = None, lineage: dict[str, Any] | None = None,
-                     **extra: Any) -> LocalModel:
-        metrics, extra = model_fields(name, metrics, feature_view, training_dataset_version, input_example, extra)
-        return LocalModel(self._registry, name, metrics, description, dict(lineage or {}), extra)
-
-
-class LocalModel:
     def __init__(self, registry: LocalModelRegistry, name: str, metrics: dict[str, Any], description: str,
                  lineage: dict[str, Any], extra: dict[str, Any]) -> None:
-        self._registry = registry
-        self.name = name
-        self.training_metrics = metrics
-        self.description = description
-        self.lineage = lineage
-        self.extra = extra
-        self.version: int | None = None
-        self.created: pd.Timestamp | None = None
+        super().__init__(registry, name, metrics, description, lineage, extra)
         self._artifact_path: str | None = None
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return self.training_metrics
-
-    def __repr__(self) -> str:
-        return f"<Model {self.name} v{self.version}>"
 
     def save(self, model_path: str | os.PathLike[str]) -> LocalModel:
         """Copy the artifact file or folder into the registry and register a new version."""
@@ -166,8 +80,47 @@ class LocalModel:
     def model_files_path(self) -> str | None:
         return self._artifact_path
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version,
-                "created": None if self.created is None else self.created.isoformat(),
-                "description": self.description, "metrics": self.training_metrics,
-                "lineage": self.lineage, "artifact_path": self._artifact_path}
+
+class LocalModelRegistry(ModelRegistryBase):
+    """Model versions with metrics and lineage; artifacts copied beside the database."""
+
+    project: LocalProject
+    _model_class = LocalModel
+
+    def __init__(self, project: LocalProject) -> None:
+        super().__init__(project)
+
+    def __repr__(self) -> str:
+        return f"<LocalModelRegistry {self.project.artifacts_dir}>"
+
+    def _rows(self, name: str | None = None, version: int | None = None) -> list[tuple]:
+        sql = ("SELECT name, version, created_at, description, metrics, lineage, extra, artifact_path "
+               "FROM _spotcast.models WHERE TRUE")
+        params: list[Any] = []
+        if name is not None:
+            sql += " AND name = ?"
+            params.append(name)
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(version)
+        return self.project.fetch(sql + " ORDER BY name, version", params)
+
+    def _from_row(self, row: tuple) -> LocalModel:
+        name, version, created, desc, metrics, lineage, extra, path = row
+        m = LocalModel(self, name, json.loads(metrics) if metrics else {}, desc or "",
+                       json.loads(lineage) if lineage else {}, json.loads(extra) if extra else {})
+        m.version, m.created, m._artifact_path = int(version), as_utc(created), path
+        return m
+
+    def get_model(self, name: str, version: int | None = None) -> LocalModel:
+        rows = self._rows(name, version)
+        if not rows:
+            have = sorted({r[0] for r in self._rows()})
+            raise NotFoundError(
+                f"model {name}{'' if version is None else f' v{version}'} is not registered"
+                + (f"; registered models: {', '.join(have)}" if have else "; no model is registered yet")
+            )
+        return self._from_row(rows[-1])
+
+    def get_models(self, name: str | None = None) -> list[LocalModel]:
+        return [self._from_row(r) for r in self._rows(name)]

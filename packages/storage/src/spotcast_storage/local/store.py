@@ -20,12 +20,8 @@ from spotcast_storage import schema as schema_mod
 from spotcast_storage.base import (
     Commit,
     FeatureGroupBase,
+    FeatureStoreBase,
     FeatureViewBase,
-    check_name,
-    check_new_view,
-    check_same_query,
-    declared_schema,
-    match_existing,
 )
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.events import COMMIT, CommitPayload, Event
@@ -34,7 +30,6 @@ from spotcast_storage.local.convert import as_utc, jsonable, run_query, utc_now
 from spotcast_storage.local.sql import (
     compile_query,
     history_name,
-    point_in_time_join,
     q,
     table_name,
 )
@@ -46,7 +41,7 @@ if TYPE_CHECKING:
 KEY_SUMMARY_LIMIT = 100
 
 
-class LocalFeatureStore:
+class LocalFeatureStore(FeatureStoreBase):
     def __init__(self, project: LocalProject) -> None:
         self.project = project
         self.name = project.name
@@ -55,20 +50,6 @@ class LocalFeatureStore:
         return f"<LocalFeatureStore {self.project.path}>"
 
     # -- feature groups --------------------------------------------------------------------
-    def _load_fg_rows(self, name: str | None = None) -> list[tuple]:
-        if not self.project.path.exists():
-            return []
-        with self.project.read() as con:
-            if not self.project.has_bookkeeping(con):
-                return []
-            sql = ("SELECT name, version, primary_key, event_time, known_at, description, features, "
-                   "time_travel, options FROM _spotcast.feature_groups")
-            params: list[Any] = []
-            if name is not None:
-                sql += " WHERE name = ?"
-                params.append(name)
-            return con.execute(sql + " ORDER BY name, version", params).fetchall()
-
     def _fg_from_row(self, row: tuple) -> LocalFeatureGroup:
         name, version, pk, et, ka, desc, feats, tt, opts = row
         features = [Feature(**f) for f in json.loads(feats)] if feats else []
@@ -77,57 +58,25 @@ class LocalFeatureStore:
 
     def get_feature_groups(self, name: str | None = None) -> list[LocalFeatureGroup]:
         """Every registered group version (all names when ``name`` is None)."""
-        return [self._fg_from_row(r) for r in self._load_fg_rows(name)]
+        sql = ("SELECT name, version, primary_key, event_time, known_at, description, features, "
+               "time_travel, options FROM _spotcast.feature_groups")
+        params: list[Any] = []
+        if name is not None:
+            sql += " WHERE name = ?"
+            params.append(name)
+        return [self._fg_from_row(r) for r in self.project.fetch(sql + " ORDER BY name, version", params)]
 
-    def get_feature_group(self, name: str, version: int | None = None) -> LocalFeatureGroup:
-        versions = self.get_feature_groups(name)
-        if version is not None:
-            versions = [v for v in versions if v.version == version]
-        if not versions:
-            have = sorted({g.name for g in self.get_feature_groups()})
-            what = f"{name} v{version}" if version is not None else name
-            raise NotFoundError(
-                f"feature group {what} does not exist in {self.project.describe()}"
-                + (f"; existing groups: {', '.join(have)}" if have else "; the store is empty")
-            )
-        return versions[-1]
-
-    def get_or_create_feature_group(
-        self,
-        name: str,
-        version: int | None = None,
-        description: str = "",
-        primary_key: Sequence[str] | None = None,
-        event_time: str | None = None,
-        known_at: str | None = None,
-        features: Sequence[Feature] | None = None,
-        time_travel: bool = True,
-        **options: Any,
-    ) -> LocalFeatureGroup:
-        """Return the group version, or a new one that is registered on its first insert."""
-        check_name(name)
-        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name),
-                                     known_at=known_at, features=features)
-        if fg is not None:
-            return fg
-        pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
-        return LocalFeatureGroup(self, name, version, pk, event_time, known_at, description, feats,
-                                 time_travel, dict(options), persisted=False)
-
-    create_feature_group = get_or_create_feature_group
+    def _new_group(self, name: str, version: int, primary_key: list[str], event_time: str | None,
+                   known_at: str | None, description: str, features: list[Feature], time_travel: bool,
+                   options: dict[str, Any]) -> LocalFeatureGroup:
+        return LocalFeatureGroup(self, name, version, primary_key, event_time, known_at, description, features,
+                                 time_travel, options, persisted=False)
 
     # -- feature views -------------------------------------------------------------------------
-    def get_or_create_feature_view(self, name: str, version: int | None = None, query: Query | None = None,
-                                   labels: Sequence[str] | None = None, description: str = "",
-                                   **options: Any) -> LocalFeatureView:
-        check_name(name, "feature view")
-        try:
-            return check_same_query(self.get_feature_view(name, version), query)
-        except NotFoundError:
-            pass
-        version, labels = check_new_view(name, version, query, labels)
+    def _new_view(self, name: str, version: int, query: Query, labels: list[str],
+                  description: str) -> LocalFeatureView:
         for j in query.joins:
-            if not j.query.fg._persisted:  # type: ignore[attr-defined]
+            if not j.query.fg._persisted:
                 raise NotFoundError(f"feature group {j.query.fg.name} has no data yet; insert into it first")
         with self.project.write() as con:
             con.execute(
@@ -136,19 +85,13 @@ class LocalFeatureStore:
             )
         return LocalFeatureView(self, name, version, query, labels, description)
 
-    create_feature_view = get_or_create_feature_view
-
     def get_feature_view(self, name: str, version: int | None = None) -> LocalFeatureView:
-        rows: list[tuple] = []
-        if self.project.path.exists():
-            with self.project.read() as con:
-                if self.project.has_bookkeeping(con):
-                    sql = "SELECT name, version, query, labels, description FROM _spotcast.feature_views WHERE name = ?"
-                    params: list[Any] = [name]
-                    if version is not None:
-                        sql += " AND version = ?"
-                        params.append(version)
-                    rows = con.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchall()
+        sql = "SELECT name, version, query, labels, description FROM _spotcast.feature_views WHERE name = ?"
+        params: list[Any] = [name]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(version)
+        rows = self.project.fetch(sql + " ORDER BY version DESC LIMIT 1", params)
         if not rows:
             raise NotFoundError(f"feature view {name}{'' if version is None else f' v{version}'} does not exist")
         n, v, qd, labels, desc = rows[0]
@@ -156,49 +99,24 @@ class LocalFeatureStore:
         return LocalFeatureView(self, n, int(v), query, list(labels or []), desc or "")
 
     def get_feature_views(self) -> list[tuple[str, int]]:
-        if not self.project.path.exists():
-            return []
-        with self.project.read() as con:
-            if not self.project.has_bookkeeping(con):
-                return []
-            return [(n, int(v)) for n, v in con.execute(
-                "SELECT name, version FROM _spotcast.feature_views ORDER BY name, version").fetchall()]
-
-    # -- point-in-time join on frames ------------------------------------------------------------
-    def point_in_time_join(self, labels: pd.DataFrame, features: pd.DataFrame, on: Sequence[str],
-                           label_time: str, feature_time: str, known_at: str | None = None,
-                           prefix: str | None = None) -> pd.DataFrame:
-        """See :func:`spotcast_storage.local.sql.point_in_time_join`."""
-        return point_in_time_join(labels, features, on, label_time, feature_time, known_at, prefix)
+        return [(n, int(v)) for n, v in self.project.fetch(
+            "SELECT name, version FROM _spotcast.feature_views ORDER BY name, version")]
 
 
 class LocalFeatureGroup(FeatureGroupBase):
+    _fs: LocalFeatureStore
+    _project: LocalProject
+
     def __init__(self, fs: LocalFeatureStore, name: str, version: int, primary_key: list[str],
                  event_time: str | None, known_at: str | None, description: str,
                  features: list[Feature], time_travel: bool, options: dict[str, Any], persisted: bool) -> None:
-        self._fs = fs
-        self._project = fs.project
-        self.name = name
-        self.version = version
-        self.primary_key = primary_key
-        self.event_time = event_time
-        self.known_at = known_at
-        self.description = description
-        self._features = [Feature(f.name, f.type, f.primary, f.description, name, version) for f in features]
+        super().__init__(fs, name, version, primary_key, event_time, known_at, description, features, options,
+                         persisted)
         self.time_travel = time_travel
-        self.options = options
-        self._persisted = persisted
-
-    @property
-    def features(self) -> list[Feature]:
-        return self._features
 
     @property
     def table(self) -> str:
         return table_name(self.name, self.version)
-
-    def _label(self) -> str:
-        return f"feature group {self.name} v{self.version}"
 
     # -- writes ------------------------------------------------------------------------------
     def save(self, features: pd.DataFrame | Sequence[Feature]) -> None:
@@ -253,11 +171,7 @@ class LocalFeatureGroup(FeatureGroupBase):
         ``"error"`` refuses them; the default is ``"error"`` for spotcast's contract groups and
         ``"utc"`` for every other group.
         """
-        if operation not in ("upsert", "insert"):
-            raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
-        if not isinstance(df, pd.DataFrame):
-            raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
-        df = self._accept_naive(df, naive_timestamps)
+        df = self._insert_frame(df, operation, naive_timestamps)
         if not self._persisted:
             # The group may have been registered by another process since we looked.
             with contextlib.suppress(NotFoundError):
@@ -392,37 +306,14 @@ class LocalFeatureGroup(FeatureGroupBase):
         return Commit(commit_id, now, int(inserted), int(updated), int(deleted), event.event_id), event
 
     # -- reads -----------------------------------------------------------------------------
-    def _time_filter(self, query: Query, start_time: Any, end_time: Any) -> Query:
-        if start_time is None and end_time is None:
-            return query
-        if not self.event_time:
-            raise ValidationError(f"{self._label()} has no event time, so it cannot be read by time range")
-        col = self.get_feature(self.event_time)
-        if start_time is not None:
-            query = query.filter(col >= to_utc_timestamp(start_time, name="start_time"))
-        if end_time is not None:
-            query = query.filter(col < to_utc_timestamp(end_time, name="end_time"))
-        return query
-
-    def read(self, start_time: Any = None, end_time: Any = None, limit: int | None = None,
-             **kwargs: Any) -> pd.DataFrame:
-        """All rows (event time in ``[start_time, end_time)`` when given), filter pushed into SQL."""
-        return self._backend_read_query(self._time_filter(self.select_all(), start_time, end_time), limit=limit)
-
     def _backend_read_query(self, query: Query, limit: int | None = None, **kwargs: Any) -> pd.DataFrame:
-        self._require_data()
-        for j in query.joins:
-            j.query.fg._require_data()  # type: ignore[attr-defined]
+        self._require_query_data(query)
         compiled = compile_query(query, limit=limit)
         with self._project.read() as con:
             return run_query(con, compiled.sql, compiled.params)
 
     def _backend_query_string(self, query: Query) -> str:
         return compile_query(query).sql
-
-    def _require_data(self) -> None:
-        if not self._persisted:
-            raise NotFoundError(f"{self._label()} has no data yet; insert into it first")
 
     def commit_at(self, when: pd.Timestamp) -> int | None:
         return self._project.commit_at(when)
@@ -456,14 +347,6 @@ class LocalFeatureGroup(FeatureGroupBase):
 
 
 class LocalFeatureView(FeatureViewBase):
-    def __init__(self, fs: LocalFeatureStore, name: str, version: int, query: Query, labels: list[str],
-                 description: str) -> None:
-        self._fs = fs
-        self.name, self.version, self.query, self.labels, self.description = name, version, query, labels, description
-
-    def __repr__(self) -> str:
-        return f"<FeatureView {self.name} v{self.version} labels={self.labels}>"
-
     def _frame(self, start_time: Any, end_time: Any) -> pd.DataFrame:
         fg: LocalFeatureGroup = self.query.fg  # type: ignore[assignment]
         df = fg._time_filter(self.query, start_time, end_time).read()
