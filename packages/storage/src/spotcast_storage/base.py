@@ -47,9 +47,30 @@ class ProjectBase(abc.ABC):
 
     mode: str
     sql_dialect: str | None
+    """The SQL dialect :meth:`sql` and :meth:`create_sql_view` accept; None: no SQL at all."""
 
     @abc.abstractmethod
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """Where the store is, in words for messages (``local store /path``)."""
+
+    @abc.abstractmethod
+    def get_feature_store(self, name: str | None = None) -> FeatureStoreBase: ...
+
+    @abc.abstractmethod
+    def get_model_registry(self) -> ModelRegistryBase: ...
+
+    @abc.abstractmethod
+    def get_event_log(self) -> EventLogBase: ...
+
+    @abc.abstractmethod
+    def sql(self, query: str, params: Sequence[Any] | None = None, timeout: float | None = None) -> pd.DataFrame:
+        """One read-only statement in :attr:`sql_dialect` (raise UnsupportedError without one)."""
+
+    @abc.abstractmethod
+    def create_sql_view(self, name: str, sql: str) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
 
     def _notify(self, event: Event) -> None:
         """Hand a committed event to the ``spotcast_after_commit`` listeners."""
@@ -70,6 +91,17 @@ class EventLogBase(abc.ABC):
 
     @abc.abstractmethod
     def cursor(self, consumer: str) -> int: ...
+
+    @abc.abstractmethod
+    def cursors(self) -> dict[str, tuple[int, pd.Timestamp | None]]:
+        """Every consumer's cursor and when it last moved."""
+
+    @abc.abstractmethod
+    def ack(self, consumer: str, event_id: int) -> None:
+        """Move the consumer's cursor forward (never back) past ``event_id``."""
+
+    @abc.abstractmethod
+    def latest_event_id(self) -> int: ...
 
     def pending(self, consumer: str, kinds: Sequence[str] | None = None, names: Sequence[str] | None = None,
                 limit: int | None = None) -> list[Event]:
@@ -99,6 +131,10 @@ class FeatureStoreBase(abc.ABC):
     def _new_view(self, name: str, version: int, query: Query, labels: list[str],
                   description: str) -> FeatureViewBase:
         """Store a new, checked view version and return it."""
+
+    @abc.abstractmethod
+    def get_feature_views(self) -> list[tuple[str, int]]:
+        """``(name, version)`` of every view."""
 
     def _check_group_name(self, name: str) -> None:
         """Refuse a name the backend keeps for itself (beyond :func:`check_name`)."""
@@ -519,7 +555,7 @@ def check_direction(direction: str) -> str:
 
 
 def match_existing(name: str, version: int | None, primary_key: Sequence[str] | None, event_time: str | None,
-                   existing: list[Any], known_at: str | None = None,
+                   existing: Sequence[Any], known_at: str | None = None,
                    features: Sequence[Feature] | None = None) -> tuple[int, Any]:
     """Resolve ``version`` (newest existing, else 1) and return ``(version, group or None)``.
 
