@@ -18,7 +18,7 @@ class SecondBackend:
 
     @hookimpl
     def register_backends(self, register):
-        from spotcast_storage.local.store import LocalProject
+        from spotcast_storage.local.project import LocalProject
 
         register("test-second", lambda path=None, read_only=False, **options: LocalProject(path, read_only=read_only))
 

@@ -176,7 +176,7 @@ def test_a_registered_backend_is_a_mode(monkeypatch, tmp_path):
     """A backend registered through ``register_backends`` is opened by ``get_storage(mode=...)``,
     ``--mode`` and ``SPOTCAST_MODE``; the built-in names and their synonyms keep working."""
     from spotcast_storage import backends
-    from spotcast_storage.local.store import LocalProject
+    from spotcast_storage.local.project import LocalProject
 
     opened = []
 

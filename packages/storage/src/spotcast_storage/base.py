@@ -1,21 +1,29 @@
-"""What every backend's objects have in common.
+"""What every backend's objects have in common, written once.
 
 The concrete classes live in :mod:`spotcast_storage.local` (DuckDB) and
-:mod:`spotcast_storage.hopsworks_backend`; stage code only uses the methods named here.
+:mod:`spotcast_storage.hopsworks`; stage code only uses the methods named here (typed as
+:mod:`spotcast_storage.protocols`). A base class holds what does not depend on where the data
+lives: argument checks, error messages, version resolution, time filters, the model object;
+a backend supplies the reads and writes (the abstract methods), so both backends answer the
+same call the same way and a new backend writes only its storage.
 """
 
 from __future__ import annotations
 
 import abc
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from spotcast_storage.errors import NotFoundError, SchemaError, ValidationError
 from spotcast_storage.events import Event
-from spotcast_storage.query import Feature, Query
+from spotcast_storage.query import Feature, Query, to_utc_timestamp
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,165 @@ class Commit:
         return bool(self.rows_inserted or self.rows_updated or self.rows_deleted)
 
 
+class ProjectBase(abc.ABC):
+    """The entry point of a backend (Hopsworks: ``hopsworks.login()`` returns a Project)."""
+
+    mode: str
+    sql_dialect: str | None
+    """The SQL dialect :meth:`sql` and :meth:`create_sql_view` accept; None: no SQL at all."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where the store is, in words for messages (``local store /path``)."""
+
+    @abc.abstractmethod
+    def get_feature_store(self, name: str | None = None) -> FeatureStoreBase: ...
+
+    @abc.abstractmethod
+    def get_model_registry(self) -> ModelRegistryBase: ...
+
+    @abc.abstractmethod
+    def get_event_log(self) -> EventLogBase: ...
+
+    @abc.abstractmethod
+    def sql(self, query: str, params: Sequence[Any] | None = None, timeout: float | None = None) -> pd.DataFrame:
+        """One read-only statement in :attr:`sql_dialect` (raise UnsupportedError without one)."""
+
+    @abc.abstractmethod
+    def create_sql_view(self, name: str, sql: str) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def _notify(self, event: Event) -> None:
+        """Hand a committed event to the ``spotcast_after_commit`` listeners."""
+        from spotcast_storage.plugins import get_plugin_manager
+
+        try:
+            get_plugin_manager().hook.spotcast_after_commit(event=event, project=self)
+        except Exception:  # the data is committed; a listener failing must not hide that
+            log.exception("a spotcast_after_commit hook failed for event %s", event.event_id)
+
+
+class EventLogBase(abc.ABC):
+    """The outbox of committed writes and the durable cursors of its consumers."""
+
+    @abc.abstractmethod
+    def read(self, after: int = 0, limit: int | None = None, kinds: Sequence[str] | None = None,
+             names: Sequence[str] | None = None) -> list[Event]: ...
+
+    @abc.abstractmethod
+    def cursor(self, consumer: str) -> int: ...
+
+    @abc.abstractmethod
+    def cursors(self) -> dict[str, tuple[int, pd.Timestamp | None]]:
+        """Every consumer's cursor and when it last moved."""
+
+    @abc.abstractmethod
+    def ack(self, consumer: str, event_id: int) -> None:
+        """Move the consumer's cursor forward (never back) past ``event_id``."""
+
+    @abc.abstractmethod
+    def latest_event_id(self) -> int: ...
+
+    def pending(self, consumer: str, kinds: Sequence[str] | None = None, names: Sequence[str] | None = None,
+                limit: int | None = None) -> list[Event]:
+        """The events after the consumer's cursor, oldest first."""
+        return self.read(after=self.cursor(consumer), limit=limit, kinds=kinds, names=names)
+
+
+class FeatureStoreBase(abc.ABC):
+    """Feature groups and feature views, found and created by name and version."""
+
+    project: Any
+
+    @abc.abstractmethod
+    def get_feature_groups(self, name: str | None = None) -> Sequence[FeatureGroupBase]:
+        """Every group version (all names when ``name`` is None), oldest version first."""
+
+    @abc.abstractmethod
+    def _new_group(self, name: str, version: int, primary_key: list[str], event_time: str | None,
+                   known_at: str | None, description: str, features: list[Feature], time_travel: bool,
+                   options: dict[str, Any]) -> FeatureGroupBase:
+        """A group version that is not stored yet (registered on its first insert)."""
+
+    @abc.abstractmethod
+    def get_feature_view(self, name: str, version: int | None = None) -> FeatureViewBase: ...
+
+    @abc.abstractmethod
+    def _new_view(self, name: str, version: int, query: Query, labels: list[str],
+                  description: str) -> FeatureViewBase:
+        """Store a new, checked view version and return it."""
+
+    @abc.abstractmethod
+    def get_feature_views(self) -> list[tuple[str, int]]:
+        """``(name, version)`` of every view."""
+
+    def _check_group_name(self, name: str) -> None:
+        """Refuse a name the backend keeps for itself (beyond :func:`check_name`)."""
+        check_name(name)
+
+    def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroupBase:
+        versions = self.get_feature_groups(name)
+        if version is not None:
+            versions = [v for v in versions if v.version == version]
+        if not versions:
+            have = sorted({g.name for g in self.get_feature_groups()})
+            what = f"{name} v{version}" if version is not None else name
+            raise NotFoundError(
+                f"feature group {what} does not exist in {self.project.describe()}"
+                + (f"; existing groups: {', '.join(have)}" if have else "; the store is empty")
+            )
+        return versions[-1]
+
+    def get_or_create_feature_group(
+        self,
+        name: str,
+        version: int | None = None,
+        description: str = "",
+        primary_key: Sequence[str] | None = None,
+        event_time: str | None = None,
+        known_at: str | None = None,
+        features: Sequence[Feature] | None = None,
+        time_travel: bool = True,
+        **options: Any,
+    ) -> FeatureGroupBase:
+        """The group version, or a new one that is registered on its first insert."""
+        self._check_group_name(name)
+        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name),
+                                     known_at=known_at, features=features)
+        if fg is not None:
+            return fg
+        pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
+        return self._new_group(name, version, pk, event_time, known_at, description, feats, time_travel,
+                               dict(options))
+
+    create_feature_group = get_or_create_feature_group
+
+    def get_or_create_feature_view(self, name: str, version: int | None = None, query: Query | None = None,
+                                   labels: Sequence[str] | None = None, description: str = "",
+                                   **options: Any) -> FeatureViewBase:
+        """The view version (its query must be the one given), or a new one over ``query``."""
+        check_name(name, "feature view")
+        try:
+            return check_same_query(self.get_feature_view(name, version), query)
+        except NotFoundError:
+            pass
+        version, labels = check_new_view(name, version, query, labels)  # refuses a missing query
+        return self._new_view(name, version, cast(Query, query), labels, description)
+
+    create_feature_view = get_or_create_feature_view
+
+    def point_in_time_join(self, labels: pd.DataFrame, features: pd.DataFrame, on: Sequence[str],
+                           label_time: str, feature_time: str, known_at: str | None = None,
+                           prefix: str | None = None) -> pd.DataFrame:
+        """See :func:`spotcast_storage.local.sql.point_in_time_join`: a pure frame operation, run
+        in-process with DuckDB whatever the backend."""
+        from spotcast_storage.local.sql import point_in_time_join
+
+        return point_in_time_join(labels, features, on, label_time, feature_time, known_at, prefix)
+
+
 class FeatureGroupBase(abc.ABC):
     """A versioned table of features with a primary key and an event time."""
 
@@ -44,9 +211,34 @@ class FeatureGroupBase(abc.ABC):
     known_at: str | None
     description: str
 
+    def __init__(self, fs: Any, name: str, version: int, primary_key: list[str], event_time: str | None,
+                 known_at: str | None, description: str, features: list[Feature], options: dict[str, Any],
+                 persisted: bool) -> None:
+        self._fs = fs
+        self._project = fs.project
+        self.name, self.version = name, version
+        self.primary_key, self.event_time, self.known_at = primary_key, event_time, known_at
+        self.description = description
+        self._features = [Feature(f.name, f.type, f.primary, f.description, name, version) for f in features]
+        self.options = options
+        self._persisted = persisted
+
     @property
-    @abc.abstractmethod
-    def features(self) -> list[Feature]: ...
+    def features(self) -> list[Feature]:
+        return self._features
+
+    def _label(self) -> str:
+        return f"feature group {self.name} v{self.version}"
+
+    def _require_data(self) -> None:
+        if not self._persisted:
+            raise NotFoundError(f"{self._label()} has no data yet; insert into it first")
+
+    def _require_query_data(self, query: Query) -> None:
+        """A query reads stored groups only: this one and every group it joins."""
+        self._require_data()
+        for j in query.joins:
+            j.query.fg._require_data()
 
     @property
     def feature_names(self) -> list[str]:
@@ -105,7 +297,6 @@ class FeatureGroupBase(abc.ABC):
     def _register_schema_from(self, df: pd.DataFrame) -> None:
         """Take the schema of a new version from its first frame (as Hopsworks does)."""
         from spotcast_storage import schema as schema_mod
-        from spotcast_storage.errors import SchemaError
 
         feats = schema_mod.infer_features(df, self.primary_key)
         types = {f.name: f.type for f in feats}
@@ -157,11 +348,37 @@ class FeatureGroupBase(abc.ABC):
                 stacklevel=4)
         return df
 
+    def _insert_frame(self, df: Any, operation: str, naive_timestamps: str | None) -> pd.DataFrame:
+        """The checks every insert makes before it looks at the store: the operation, the
+        frame's type, and its naive timestamps (see :meth:`_naive_policy`)."""
+        if operation not in ("upsert", "insert"):
+            raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
+        if not isinstance(df, pd.DataFrame):
+            raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
+        return self._accept_naive(df, naive_timestamps)
+
     @abc.abstractmethod
     def insert(self, df: pd.DataFrame, overwrite: bool = False, **kwargs: Any) -> Commit: ...
 
-    @abc.abstractmethod
-    def read(self, start_time: Any = None, end_time: Any = None, **kwargs: Any) -> pd.DataFrame: ...
+    # -- reads -----------------------------------------------------------------------------
+    def _time_filter(self, query: Query, start_time: Any, end_time: Any) -> Query:
+        """``query`` limited to event times in ``[start_time, end_time)``."""
+        if start_time is None and end_time is None:
+            return query
+        if not self.event_time:
+            raise ValidationError(f"{self._label()} has no event time, so it cannot be read by time range")
+        col = self.get_feature(self.event_time)
+        if start_time is not None:
+            query = query.filter(col >= to_utc_timestamp(start_time, name="start_time"))
+        if end_time is not None:
+            query = query.filter(col < to_utc_timestamp(end_time, name="end_time"))
+        return query
+
+    def read(self, start_time: Any = None, end_time: Any = None, limit: int | None = None,
+             **kwargs: Any) -> pd.DataFrame:
+        """All rows (event time in ``[start_time, end_time)`` when given); the filter goes to the
+        backend with the query (into SQL locally, to the Query Service on Hopsworks)."""
+        return self._backend_read_query(self._time_filter(self.select_all(), start_time, end_time), limit=limit)
 
     @abc.abstractmethod
     def commit_details(self, wallclock_time: Any = None, limit: int | None = None) -> dict[int, dict[str, Any]]: ...
@@ -177,11 +394,21 @@ class FeatureGroupBase(abc.ABC):
 
 
 class FeatureViewBase(abc.ABC):
+    """A query over feature groups with label columns, read for training and inference."""
+
     name: str
     version: int
     query: Query
     labels: list[str]
     description: str
+
+    def __init__(self, fs: Any, name: str, version: int, query: Query, labels: list[str],
+                 description: str) -> None:
+        self._fs = fs
+        self.name, self.version, self.query, self.labels, self.description = name, version, query, labels, description
+
+    def __repr__(self) -> str:
+        return f"<FeatureView {self.name} v{self.version} labels={self.labels}>"
 
     @property
     def event_time(self) -> str | None:
@@ -208,8 +435,6 @@ class FeatureViewBase(abc.ABC):
         """
         import math
 
-        from spotcast_storage.query import to_utc_timestamp
-
         et = self.event_time
         if not et:
             raise ValidationError(f"feature view {self.name} has no event time to split on")
@@ -233,8 +458,104 @@ class FeatureViewBase(abc.ABC):
                 train[self.labels], test[self.labels])
 
 
+class ModelBase(abc.ABC):
+    """A model version: metrics, lineage and extra fields beside its artifact files."""
+
+    def __init__(self, registry: Any, name: str, metrics: dict[str, Any], description: str,
+                 lineage: dict[str, Any], extra: dict[str, Any]) -> None:
+        self._registry = registry
+        self.name = name
+        self.training_metrics = metrics
+        self.description = description
+        self.lineage = lineage
+        self.extra = extra
+        self.version: int | None = None
+        self.created: pd.Timestamp | None = None
+        # what create_model was given, for a backend whose own registry takes them on save
+        self._feature_view: Any = None
+        self._input_example: Any = None
+        self._model_schema: Any = None
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.training_metrics
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name} v{self.version}>"
+
+    @abc.abstractmethod
+    def save(self, model_path: str | os.PathLike[str]) -> ModelBase:
+        """Store the artifact file or folder as a new version, record its lineage and append a
+        ``model`` event."""
+
+    @abc.abstractmethod
+    def download(self, local_path: str | os.PathLike[str] | None = None) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def model_files_path(self) -> str | None: ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version,
+                "created": None if self.created is None else self.created.isoformat(),
+                "description": self.description, "metrics": self.training_metrics,
+                "lineage": self.lineage, "artifact_path": self.model_files_path}
+
+
+class ModelFactory:
+    """``registry.python.create_model(...)`` as in the Hopsworks client (also reached as
+    ``.sklearn``, ``.tensorflow`` and ``.torch``: spotcast stores every kind the same way)."""
+
+    def __init__(self, registry: ModelRegistryBase) -> None:
+        self._registry = registry
+
+    def create_model(self, name: str, metrics: dict[str, Any] | None = None, description: str = "",
+                     input_example: Any = None, model_schema: Any = None, feature_view: Any = None,
+                     training_dataset_version: int | None = None, lineage: dict[str, Any] | None = None,
+                     **extra: Any) -> ModelBase:
+        """An unsaved model; :meth:`ModelBase.save` registers it as the next version."""
+        metrics, extra = model_fields(name, metrics, feature_view, training_dataset_version, input_example, extra)
+        m = self._registry._model_class(self._registry, name, metrics, description, dict(lineage or {}), extra)
+        m._feature_view, m._input_example, m._model_schema = feature_view, input_example, model_schema
+        return m
+
+
+class ModelRegistryBase(abc.ABC):
+    """Model versions by name, with metrics and lineage."""
+
+    _model_class: type[ModelBase]
+    """The backend's model class (what :class:`ModelFactory` creates)."""
+
+    def __init__(self, project: Any) -> None:
+        self.project = project
+        self.python = ModelFactory(self)
+        self.sklearn = self.tensorflow = self.torch = self.python
+
+    @abc.abstractmethod
+    def get_model(self, name: str, version: int | None = None) -> ModelBase: ...
+
+    @abc.abstractmethod
+    def get_models(self, name: str | None = None) -> Sequence[ModelBase]: ...
+
+    def get_best_model(self, name: str, metric: str, direction: str) -> ModelBase | None:
+        """The version with the highest (``"max"``) or lowest (``"min"``) training metric; the
+        newest among equals; None when no version has the metric."""
+        check_direction(direction)
+        models = [m for m in self.get_models(name) if isinstance(m.training_metrics.get(metric), (int, float))]
+        if not models:
+            return None
+        sign = 1 if direction == "max" else -1
+        return max(models, key=lambda m: (sign * m.training_metrics[metric], m.version or 0))
+
+
+def check_direction(direction: str) -> str:
+    if direction not in ("max", "min"):
+        raise ValidationError(f"direction must be 'max' or 'min', got {direction!r}")
+    return direction
+
+
 def match_existing(name: str, version: int | None, primary_key: Sequence[str] | None, event_time: str | None,
-                   existing: list[Any], known_at: str | None = None,
+                   existing: Sequence[Any], known_at: str | None = None,
                    features: Sequence[Feature] | None = None) -> tuple[int, Any]:
     """Resolve ``version`` (newest existing, else 1) and return ``(version, group or None)``.
 
@@ -364,4 +685,5 @@ def check_version(version: Any) -> int:
     return version
 
 
-__all__ = ["Commit", "Event", "FeatureGroupBase", "FeatureViewBase", "check_name", "check_version"]
+__all__ = ["Commit", "Event", "EventLogBase", "FeatureGroupBase", "FeatureStoreBase", "FeatureViewBase",
+           "ModelBase", "ModelFactory", "ModelRegistryBase", "ProjectBase", "check_name", "check_version"]

@@ -3,7 +3,9 @@
 Stages are written against these Protocols, not against a backend's classes; both built-in
 backends implement them (``packages/storage/tests/test_protocols.py`` checks every member of
 every Protocol exists on both backends' classes with the same parameters). A new backend is a
-set of classes that satisfy them plus a ``register_backends`` plugin.
+set of classes that satisfy them plus a ``register_backends`` plugin; subclassing the base
+classes of :mod:`spotcast_storage.base` gives it everything but the storage itself (their
+abstract methods).
 
 Capabilities a backend may lack are data, not a mode test: ``sql_dialect`` is the SQL dialect
 ``sql`` and ``create_sql_view`` accept (``"duckdb"`` locally, None on Hopsworks: no SQL a stage

@@ -163,6 +163,24 @@ def filter_from_dict(d: dict[str, Any]) -> Filter | Logic:
     return Filter(d["feature"], d["op"], _decode(d["value"]), d.get("fg_name"), d.get("fg_version"))
 
 
+def filter_leaves(f: Filter | Logic | None) -> list[Filter]:
+    """The comparisons of a filter tree, left to right (what a backend checks or pushes down)."""
+    if f is None:
+        return []
+    if isinstance(f, Logic):
+        return filter_leaves(f.left) + filter_leaves(f.right)
+    return [f]
+
+
+def is_point_in_time(query: Query, j: Join) -> bool:
+    """Whether ``j`` is a point-in-time join (see :class:`Query`): both groups have an event
+    time, the right one's is not a join key, and the join keeps the left rows (left or inner).
+    One rule, so that both backends join alike."""
+    rfg = j.query.fg
+    return bool(query.fg.event_time and rfg.event_time and rfg.event_time not in j.right_on
+                and j.join_type in ("left", "inner"))
+
+
 @dataclass(frozen=True)
 class Join:
     query: Query

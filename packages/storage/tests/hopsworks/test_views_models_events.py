@@ -110,6 +110,18 @@ def test_model_with_a_feature_view_passes_it_to_the_client(hw, cluster, tmp_path
     assert hw.get_model_registry().get_model("m").extra["feature_view"] == {"name": "view", "version": 1}
 
 
+def test_a_models_input_example_is_kept_as_the_local_backend_keeps_it(hw, cluster, tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    example = pd.DataFrame({"zone": ["SE3", "SE4"], "price": [1.5, 2.5]})
+    m = hw.get_model_registry().python.create_model("m", metrics={"mae": 1.0}, input_example=example)
+    local = get_storage(path=tmp_path / "s.duckdb", mode="local").get_model_registry()
+    assert m.extra == local.python.create_model("m", input_example=example).extra == {
+        "input_example": [{"zone": "SE3", "price": 1.5}]}
+    m.save(tmp_path / "a.txt")
+    assert cluster.mr.python.create_model.call_args.kwargs["input_example"] is example  # the client gets the frame
+    assert hw.get_model_registry().get_model("m").extra == {"input_example": [{"zone": "SE3", "price": 1.5}]}
+
+
 def test_event_log_cursors_are_durable_and_monotonic(hw, cluster, tmp_path):
     fg = prices(hw)
     log = hw.get_event_log()

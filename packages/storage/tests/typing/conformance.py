@@ -11,14 +11,9 @@ from spotcast_storage.hopsworks.store import (
     HopsworksFeatureStore,
     HopsworksFeatureView,
 )
-from spotcast_storage.local.store import (
-    LocalFeatureGroup,
-    LocalFeatureStore,
-    LocalFeatureView,
-    LocalModel,
-    LocalModelRegistry,
-    LocalProject,
-)
+from spotcast_storage.local.project import LocalProject
+from spotcast_storage.local.registry import LocalModel, LocalModelRegistry
+from spotcast_storage.local.store import LocalFeatureGroup, LocalFeatureStore, LocalFeatureView
 
 
 # one function per Protocol and backend, so a checker names the member that does not fit

@@ -1,4 +1,4 @@
-"""Login and the Hopsworks-shaped entry point of the backend, with its event log.
+"""Login and the Hopsworks-shaped entry point of the backend.
 
 ``connect()`` logs in with the client's own variables (HOPSWORKS_API_KEY, HOPSWORKS_HOST,
 HOPSWORKS_PORT, HOPSWORKS_PROJECT, and HOPSWORKS_HOSTNAME_VERIFICATION,
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import sys
 import time
@@ -20,13 +19,13 @@ from typing import Any
 
 import pandas as pd
 
+from spotcast_storage.base import ProjectBase
 from spotcast_storage.errors import BackendUnavailableError, UnsupportedError
 from spotcast_storage.events import Event
 from spotcast_storage.hopsworks import secrets
-from spotcast_storage.hopsworks.bookkeeping import CURSORS, EVENTS, Bookkeeping
+from spotcast_storage.hopsworks.bookkeeping import EVENTS, Bookkeeping
+from spotcast_storage.hopsworks.events import HopsworksEventLog
 from spotcast_storage.hopsworks.secrets import guard
-
-log = logging.getLogger(__name__)
 
 
 def _engine_type() -> str:
@@ -84,7 +83,7 @@ def connect(path: Any = None, api_key_file: str | os.PathLike[str] | None = None
     return HopsworksProject(client_project, host=host, time_travel=_engine_type() != "python")
 
 
-class HopsworksProject:
+class HopsworksProject(ProjectBase):
     """Entry point of the Hopsworks backend (wraps the client's Project)."""
 
     mode = "hopsworks"
@@ -175,88 +174,3 @@ class HopsworksProject:
                             "payload": [json.dumps(payload, default=str)]})
         self.books.write(EVENTS, row)
         return Event(event_id, kind, name, int(version), commit_id, created.to_pydatetime(), payload)
-
-    def _notify(self, event: Event) -> None:
-        from spotcast_storage.plugins import get_plugin_manager
-
-        try:
-            get_plugin_manager().hook.spotcast_after_commit(event=event, project=self)
-        except Exception:  # the data is committed; a listener failing must not hide that
-            log.exception("a spotcast_after_commit hook failed for event %s", event.event_id)
-
-
-def _events(df: pd.DataFrame) -> list[Event]:
-    out = []
-    for r in df.itertuples(index=False):
-        commit = None if pd.isna(r.commit_id) else int(r.commit_id)
-        out.append(Event(int(r.event_id), str(r.kind), str(r.name), int(r.version), commit,
-                         pd.Timestamp(r.created_at).to_pydatetime(), json.loads(r.payload) if r.payload else {}))
-    return out
-
-
-class HopsworksEventLog:
-    """The event log and durable consumer cursors, in feature groups on the cluster.
-
-    Unlike the local store, an event is appended right after its data commit, not in the same
-    transaction (Hopsworks has none across feature groups). A writer that dies between the two
-    leaves a commit without its event; the next insert into that group notices and appends the
-    missing event (see ``HopsworksFeatureGroup.insert``)."""
-
-    def __init__(self, project: HopsworksProject) -> None:
-        self.project = project
-
-    def read(self, after: int = 0, limit: int | None = None, kinds: Sequence[str] | None = None,
-             names: Sequence[str] | None = None) -> list[Event]:
-        def where(fg: Any) -> Any:
-            cond = fg.get_feature("event_id") > int(after)
-            if kinds:
-                cond = cond & fg.get_feature("kind").isin(list(kinds))
-            if names:
-                cond = cond & fg.get_feature("name").isin(list(names))
-            return cond
-
-        df = self.project.books.read(EVENTS, where)
-        keep = df["event_id"] > int(after)
-        if kinds:
-            keep &= df["kind"].isin(list(kinds))
-        if names:
-            keep &= df["name"].isin(list(names))
-        df = df[keep].sort_values("event_id", kind="stable")
-        if limit is not None:
-            df = df.head(int(limit))
-        return _events(df)
-
-    def cursors(self) -> dict[str, tuple[int, pd.Timestamp | None]]:
-        df = self.project.books.read(CURSORS)
-        return {str(c): (int(e), pd.Timestamp(t)) for c, e, t in zip(df["consumer"], df["event_id"], df["updated_at"], strict=True)}
-
-    def cursor(self, consumer: str) -> int:
-        df = self.project.books.read(CURSORS, lambda fg: fg.get_feature("consumer") == consumer)
-        df = df[df["consumer"] == consumer]
-        return int(df["event_id"].max()) if len(df) else 0
-
-    def pending(self, consumer: str, kinds: Sequence[str] | None = None, names: Sequence[str] | None = None,
-                limit: int | None = None) -> list[Event]:
-        return self.read(after=self.cursor(consumer), limit=limit, kinds=kinds, names=names)
-
-    def ack(self, consumer: str, event_id: int) -> None:
-        """Move the consumer's cursor forward (never back) past ``event_id``."""
-        if int(event_id) <= self.cursor(consumer):
-            return
-        row = pd.DataFrame({"consumer": [consumer], "event_id": [int(event_id)],
-                            "updated_at": [pd.Timestamp.now(tz="UTC").floor("us")]})
-        self.project.books.write(CURSORS, row)
-
-    def latest_event_id(self) -> int:
-        df = self.project.books.read(EVENTS)
-        return int(df["event_id"].max()) if len(df) else 0
-
-    def for_commit(self, name: str, version: int, commit_id: int) -> list[Event]:
-        """Events of one commit of one group (used to notice a commit that lost its event)."""
-        def where(fg: Any) -> Any:
-            return ((fg.get_feature("name") == name) & (fg.get_feature("version") == int(version))
-                    & (fg.get_feature("commit_id") == int(commit_id)))
-
-        df = self.project.books.read(EVENTS, where)
-        df = df[(df["name"] == name) & (df["version"] == int(version)) & (df["commit_id"] == int(commit_id))]
-        return _events(df)

@@ -6,7 +6,6 @@ methods with the local backend's meaning; where Hopsworks differs, the docstring
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -15,12 +14,8 @@ from spotcast_storage import schema as schema_mod
 from spotcast_storage.base import (
     Commit,
     FeatureGroupBase,
+    FeatureStoreBase,
     FeatureViewBase,
-    check_name,
-    check_new_view,
-    check_same_query,
-    declared_schema,
-    match_existing,
 )
 from spotcast_storage.errors import NotFoundError, UnsupportedError, ValidationError
 from spotcast_storage.events import COMMIT, CommitPayload
@@ -45,7 +40,7 @@ def _ms_to_iso(ms: int) -> str:
     return pd.Timestamp(int(ms), unit="ms", tz="UTC").isoformat()
 
 
-class HopsworksFeatureStore:
+class HopsworksFeatureStore(FeatureStoreBase):
     def __init__(self, project: Any, client_fs: Any) -> None:
         self.project = project
         self.client = client_fs
@@ -93,51 +88,21 @@ class HopsworksFeatureStore:
         metas = self._meta_for(name)
         return [self._wrap(g, metas.get(int(g.version))) for g in self._client_versions(name)]
 
-    def get_feature_group(self, name: str, version: int | None = None) -> HopsworksFeatureGroup:
-        versions = self.get_feature_groups(name)
-        if version is not None:
-            versions = [v for v in versions if v.version == version]
-        if not versions:
-            what = f"{name} v{version}" if version is not None else name
-            raise NotFoundError(f"feature group {what} does not exist in {self.project.describe()}")
-        return versions[-1]
-
-    def get_or_create_feature_group(
-        self,
-        name: str,
-        version: int | None = None,
-        description: str = "",
-        primary_key: Sequence[str] | None = None,
-        event_time: str | None = None,
-        known_at: str | None = None,
-        features: Sequence[Feature] | None = None,
-        time_travel: bool = True,
-        **options: Any,
-    ) -> HopsworksFeatureGroup:
-        """The group version, or a new one that Hopsworks creates on its first insert."""
-        check_name(name)
+    def _check_group_name(self, name: str) -> None:
+        super()._check_group_name(name)
         if name in RESERVED:
             raise ValidationError(f"feature group name {name!r} is reserved for spotcast's own records")
-        version, fg = match_existing(name, version, primary_key, event_time, self.get_feature_groups(name),
-                                     known_at=known_at, features=features)
-        if fg is not None:
-            return fg
-        pk, feats = declared_schema(name, version, primary_key, event_time, known_at, features)
-        return HopsworksFeatureGroup(self, None, name, version, pk, event_time, known_at, description, feats,
-                                     {**options, "time_travel": time_travel}, persisted=False)
 
-    create_feature_group = get_or_create_feature_group
+    def _new_group(self, name: str, version: int, primary_key: list[str], event_time: str | None,
+                   known_at: str | None, description: str, features: list[Feature], time_travel: bool,
+                   options: dict[str, Any]) -> HopsworksFeatureGroup:
+        """A group version that Hopsworks creates on its first insert."""
+        return HopsworksFeatureGroup(self, None, name, version, primary_key, event_time, known_at, description,
+                                     features, {**options, "time_travel": time_travel}, persisted=False)
 
     # -- feature views -------------------------------------------------------------------------
-    def get_or_create_feature_view(self, name: str, version: int | None = None, query: Query | None = None,
-                                   labels: Sequence[str] | None = None, description: str = "",
-                                   **options: Any) -> HopsworksFeatureView:
-        check_name(name, "feature view")
-        try:
-            return check_same_query(self.get_feature_view(name, version), query)
-        except NotFoundError:
-            pass
-        version, labels = check_new_view(name, version, query, labels)
+    def _new_view(self, name: str, version: int, query: Query, labels: list[str],
+                  description: str) -> HopsworksFeatureView:
         for g in [query.fg, *(j.query.fg for j in query.joins)]:
             g._require_data()
         cq = translate.to_client_query(query, lambda g: g.client_fg)
@@ -147,8 +112,6 @@ class HopsworksFeatureStore:
         self.project.books.register(FV_KIND, name, version, {"query": query.to_dict(), "labels": labels,
                                                               "description": description})
         return HopsworksFeatureView(self, cfv, name, version, query, labels, description)
-
-    create_feature_view = get_or_create_feature_view
 
     def get_feature_view(self, name: str, version: int | None = None) -> HopsworksFeatureView:
         rows = [r for r in self.project.books.registry_rows(FV_KIND, name) if version is None or r[1] == version]
@@ -165,36 +128,16 @@ class HopsworksFeatureStore:
     def get_feature_views(self) -> list[tuple[str, int]]:
         return [(n, v) for n, v, _ in self.project.books.registry_rows(FV_KIND)]
 
-    # -- point-in-time join on frames ------------------------------------------------------------
-    def point_in_time_join(self, labels: pd.DataFrame, features: pd.DataFrame, on: Sequence[str],
-                           label_time: str, feature_time: str, known_at: str | None = None,
-                           prefix: str | None = None) -> pd.DataFrame:
-        """Same as the local backend: a pure frame operation, run in-process with DuckDB."""
-        from spotcast_storage.local.sql import point_in_time_join
-
-        return point_in_time_join(labels, features, on, label_time, feature_time, known_at, prefix)
-
 
 class HopsworksFeatureGroup(FeatureGroupBase):
+    _fs: HopsworksFeatureStore
+
     def __init__(self, fs: HopsworksFeatureStore, client_fg: Any, name: str, version: int,
                  primary_key: list[str], event_time: str | None, known_at: str | None, description: str,
                  features: list[Feature], options: dict[str, Any], persisted: bool) -> None:
-        self._fs = fs
-        self._project = fs.project
+        super().__init__(fs, name, version, primary_key, event_time, known_at, description, features, options,
+                         persisted)
         self._client_fg = client_fg
-        self.name, self.version = name, version
-        self.primary_key, self.event_time, self.known_at = primary_key, event_time, known_at
-        self.description = description
-        self._features = [Feature(f.name, f.type, f.primary, f.description, name, version) for f in features]
-        self.options = options
-        self._persisted = persisted
-
-    @property
-    def features(self) -> list[Feature]:
-        return self._features
-
-    def _label(self) -> str:
-        return f"feature group {self.name} v{self.version}"
 
     @property
     def client_fg(self) -> Any:
@@ -208,10 +151,6 @@ class HopsworksFeatureGroup(FeatureGroupBase):
                 )
         return self._client_fg
 
-    def _require_data(self) -> None:
-        if not self._persisted:
-            raise NotFoundError(f"{self._label()} has no data yet; insert into it first")
-
     # -- writes ------------------------------------------------------------------------------
     def insert(self, df: pd.DataFrame, overwrite: bool = False, operation: str = "upsert",
                write_options: dict[str, Any] | None = None, naive_timestamps: str | None = None,
@@ -223,11 +162,7 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         counts mean what they mean locally. An identical re-insert writes nothing and appends no
         event (no materialisation job at all); its Commit carries the group's newest commit id
         and no event id. The event of a real change is appended right after the data commit."""
-        if operation not in ("upsert", "insert"):
-            raise ValidationError(f"operation must be 'upsert' or 'insert', got {operation!r}")
-        if not isinstance(df, pd.DataFrame):
-            raise ValidationError(f"insert() takes a pandas DataFrame, got {type(df).__name__}")
-        df = self._accept_naive(df, naive_timestamps)
+        df = self._insert_frame(df, operation, naive_timestamps)
         if not self._persisted:
             # Another process may have created this version since we looked.
             other = next((g for g in self._fs.get_feature_groups(self.name) if g.version == self.version), None)
@@ -315,27 +250,8 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         self._project._notify(event)
 
     # -- reads -----------------------------------------------------------------------------
-    def _time_filter(self, query: Query, start_time: Any, end_time: Any) -> Query:
-        if start_time is None and end_time is None:
-            return query
-        if not self.event_time:
-            raise ValidationError(f"{self._label()} has no event time, so it cannot be read by time range")
-        col = self.get_feature(self.event_time)
-        if start_time is not None:
-            query = query.filter(col >= to_utc_timestamp(start_time, name="start_time"))
-        if end_time is not None:
-            query = query.filter(col < to_utc_timestamp(end_time, name="end_time"))
-        return query
-
-    def read(self, start_time: Any = None, end_time: Any = None, limit: int | None = None,
-             **kwargs: Any) -> pd.DataFrame:
-        """All rows (event time in ``[start_time, end_time)`` when given), filter sent to Hopsworks."""
-        return self._backend_read_query(self._time_filter(self.select_all(), start_time, end_time), limit=limit)
-
     def _backend_read_query(self, query: Query, limit: int | None = None, **kwargs: Any) -> pd.DataFrame:
-        self._require_data()
-        for j in query.joins:
-            j.query.fg._require_data()  # type: ignore[attr-defined]
+        self._require_query_data(query)
         types = translate.output_types(query)
         if ((translate.needs_known_at(query) or translate.has_subsecond_filter(query))
                 and query.as_of_commit is None and query.as_of_time is None):
@@ -417,16 +333,8 @@ class HopsworksFeatureView(FeatureViewBase):
 
     def __init__(self, fs: HopsworksFeatureStore, client_fv: Any, name: str, version: int, query: Query,
                  labels: list[str], description: str) -> None:
-        self._fs = fs
+        super().__init__(fs, name, version, query, labels, description)
         self.client = client_fv
-        self.name, self.version, self.query, self.labels, self.description = name, version, query, labels, description
-
-    def __repr__(self) -> str:
-        return f"<FeatureView {self.name} v{self.version} labels={self.labels}>"
-
-    @property
-    def event_time(self) -> str | None:
-        return self.query.fg.event_time
 
     def _window(self, df: pd.DataFrame, start_time: Any, end_time: Any) -> pd.DataFrame:
         et = self.event_time

@@ -14,37 +14,22 @@ from typing import Any
 import pandas as pd
 
 from spotcast_storage.errors import UnsupportedError, ValidationError
-from spotcast_storage.query import Filter, Join, Logic, Query
+from spotcast_storage.query import Filter, Join, Logic, Query, filter_leaves, is_point_in_time
 
 ClientFG = Any
 Resolve = Callable[[Any], ClientFG]
 
 
-def is_pit(query: Query, j: Join) -> bool:
-    """Same rule as the local backend's compiler."""
-    rfg = j.query.fg
-    return bool(query.fg.event_time and rfg.event_time and rfg.event_time not in j.right_on
-                and j.join_type in ("left", "inner"))
-
-
 def needs_known_at(query: Query) -> bool:
     """True when a point-in-time join must also respect a right group's known-at column,
     which Hopsworks' own PIT join cannot express."""
-    return any(is_pit(query, j) and j.query.fg.known_at for j in query.joins)
-
-
-def _leaves(f: Filter | Logic | None) -> list[Filter]:
-    if f is None:
-        return []
-    if isinstance(f, Logic):
-        return _leaves(f.left) + _leaves(f.right)
-    return [f]
+    return any(is_point_in_time(query, j) and j.query.fg.known_at for j in query.joins)
 
 
 def has_subsecond_filter(query: Query) -> bool:
     """True when a filter compares with a time that has a fraction of a second, which the client
     would cut off (it sends timestamp filter values as ``%Y-%m-%d %H:%M:%S``)."""
-    leaves = _leaves(query.filters) + [x for j in query.joins for x in _leaves(j.query.filters)]
+    leaves = filter_leaves(query.filters) + [x for j in query.joins for x in filter_leaves(j.query.filters)]
     for f in leaves:
         for v in f.value if isinstance(f.value, list) else [f.value]:
             if isinstance(v, pd.Timestamp) and v != v.floor("s"):
@@ -121,7 +106,7 @@ def to_client_query(query: Query, resolve: Resolve) -> Any:
         rfg = j.query.fg
         if j.query.joins:
             raise UnsupportedError("a joined sub-query cannot have joins of its own; join them all on the left query")
-        if is_pit(query, j) and rfg.known_at:
+        if is_point_in_time(query, j) and rfg.known_at:
             raise UnsupportedError(
                 f"{rfg.name} declares a known-at column ({rfg.known_at!r}), and Hopsworks' point-in-time "
                 "join compares event times only, so a feature view over this join could use values that "

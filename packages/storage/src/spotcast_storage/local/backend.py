@@ -9,7 +9,7 @@ from spotcast_storage.hookspecs import hookimpl
 
 def _factory(path: Any = None, read_only: bool = False, **options: Any) -> Any:
     from spotcast_storage.config import resolve_store_path
-    from spotcast_storage.local.store import LocalProject
+    from spotcast_storage.local.project import LocalProject
 
     return LocalProject(resolve_store_path(path), read_only=read_only)
 

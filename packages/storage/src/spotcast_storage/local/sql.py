@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from spotcast_storage.errors import UnsupportedError, ValidationError
-from spotcast_storage.query import Filter, Join, Logic, Query, sql_op
+from spotcast_storage.query import Filter, Logic, Query, filter_leaves, is_point_in_time, sql_op
 
 if TYPE_CHECKING:
     from spotcast_storage.local.store import LocalFeatureGroup
@@ -76,14 +76,6 @@ def filter_sql(f: Filter | Logic, resolve: Any, params: list[Any]) -> str:
     return f"({col} {op} ?)"
 
 
-def _leaves(f: Filter | Logic | None) -> list[Filter]:
-    if f is None:
-        return []
-    if isinstance(f, Logic):
-        return _leaves(f.left) + _leaves(f.right)
-    return [f]
-
-
 def _owner(f: Filter, fgs: list[tuple[str, LocalFeatureGroup]]) -> str:
     """Alias of the group a filter refers to (first group that has the column when unnamed)."""
     for alias, fg in fgs:
@@ -92,14 +84,6 @@ def _owner(f: Filter, fgs: list[tuple[str, LocalFeatureGroup]]) -> str:
         if f.feature in fg.feature_names:
             return alias
     raise ValidationError(f"filter on {f.feature!r}: no feature group in the query has that column")
-
-
-def is_pit(query: Query, j: Join) -> bool:
-    rfg = j.query.fg
-    return bool(
-        query.fg.event_time and rfg.event_time and rfg.event_time not in j.right_on
-        and j.join_type in ("left", "inner")
-    )
 
 
 def commit_for(fg: LocalFeatureGroup, query: Query) -> int | None:
@@ -118,8 +102,8 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
     params: list[Any] = []
     if not query.joins:
         # Filters may name columns that are not selected: read them, project them away.
-        filter_cols = [f.feature for f in _leaves(query.filters)]
-        for leaf in _leaves(query.filters):
+        filter_cols = [f.feature for f in filter_leaves(query.filters)]
+        for leaf in filter_leaves(query.filters):
             _owner(leaf, [("t0", fg)])
         src, p = source_sql(fg, list(dict.fromkeys([*query.columns, *filter_cols])), commit_for(fg, query))
         params.extend(p)
@@ -131,7 +115,7 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
         return Compiled(sql, params)
 
     # Left side: every column a join or the output needs, plus a row id for PIT joins.
-    left_filter_cols = [f.feature for f in _leaves(query.filters)
+    left_filter_cols = [f.feature for f in filter_leaves(query.filters)
                         if f.feature in fg.feature_names and f.fg_name in (None, fg.name)]
     needed = list(dict.fromkeys([*query.columns, *(k for j in query.joins for k in j.left_on),
                                  *([fg.event_time] if fg.event_time else []), *left_filter_cols]))
@@ -144,9 +128,9 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
             raise UnsupportedError("a joined sub-query cannot have joins of its own; join them all on the left query")
         fgs.append((f"j{i}", j.query.fg))  # type: ignore[arg-type]
 
-    left_only = query.filters is not None and all(_owner(f, fgs) == "l0" for f in _leaves(query.filters))
+    left_only = query.filters is not None and all(_owner(f, fgs) == "l0" for f in filter_leaves(query.filters))
     # Row ids are needed only for point-in-time joins that must honour a known-at time.
-    need_lid = any(is_pit(query, j) and j.query.fg.known_at for j in query.joins)
+    need_lid = any(is_point_in_time(query, j) and j.query.fg.known_at for j in query.joins)
     src, p = source_sql(fg, needed, commit_for(fg, query))
     params.extend(p)
     l0 = f"SELECT {'row_number() OVER () AS _lid, ' if need_lid else ''}* FROM ({src}) l0"
@@ -170,7 +154,7 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
                 )
             out_names.append(name)
             select.append(f"{alias}.{q(c)} AS {q(name)}")
-        rfilter_cols = [f.feature for f in [*_leaves(j.query.filters), *_leaves(query.filters)]
+        rfilter_cols = [f.feature for f in [*filter_leaves(j.query.filters), *filter_leaves(query.filters)]
                         if f.feature in rfg.feature_names and f.fg_name in (None, rfg.name)]
         rneeded = list(dict.fromkeys([*rcols_out, *j.right_on,
                                       *([rfg.event_time] if rfg.event_time else []),
@@ -181,11 +165,11 @@ def compile_query(query: Query, limit: int | None = None) -> Compiled:
             rp2: list[Any] = []
             rsrc = f"SELECT * FROM ({rsrc}) r WHERE " + filter_sql(j.query.filters, lambda f: f"r.{q(f.feature)}", rp2)
             params.extend(rp2)
-        if is_pit(query, j) and rfg.known_at:
+        if is_point_in_time(query, j) and rfg.known_at:
             ctes.append(f"{alias} AS ({pit_join_sql('l0', f'({rsrc})', j.left_on, j.right_on, fg.event_time, rfg.event_time, rfg.known_at, rfg.primary_key)})")  # type: ignore[arg-type]
             kind = "LEFT JOIN" if j.join_type == "left" else "JOIN"
             joins_sql.append(f"{kind} {alias} ON l0._lid = {alias}._lid")
-        elif is_pit(query, j):
+        elif is_point_in_time(query, j):
             rsrc = dedup_right(f"({rsrc})", j.right_on, rfg.event_time, None, rfg.primary_key)  # type: ignore[arg-type]
             pairs = list(zip(j.left_on, j.right_on, strict=True))
             kind = "ASOF LEFT JOIN" if j.join_type == "left" else "ASOF JOIN"
@@ -281,7 +265,7 @@ def point_in_time_join(labels: Any, features: Any, on: Any, label_time: str, fea
     import duckdb
 
     from spotcast_storage.local.connection import configure_connection
-    from spotcast_storage.local.store import run_query
+    from spotcast_storage.local.convert import run_query
 
     con = duckdb.connect()
     try:
