@@ -222,13 +222,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(ready, project, store_path):
-    """A real uvicorn server (in a thread) over the ``ready`` store, SE3 forecasted; its URL."""
-    from spotcast_serve import service
+def _serve(store_path: Path):
+    """A real uvicorn server (in a thread) over the store at ``store_path``; yields its URL."""
     from spotcast_serve.api import create_app
 
-    service.predict(project, "SE3", outputs=None)
     connection.release(store_path)
     port = _free_port()
     app = create_app(project=get_storage(mode="local", path=store_path), cache_max_age=1.0)
@@ -244,3 +241,18 @@ def server(ready, project, store_path):
     t.join(10)
     connection.release(store_path)
 
+
+@pytest.fixture
+def server(ready, project, store_path):
+    """A real uvicorn server over the ``ready`` store, SE3 forecasted; its URL."""
+    from spotcast_serve import service
+
+    service.predict(project, "SE3", outputs=None)
+    yield from _serve(store_path)
+
+
+@pytest.fixture
+def history_server(history, store_path):
+    """A real uvicorn server over the ``history`` store (SE3 and SE4, four weeks of scored
+    forecasts); its URL."""
+    yield from _serve(store_path)
