@@ -115,8 +115,8 @@ function niceTicks(lo, hi, n = 5) {
 }
 // The y axis of a chart: round ticks with grid lines, and the unit above them.
 function yAxis(svg, g, lo, hi, unit, fromZero = false) {
-  const pad = (hi - lo) * 0.04;
-  const t = niceTicks(fromZero ? 0 : lo - pad, hi + pad);
+  const pad = (hi - lo) * 0.02;
+  const t = niceTicks(fromZero ? 0 : lo - pad, hi + pad, 6);
   const y = v => g.T + (t.hi - v) / (t.hi - t.lo) * (g.H - g.T - g.B);
   for (const v of t.ticks) {
     el("line", { class: "grid", x1: g.L, x2: g.W - g.R, y1: y(v), y2: y(v) }, svg);
@@ -255,9 +255,9 @@ function drawWeeks(z) {
   const weeks = [...new Set(rows.map(r => r.week_start))].sort();
   const vals = rows.map(r => r.mae).filter(v => v !== null);
   if (!weeks.length || !vals.length) return svg;
-  const x = i => weeks.length === 1 ? (L + W - R) / 2 : L + 20 + i * (W - L - R - 40) / (weeks.length - 1);
+  const x = i => weeks.length === 1 ? (L + W - R) / 2 : L + 50 + i * (W - L - R - 100) / (weeks.length - 1);
   const y = yAxis(svg, g, 0, Math.max(...vals), "MAE, " + (z.accuracy.unit || "EUR/MWh"), true);
-  weeks.forEach((w, i) => { el("text", { x: x(i) - 24, y: H - 8 }, svg).textContent = "week of " + w.slice(5); });
+  weeks.forEach((w, i) => { el("text", { x: x(i), y: H - 8, "text-anchor": "middle" }, svg).textContent = "week of " + w.slice(5); });
   el("line", { class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B }, svg);
   const horizons = [...new Set(rows.map(r => r.horizon_day))].sort((a, b) => a - b);
   for (const h of horizons) {
