@@ -206,3 +206,19 @@ def test_replay_hint_names_the_synthetic_source(data, project):
     data.naive_model()
     service.predict(project, "SE3", outputs=None)
     assert "run --zone SE3 --source synthetic --now <YYYY-MM-DD>T14:00Z" in service.accuracy(project, "SE3").reason
+
+
+def test_week_and_origin_queries_agree_on_frames_and_in_the_store(history, project):
+    """The backend-neutral path (frames + the same SQL in memory) gives the store's numbers for
+    the new queries too, so a Hopsworks project sees the same accuracy over time."""
+    fs = project.get_feature_store()
+    f, a = fs.get_feature_group("forecasts", 2).read(), fs.get_feature_group("prices_hourly", 1).read()
+    store = service.accuracy(project, "SE4", 30, 3)
+    frames = acc.run_on_frames(f, a, "SE4", 30, 3)
+    pd.testing.assert_frame_equal(frames.by_week, store.by_week, check_dtype=False)
+    origin = pd.Timestamp("2024-03-12 10:00", tz=TZ)
+    one = acc.origin_on_frames(f, a, "SE4", origin)
+    cols = ["ts", "horizon_day", "p10", "p50", "p90", "actual", "error", "in_band", "origin_mae", "origin_coverage"]
+    pd.testing.assert_frame_equal(one.hours[cols], service.accuracy_of_origin(project, "SE4", origin).hours[cols],
+                                  check_dtype=False)
+    assert len(one.hours) == 168 and one.origin == origin

@@ -722,8 +722,8 @@ def accuracy_of_origin(project: Project, zone: str, origin: str | pd.Timestamp |
     for :func:`resolve_origin` (a time or a local date), or None for the newest origin that
     has actual prices."""
     z = check_known_zone(project, zone)
-    o = None if origin is None else resolve_origin(project, z, origin)
-    if not origins(project, z):
+    o = resolve_origin(project, z, origin) if origin is not None else None  # says which origins exist
+    if o is None and not origins(project, z):
         raise NoForecastError(f"no forecasts stored for zone {z} yet; {next_step(project, z)}")
     if _sql_here(project) and _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION) is not None:
         report = acc.origin_in_store(project.sql, z, o)
