@@ -180,6 +180,7 @@ def test_accuracy_over_time_by_week_and_per_origin(history, project, client):
     assert o.status_code == 200, o.text
     one = o.json()
     assert one["origin"] == "2024-03-20T09:00:00+00:00" and one["hours"] == 168 and len(one["forecast"]) == 168
+    assert one["forecast"][0]["ts"] == "2024-03-20T23:00:00+00:00"  # one time format across the API
     fc = service.read_forecast(project, "SE4", "2024-03-20")
     assert [r["p50"] for r in one["forecast"]] == fc["p50"].round(2).tolist()
     assert client.get("/accuracy/origin", params={"zone": "SE4"}).json()["origin_date"] == "2024-03-27"

@@ -197,10 +197,15 @@ def rounded(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows: rounded, times ISO 8601 with their offset, NaN as None."""
+    """JSON-ready rows: rounded, times ISO 8601 with a ``+00:00`` offset as every other answer
+    of the API gives them (``to_json`` alone would write ``Z``), NaN as None."""
     import json
 
-    return json.loads(rounded(df).to_json(orient="records", date_format="iso", date_unit="s"))
+    out = rounded(df)
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
+            out[c] = out[c].map(lambda t: None if pd.isna(t) else t.tz_convert("UTC").isoformat())
+    return json.loads(out.to_json(orient="records", date_format="iso", date_unit="s"))
 
 
 @dataclass(frozen=True)
