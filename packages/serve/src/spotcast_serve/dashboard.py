@@ -43,13 +43,11 @@ _PAGE = """<!doctype html>
   svg.chart .hpt:hover { fill: var(--p50); }
   svg.weeks { height: 220px; }
   svg.weeks .wline { fill: none; stroke-width: 1.8; }
-  svg.weeks .target { stroke: #198754; stroke-dasharray: 5 3; }
   section.history { background: #fff; border: 1px solid #dee2e6; border-radius: 6px; padding: 12px 16px; }
   section.history h2 { font-size: 16px; margin: 0 0 4px; }
   section.history h3 { font-size: 14px; margin: 12px 0 2px; }
   #history-zones button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #adb5bd; background: #fff; border-radius: 3px; cursor: pointer; margin-right: 4px; }
   #history-zones button.on { background: var(--act); color: #fff; border-color: var(--act); }
-  table.weeks td.low { color: #b02a37; }
   .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
   .legend i { display: inline-block; width: 14px; height: 4px; margin-right: 4px; vertical-align: middle; }
   table { border-collapse: collapse; font-size: 12px; margin-top: 8px; }
