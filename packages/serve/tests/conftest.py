@@ -106,13 +106,14 @@ class Data:
         fs = self.project.get_feature_store()
         PRICES_HOURLY.get_or_create(fs).insert(df.assign(known_at=known_at(df["ts"]), n_periods=1))
 
-    def write_prices(self, df: pd.DataFrame, rate: float | pd.Series = 11.25) -> None:
+    def write_prices(self, df: pd.DataFrame, rate: float | pd.Series = 11.25, resolution_minutes: int = 60) -> None:
         """``prices`` as elprisetjustnu gives them: EUR and SEK per period (one EUR/SEK rate a day),
         rounded to 5 decimals of a kWh price like the real answers."""
         from spotcast_storage.contracts.market import PRICES
 
         eur = (df["price_eur_mwh"] / 1000).round(5)
-        frame = df.assign(price_eur_mwh=eur * 1000, price_sek_kwh=(eur * rate).round(5), resolution_minutes=60,
+        frame = df.assign(price_eur_mwh=eur * 1000, price_sek_kwh=(eur * rate).round(5),
+                          resolution_minutes=resolution_minutes,
                           known_at=known_at(df["ts"]), source="elprisetjustnu")
         PRICES.get_or_create(self.project.get_feature_store()).insert(PRICES.conform(frame))
 

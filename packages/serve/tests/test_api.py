@@ -78,7 +78,7 @@ def test_repeated_requests_take_the_fast_path_and_stay_fresh(forecasted, project
     assert first.status_code == 200, first.text
     first = client.get("/forecast", params={"zone": "SE3"})
     fast = client.app.state.fast
-    assert fast.index[("/forecast", b"zone=SE3")] == ("forecast", "SE3", None, None)
+    assert fast.index[("/forecast", b"zone=SE3")] == ("forecast", "SE3", None, None, "60min")
     hits = client.app.state.cache.hits
     second = client.get("/forecast", params={"zone": "SE3"})
     assert second.content == first.content and second.headers["content-type"] == "application/json"

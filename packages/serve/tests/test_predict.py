@@ -45,8 +45,9 @@ def test_predict_stores_newest_origin_and_writes_files(ready, project, tmp_path)
     # day's actual prices, published the day before (the next day's come out at 13:00, after MADE).
     assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.png"]
     csv = pd.read_csv(out / f"{STEM}.csv", float_precision="round_trip")
-    assert len(csv) == 24 + 168 and list(csv.columns[:7]) == ["zone", "origin", "made_at", "ts", "ts_local",
-                                                                "horizon_day", "actual"]
+    assert len(csv) == 24 + 168 and list(csv.columns[:8]) == ["zone", "origin", "made_at", "ts", "ts_local",
+                                                                "resolution_minutes", "horizon_day", "actual"]
+    assert (csv["resolution_minutes"] == 60).all()
     assert csv["ts_local"].iloc[0] == "2024-03-22T00:00:00+01:00" and csv["ts_local"].iloc[24] == "2024-03-23T00:00:00+01:00"
     hourly = project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     hourly = hourly[hourly["zone"] == "SE3"].set_index("ts")["price_eur_mwh"]

@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi_offline import FastAPIOffline
 
-from spotcast_serve import __version__, labels, schemas, service, units
+from spotcast_serve import __version__, labels, quarters, schemas, service, units
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve.cache import StoreCache, project_token
@@ -159,13 +159,16 @@ UnitParam = Annotated[str | None, Query(max_length=16, description="price unit: 
                                         "ore_kwh (at the source's EUR/SEK rate of each delivery day)")]
 
 
-def forecast_payload(project: Project, zone: str, origin: str | None, unit: str | None = None) -> dict[str, Any]:
-    """The published vintage of an origin, as its file shows it, in ``unit``."""
+def forecast_payload(project: Project, zone: str, origin: str | None, unit: str | None = None,
+                     resolution: str | None = None) -> dict[str, Any]:
+    """The published vintage of an origin, as its file shows it, in ``unit``, hourly or at
+    15 minutes (``resolution``)."""
     u = units.parse_unit(unit)
+    minutes = quarters.parse_resolution(resolution)
     df = service.read_forecast(project, zone, origin)
     z = str(df["zone"].iloc[0])
     tz = fc.zone_timezone(z)
-    table, rates = service.published_table(project, z, df, u)
+    table, rates = service.published_table(project, z, df, u, minutes)
     o = pd.Timestamp(df["origin"].iloc[0])
     made = pd.Timestamp(df["made_at"].iloc[0])
     first, last = labels.delivery_days(df["ts"], tz)
@@ -181,17 +184,21 @@ def forecast_payload(project: Project, zone: str, origin: str | None, unit: str 
         "serving": serving_status(project, z).message,
         "model": str(df["model"].iloc[0]), "model_version": int(df["model_version"].iloc[0]),
         "created_at": pd.Timestamp(df["created_at"].max()).isoformat(), "hours": len(df),
+        "resolution": f"{minutes}min", "resolution_minutes": minutes,
         "unit": u.code, "unit_label": u.label,
         "rates": None if rates is None else records(rates), "rates_used": "" if rates is None else units.describe_rates(rates),
         "daily": records(units.rounded(units.convert_daily(fc.daily_means(df, tz), u, rates), u)),
-        "forecast": records(units.rounded(table[["ts", "ts_local", "horizon_day", "actual", "p10", "p50", "p90"]], u)),
+        "forecast": records(units.rounded(table[["ts", "ts_local", "resolution_minutes", "horizon_day", "actual",
+                                                 "p10", "p50", "p90"]], u)),
     }
 
 
-def forecast_csv(project: Project, zone: str, origin: str | None, unit: str | None = None) -> bytes:
+def forecast_csv(project: Project, zone: str, origin: str | None, unit: str | None = None,
+                 resolution: str | None = None) -> bytes:
     u = units.parse_unit(unit)
+    minutes = quarters.parse_resolution(resolution)
     df = service.read_forecast(project, zone, origin)
-    table, _ = service.published_table(project, str(df["zone"].iloc[0]), df, u)
+    table, _ = service.published_table(project, str(df["zone"].iloc[0]), df, u, minutes)
     return csv_text(table).encode()
 
 
@@ -327,14 +334,17 @@ def create_app(project: Project | None = None, store: Path | None = None, mode: 
                                             max_length=40)] = None,
         format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
         unit: UnitParam = None,
+        resolution: Annotated[Literal["60min", "15min"], Query(
+            description="60min (hourly, default) or 15min: the quarter-hours of the published hourly "
+            "forecast (a mean-preserving ramp), for zones with quarter-hour prices")] = "60min",
     ) -> Response:
         z = zone.upper()
         if format == "csv":
-            return await cached(("forecast.csv", z, origin, unit), lambda: Answer(
-                200, forecast_csv(project, z, origin, unit), "text/csv; charset=utf-8",
-                (("Content-Disposition", f'attachment; filename="forecast_{z}.csv"'),)))
-        return await cached(("forecast", z, origin, unit),
-                            lambda: json_answer(forecast_payload(project, z, origin, unit)))
+            return await cached(("forecast.csv", z, origin, unit, resolution), lambda: Answer(
+                200, forecast_csv(project, z, origin, unit, resolution), "text/csv; charset=utf-8",
+                (("Content-Disposition", f'attachment; filename="forecast_{z}_{resolution}.csv"'),)))
+        return await cached(("forecast", z, origin, unit, resolution),
+                            lambda: json_answer(forecast_payload(project, z, origin, unit, resolution)))
 
     @app.get("/vintages", summary="Every vintage of a forecast origin: when made, by what, which is published",
              responses={**ok(schemas.Vintages), **not_found})

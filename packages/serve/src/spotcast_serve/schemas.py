@@ -42,6 +42,7 @@ class Zones(_Strict):
 class ForecastHour(_Strict):
     ts: str = Field(description="start of the delivery period, UTC")
     ts_local: str = Field(description="the same in the zone's local time")
+    resolution_minutes: int = Field(description="length of the delivery period: 60 or 15")
     horizon_day: int = Field(description="local days after the origin's day")
     actual: float | None = Field(description="the published price, when it was known at made_at")
     p10: float | None
@@ -77,7 +78,9 @@ class Forecast(_Strict):
     model: str
     model_version: int
     created_at: str
-    hours: int
+    hours: int = Field(description="hours the hourly forecast covers")
+    resolution: str = Field(description="60min | 15min: the delivery periods of `forecast`")
+    resolution_minutes: int
     unit: str = Field(description="eur_mwh | sek_kwh | ore_kwh")
     unit_label: str
     rates: list[dict[str, Any]] | None = Field(description="EUR/SEK rate per delivery day, for SEK units")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
-from spotcast_serve import labels, units
+from spotcast_serve import labels, quarters, units
 from spotcast_serve.defaults import DEFAULT_DAYS
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
 from spotcast_storage.contracts import DATA_QUALITY, PRICES
@@ -273,17 +273,64 @@ def day_rates_for(project: Project, zone: str, table: pd.DataFrame, known_by: pd
                                 days, zone)
 
 
+def quarter_since(project: Project, zone: str) -> pd.Timestamp | None:
+    """The first quarter-hour delivery period stored for ``zone`` (None: it clears hourly, or
+    no 15-minute prices were ingested): from there on its forecasts are published at 15 minutes too."""
+    fg = _fg_or_none(project, PRICES.name, PRICES.version)
+    if fg is None:
+        return None
+    ts = fg.select(["ts"]).filter((fg.zone == zone) & (fg.resolution_minutes == 15)).read()["ts"]
+    return None if ts.empty else pd.Timestamp(pd.to_datetime(ts, utc=True).min())
+
+
+def read_quarter_prices(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp,
+                        known_by: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The 15-minute prices of ``zone`` in ``[start, end)`` (``ts``, ``price_eur_mwh``), only
+    those published by ``known_by`` when given."""
+    fg = _fg_or_none(project, PRICES.name, PRICES.version)
+    if fg is None:
+        return _empty_actuals()
+    query = fg.select(["zone", "ts", "price_eur_mwh"]).filter(
+        (fg.zone == zone) & (fg.resolution_minutes == 15) & (fg.ts >= start) & (fg.ts < end))
+    if known_by is not None:
+        query = query.filter(fg["known_at"] <= known_by)
+    return query.read().sort_values("ts", ignore_index=True)
+
+
+def quarter_rows(project: Project, zone: str, published: pd.DataFrame) -> pd.DataFrame:
+    """``published`` (an hourly vintage) at 15 minutes (:mod:`spotcast_serve.quarters`); a clear
+    error where the zone or the vintage has no quarter-hours."""
+    since = quarter_since(project, zone)
+    if since is None:
+        raise ValidationError(
+            f"{zone} has no quarter-hour prices stored, so its forecasts are hourly only: ask for "
+            "resolution=60min (quarter-hours start with the first 15-minute prices ingested, "
+            "2025-10-01 in the Nordic day-ahead market)")
+    rows = quarters.to_quarters(published, since)
+    if rows.empty:
+        raise ValidationError(
+            f"this forecast of {zone} ends before its first quarter-hour price ({since.isoformat()}): it is "
+            "hourly only; ask for resolution=60min or a newer origin")
+    return rows
+
+
 def published_table(project: Project, zone: str, published: pd.DataFrame,
-                    unit: units.Unit | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                    unit: units.Unit | None = None, resolution: int = 60) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The published vintage as its file shows it: the forecast, the actual prices already
-    published when it was made, in ``unit`` (EUR/MWh by default); and the day rates used."""
+    published when it was made, in ``unit`` (EUR/MWh by default); and the day rates used.
+    ``resolution`` 15: the quarter-hours of the vintage beside the 15-minute actual prices."""
     tz = fc.zone_timezone(zone)
     made = pd.Timestamp(published["made_at"].iloc[0])
     origin = pd.Timestamp(published["origin"].iloc[0])
     start = origin.tz_convert(tz).normalize().tz_convert("UTC")
-    actuals = read_actuals(project, zone, start=start, end=pd.to_datetime(published["ts"], utc=True).max()
-                           + pd.Timedelta(hours=1), known_by=made)
+    end = pd.to_datetime(published["ts"], utc=True).max() + pd.Timedelta(hours=1)
+    if resolution == 15:
+        published = quarter_rows(project, zone, published)
+        actuals = read_quarter_prices(project, zone, start, end, known_by=made)
+    else:
+        actuals = read_actuals(project, zone, start=start, end=end, known_by=made)
     table = fc.forecast_table(published, tz, actuals)
+    table.insert(table.columns.get_loc("ts_local") + 1, "resolution_minutes", resolution)
     unit = unit or units.UNITS[units.DEFAULT_UNIT]
     rates = day_rates_for(project, zone, table, made) if unit.needs_rate else None
     return units.convert_table(table, unit, rates, tz), rates
@@ -639,6 +686,14 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
             result.rates = units.describe_rates(output.rates)
         just_published = result.written and bool((result.published["made_at"] == result.made_at).all())
         result.files = write_outputs(output, writers, keep_existing=not just_published)
+        quarter_writers = [w for w in writers if w.name == "csv"]  # the PNG stays hourly (not finished)
+        if quarter_writers and quarter_since(project, z) is not None:
+            try:
+                q_output = make_output(project, result, Path(outputs), u, resolution=15)
+            except ValidationError:  # this vintage ends before the zone's first quarter-hour
+                q_output = None
+            if q_output is not None:
+                result.files += write_outputs(q_output, quarter_writers, keep_existing=not just_published)
     ensure_accuracy_view(project)
     return result
 
@@ -655,20 +710,23 @@ def published_daily(project: Project, result: PredictResult, unit: units.Unit | 
     return units.convert_daily(daily, unit, day_rates_for(project, result.zone, result.published, made))
 
 
-def make_output(project: Project, result: PredictResult, outputs_dir: Path, unit: units.Unit | None = None) -> ForecastOutput:
+def make_output(project: Project, result: PredictResult, outputs_dir: Path, unit: units.Unit | None = None,
+                resolution: int = 60) -> ForecastOutput:
     """The files' view of ``result``: its origin's published vintage (never the run's own if that
-    is a later vintage), with the actual prices known when it was made, in ``unit``."""
+    is a later vintage), with the actual prices known when it was made, in ``unit``, hourly or
+    at 15 minutes (file names end in ``_15min``)."""
     tz = fc.zone_timezone(result.zone)
     pub = result.published
     unit = unit or units.UNITS[units.DEFAULT_UNIT]
-    table, rates = published_table(project, result.zone, pub, unit)
+    table, rates = published_table(project, result.zone, pub, unit, resolution)
     made = pd.Timestamp(pub["made_at"].iloc[0])
+    stem = labels.file_stem(result.zone, pub["ts"], made, tz, unit.code)
     return ForecastOutput(zone=result.zone, origin=pd.Timestamp(pub["origin"].iloc[0]), tz=tz, table=table,
                           daily=units.convert_daily(fc.daily_means(pub, tz), unit, rates),
                           model=str(pub["model"].iloc[0]), model_version=int(pub["model_version"].iloc[0]),
                           outputs_dir=outputs_dir, made_at=made, unit=unit.code, unit_label=unit.label,
                           title=labels.title(result.zone, pub["ts"], made, tz),
-                          stem=labels.file_stem(result.zone, pub["ts"], made, tz, unit.code),
+                          stem=stem if resolution == 60 else f"{stem}_{resolution}min",
                           fallback_reason=pub["fallback_reason"].iloc[0], rates=rates)
 
 
@@ -687,13 +745,17 @@ def ensure_accuracy_view(project: Project) -> bool:
     tables = set(project.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")["table_name"])
     if not {acc.FORECASTS_TABLE, acc.ACTUALS_TABLE} <= tables:
         return False
-    sql = acc.rows_sql()
-    current = project.sql("SELECT sql FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?",
-                          [acc.VIEW_NAME])
-    if current.empty or sql not in str(current["sql"].iloc[0]):
-        project.create_sql_view(acc.VIEW_NAME, sql)
+    _ensure_view(project, acc.VIEW_NAME, acc.rows_sql())
+    if quarters.PRICES_TABLE in tables:  # the quarter-hours of every published vintage
+        _ensure_view(project, quarters.VIEW_NAME, quarters.view_sql(acc.FORECASTS_TABLE))
     _views_ensured.add(str(project.path))
     return True
+
+
+def _ensure_view(project: Project, name: str, sql: str) -> None:
+    current = project.sql("SELECT sql FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?", [name])
+    if current.empty or sql not in str(current["sql"].iloc[0]):
+        project.create_sql_view(name, sql)
 
 
 def accuracy(project: Project, zone: str, days: int = acc.DEFAULT_DAYS,

@@ -1,0 +1,83 @@
+"""Quarter-hour forecasts in files and the API (issue 15) for a zone whose prices clear in
+15 minutes; hourly zones keep their hourly products and are told so when they ask for quarters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from spotcast_serve import quarters, service
+from spotcast_serve.api import create_app
+from spotcast_storage import get_storage
+
+MADE = pd.Timestamp("2024-03-22T10:30Z")
+QUARTERS_FROM = pd.Timestamp("2024-03-22T23:00Z")  # 2024-03-23 00:00 CET: SE3 clears in 15 minutes
+STEM = "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1130CET"
+
+
+@pytest.fixture
+def quarter_store(ready, data):
+    """``ready`` with SE3's ``prices``: hourly before QUARTERS_FROM, 15-minute from there on."""
+    hourly = data.actuals(zones=("SE3",), days=29)
+    data.write_prices(hourly[hourly["ts"] < QUARTERS_FROM])
+    later = hourly[hourly["ts"] >= QUARTERS_FROM]
+    starts = pd.DatetimeIndex(later["ts"]).repeat(4) + pd.to_timedelta(np.tile(np.arange(4) * 15, len(later)), unit="min")
+    q = pd.DataFrame({"zone": "SE3", "ts": starts,
+                      "price_eur_mwh": np.repeat(later["price_eur_mwh"].to_numpy(), 4)
+                      + np.tile([-6.0, -2.0, 2.0, 6.0], len(later))})
+    data.write_prices(q, resolution_minutes=15)
+    return data
+
+
+def test_predict_writes_a_15_minute_csv_beside_the_hourly_files(quarter_store, project, tmp_path):
+    out = tmp_path / "outputs"
+    r = service.predict(project, "SE3", outputs=out, now=MADE)
+    assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.png", f"{STEM}_15min.csv"]
+    hourly = pd.read_csv(out / f"{STEM}.csv", float_precision="round_trip")
+    q = pd.read_csv(out / f"{STEM}_15min.csv", float_precision="round_trip")
+    fc_hours, fc_q = hourly[hourly["p50"].notna()], q[q["p50"].notna()]
+    assert (fc_q["resolution_minutes"] == 15).all() and (hourly["resolution_minutes"] == 60).all()
+    assert len(fc_q) == 4 * len(fc_hours) == 4 * 168
+    steps = pd.to_datetime(fc_q["ts"], utc=True).diff().dropna()
+    assert (steps == pd.Timedelta(minutes=15)).all()
+    hour_of = pd.to_datetime(fc_q["ts"], utc=True).dt.floor("h")
+    means = fc_q.groupby(hour_of.to_numpy())["p50"].mean().to_numpy()
+    np.testing.assert_allclose(means, fc_hours["p50"].to_numpy(), atol=1e-9)  # nothing averaged away, nothing repeated
+    assert fc_q["p50"].nunique() > len(fc_hours)
+
+
+def test_an_hourly_zone_gets_no_15_minute_file(quarter_store, project, tmp_path):
+    r = service.predict(project, "SE4", outputs=tmp_path / "o", now=MADE)
+    assert not [p for p in r.files if p.name.endswith("_15min.csv")]
+
+
+def test_api_serves_the_forecast_at_15_minutes_and_refuses_it_for_an_hourly_zone(quarter_store, project, store_path):
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    service.predict(project, "SE4", outputs=None, now=MADE)
+    with TestClient(create_app(project=get_storage(mode="local", path=store_path))) as client:
+        hourly = client.get("/forecast", params={"zone": "SE3"}).json()
+        r = client.get("/forecast", params={"zone": "SE3", "resolution": "15min"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["resolution"] == "15min" and body["resolution_minutes"] == 15
+        rows = [x for x in body["forecast"] if x["p50"] is not None]
+        assert len(rows) == 4 * len([x for x in hourly["forecast"] if x["p50"] is not None])
+        assert {x["resolution_minutes"] for x in rows} == {15}
+        assert rows[1]["ts"] == (pd.Timestamp(rows[0]["ts"]) + pd.Timedelta(minutes=15)).isoformat()
+        assert body["daily"] == hourly["daily"]  # the day means are the hourly forecast's
+        csv = client.get("/forecast", params={"zone": "SE3", "resolution": "15min", "format": "csv"})
+        assert csv.status_code == 200 and "_15min.csv" in csv.headers["content-disposition"]
+        assert ",15," in csv.text.splitlines()[1] or ",15," in csv.text
+        no = client.get("/forecast", params={"zone": "SE4", "resolution": "15min"})
+        assert no.status_code in (400, 422) and "hourly only" in no.text and "resolution=60min" in no.text
+        bad = client.get("/forecast", params={"zone": "SE3", "resolution": "30min"})
+        assert bad.status_code == 422
+
+
+def test_the_store_has_a_forecasts_15min_view(quarter_store, project):
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    service.predict(project, "SE4", outputs=None, now=MADE)
+    v = project.sql(f"select zone, count(*) as n, min(resolution_minutes) as r from {quarters.VIEW_NAME} group by zone")
+    assert v.to_dict("records") == [{"zone": "SE3", "n": 4 * 168, "r": 15}]
