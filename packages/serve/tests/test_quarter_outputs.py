@@ -81,3 +81,52 @@ def test_the_store_has_a_forecasts_15min_view(quarter_store, project):
     service.predict(project, "SE4", outputs=None, now=MADE)
     v = project.sql(f"select zone, count(*) as n, min(resolution_minutes) as r from {quarters.VIEW_NAME} group by zone")
     assert v.to_dict("records") == [{"zone": "SE3", "n": 4 * 168, "r": 15}]
+
+
+def test_accuracy_scores_the_quarter_hours_beside_the_hourly_forecast_repeated(quarter_store, project, store_path):
+    """Tracking at 15 minutes: each quarter's error, and beside it the error of the hourly
+    forecast read at 15 minutes (its hour's value in all four quarters)."""
+    for day in ("2024-03-20", "2024-03-21", "2024-03-22"):
+        service.predict(project, "SE3", outputs=None, now=pd.Timestamp(f"{day}T10:30Z"))
+    service.predict(project, "SE4", outputs=None, now=MADE)
+    r = service.accuracy(project, "SE3", days=30)
+    q = r.by_horizon_15min
+    assert q is not None and not q.empty and (q["quarters"] > 0).all()
+    # recompute D+1 from the files' own numbers: quarter forecasts vs the stored 15-minute prices
+    prices = service.read_quarter_prices(project, "SE3", QUARTERS_FROM, pd.Timestamp("2024-04-01T00:00Z"))
+    rows = []
+    for o in service.origins(project, "SE3"):
+        pub = service.read_forecast(project, "SE3", o)
+        qr = quarters.to_quarters(pub, QUARTERS_FROM).merge(prices[["ts", "price_eur_mwh"]], on="ts")
+        hd = ((qr["ts"].dt.tz_convert("Europe/Stockholm").dt.normalize()
+               - pd.Timestamp(o).tz_convert("Europe/Stockholm").normalize()).dt.days)
+        hourly = qr["ts"].dt.floor("h").map(pub.set_index(pd.to_datetime(pub["ts"], utc=True))["p50"])
+        rows.append(qr.assign(horizon_day=hd.to_numpy(), err=(qr["p50"] - qr["price_eur_mwh"]).abs(),
+                              hourly_err=(hourly - qr["price_eur_mwh"]).abs()))
+    mine = pd.concat(rows).groupby("horizon_day").agg(mae=("err", "mean"), n=("err", "size"),
+                                                      hourly_mae=("hourly_err", "mean"))
+    d1 = q.set_index("horizon_day").loc[1]
+    assert d1["quarters"] == mine.loc[1, "n"] and d1["mae"] == pytest.approx(mine.loc[1, "mae"])
+    assert d1["hourly_mae"] == pytest.approx(mine.loc[1, "hourly_mae"]) and d1["hourly_mae"] != d1["mae"]
+    assert service.accuracy(project, "SE4", days=30).by_horizon_15min is None
+    with TestClient(create_app(project=get_storage(mode="local", path=store_path))) as client:
+        body = client.get("/accuracy", params={"zone": "SE3"}).json()
+        assert body["by_horizon_15min"][0]["horizon_day"] == 1
+        assert body["by_horizon_15min"][0]["mae"] == pytest.approx(round(d1["mae"], 2))
+        assert client.get("/accuracy", params={"zone": "SE4"}).json()["by_horizon_15min"] is None
+
+
+def test_cli_accuracy_by_15min(quarter_store, project, store_path):
+    from typer.testing import CliRunner
+
+    from spotcast_serve.cli import app
+
+    for day in ("2024-03-21", "2024-03-22"):
+        service.predict(project, "SE3", outputs=None, now=pd.Timestamp(f"{day}T10:30Z"))
+        service.predict(project, "SE4", outputs=None, now=pd.Timestamp(f"{day}T10:30Z"))
+    project.close()
+    r = CliRunner().invoke(app, ["--store", str(store_path), "accuracy", "--zone", "SE3", "--zone", "SE4",
+                                 "--by", "15min", "--no-chart", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith("zone,horizon_day,quarters,origins,mae,hourly_mae")
+    assert "SE4: no quarter-hour prices stored" in r.stderr

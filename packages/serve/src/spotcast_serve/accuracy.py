@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from spotcast_serve import quarters
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 from spotcast_storage.zones import timezone_sql_values
@@ -179,13 +180,50 @@ ORDER BY ts
 """.strip()
 
 
+def quarter_rows_sql(forecasts: str = FORECASTS_TABLE, prices: str = quarters.PRICES_TABLE) -> str:
+    """One row per quarter-hour of each origin's published vintage (:mod:`spotcast_serve.quarters`)
+    with a known 15-minute price: the error of the quarter-hour forecast, and beside it the error
+    of the hourly forecast read at 15 minutes (``hourly_abs_error``), which is what the
+    quarter-hours must beat."""
+    return f"""
+WITH zone_tz(zone, tz) AS (VALUES {timezone_sql_values()}),
+q AS ({quarters.quarters_sql(published_sql(forecasts), quarters.since_sql(prices))})
+SELECT
+    q.zone, q.origin, q.ts,
+    CAST(timezone(coalesce(z.tz, '{FALLBACK_TZ}'), q.origin) AS DATE) AS origin_date,
+    date_diff('day',
+              CAST(timezone(coalesce(z.tz, '{FALLBACK_TZ}'), q.origin) AS DATE),
+              CAST(timezone(coalesce(z.tz, '{FALLBACK_TZ}'), q.ts) AS DATE)) AS horizon_day,
+    q.p10, q.p50, q.p90, a.price_eur_mwh AS actual,
+    abs(q.p50 - a.price_eur_mwh) AS abs_error,
+    abs(q.p50_hourly - a.price_eur_mwh) AS hourly_abs_error,
+    (a.price_eur_mwh BETWEEN q.p10 AND q.p90) AS in_band
+FROM q
+JOIN {prices} AS a ON a.zone = q.zone AND a.ts = q.ts AND a.resolution_minutes = 15
+LEFT JOIN zone_tz AS z ON z.zone = q.zone
+""".strip()
+
+
+def by_horizon_15min_sql(source: str) -> str:
+    """Per horizon day at 15 minutes: MAE of the quarter-hour forecast, MAE of the hourly
+    forecast repeated in its quarters, and p10-p90 coverage, over the newest ``days`` origin days."""
+    return f"""
+WITH src AS ({source}), {_window()}
+SELECT zone, horizon_day, count(*) AS quarters, count(DISTINCT origin) AS origins,
+       avg(abs_error) AS mae, avg(hourly_abs_error) AS hourly_mae,
+       1 - avg(abs_error) / nullif(avg(hourly_abs_error), 0) AS gain_vs_hourly,
+       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90
+FROM win GROUP BY zone, horizon_day ORDER BY horizon_day
+""".strip()
+
+
 PRICE_DECIMALS = 2
 """Errors and prices in EUR/MWh, to the precision the sources publish (as the API's prices)."""
 RATIO_DECIMALS = 4
 """rMAE and coverage: 0.7143 is 71.43% (four digits say more than the hours behind them can)."""
-_PRICE_COLUMNS = ("mae", "rmse", "naive_mae", "width_p10_p90", "pinball", "p10", "p50", "p90", "actual", "error",
+_PRICE_COLUMNS = ("mae", "rmse", "naive_mae", "hourly_mae", "width_p10_p90", "pinball", "p10", "p50", "p90", "actual", "error",
                   "abs_error", "naive_weekly", "origin_mae")
-_RATIO_COLUMNS = ("rmae", "coverage_p10_p90", "origin_coverage")
+_RATIO_COLUMNS = ("rmae", "coverage_p10_p90", "origin_coverage", "gain_vs_hourly")
 DEFAULT_DAYS = 30
 DEFAULT_WEEKS = 8
 
@@ -222,6 +260,8 @@ class AccuracyReport:
     weeks: int = DEFAULT_WEEKS
     reason: str | None = None
     """Why the report is empty, and what to do about it (None when it is not)."""
+    by_horizon_15min: pd.DataFrame | None = None
+    """For a zone with quarter-hour prices: :func:`by_horizon_15min_sql` (None: hourly zone)."""
 
     @property
     def empty(self) -> bool:
@@ -239,7 +279,8 @@ class AccuracyReport:
         out = {"zone": self.zone, "days": self.days, "weeks": self.weeks, "naive": NAIVE, "unit": "EUR/MWh",
                "overall": overall[0] if overall else None, "reason": self.reason,
                "by_horizon": records(self.by_horizon), "by_origin": records(self.by_origin),
-               "by_week": records(self.by_week)}
+               "by_week": records(self.by_week),
+               "by_horizon_15min": None if self.by_horizon_15min is None else records(self.by_horizon_15min)}
         if pairs:
             out["pairs"] = records(self.pairs)
         return out
@@ -272,6 +313,23 @@ QUERIES = {"overall": overall_sql, "by_horizon": by_horizon_sql, "by_origin": by
 
 def _params(name: str, zone: str, days: int, weeks: int) -> list[object]:
     return [zone, int(weeks if name == "by_week" else days)]
+
+
+def quarter_report_in_store(sql: object, zone: str, days: int) -> pd.DataFrame:
+    """:func:`by_horizon_15min_sql` through the store's ``sql(query, params)``."""
+    return sql(by_horizon_15min_sql(quarter_rows_sql()), [zone, int(days)])  # type: ignore[operator]
+
+
+def quarter_report_on_frames(forecasts: pd.DataFrame, prices: pd.DataFrame, zone: str, days: int) -> pd.DataFrame:
+    """The same on frames (``forecasts`` v2 rows; ``prices`` rows with ``resolution_minutes``)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("_forecasts", forecasts)
+        con.register("_prices", prices)
+        return con.execute(by_horizon_15min_sql(quarter_rows_sql("_forecasts", "_prices")), [zone, int(days)]).df()
+    finally:
+        con.close()
 
 
 def _origin_params(zone: str, origin: pd.Timestamp | None) -> list[object]:

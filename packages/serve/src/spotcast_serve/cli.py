@@ -89,7 +89,7 @@ def predict(
     emit(pd.concat(frames, ignore_index=True), fmt, title=f"daily mean of the published forecast, {u.label}")
 
 
-BY = ("horizon", "origin", "week", "overall", "pairs")
+BY = ("horizon", "origin", "week", "overall", "pairs", "15min")
 
 
 @app.command()
@@ -103,7 +103,8 @@ def accuracy(
              "YYYY-MM-DD, or 'newest' (the newest origin that has actual prices)")] = None,
     outputs: OutputsOpt = None,
     chart: Annotated[bool, typer.Option(help="write <outputs>/accuracy_<zone>_<date>.png")] = True,
-    by: Annotated[str, typer.Option(help="horizon | origin | week | overall | pairs")] = "horizon",
+    by: Annotated[str, typer.Option(help="horizon | origin | week | overall | pairs | 15min (by horizon day at "
+                                          "15 minutes, beside the hourly forecast repeated: quarter-hour zones)")] = "horizon",
     fmt: FormatOpt = "table",
 ) -> None:
     """Accuracy of published forecasts against the actual prices known so far (EUR/MWh).
@@ -149,8 +150,12 @@ def accuracy(
         if chart:
             path = service.accuracy_chart(report, outputs_dir(project, outputs))
             typer.echo(f"  wrote {path}", err=True)
+        if by == "15min" and report.by_horizon_15min is None:
+            typer.echo(f"{report.zone}: no quarter-hour prices stored, so its forecasts are scored hourly only "
+                       "(use --by horizon)", err=True)
+            continue
         frames.append({"horizon": report.by_horizon, "origin": report.by_origin, "week": report.by_week,
-                       "overall": report.overall, "pairs": report.pairs}[by])
+                       "overall": report.overall, "pairs": report.pairs, "15min": report.by_horizon_15min}[by])
     if fmt == "json":
         typer.echo(json.dumps(docs, indent=2))
     elif frames:

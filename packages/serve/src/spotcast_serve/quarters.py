@@ -38,6 +38,8 @@ VIEW_NAME = "forecasts_15min"
 PRICES_TABLE = f"{PRICES.name}_v{PRICES.version}"
 COLUMNS = ["zone", "origin", "made_at", "ts", "resolution_minutes", "p10", "p50", "p90", "model",
            "model_version", "fallback_reason"]
+"""Columns of :func:`to_quarters` (the SQL also gives ``p50_hourly``: the hour's own median,
+what the hourly product says for each of its quarters, to score against)."""
 
 
 def parse_resolution(text: str | None) -> int:
@@ -83,7 +85,7 @@ ramp AS (
 SELECT r.zone, r.origin, r.made_at, r.ts + to_minutes(CAST(15 * q.k AS BIGINT)) AS ts,
        CAST(15 AS BIGINT) AS resolution_minutes,
        r.p10 + r.slope * q.off AS p10, r.p50 + r.slope * q.off AS p50, r.p90 + r.slope * q.off AS p90,
-       r.model, r.model_version, r.fallback_reason
+       r.model, r.model_version, r.fallback_reason, r.p50 AS p50_hourly
 FROM ramp AS r CROSS JOIN q
 """.strip()
 

@@ -119,6 +119,10 @@ class Accuracy(_Strict):
     by_horizon: list[dict[str, Any]]
     by_origin: list[dict[str, Any]]
     by_week: list[WeekHorizon] = Field(description="MAE and coverage per week and horizon day: accuracy over time")
+    by_horizon_15min: list[dict[str, Any]] | None = Field(
+        None, description="zones with quarter-hour prices: per horizon day at 15 minutes, MAE of the quarter-hour "
+        "forecast, MAE of the hourly forecast repeated in its quarters (hourly_mae), and p10-p90 coverage; "
+        "null for hourly zones")
 
 
 class OriginHour(_Strict):

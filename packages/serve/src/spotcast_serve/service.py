@@ -776,7 +776,19 @@ def accuracy(project: Project, zone: str, days: int = acc.DEFAULT_DAYS,
             report = acc.run_in_store(project.sql, z, days, weeks)
     else:
         report = acc.run_on_frames(stored_rows(project, z), read_actuals(project, z), z, days, weeks)
-    return report.with_reason(no_actuals_reason(project, z)) if report.empty else report
+    if report.empty:
+        return report.with_reason(no_actuals_reason(project, z))
+    since = quarter_since(project, z)
+    if since is None:
+        return report
+    from dataclasses import replace
+
+    if _sql_here(project):
+        q = acc.quarter_report_in_store(project.sql, z, days)
+    else:
+        prices = read_quarter_prices(project, z, since, pd.Timestamp.max.tz_localize("UTC")).assign(resolution_minutes=15)
+        q = acc.quarter_report_on_frames(stored_rows(project, z), prices, z, days)
+    return replace(report, by_horizon_15min=q)
 
 
 def accuracy_of_origin(project: Project, zone: str, origin: str | pd.Timestamp | None = None) -> acc.OriginAccuracy:
