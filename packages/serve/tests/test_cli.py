@@ -59,7 +59,7 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
     by_origin = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "origin", "--no-chart"])
     assert "2024-03-22" in by_origin.stdout
     bad = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "month"])
-    assert bad.exit_code == 1 and "unknown --by 'month'; use horizon, origin, week, overall or pairs" in bad.output
+    assert bad.exit_code == 1 and "unknown --by 'month'; use horizon, origin, week, overall, pairs or 15min" in bad.output
 
     f = cli(["--store", str(store_path), "forecast", "--zone", "SE3", "--daily", "--format", "json"])
     assert len(json.loads(f.stdout)) == 7
