@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from spotcast_storage.base import Commit
+    from spotcast_storage.query import Feature
 
 
 @runtime_checkable
@@ -29,6 +30,9 @@ class FeatureGroup(Protocol):
     version: int
     primary_key: list[str]
     event_time: str | None
+
+    def __getitem__(self, name: str) -> Feature:
+        """A feature to filter on, as the Hopsworks client has it: ``fg["zone"] == "SE3"``."""
 
     def insert(self, df: pd.DataFrame, overwrite: bool = False, **kwargs: Any) -> Commit: ...
 
