@@ -119,3 +119,30 @@ def test_accuracy_errors(ready, project):
         service.accuracy(project, "SE3", 30)
     with pytest.raises(NotFoundError, match="unknown zone 'XX1'"):
         service.accuracy(project, "XX1", 30)
+
+
+class _NoPathStore:
+    """A DuckDB-dialect store whose project has no ``path`` (not part of the Project Protocol):
+    the local store behind the Protocol's members only."""
+
+    def __init__(self, project):
+        self._p = project
+        self.sql_dialect = project.sql_dialect
+
+    def describe(self):
+        return "a store without a path: " + self._p.describe()
+
+    def sql(self, query, params=None, timeout=None):
+        return self._p.sql(query, params)
+
+    def create_sql_view(self, name, sql):
+        self._p.create_sql_view(name, sql)
+
+
+def test_the_sql_view_is_made_for_a_duckdb_store_whose_project_has_no_path(ready, project, data):
+    _forecast_all_origins(project, data)
+    store = _NoPathStore(project)
+    assert not hasattr(store, "path")
+    assert service.ensure_accuracy_view(store)
+    assert len(project.sql("SELECT * FROM forecast_accuracy WHERE zone = 'SE3'"))
+    assert service.ensure_accuracy_view(store)  # checked once per store: the second call is the cache
