@@ -280,7 +280,7 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             connection.configure_connection(con)
             groups = {(g.name, g.version): g for g in [query.fg, *(j.query.fg for j in query.joins)]}
             for g in groups.values():
-                frame = g._backend_read_query(g.select_all())  # type: ignore[attr-defined]
+                frame = g._backend_read_query(g.select_all())
                 con.register("_spotcast_in", frame)
                 con.execute(f"CREATE TABLE main.{q(table_name(g.name, g.version))} AS SELECT * FROM _spotcast_in")
                 con.unregister("_spotcast_in")
