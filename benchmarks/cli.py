@@ -41,7 +41,7 @@ try:
 except SystemExit:
     pass
 finally:
-    print(",".join(h for h in {heavy!r} if h in sys.modules), file=sys.__stderr__)
+    print("HEAVY:" + ",".join(h for h in {heavy!r} if h in sys.modules), file=sys.__stderr__)
 """
 
 
@@ -63,7 +63,9 @@ def timed(argv: list[str], runs: int) -> float:
 def imported(name: str, args: list[str]) -> str:
     out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), name, *args],
                          capture_output=True, text=True, check=False)
-    return out.stderr.strip().splitlines()[-1] if out.stderr.strip() else ""
+    # the command's own messages (a usage error) share stderr: keep only the probe's line
+    lines = [line for line in out.stderr.splitlines() if line.startswith("HEAVY:")]
+    return lines[-1].removeprefix("HEAVY:") if lines else "(probe failed)"
 
 
 def main() -> None:

@@ -96,3 +96,27 @@ def test_package_version_attribute_is_the_metadata() -> None:
 
     for module in (spotcast_storage, spotcast_ingest, spotcast_features, spotcast_train, spotcast_serve):
         assert module.__version__ == version(module.__name__.replace("_", "-"))
+
+
+@pytest.mark.parametrize("argv, stage_clis", [
+    (("spotcast", "train", "fit", "--help"), {"spotcast_train"}),
+    (("spotcast", "--store", "x.duckdb", "serve", "predict", "--help"), {"spotcast_serve"}),
+    (("spotcast", "run", "--help"), set()),
+    (("spotcast", "nosuchcommand"), set()),
+    (("spotcast", "--help"), {"spotcast_ingest", "spotcast_features", "spotcast_train", "spotcast_serve"}),
+])
+def test_the_umbrella_loads_only_the_stage_cli_a_command_names(argv, stage_clis) -> None:
+    """`spotcast train fit --help` loaded every stage's CLI module (twice the start-up time)."""
+    code, modules, _ = run_probe(*argv)
+    assert code in (0, 2)
+    loaded = {m for m in ("spotcast_ingest", "spotcast_features", "spotcast_train", "spotcast_serve")
+              if m in modules}
+    assert loaded == stage_clis, f"{' '.join(argv)} loaded {sorted(loaded)}"
+
+
+def test_command_of_skips_the_umbrellas_options() -> None:
+    from spotcast_storage.umbrella import command_of
+
+    assert command_of(["--store", "demo.duckdb", "--mode", "local", "train", "fit"]) == "train"
+    assert command_of(["--help"]) is None and command_of([]) is None
+    assert command_of(["--version"]) is None and command_of(["run", "--zone", "SE3"]) == "run"

@@ -174,6 +174,35 @@ def ready(data: Data) -> Data:
     return data
 
 
+HISTORY_ORIGINS = [d.date().isoformat() for d in pd.date_range("2024-03-08", "2024-03-27", freq="D")]
+"""Twenty daily origins over four local weeks (from Monday 2024-03-04: 3, 7, 7 and 3 origins),
+across the spring DST change of 2024-03-31."""
+
+
+def forecast_every_origin(project: Any, zone: str) -> None:
+    """Forecast each stored feature origin of ``zone`` with its serving model, as daily runs
+    would have (each origin its own published vintage)."""
+    from spotcast_serve import service
+
+    feats = project.get_feature_store().get_feature_group("price_features", 1).read()
+    ref = service.resolve_model(project, zone)
+    pred = service.load_predictor(ref)
+    for _origin, rows in feats[feats["zone"] == zone].groupby("origin"):
+        service.forecast_origin(project, zone, rows.sort_values("ts", ignore_index=True), pred, ref)
+
+
+@pytest.fixture
+def history(data: Data, project: Any) -> Data:
+    """A store with a history: SE3 and SE4 forecast at every origin of :data:`HISTORY_ORIGINS`
+    and actual prices for every forecast hour (through 2024-04-04)."""
+    data.write_features(zones=("SE3", "SE4"), origins=HISTORY_ORIGINS, days=35)
+    data.write_actuals(data.actuals(zones=("SE3", "SE4"), days=35))
+    data.naive_model()
+    for zone in ("SE3", "SE4"):
+        forecast_every_origin(project, zone)
+    return data
+
+
 def run_cli(args: list[str]) -> Any:
     from typer.testing import CliRunner
 
@@ -193,13 +222,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(ready, project, store_path):
-    """A real uvicorn server (in a thread) over the ``ready`` store, SE3 forecasted; its URL."""
-    from spotcast_serve import service
+def _serve(store_path: Path):
+    """A real uvicorn server (in a thread) over the store at ``store_path``; yields its URL."""
     from spotcast_serve.api import create_app
 
-    service.predict(project, "SE3", outputs=None)
     connection.release(store_path)
     port = _free_port()
     app = create_app(project=get_storage(mode="local", path=store_path), cache_max_age=1.0)
@@ -215,3 +241,18 @@ def server(ready, project, store_path):
     t.join(10)
     connection.release(store_path)
 
+
+@pytest.fixture
+def server(ready, project, store_path):
+    """A real uvicorn server over the ``ready`` store, SE3 forecasted; its URL."""
+    from spotcast_serve import service
+
+    service.predict(project, "SE3", outputs=None)
+    yield from _serve(store_path)
+
+
+@pytest.fixture
+def history_server(history, store_path):
+    """A real uvicorn server over the ``history`` store (SE3 and SE4, four weeks of scored
+    forecasts); its URL."""
+    yield from _serve(store_path)

@@ -158,9 +158,50 @@ def test_accuracy_endpoint_matches_service(forecasted, project, client):
     assert r.status_code == 200
     body = r.json()
     rep = service.accuracy(project, "SE3", 30)
-    assert body["overall"]["mae"] == pytest.approx(float(rep.overall["mae"].iloc[0]))
+    assert body["overall"]["mae"] == round(float(rep.overall["mae"].iloc[0]), 2)  # EUR/MWh as published
     assert [h["horizon_day"] for h in body["by_horizon"]] == list(range(1, 8))
-    assert "weekly naive" in body["naive"]
+    assert "weekly naive" in body["naive"] and body["reason"] is None
+
+
+def test_accuracy_over_time_by_week_and_per_origin(history, project, client):
+    """Issue 17: MAE and coverage by horizon day per week over the newest N weeks (`days`
+    still narrows the rest), and one origin's forecast against the actual prices."""
+    body = client.get("/accuracy", params={"zone": "SE3", "weeks": 2, "days": 3}).json()
+    rep = service.accuracy(project, "SE3", 3, 2)
+    assert body["weeks"] == 2 and sorted({r["week_start"] for r in body["by_week"]}) == ["2024-03-18", "2024-03-25"]
+    assert [(r["week_start"], r["horizon_day"], r["hours"], r["mae"], r["coverage_p10_p90"]) for r in body["by_week"]] \
+        == [(w, h, n, round(m, 2), round(c, 4)) for w, h, n, m, c in
+            rep.by_week[["week_start", "horizon_day", "hours", "mae", "coverage_p10_p90"]].itertuples(index=False)]
+    assert [r["origin_date"] for r in body["by_origin"]] == ["2024-03-25", "2024-03-26", "2024-03-27"]
+    assert len({r["week_start"] for r in client.get("/accuracy", params={"zone": "SE3"}).json()["by_week"]}) == 4
+    assert client.get("/accuracy", params={"zone": "SE3", "weeks": 0}).status_code == 422
+
+    o = client.get("/accuracy/origin", params={"zone": "se4", "origin": "2024-03-20"})
+    assert o.status_code == 200, o.text
+    one = o.json()
+    assert one["origin"] == "2024-03-20T09:00:00+00:00" and one["hours"] == 168 and len(one["forecast"]) == 168
+    assert one["forecast"][0]["ts"] == "2024-03-20T23:00:00+00:00"  # one time format across the API
+    fc = service.read_forecast(project, "SE4", "2024-03-20")
+    assert [r["p50"] for r in one["forecast"]] == fc["p50"].round(2).tolist()
+    assert client.get("/accuracy/origin", params={"zone": "SE4"}).json()["origin_date"] == "2024-03-27"
+    r = client.get("/accuracy/origin", params={"zone": "SE4", "origin": "2023-01-01"})
+    assert r.status_code == 404 and "newest origins" in r.json()["detail"]
+    assert client.get("/accuracy/origin", params={"zone": "SE4", "origin": "soon"}).status_code == 422
+
+
+def test_accuracy_before_any_actuals_says_why(data, project, client):
+    """Issue 17: `"overall": null` alone said nothing; the answer now carries the reason."""
+    data.write_features()
+    data.write_actuals(data.actuals(days=20))
+    data.naive_model()
+    service.predict(project, "SE3", outputs=None)
+    connection.release(project.path)
+    body = client.get("/accuracy", params={"zone": "SE3"}).json()
+    assert body["overall"] is None and body["by_week"] == [] and body["by_horizon"] == []
+    assert body["reason"].startswith("no published forecast of SE3 has an actual price yet")
+    assert "--now <YYYY-MM-DD>T14:00Z" in body["reason"]
+    one = client.get("/accuracy/origin", params={"zone": "SE3"}).json()
+    assert one["origin"] is None and one["forecast"] == [] and one["reason"] == body["reason"]
 
 
 def test_docs_and_openapi(client):
@@ -258,7 +299,8 @@ def test_openapi_has_response_models_that_real_answers_match(forecasted, data, c
     spec = client.get("/openapi.json").json()
     cases = {"/health": ({}, schemas.Health), "/zones": ({}, schemas.Zones),
              "/forecast": ({"zone": "SE3"}, schemas.Forecast), "/vintages": ({"zone": "SE3"}, schemas.Vintages),
-             "/accuracy": ({"zone": "SE3"}, schemas.Accuracy), "/models": ({}, schemas.Models)}
+             "/accuracy": ({"zone": "SE3"}, schemas.Accuracy), "/models": ({}, schemas.Models),
+             "/accuracy/origin": ({"zone": "SE3"}, schemas.OriginAccuracy)}
     for path, (params, model) in cases.items():
         ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok == {"$ref": f"#/components/schemas/{model.__name__}"}, path

@@ -58,8 +58,8 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
     assert (tmp_path / "o" / "accuracy_SE3_2024-03-22.png").exists()
     by_origin = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "origin", "--no-chart"])
     assert "2024-03-22" in by_origin.stdout
-    bad = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "week"])
-    assert bad.exit_code == 1 and "unknown --by 'week'" in bad.output
+    bad = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "month"])
+    assert bad.exit_code == 1 and "unknown --by 'month'; use horizon, origin, week, overall or pairs" in bad.output
 
     f = cli(["--store", str(store_path), "forecast", "--zone", "SE3", "--daily", "--format", "json"])
     assert len(json.loads(f.stdout)) == 7
@@ -68,6 +68,44 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
     m = cli(["--store", str(store_path), "models"])
     assert "price_naive" in m.stdout and "mae 8.00" in m.stdout
     assert "csv" in cli(["formats"]).stdout
+
+
+def test_accuracy_over_time_by_week_and_per_origin(history, project, store_path, cli):
+    """`--by week --weeks N` and `--origin` print the same numbers as the API, from the same SQL."""
+    import io
+
+    r = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "week", "--weeks", "2",
+             "--no-chart", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(io.StringIO(r.stdout))
+    rep = service.accuracy(project, "SE3", 30, 2).by_week
+    assert sorted(set(got["week_start"])) == ["2024-03-18", "2024-03-25"] and len(got) == len(rep)
+    assert got["mae"].tolist() == rep["mae"].round(2).tolist()
+    one = cli(["--store", str(store_path), "accuracy", "--zone", "SE4", "--origin", "2024-03-21", "--format", "csv"])
+    hours = pd.read_csv(io.StringIO(one.stdout))
+    assert len(hours) == 168 and set(hours["origin_date"]) == {"2024-03-21"} and hours["actual"].notna().all()
+    newest = json.loads(cli(["--store", str(store_path), "accuracy", "--zone", "SE4", "--origin", "newest",
+                             "--format", "json"]).stdout)
+    assert [d["origin_date"] for d in newest] == ["2024-03-27"] and newest[0]["hours"] == 167  # 2024-03-31: 23 h
+    docs = json.loads(cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--zone", "SE4", "--no-chart",
+                           "--format", "json"]).stdout)
+    assert [d["zone"] for d in docs] == ["SE3", "SE4"] and all(len(d["by_week"]) == 4 * 7 for d in docs)
+
+
+def test_accuracy_before_any_actuals_says_why_in_every_format(data, project, store_path, cli):
+    """Issue 17: `--format json` printed nothing when there was nothing to score, and the table
+    did not say what to do. Now JSON is a document with `"overall": null` and the reason, and the
+    table format prints the same reason."""
+    data.write_features()
+    data.write_actuals(data.actuals(days=20))
+    data.naive_model()
+    service.predict(project, "SE3", outputs=None)
+    j = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--format", "json"])
+    assert j.exit_code == 0, j.output
+    doc = json.loads(j.stdout)
+    assert doc[0]["overall"] is None and doc[0]["reason"].startswith("no published forecast of SE3 has an actual")
+    t = cli(["--store", str(store_path), "accuracy", "--zone", "SE3"])
+    assert t.exit_code == 0 and f"SE3: {doc[0]['reason']}" in " ".join(t.output.split())
 
 
 @pytest.mark.parametrize("args", [["forecast", "--zone", "XX9"], ["accuracy", "--zone", "SE4"]])

@@ -142,6 +142,72 @@ FROM win GROUP BY zone
 """.strip()
 
 
+def by_week_sql(source: str) -> str:
+    """MAE and p10-p90 coverage per horizon day and week, over the newest ``weeks`` (second
+    ``?``) weeks of origins with actuals: how accuracy moves, horizon by horizon.
+
+    ``week_start`` is the Monday of the origin's local week (the week the forecast was made);
+    the window counts whole weeks back from the newest scored origin's week, so the newest
+    week may be partial (its ``origins`` say how many days it has)."""
+    return f"""
+WITH src AS ({source}),
+rows AS (SELECT *, CAST(date_trunc('week', origin_date) AS DATE) AS week_start FROM src WHERE zone = ?),
+win AS (SELECT * FROM rows
+        WHERE week_start > (SELECT max(week_start) FROM rows) - 7 * CAST(? AS INTEGER))
+SELECT zone, week_start, horizon_day, count(*) AS hours, count(DISTINCT origin) AS origins,
+       avg(abs_error) AS mae,
+       avg(naive_abs_error) FILTER (WHERE naive_abs_error IS NOT NULL) AS naive_mae,
+       avg(CAST(in_band AS DOUBLE)) AS coverage_p10_p90
+FROM win GROUP BY zone, week_start, horizon_day ORDER BY week_start, horizon_day
+""".strip()
+
+
+def origin_sql(source: str) -> str:
+    """Every scored hour of one origin's published forecast against the actual price: the
+    origin given as an ISO time (second ``?``), or the newest scored origin when that is
+    NULL. The origin's MAE and coverage ride along on every row (window aggregates), so the
+    summary and the hours come from the same rows."""
+    return f"""
+WITH src AS ({source}),
+rows AS (SELECT * FROM src WHERE zone = ?),
+pick AS (SELECT coalesce(CAST(CAST(? AS VARCHAR) AS TIMESTAMPTZ), (SELECT max(origin) FROM rows)) AS origin)
+SELECT zone, origin, origin_date, ts, horizon_day, p10, p50, p90, actual, error, abs_error, in_band,
+       naive_weekly, model, model_version, fallback_reason,
+       avg(abs_error) OVER () AS origin_mae, avg(CAST(in_band AS DOUBLE)) OVER () AS origin_coverage
+FROM rows WHERE origin = (SELECT origin FROM pick)
+ORDER BY ts
+""".strip()
+
+
+PRICE_DECIMALS = 2
+"""Errors and prices in EUR/MWh, to the precision the sources publish (as the API's prices)."""
+RATIO_DECIMALS = 4
+"""rMAE and coverage: 0.7143 is 71.43% (four digits say more than the hours behind them can)."""
+_PRICE_COLUMNS = ("mae", "rmse", "naive_mae", "width_p10_p90", "pinball", "p10", "p50", "p90", "actual", "error",
+                  "abs_error", "naive_weekly", "origin_mae")
+_RATIO_COLUMNS = ("rmae", "coverage_p10_p90", "origin_coverage")
+DEFAULT_DAYS = 30
+DEFAULT_WEEKS = 8
+
+
+def rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """The measures at the precision the answers publish (prices 2 decimals, ratios 4)."""
+    return df.round({**{c: PRICE_DECIMALS for c in _PRICE_COLUMNS if c in df.columns},
+                     **{c: RATIO_DECIMALS for c in _RATIO_COLUMNS if c in df.columns}})
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: rounded, times ISO 8601 with a ``+00:00`` offset as every other answer
+    of the API gives them (``to_json`` alone would write ``Z``), NaN as None."""
+    import json
+
+    out = rounded(df)
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
+            out[c] = out[c].map(lambda t: None if pd.isna(t) else t.tz_convert("UTC").isoformat())
+    return json.loads(out.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
 @dataclass(frozen=True)
 class AccuracyReport:
     """Everything `accuracy` prints, charts and serves for one zone."""
@@ -152,54 +218,120 @@ class AccuracyReport:
     by_horizon: pd.DataFrame
     by_origin: pd.DataFrame
     pairs: pd.DataFrame
+    by_week: pd.DataFrame
+    weeks: int = DEFAULT_WEEKS
+    reason: str | None = None
+    """Why the report is empty, and what to do about it (None when it is not)."""
 
     @property
     def empty(self) -> bool:
         return self.pairs.empty
 
-    def to_dict(self) -> dict:
-        import json
+    def with_reason(self, reason: str | None) -> AccuracyReport:
+        from dataclasses import replace
 
-        def records(df: pd.DataFrame) -> list:
-            return json.loads(df.to_json(orient="records", date_format="iso", date_unit="s"))
+        return replace(self, reason=reason)
 
+    def to_dict(self, pairs: bool = False) -> dict:
+        """The answer of ``GET /accuracy`` (and ``accuracy --format json``); ``pairs`` adds the
+        predicted-vs-actual hours the dashboard's history chart draws."""
         overall = records(self.overall)
-        return {"zone": self.zone, "days": self.days, "naive": NAIVE,
-                "overall": overall[0] if overall else None,
-                "by_horizon": records(self.by_horizon), "by_origin": records(self.by_origin)}
+        out = {"zone": self.zone, "days": self.days, "weeks": self.weeks, "naive": NAIVE, "unit": "EUR/MWh",
+               "overall": overall[0] if overall else None, "reason": self.reason,
+               "by_horizon": records(self.by_horizon), "by_origin": records(self.by_origin),
+               "by_week": records(self.by_week)}
+        if pairs:
+            out["pairs"] = records(self.pairs)
+        return out
 
 
-QUERIES = {"overall": overall_sql, "by_horizon": by_horizon_sql, "by_origin": by_origin_sql, "pairs": pairs_sql}
+@dataclass(frozen=True)
+class OriginAccuracy:
+    """One origin's published forecast against the actual prices, hour by hour."""
+
+    zone: str
+    origin: pd.Timestamp | None
+    hours: pd.DataFrame
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        rows = records(self.hours)
+        first = rows[0] if rows else {}
+        keep = ("ts", "horizon_day", "p10", "p50", "p90", "actual", "error", "abs_error", "in_band", "naive_weekly")
+        return {"zone": self.zone, "origin": None if self.origin is None else self.origin.isoformat(),
+                "origin_date": first.get("origin_date"), "unit": "EUR/MWh",
+                "model": first.get("model"), "model_version": first.get("model_version"),
+                "fallback_reason": first.get("fallback_reason"),
+                "hours": len(rows), "mae": first.get("origin_mae"), "coverage_p10_p90": first.get("origin_coverage"),
+                "reason": self.reason, "forecast": [{k: r[k] for k in keep} for r in rows]}
 
 
-def _params(zone: str, days: int) -> list[object]:
-    return [zone, int(days)]
+QUERIES = {"overall": overall_sql, "by_horizon": by_horizon_sql, "by_origin": by_origin_sql, "pairs": pairs_sql,
+           "by_week": by_week_sql}
+
+
+def _params(name: str, zone: str, days: int, weeks: int) -> list[object]:
+    return [zone, int(weeks if name == "by_week" else days)]
+
+
+def _origin_params(zone: str, origin: pd.Timestamp | None) -> list[object]:
+    return [zone, None if origin is None else pd.Timestamp(origin).isoformat()]
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
-        if c in ("origin_date", "first_origin_date", "last_origin_date"):
+        if c in ("origin_date", "first_origin_date", "last_origin_date", "week_start"):
             df[c] = df[c].astype("str")
     return df
 
 
-def run_on_frames(forecasts: pd.DataFrame, actuals: pd.DataFrame, zone: str, days: int) -> AccuracyReport:
-    """The report from frames (any backend): the same SQL in an in-memory DuckDB."""
+def _frames_con(forecasts: pd.DataFrame, actuals: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("_forecasts", forecasts)
+    con.register("_actuals", actuals)
+    return con
+
+
+def run_on_frames(forecasts: pd.DataFrame, actuals: pd.DataFrame, zone: str, days: int,
+                  weeks: int = DEFAULT_WEEKS) -> AccuracyReport:
+    """The report from frames (any backend): the same SQL in an in-memory DuckDB."""
+    con = _frames_con(forecasts, actuals)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("_forecasts", forecasts)
-        con.register("_actuals", actuals)
         src = rows_sql("_forecasts", "_actuals")
-        out = {k: _finish(con.execute(f(src), _params(zone, days)).df()) for k, f in QUERIES.items()}
+        out = {k: _finish(con.execute(f(src), _params(k, zone, days, weeks)).df()) for k, f in QUERIES.items()}
     finally:
         con.close()
-    return AccuracyReport(zone=zone, days=days, **out)
+    return AccuracyReport(zone=zone, days=days, weeks=weeks, **out)
 
 
-def run_in_store(sql: object, zone: str, days: int) -> AccuracyReport:
+def run_in_store(sql: object, zone: str, days: int, weeks: int = DEFAULT_WEEKS) -> AccuracyReport:
     """The report through ``sql(query, params)`` on the store (the local backend's
     read-only ``project.sql``)."""
     src = rows_sql()
-    out = {k: _finish(sql(f(src), _params(zone, days))) for k, f in QUERIES.items()}  # type: ignore[operator]
-    return AccuracyReport(zone=zone, days=days, **out)
+    out = {k: _finish(sql(f(src), _params(k, zone, days, weeks))) for k, f in QUERIES.items()}  # type: ignore[operator]
+    return AccuracyReport(zone=zone, days=days, weeks=weeks, **out)
+
+
+def origin_on_frames(forecasts: pd.DataFrame, actuals: pd.DataFrame, zone: str,
+                     origin: pd.Timestamp | None) -> OriginAccuracy:
+    """:func:`origin_sql` on frames (any backend)."""
+    con = _frames_con(forecasts, actuals)
+    try:
+        df = _finish(con.execute(origin_sql(rows_sql("_forecasts", "_actuals")), _origin_params(zone, origin)).df())
+    finally:
+        con.close()
+    return _origin_report(zone, origin, df)
+
+
+def origin_in_store(sql: object, zone: str, origin: pd.Timestamp | None) -> OriginAccuracy:
+    """:func:`origin_sql` through the store's ``sql(query, params)``."""
+    df = _finish(sql(origin_sql(rows_sql()), _origin_params(zone, origin)))  # type: ignore[operator]
+    return _origin_report(zone, origin, df)
+
+
+def _origin_report(zone: str, origin: pd.Timestamp | None, df: pd.DataFrame) -> OriginAccuracy:
+    if origin is None and not df.empty:
+        origin = pd.Timestamp(df["origin"].iloc[0])
+    return OriginAccuracy(zone=zone, origin=None if origin is None else pd.Timestamp(origin).tz_convert("UTC"),
+                          hours=df)

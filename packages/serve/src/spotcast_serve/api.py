@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from spotcast_serve import __version__, labels, schemas, service, units
+from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve.cache import StoreCache, project_token
 from spotcast_serve.outputs import csv_text
@@ -41,6 +42,11 @@ ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,15}$"
 ZoneParam = Annotated[str, Query(pattern=ZONE_PATTERN, description="bidding zone, e.g. SE3",
                                  examples=["SE3"])]
 DASHBOARD_ACTUAL_DAYS = 14
+DASHBOARD_ACCURACY_DAYS = 30
+"""The dashboard's accuracy table and its history chart (each hour's shortest-horizon forecast
+against the actual price) cover the newest 30 origin days with actuals..."""
+DASHBOARD_ACCURACY_WEEKS = 8
+"""... and its MAE/coverage by week the newest 8 weeks."""
 
 
 @dataclass(frozen=True)
@@ -195,8 +201,13 @@ def vintages_payload(project: Project, zone: str, origin: str | None) -> dict[st
             "vintages": records(v.drop(columns=["zone", "origin"]))}
 
 
-def accuracy_payload(project: Project, zone: str, days: int) -> dict[str, Any]:
-    return service.accuracy(project, zone, days).to_dict()
+def accuracy_payload(project: Project, zone: str, days: int, weeks: int = acc.DEFAULT_WEEKS,
+                     pairs: bool = False) -> dict[str, Any]:
+    return service.accuracy(project, zone, days, weeks).to_dict(pairs=pairs)
+
+
+def origin_accuracy_payload(project: Project, zone: str, origin: str | None) -> dict[str, Any]:
+    return service.accuracy_of_origin(project, zone, origin).to_dict()
 
 
 def dashboard_rates(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, Any]:
@@ -216,7 +227,8 @@ def dashboard_rates(project: Project, zone: str, start: pd.Timestamp, end: pd.Ti
 
 def dashboard_payload(project: Project) -> dict[str, Any]:
     """Per zone with forecasts: the newest origin's published forecast, recent actuals, the
-    EUR/SEK rates of those days and accuracy so far."""
+    EUR/SEK rates of those days, accuracy so far and its history (by week, and the recent
+    forecasts against what happened)."""
     zones = service.zones_overview(project)
     out = []
     for zone in zones.loc[zones["forecast_origins"] > 0, "zone"]:
@@ -225,7 +237,7 @@ def dashboard_payload(project: Project) -> dict[str, Any]:
         start = origin - pd.Timedelta(days=DASHBOARD_ACTUAL_DAYS)
         actuals = service.read_actuals(project, zone, start=start)
         try:
-            a = accuracy_payload(project, zone, 30)
+            a = accuracy_payload(project, zone, DASHBOARD_ACCURACY_DAYS, DASHBOARD_ACCURACY_WEEKS, pairs=True)
         except NotFoundError:
             a = None
         end = max(pd.Timestamp(f["forecast"][-1]["ts"]), origin)
@@ -334,14 +346,29 @@ def create_app(project: Project | None = None, store: Path | None = None, mode: 
         z = zone.upper()
         return await cached(("vintages", z, origin), lambda: json_answer(vintages_payload(project, z, origin)))
 
-    @app.get("/accuracy", summary="Accuracy of stored forecasts against actual prices",
+    @app.get("/accuracy", summary="Accuracy of published forecasts against actual prices: overall, by horizon "
+             "day, by origin day, and by week and horizon day; `reason` says why it is empty",
              responses={**ok(schemas.Accuracy), **not_found})
     async def accuracy(
         zone: ZoneParam,
-        days: Annotated[int, Query(ge=1, le=3660, description="newest N origin days with actuals")] = 30,
+        days: Annotated[int, Query(ge=1, le=3660, description="newest N origin days with actuals")] = acc.DEFAULT_DAYS,
+        weeks: Annotated[int, Query(ge=1, le=520, description="by_week: the newest N weeks of origins with "
+                                    "actuals")] = acc.DEFAULT_WEEKS,
     ) -> Response:
         z = zone.upper()
-        return await cached(("accuracy", z, days), lambda: json_answer(accuracy_payload(project, z, days)))
+        return await cached(("accuracy", z, days, weeks),
+                            lambda: json_answer(accuracy_payload(project, z, days, weeks)))
+
+    @app.get("/accuracy/origin", summary="One origin's published forecast against the actual prices, hour by hour",
+             responses={**ok(schemas.OriginAccuracy), **not_found})
+    async def accuracy_origin(
+        zone: ZoneParam,
+        origin: Annotated[str | None, Query(description="forecast origin (as for /forecast); default the newest "
+                                            "origin with actual prices", max_length=40)] = None,
+    ) -> Response:
+        z = zone.upper()
+        return await cached(("accuracy.origin", z, origin),
+                            lambda: json_answer(origin_accuracy_payload(project, z, origin)))
 
     @app.get("/models", summary="Registered models with metrics and lineage", responses=ok(schemas.Models))
     async def models() -> Response:

@@ -89,47 +89,73 @@ def predict(
     emit(pd.concat(frames, ignore_index=True), fmt, title=f"daily mean of the published forecast, {u.label}")
 
 
+BY = ("horizon", "origin", "week", "overall", "pairs")
+
+
 @app.command()
 @friendly_errors
 def accuracy(
     zone: ZonesOpt,
     days: Annotated[int, typer.Option(help="newest N origin days that have actual prices")] = 30,
+    weeks: Annotated[int, typer.Option(help="--by week: the newest N weeks of origins that have actual prices")] = 8,
+    origin: Annotated[str | None, typer.Option(
+        help="one origin's forecast against the actual prices, hour by hour: ISO time or local date "
+             "YYYY-MM-DD, or 'newest' (the newest origin that has actual prices)")] = None,
     outputs: OutputsOpt = None,
     chart: Annotated[bool, typer.Option(help="write <outputs>/accuracy_<zone>_<date>.png")] = True,
-    by: Annotated[str, typer.Option(help="horizon | origin | overall | pairs")] = "horizon",
+    by: Annotated[str, typer.Option(help="horizon | origin | week | overall | pairs")] = "horizon",
     fmt: FormatOpt = "table",
 ) -> None:
-    """Accuracy of stored forecasts against the actual prices known so far.
+    """Accuracy of published forecasts against the actual prices known so far (EUR/MWh).
 
     MAE, RMSE, rMAE against the weekly naive and p10–p90 coverage, by horizon day, by
-    origin day (over time) or overall, plus a predicted-vs-actual chart. The per-hour rows
-    are the SQL view `forecast_accuracy` in the store.
+    origin day, by week and horizon day (accuracy over time), or overall, plus a
+    predicted-vs-actual chart; --origin shows one origin hour by hour. The per-hour rows are
+    the SQL view `forecast_accuracy` in the store. --format json prints, per zone, what
+    GET /accuracy (or, with --origin, /accuracy/origin) answers: every part, whatever --by.
+    When nothing can be scored yet, each format says why and what to do.
 
-    Example: spotcast-serve accuracy --zone SE3 --days 30 --by origin
+    Example: spotcast-serve accuracy --zone SE3 --by week --weeks 4
     """
     _check_format(fmt)
-    if by not in ("horizon", "origin", "overall", "pairs"):
-        fail(f"unknown --by {by!r}; use horizon, origin, overall or pairs")
+    if by not in BY:
+        fail(f"unknown --by {by!r}; use {', '.join(BY[:-1])} or {BY[-1]}")
+    import json
+
     import pandas as pd
 
+    from spotcast_serve import accuracy as acc
     from spotcast_serve import service
     from spotcast_storage.config import outputs_dir
 
     project = open_store()
     service.ensure_accuracy_view(project)
-    frames = []
+    docs, frames = [], []
     for z in zone:
-        report = service.accuracy(project, z, days)
+        if origin is not None:
+            one = service.accuracy_of_origin(project, z, None if origin.strip().lower() == "newest" else origin)
+            docs.append(one.to_dict())
+            if one.reason:
+                typer.echo(f"{one.zone}: {one.reason}", err=True)
+            else:
+                frames.append(one.hours[["zone", "origin_date", "ts", "horizon_day", "p10", "p50", "p90", "actual",
+                                         "error", "in_band"]])
+            continue
+        report = service.accuracy(project, z, days, weeks)
+        docs.append(report.to_dict())
         if report.empty:
-            typer.echo(f"{report.zone}: no actual prices for the stored forecast hours yet", err=True)
+            typer.echo(f"{report.zone}: {report.reason}", err=True)
             continue
         if chart:
             path = service.accuracy_chart(report, outputs_dir(project, outputs))
             typer.echo(f"  wrote {path}", err=True)
-        frames.append({"horizon": report.by_horizon, "origin": report.by_origin,
+        frames.append({"horizon": report.by_horizon, "origin": report.by_origin, "week": report.by_week,
                        "overall": report.overall, "pairs": report.pairs}[by])
-    if frames:
-        emit(pd.concat(frames, ignore_index=True), fmt, title=f"forecast accuracy by {by} (EUR/MWh)")
+    if fmt == "json":
+        typer.echo(json.dumps(docs, indent=2))
+    elif frames:
+        what = f"origin {origin}" if origin is not None else f"by {by}"
+        emit(acc.rounded(pd.concat(frames, ignore_index=True)), fmt, title=f"forecast accuracy {what} (EUR/MWh)")
 
 
 @app.command("forecast")

@@ -92,14 +92,58 @@ class Vintages(_Strict):
     vintages: list[dict[str, Any]] = Field(description="made_at, model, published, on_time per vintage")
 
 
+class WeekHorizon(_Strict):
+    zone: str
+    week_start: str = Field(description="Monday of the origins' local week (the week the forecasts were made)")
+    horizon_day: int = Field(description="local days after the origin's day (1 = day-ahead)")
+    hours: int = Field(description="forecast hours with an actual price")
+    origins: int
+    mae: float | None = Field(description="mean absolute error of p50, EUR/MWh")
+    naive_mae: float | None = Field(description="the weekly naive's MAE on the same hours")
+    coverage_p10_p90: float | None = Field(description="share of hours whose actual price was within p10-p90 "
+                                           "(0.8 is the target)")
+
+
 class Accuracy(_Strict):
     zone: str
-    days: int
+    days: int = Field(description="overall, by_horizon, by_origin: the newest N origin days with actuals")
+    weeks: int = Field(description="by_week: the newest N weeks of origins with actuals")
     naive: str = Field(description="the baseline rMAE divides by")
+    unit: str = Field(description="unit of the errors: EUR/MWh")
     overall: dict[str, Any] | None = Field(description="MAE, RMSE, rMAE, p10-p90 coverage over all hours; "
                                            "null before any forecast hour has an actual price")
+    reason: str | None = Field(description="why there is nothing to score yet and what to do; null when there is")
     by_horizon: list[dict[str, Any]]
     by_origin: list[dict[str, Any]]
+    by_week: list[WeekHorizon] = Field(description="MAE and coverage per week and horizon day: accuracy over time")
+
+
+class OriginHour(_Strict):
+    ts: str = Field(description="start of the delivery hour, UTC")
+    horizon_day: int
+    p10: float | None
+    p50: float | None
+    p90: float | None
+    actual: float = Field(description="the actual hourly price")
+    error: float | None = Field(description="p50 - actual")
+    abs_error: float | None
+    in_band: bool | None = Field(description="actual within p10-p90")
+    naive_weekly: float | None = Field(description="the weekly naive's forecast (the actual 168 hours earlier)")
+
+
+class OriginAccuracy(_Strict):
+    zone: str
+    origin: str | None = Field(description="the origin, UTC; null when no origin has actual prices yet")
+    origin_date: str | None = Field(description="the origin's local day")
+    unit: str = Field(description="unit of the prices: EUR/MWh")
+    model: str | None
+    model_version: int | None
+    fallback_reason: str | None = Field(description="set when the weekly naive was published instead")
+    hours: int = Field(description="forecast hours with an actual price")
+    mae: float | None
+    coverage_p10_p90: float | None
+    reason: str | None = Field(description="why no hour of it can be scored yet; null when some can")
+    forecast: list[OriginHour] = Field(description="the scored hours, in time order")
 
 
 class ModelInfo(BaseModel):

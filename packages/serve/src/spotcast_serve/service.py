@@ -699,19 +699,79 @@ def ensure_accuracy_view(project: Project) -> bool:
     return True
 
 
-def accuracy(project: Project, zone: str, days: int = 30) -> acc.AccuracyReport:
-    """Published forecasts joined with the actual prices known so far for ``zone``, newest
-    ``days`` origin days."""
+def accuracy(project: Project, zone: str, days: int = acc.DEFAULT_DAYS,
+             weeks: int = acc.DEFAULT_WEEKS) -> acc.AccuracyReport:
+    """Published forecasts joined with the actual prices known so far for ``zone``: the newest
+    ``days`` origin days, and by week the newest ``weeks`` weeks; an empty report says why."""
     z = check_known_zone(project, zone)
     if days < 1:
         raise ValidationError(f"--days must be at least 1, got {days}")
+    if weeks < 1:
+        raise ValidationError(f"--weeks must be at least 1, got {weeks}")
     if not origins(project, z):
         raise NoForecastError(f"no forecasts stored for zone {z} yet; {next_step(project, z)}")
-    if getattr(project, "sql_dialect", None) == acc.SQL_DIALECT and _fg_or_none(project, FORECASTS.name, FORECASTS.version):
+    if _sql_here(project):
         if _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION) is None:
-            return acc.run_on_frames(_empty_forecasts(), _empty_actuals(), z, days)
-        return acc.run_in_store(project.sql, z, days)
-    return acc.run_on_frames(stored_rows(project, z), read_actuals(project, z), z, days)
+            report = acc.run_on_frames(_empty_forecasts(), _empty_actuals(), z, days, weeks)
+        else:
+            report = acc.run_in_store(project.sql, z, days, weeks)
+    else:
+        report = acc.run_on_frames(stored_rows(project, z), read_actuals(project, z), z, days, weeks)
+    return report.with_reason(no_actuals_reason(project, z)) if report.empty else report
+
+
+def accuracy_of_origin(project: Project, zone: str, origin: str | pd.Timestamp | None = None) -> acc.OriginAccuracy:
+    """One origin's published forecast against the actual prices, hour by hour: ``origin`` as
+    for :func:`resolve_origin` (a time or a local date), or None for the newest origin that
+    has actual prices."""
+    z = check_known_zone(project, zone)
+    o = resolve_origin(project, z, origin) if origin is not None else None  # says which origins exist
+    if o is None and not origins(project, z):
+        raise NoForecastError(f"no forecasts stored for zone {z} yet; {next_step(project, z)}")
+    if _sql_here(project) and _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION) is not None:
+        report = acc.origin_in_store(project.sql, z, o)
+    else:
+        report = acc.origin_on_frames(stored_rows(project, z), read_actuals(project, z), z, o)
+    if not report.hours.empty:
+        return report
+    if o is None:
+        return acc.OriginAccuracy(z, None, report.hours, no_actuals_reason(project, z))
+    tz = fc.zone_timezone(z)
+    rows = stored_rows(project, z, o)
+    first = pd.Timestamp(rows["ts"].min()).tz_convert(tz).date().isoformat() if not rows.empty else "?"
+    return acc.OriginAccuracy(z, o, report.hours, (
+        f"no actual prices yet for the forecast of {z} from origin {o.tz_convert(tz):%Y-%m-%d %H:%M} ({tz}): "
+        f"its first delivery day is {first}; its prices come with the day-ahead auction the day before "
+        f"(about 13:00 CET) and the next `spotcast run` (or `spotcast-ingest update` and "
+        f"`spotcast-features build`) stores them"))
+
+
+def _sql_here(project: Project) -> bool:
+    return (getattr(project, "sql_dialect", None) == acc.SQL_DIALECT
+            and _fg_or_none(project, FORECASTS.name, FORECASTS.version) is not None)
+
+
+def no_actuals_reason(project: Project, zone: str) -> str:
+    """Why no published forecast of ``zone`` can be scored yet, and the two ways forward:
+    wait for the delivery day's prices, or replay past days with ``--now``."""
+    tz = fc.zone_timezone(zone)
+    rows = stored_rows(project, zone)
+    first_hour = pd.Timestamp(rows["ts"].min()).tz_convert(tz)
+    actuals = read_actuals(project, zone)
+    known = ("no actual prices are stored for it at all" if actuals.empty else
+             f"actual prices are stored up to {pd.Timestamp(actuals['ts'].max()).tz_convert(tz):%Y-%m-%d %H:%M}")
+    store = getattr(project, "path", None)
+    store_opt = f"--store {store} " if store is not None else ""
+    fg = _fg_or_none(project, PRICES.name, PRICES.version)
+    synthetic = fg is not None and (fg.select(["zone", "source"]).filter(fg.zone == zone).read()["source"]
+                                    == "synthetic").any()
+    source_opt = " --source synthetic" if synthetic else ""
+    return (f"no published forecast of {zone} has an actual price yet: the first forecast hour is "
+            f"{first_hour:%Y-%m-%d %H:%M} ({tz}) and {known}. Wait until the prices of "
+            f"{first_hour:%Y-%m-%d} are published (the day-ahead auction, about 13:00 CET the day before) and "
+            f"stored by the next `spotcast run`; or build a history by replaying past days, one "
+            f"`spotcast {store_opt}run --zone {zone}{source_opt} --now <YYYY-MM-DD>T14:00Z` per day in order "
+            f"(serve README, \"Accuracy over time\")")
 
 
 def _empty_forecasts() -> pd.DataFrame:

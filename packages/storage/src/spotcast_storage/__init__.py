@@ -26,14 +26,11 @@ from spotcast_storage.errors import (
     UsageError,
     ValidationError,
 )
-from spotcast_storage.versions import package_version
 
 if TYPE_CHECKING:
     from spotcast_storage.base import Commit, FeatureGroupBase, FeatureViewBase
     from spotcast_storage.events import Event
     from spotcast_storage.query import Feature, Filter, Query
-
-__version__ = package_version("spotcast-storage")
 
 # Names whose modules import pandas: loaded on first use (PEP 562), so that importing the
 # package (every CLI does, for `--help`) stays cheap. `from spotcast_storage import Query` works.
@@ -45,6 +42,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # package metadata on first use: importlib.metadata is slow to import
+        from spotcast_storage.versions import package_version
+
+        return package_version("spotcast-storage")
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
