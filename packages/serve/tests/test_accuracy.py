@@ -222,3 +222,30 @@ def test_week_and_origin_queries_agree_on_frames_and_in_the_store(history, proje
     pd.testing.assert_frame_equal(one.hours[cols], service.accuracy_of_origin(project, "SE4", origin).hours[cols],
                                   check_dtype=False)
     assert len(one.hours) == 168 and one.origin == origin
+
+
+class _NoPathStore:
+    """A DuckDB-dialect store whose project has no ``path`` (not part of the Project Protocol):
+    the local store behind the Protocol's members only."""
+
+    def __init__(self, project):
+        self._p = project
+        self.sql_dialect = project.sql_dialect
+
+    def describe(self):
+        return "a store without a path: " + self._p.describe()
+
+    def sql(self, query, params=None, timeout=None):
+        return self._p.sql(query, params)
+
+    def create_sql_view(self, name, sql):
+        self._p.create_sql_view(name, sql)
+
+
+def test_the_sql_view_is_made_for_a_duckdb_store_whose_project_has_no_path(ready, project, data):
+    _forecast_all_origins(project, data)
+    store = _NoPathStore(project)
+    assert not hasattr(store, "path")
+    assert service.ensure_accuracy_view(store)
+    assert len(project.sql("SELECT * FROM forecast_accuracy WHERE zone = 'SE3'"))
+    assert service.ensure_accuracy_view(store)  # checked once per store: the second call is the cache

@@ -10,6 +10,7 @@ from spotcast_storage import (
     BackendUnavailableError,
     NotFoundError,
     ReadOnlyError,
+    SpotcastError,
     ValidationError,
     config,
     get_storage,
@@ -158,6 +159,31 @@ def test_commit_events_carry_the_known_at_range_of_new_and_replaced_values(local
     fg.insert(pd.DataFrame({"zone": "SE3", "ts": ts[:1], "known_at": later, "price": 2.0}))
     ev = local_project.get_event_log().read()[-1]
     assert (ev.payload["min_known_at"], ev.payload["max_known_at"]) == (known.isoformat(), later.isoformat())
+
+
+def test_bookkeeping_changed_outside_spotcast_is_named_not_a_type_error(local_project, store_path):
+    fg = local_project.get_feature_store().get_or_create_feature_group(
+        "prices", version=1, primary_key=["zone", "ts"], event_time="ts")
+    fg.insert(frame())
+    connection.release(store_path)
+    con = duckdb.connect(str(store_path))
+    try:
+        con.execute("UPDATE _spotcast.commits SET committed_on = NULL")
+        con.execute("UPDATE _spotcast.events SET created_at = NULL")
+    finally:
+        con.close()
+    with pytest.raises(SpotcastError, match=r"commit \d+ of feature group prices v1 has no time in the store"):
+        fg.commit_details()
+    with pytest.raises(SpotcastError, match=r"event \d+ has no time in the store.*restore the store file"):
+        local_project.get_event_log().read()
+
+
+def test_a_query_that_must_return_a_row_names_itself_when_it_does_not(store_path):
+    with connection.connect(store_path, write=True) as con:
+        assert connection.one_row(con, "SELECT count(*) FROM range(?)", [3]) == (3,)
+        with pytest.raises(SpotcastError, match=r"no row for a query that always returns one \(SELECT 1 WHERE "
+                                                r"false\); the store file is damaged"):
+            connection.one_row(con, "SELECT 1\n  WHERE false")
 
 
 def test_a_read_only_project_refuses_writes(store_path):

@@ -10,6 +10,7 @@ from spotcast_storage.boosted import (
     LinearMember,
     LinearPart,
     ModelSpec,
+    Predictor,
     Transform,
     blend,
     design_columns,
@@ -49,6 +50,15 @@ def test_invalid_linear_parts(bad):
 def test_linear_kind_needs_a_linear_part():
     with pytest.raises(ValidationError, match="linear part"):
         ModelSpec(kind="linear", features=[])
+
+
+def test_linear_model_whose_spec_lost_its_linear_part_says_so():
+    spec = ModelSpec(kind="linear", features=[], quantiles=[0.5], transform=Transform(kind="identity"),
+                     linear=_part())
+    predictor = Predictor(spec, linear_boosters=[object()])  # never called: the part is gone
+    spec.linear = None  # ModelSpec is a plain dataclass: a caller can change it after the check
+    with pytest.raises(ValidationError, match=r"kind 'linear' but its spec has no linear part"):
+        predictor.predict(pd.DataFrame({"origin": [1], "horizon_day": [1], "hour": [0]}))
 
 
 def test_design_and_blend():

@@ -26,3 +26,15 @@ def test_serving_status_follows_the_newest_decision_and_survives_reopening(local
 def test_a_record_that_cannot_be_read_back_is_refused(kwargs, match):
     with pytest.raises(ValidationError, match=match):
         _record(**kwargs)
+
+
+def test_a_model_key_is_only_for_a_registered_model(local_project, tmp_path):
+    from spotcast_storage.promotion import ModelKey
+
+    art = tmp_path / "artifact"
+    art.mkdir()
+    (art / "spotcast-model.json").write_text("{}")
+    unsaved = local_project.get_model_registry().python.create_model("price_naive_weekly_se3")
+    with pytest.raises(ValidationError, match=r"model price_naive_weekly_se3 is not registered yet .*model\.save"):
+        ModelKey.of(unsaved)
+    assert ModelKey.of(unsaved.save(art)) == ModelKey("price_naive_weekly_se3", 1)

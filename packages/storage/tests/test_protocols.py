@@ -21,7 +21,8 @@ def check_every_protocol(project, tmp_path) -> None:
     found = objects(project)
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "x.txt").write_text("x")
-    found[P.Model] = found[P.ModelRegistry].python.create_model("m", metrics={"mae": 1.0}).save(tmp_path / "m")
+    found[P.ModelFactory] = found[P.ModelRegistry].python
+    found[P.Model] = found[P.ModelFactory].create_model("m", metrics={"mae": 1.0}).save(tmp_path / "m")
     assert set(found) == set(P.PROTOCOLS)
     for proto, obj in found.items():
         assert P.conformance(obj, proto) == [], proto.__name__

@@ -27,6 +27,7 @@ from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintag
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 from spotcast_storage.promotion import (
     GATE_STREAM_MODEL,
+    ModelKey,
     gate_run_of,
     model_zones,
     serving_status,
@@ -412,7 +413,8 @@ def resolve_model(project: Project, zone: str, spec: str | None = None) -> Model
     zones = model_zones(m)
     if zones and zone not in zones:
         raise ValidationError(f"model {m.name} v{m.version} was trained for {', '.join(zones)}, not {zone}")
-    return ModelRef(m.name, int(m.version), m.download(), zones, features_version_of(m))
+    key = ModelKey.of(m)
+    return ModelRef(key.name, key.version, m.download(), zones, features_version_of(m))
 
 
 _predictors: dict[str, Predictor] = {}
@@ -566,7 +568,7 @@ def band_history(project: Project, zone: str, origin: pd.Timestamp, model: Model
         parts.append(pub[["origin", "ts", "p50"]])
     bt = _fg_or_none(project, BACKTESTS.name, BACKTESTS.version)
     run = gate_run_of(project.get_model_registry().get_model(model.name, model.version)) if bt is not None else None
-    if run is not None:
+    if bt is not None and run is not None:
         gate = bt.filter((bt.run_id == run) & (bt.zone == zone)
                          & (bt.model == GATE_STREAM_MODEL) & (bt.origin >= start) & (bt.origin < origin)).read()
         if parts and len(parts[0]):
@@ -740,7 +742,8 @@ def ensure_accuracy_view(project: Project) -> bool:
     Checked once per store and process."""
     if getattr(project, "sql_dialect", None) != acc.SQL_DIALECT:
         return False
-    if str(project.path) in _views_ensured:
+    store = str(getattr(project, "path", None) or project.describe())  # one check per store file
+    if store in _views_ensured:
         return True
     tables = set(project.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")["table_name"])
     if not {acc.FORECASTS_TABLE, acc.ACTUALS_TABLE} <= tables:
@@ -748,7 +751,7 @@ def ensure_accuracy_view(project: Project) -> bool:
     _ensure_view(project, acc.VIEW_NAME, acc.rows_sql())
     if quarters.PRICES_TABLE in tables:  # the quarter-hours of every published vintage
         _ensure_view(project, quarters.VIEW_NAME, quarters.view_sql(acc.FORECASTS_TABLE))
-    _views_ensured.add(str(project.path))
+    _views_ensured.add(store)
     return True
 
 

@@ -305,9 +305,9 @@ class FeatureGroupBase(abc.ABC):
                         *([(self.known_at, "known-at")] if self.known_at else [])]:
             if k not in types:
                 raise SchemaError(f"feature group {self.name} v{self.version}: {what} column {k!r} is missing from the frame")
-        for k, what in [(self.event_time, "event time"), (self.known_at, "known-at")]:
-            if k and types[k] not in ("timestamp", "date"):
-                raise SchemaError(f"feature group {self.name} v{self.version}: {what} column {k!r} must hold "
+        for t, what in [(self.event_time, "event time"), (self.known_at, "known-at")]:
+            if t and types[t] not in ("timestamp", "date"):
+                raise SchemaError(f"feature group {self.name} v{self.version}: {what} column {t!r} must hold "
                                   "timezone-aware timestamps")
         self._features = [Feature(f.name, f.type, f.primary, f.description, self.name, self.version) for f in feats]
 

@@ -530,8 +530,12 @@ class Predictor:
         back as NaN rather than as a guess."""
         self.check_inputs(X)
         level, scale = self.spec.transform.location_scale(X)
-        lin = self.predict_linear(X)
+        linear = self.spec.linear
+        lin = None if linear is None else linear.predict_rows(X, self.linear_boosters)
         if self.spec.kind == "linear":
+            if lin is None:
+                raise ValidationError("this model is of kind 'linear' but its spec has no linear part "
+                                      "(spec.linear is None); set spec.linear back or load the model again")
             out = lin[:, None] + self.interval_units(X, scale)[:, None] * self.residual_offsets(X)
             out = np.sort(out, axis=1)
             return pd.DataFrame(out, index=X.index, columns=self.outputs)
@@ -542,14 +546,14 @@ class Predictor:
             z = self.predict_transformed(X)
         if z.shape[1] == 1:
             point = self.spec.transform.inverse(z[:, 0], level, scale)
-            if lin is not None:
-                point = blend(point, lin, self.spec.linear.weight)
+            if linear is not None and lin is not None:
+                point = blend(point, lin, linear.weight)
             out = point[:, None] + self.interval_units(X, scale)[:, None] * self.residual_offsets(X)
         elif z.shape[1] == len(self.spec.quantiles):
             out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
-            if lin is not None:  # move every quantile by the blend's change of the median
+            if linear is not None and lin is not None:  # move every quantile by the blend's change of the median
                 mid = out[:, self.spec.quantiles.index(0.5)]
-                out = out + (blend(mid, lin, self.spec.linear.weight) - mid)[:, None]
+                out = out + (blend(mid, lin, linear.weight) - mid)[:, None]
         else:
             raise ValidationError(
                 f"boosters predict {z.shape[1]} outputs but the model declares quantiles {self.spec.quantiles}")
@@ -632,7 +636,9 @@ def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Seque
     if len(linear_boosters) != len(lin_members):
         raise ValidationError(f"model has {len(lin_members)} linear members but {len(linear_boosters)} "
                               "linear boosters were given")
-    for m, b in [*zip(spec.members, boosters, strict=False), *zip(lin_members, linear_boosters, strict=True)]:
+    pairs: list[tuple[Member | LinearMember, Any]] = [*zip(spec.members, boosters, strict=False),
+                                                      *zip(lin_members, linear_boosters, strict=True)]
+    for m, b in pairs:
         _check_file(m.file)
         b.save_model(str(folder / m.file))
     (folder / METADATA_FILE).write_text(json.dumps(spec.to_dict(), indent=2, default=_json_default) + "\n")
@@ -649,8 +655,8 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
     artifacts with boosters)."""
     folder = Path(path)
     spec = read_spec(folder)
-    boosters = []
-    linear_boosters = []
+    boosters: list[Any] = []  # xgboost.Booster; xgboost is imported only when the artifact has boosters
+    linear_boosters: list[Any] = []
     if spec.kind in ("xgboost", "linear") or spec.linear is not None:
         # XGBoost's OpenMP workers spin while idle by default, which on a small shared machine
         # slows everything else down (and the prediction itself); wait passively unless the

@@ -47,7 +47,7 @@ def ls_cmd(fmt: FormatOption = "table") -> None:
     newest = {g.name: g.version for g in groups}
     for g in groups:
         commits = g.commit_details(limit=1)
-        last = next(iter(commits.values()), {}).get("committedOn") if commits else None
+        last = next(iter(commits.values())).get("committedOn") if commits else None
         rows.append({
             "name": g.name, "version": g.version, "newest": g.version == newest[g.name],
             "primary_key": ",".join(g.primary_key), "event_time": g.event_time or "",

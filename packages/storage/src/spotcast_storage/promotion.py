@@ -27,7 +27,7 @@ import pandas as pd
 from spotcast_storage.errors import ValidationError
 
 if TYPE_CHECKING:
-    from spotcast_storage.protocols import Project
+    from spotcast_storage.protocols import Model, Project
 
 RECORD_KEY = "promotion"
 DECISIONS = ("promoted", "rejected", "fallback")
@@ -71,6 +71,15 @@ def gate_run_of(model: Any) -> str | None:
 class ModelKey:
     name: str
     version: int
+
+    @classmethod
+    def of(cls, model: Model) -> ModelKey:
+        """The key of a registered model. ``Model.version`` is None until the model is saved,
+        and an unsaved model has no key that serve or the gate could look up again."""
+        if model.version is None:
+            raise ValidationError(f"model {model.name} is not registered yet (it has no version): "
+                                  "save it to the model registry (model.save(path)) before using it")
+        return cls(model.name, int(model.version))
 
     def label(self, other: ModelKey | None = None) -> str:
         """``v4`` when ``other`` has the same name (the reader knows it), else ``name v4``."""
@@ -234,13 +243,13 @@ def serving_status(project: Project, zone: str) -> ServingStatus:
         if not learned:
             return ServingStatus(z, None, "none", f"{z}: no model is registered yet")
         m = learned[-1]
-        key = ModelKey(m.name, int(m.version))
+        key = ModelKey.of(m)
         return ServingStatus(z, key, "ungated", f"{z}: {key.label()} serves without a gate decision "
                              "(registered before the promotion gate; the next fit is gated)")
     newest = gated[-1]
     rec = record_of(newest)
     assert rec is not None
-    own = ModelKey(newest.name, int(newest.version))
+    own = ModelKey.of(newest)
     serving = _key(rec.get("serves")) or own
     by_key = {(m.name, int(m.version)): m for m in models}
     target = by_key.get((serving.name, serving.version))

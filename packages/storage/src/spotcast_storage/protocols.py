@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from spotcast_storage.base import Commit
+    from spotcast_storage.query import Feature
 
 
 @runtime_checkable
@@ -29,6 +30,9 @@ class FeatureGroup(Protocol):
     version: int
     primary_key: list[str]
     event_time: str | None
+
+    def __getitem__(self, name: str) -> Feature:
+        """A feature to filter on, as the Hopsworks client has it: ``fg["zone"] == "SE3"``."""
 
     def insert(self, df: pd.DataFrame, overwrite: bool = False, **kwargs: Any) -> Commit: ...
 
@@ -99,7 +103,21 @@ class Model(Protocol):
 
 
 @runtime_checkable
+class ModelFactory(Protocol):
+    """``registry.python``: where a stage creates the model it then saves (as in the Hopsworks
+    client, whose ``.sklearn``, ``.tensorflow`` and ``.torch`` are the same here)."""
+
+    def create_model(self, name: str, metrics: dict[str, Any] | None = None, description: str = "",
+                     input_example: Any = None, model_schema: Any = None, feature_view: Any = None,
+                     training_dataset_version: int | None = None, lineage: dict[str, Any] | None = None,
+                     **extra: Any) -> Model: ...
+
+
+@runtime_checkable
 class ModelRegistry(Protocol):
+    @property
+    def python(self) -> ModelFactory: ...
+
     def get_model(self, name: str, version: int | None = None) -> Model: ...
 
     def get_models(self, name: str | None = None) -> Sequence[Model]: ...
@@ -130,7 +148,7 @@ class Project(Protocol):
     def close(self) -> None: ...
 
 
-PROTOCOLS = (Project, FeatureStore, FeatureGroup, FeatureView, ModelRegistry, Model)
+PROTOCOLS = (Project, FeatureStore, FeatureGroup, FeatureView, ModelRegistry, ModelFactory, Model)
 
 
 def members(proto: type) -> list[str]:

@@ -4,6 +4,7 @@ assignable to the storage Protocols, member types and signatures included."""
 from __future__ import annotations
 
 from spotcast_storage import protocols as P
+from spotcast_storage.base import ModelFactory
 from spotcast_storage.hopsworks.project import HopsworksProject
 from spotcast_storage.hopsworks.registry import HopsworksModel, HopsworksModelRegistry
 from spotcast_storage.hopsworks.store import (
@@ -29,3 +30,4 @@ def _hfg(x: HopsworksFeatureGroup) -> P.FeatureGroup: return x
 def _hfv(x: HopsworksFeatureView) -> P.FeatureView: return x
 def _hmr(x: HopsworksModelRegistry) -> P.ModelRegistry: return x
 def _hm(x: HopsworksModel) -> P.Model: return x
+def _mf(x: ModelFactory) -> P.ModelFactory: return x  # both backends' registry.python

@@ -54,6 +54,12 @@ def _fit(mt: ModelType, frame: pd.DataFrame, origin: pd.Timestamp, features: lis
                              until=origin, options=options))
 
 
+def _fitter(mt: ModelType, features: list[str], options: dict[str, Any]) -> gate.Fitter:
+    """``mt`` fitted on a frame up to an origin, for the gate and rolling backtests: one closure
+    per model type (a lambda in a loop would see only the loop's last type)."""
+    return lambda frame, origin: _fit(mt, frame, origin, features, options)
+
+
 # -- fit ----------------------------------------------------------------------------------------
 @dataclass
 class FitResult:
@@ -123,26 +129,26 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
 
     gated = not mt.baseline
     scores = None
-    before = promotion.serving_status(project, zone) if gated else None
+    before: promotion.ServingStatus | None = None  # the zone's serving model, for a gated fit
     serving_model = serving_recipe = None
     if gated:
+        before = promotion.serving_status(project, zone)
         origin_list = gate.gate_origins(history, origins)
         if known_at(history, origin_list[0]).empty:
             span = (last_origin - pd.Timestamp(history[TIME_COL].min())).days
             raise ValidationError(
                 f"{span} days of labelled origins for {zone} is too little for a {origins}-origin promotion gate "
                 "(no training rows are known at its first origin); load more history")
-        fitters: dict[str, gate.Fitter] = {gate.CHALLENGER: lambda f, o: _fit(mt, f, o, features, options)}
+        fitters: dict[str, gate.Fitter] = {gate.CHALLENGER: _fitter(mt, features, options)}
         windows: dict[str, int | None] = {gate.CHALLENGER: window_days}
         serving_model, serving_recipe, how = _serving_recipe(project, before, recipe)
-        if how == "refit":
-            smt = get_model_type(serving_recipe.model_type)
+        if how == "refit" and serving_recipe is not None:  # "refit" always comes with the recipe
             sfeat = [c for c in serving_recipe.features if c in frame.columns] or features
-            sopt = serving_recipe.decoded_options()
-            fitters[gate.SERVING] = lambda f, o: _fit(smt, f, o, sfeat, sopt)
+            fitters[gate.SERVING] = _fitter(get_model_type(serving_recipe.model_type), sfeat,
+                                            serving_recipe.decoded_options())
             windows[gate.SERVING] = serving_recipe.window_days
         for b in gate.NAIVE:
-            fitters[b] = lambda f, o, t=get_model_type(b): _fit(t, f, o, features, {})
+            fitters[b] = _fitter(get_model_type(b), features, {})
         scores = gate.score(history, origin_list, fitters, target=LABEL, refit_days=refit_days,
                             window_days=windows, time_col=TIME_COL, known_col=LABEL_KNOWN, progress=progress)
         mae = dict(scores.mae)
@@ -156,8 +162,7 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     else:
         # a naive baseline: scored (ungated) on the newest origins the same way, for its metrics
         origin_list = gate.gate_origins(history, origins)
-        fitters = {b: (lambda f, o, t=get_model_type(b), op=(options if b == model else {}): _fit(t, f, o, features, op))
-                   for b in gate.NAIVE}
+        fitters = {b: _fitter(get_model_type(b), features, options if b == model else {}) for b in gate.NAIVE}
         scores = gate.score(history, origin_list, fitters, target=LABEL, refit_days=refit_days,
                             window_days={model: window_days}, time_col=TIME_COL, known_col=LABEL_KNOWN,
                             progress=progress)
@@ -187,7 +192,7 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     name = model_name(model, zone)
     result = FitResult(zone, model, name, None, metrics, base, training_window, None, final)
     description = f"{model} for {zone}: {mt.description}"
-    if not gated:
+    if before is None:  # not gated: a naive baseline
         if register:
             m = _register(project, name, final, metrics, description + " (a naive baseline, ungated)",
                           training_window, model, recipe, None)
@@ -350,7 +355,7 @@ def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEF
     for i, t in enumerate(types):
         step = None if progress is None else _offset_progress(progress, i, len(types))
         pred = rolling_origin(
-            frame, origins, lambda f, o, t=t: _fit(t, f, o, features, options), recalibrate=every,
+            frame, origins, _fitter(t, features, options), recalibrate=every,
             window_days=window_days, time_col=TIME_COL, known_col=LABEL_KNOWN, keep=keep, progress=step)
         pred["model"] = t.name
         parts.append(pred)

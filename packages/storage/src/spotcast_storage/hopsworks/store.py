@@ -85,8 +85,8 @@ class HopsworksFeatureStore(FeatureStoreBase):
             found = sorted((g for g in found if g.name not in RESERVED), key=lambda g: (g.name, int(g.version)))
             metas = {(n, v): i for n, v, i in self.project.books.registry_rows(FG_KIND)}
             return [self._wrap(g, metas.get((g.name, int(g.version)))) for g in found]
-        metas = self._meta_for(name)
-        return [self._wrap(g, metas.get(int(g.version))) for g in self._client_versions(name)]
+        by_version = self._meta_for(name)
+        return [self._wrap(g, by_version.get(int(g.version))) for g in self._client_versions(name)]
 
     def _check_group_name(self, name: str) -> None:
         super()._check_group_name(name)
@@ -280,7 +280,7 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             connection.configure_connection(con)
             groups = {(g.name, g.version): g for g in [query.fg, *(j.query.fg for j in query.joins)]}
             for g in groups.values():
-                frame = g._backend_read_query(g.select_all())  # type: ignore[attr-defined]
+                frame = g._backend_read_query(g.select_all())
                 con.register("_spotcast_in", frame)
                 con.execute(f"CREATE TABLE main.{q(table_name(g.name, g.version))} AS SELECT * FROM _spotcast_in")
                 con.unregister("_spotcast_in")

@@ -21,8 +21,9 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -143,6 +144,18 @@ def transaction(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[duckdb.D
         if err is exc:
             raise
         raise err from None
+
+
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+    """The row of a query that always returns exactly one (an aggregate, ``nextval``, a row the
+    same transaction just found). DuckDB's ``fetchone`` may return None, and reading ``[0]`` of
+    that would fail with a TypeError that names nothing; this names the query instead."""
+    row = con.execute(sql, list(params)).fetchone()
+    if row is None:
+        raise SpotcastError(
+            f"the store returned no row for a query that always returns one ({' '.join(sql.split())}); "
+            "the store file is damaged or its bookkeeping was changed outside spotcast; restore it from a backup")
+    return row
 
 
 def _is_lock_conflict(exc: Exception) -> bool:

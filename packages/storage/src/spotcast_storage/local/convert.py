@@ -12,6 +12,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from spotcast_storage.errors import SpotcastError
+
 try:  # pandas >= 2.3: the same string dtype pandas 3 uses by default ("str"), Arrow-backed
     _STR = pd.StringDtype("pyarrow", na_value=float("nan"))
 except TypeError:  # pragma: no cover - older pandas
@@ -40,6 +42,17 @@ def as_utc(v: Any) -> pd.Timestamp | None:
         return None
     t = pd.Timestamp(v)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def stored_utc(v: Any, what: str) -> pd.Timestamp:
+    """:func:`as_utc` for a time spotcast always writes (a commit's or an event's): a missing one
+    is refused with an error naming it, not passed on as None to fail later as an AttributeError."""
+    t = as_utc(v)
+    if t is None:
+        raise SpotcastError(f"{what} has no time in the store, though spotcast always writes one; the "
+                            "store's bookkeeping tables were changed outside spotcast; restore the store "
+                            "file from a backup")
+    return t
 
 
 def jsonable(v: Any) -> Any:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from spotcast_storage.base import EventLogBase
 from spotcast_storage.events import Event
-from spotcast_storage.local.convert import as_utc, utc_now
+from spotcast_storage.local.convert import as_utc, stored_utc, utc_now
 
 if TYPE_CHECKING:
     from spotcast_storage.local.project import LocalProject
@@ -36,7 +36,7 @@ class LocalEventLog(EventLogBase):
         sql += " ORDER BY event_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [Event(int(e), k, n, int(v), None if c is None else int(c), as_utc(t).to_pydatetime(),
+        return [Event(int(e), k, n, int(v), None if c is None else int(c), stored_utc(t, f"event {e}").to_pydatetime(),
                       json.loads(p) if p else {}) for e, k, n, v, c, t, p in self.project.fetch(sql, params)]
 
     def cursor(self, consumer: str) -> int:

@@ -139,9 +139,9 @@ class LocalProject(ProjectBase):
                 "or create one with `spotcast run` or `spotcast-ingest backfill ...`")
 
     def has_bookkeeping(self, con: duckdb.DuckDBPyConnection) -> bool:
-        return bool(con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_spotcast' AND table_name = 'commits'"
-        ).fetchone()[0])
+        return bool(connection.one_row(
+            con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_spotcast' AND table_name = 'commits'"
+        )[0])
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """The rows of a query on the bookkeeping; none while the store has no file or no
@@ -219,7 +219,7 @@ class LocalProject(ProjectBase):
                       commit_id: int | None, created_at: pd.Timestamp, payload: dict[str, Any],
                       event_id: int | None = None) -> Event:
         if event_id is None:
-            event_id = con.execute("SELECT nextval('_spotcast.event_ids')").fetchone()[0]
+            event_id = connection.one_row(con, "SELECT nextval('_spotcast.event_ids')")[0]
         con.execute(
             "INSERT INTO _spotcast.events VALUES (?, ?, ?, ?, ?, ?, ?)",
             [event_id, kind, name, version, commit_id, created_at, json.dumps(payload, default=jsonable)],

@@ -45,8 +45,8 @@ class LocalModel(ModelBase):
                 shutil.copy2(src, staging / src.name)
             now = utc_now()
             with project.write() as con, connection.transaction(con, project.path):
-                version = int(con.execute("SELECT coalesce(max(version), 0) + 1 FROM _spotcast.models "
-                                          "WHERE name = ?", [self.name]).fetchone()[0])
+                version = int(connection.one_row(con, "SELECT coalesce(max(version), 0) + 1 FROM _spotcast.models "
+                                                 "WHERE name = ?", [self.name])[0])
                 final = root / str(version)
                 if final.exists():  # left by a process killed between rename and commit
                     shutil.rmtree(final)

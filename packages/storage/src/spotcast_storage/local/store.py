@@ -26,7 +26,7 @@ from spotcast_storage.base import (
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.events import COMMIT, CommitPayload, Event
 from spotcast_storage.local import connection
-from spotcast_storage.local.convert import as_utc, jsonable, run_query, utc_now
+from spotcast_storage.local.convert import as_utc, jsonable, run_query, stored_utc, utc_now
 from spotcast_storage.local.sql import (
     compile_query,
     history_name,
@@ -131,11 +131,11 @@ class LocalFeatureGroup(FeatureGroupBase):
 
     def _persist(self, con: duckdb.DuckDBPyConnection) -> None:
         """Register the group and create its tables inside the caller's transaction."""
-        exists = con.execute("SELECT count(*) FROM _spotcast.feature_groups WHERE name = ? AND version = ?",
-                             [self.name, self.version]).fetchone()[0]
+        exists = connection.one_row(con, "SELECT count(*) FROM _spotcast.feature_groups WHERE name = ? AND version = ?",
+                                    [self.name, self.version])[0]
         if exists:
-            row = con.execute("SELECT features FROM _spotcast.feature_groups WHERE name = ? AND version = ?",
-                              [self.name, self.version]).fetchone()
+            row = connection.one_row(con, "SELECT features FROM _spotcast.feature_groups WHERE name = ? AND version = ?",
+                                     [self.name, self.version])
             self._features = [Feature(**f, fg_name=self.name, fg_version=self.version) for f in json.loads(row[0])]
             self._persisted = True
             return
@@ -150,8 +150,8 @@ class LocalFeatureGroup(FeatureGroupBase):
              json.dumps([f.to_dict() for f in self._features]), self.time_travel,
              json.dumps(self.options, default=str), utc_now()],
         )
-        newest = con.execute("SELECT max(version) FROM _spotcast.feature_groups WHERE name = ?",
-                             [self.name]).fetchone()[0]
+        newest = connection.one_row(con, "SELECT max(version) FROM _spotcast.feature_groups WHERE name = ?",
+                                    [self.name])[0]
         if newest == self.version:
             con.execute(f"CREATE OR REPLACE VIEW main.{q(self.name)} AS SELECT * FROM main.{q(self.table)}")
         self._persisted = True
@@ -230,7 +230,7 @@ class LocalFeatureGroup(FeatureGroupBase):
         et = self.event_time
         # Only rows in the batch's event-time range can match when the event time is part of
         # the key, and DuckDB skips row groups outside it: daily appends stay flat as history grows.
-        prune = f" WHERE {q(et)} BETWEEN ? AND ?" if bounds else ""
+        prune = f" WHERE {q(et)} BETWEEN ? AND ?" if bounds and et else ""
         ka = self.known_at
         old_ka = f", t.{q(ka)} AS _old_ka" if ka else ""
         con.execute(
@@ -250,33 +250,33 @@ class LocalFeatureGroup(FeatureGroupBase):
             con.execute(f"CREATE TEMP TABLE _del AS SELECT rowid AS _old, * FROM {target} t "
                         f"WHERE NOT EXISTS (SELECT 1 FROM _spotcast_incoming b WHERE {anti})")
             d_ka, del_ka = (", _old_ka", f", {q(ka)} AS _old_ka") if ka else ("", "")
-            row = con.execute(
+            row = connection.one_row(
+                con,
                 f"SELECT count(*) FILTER (WHERE _old IS NULL AND NOT _gone), count(*) FILTER (WHERE _old IS NOT NULL "
                 f"AND NOT _gone), count(*) FILTER (WHERE _gone), {times}{known}{summary} FROM "
                 f"(SELECT {col_list}, _old, FALSE AS _gone{d_ka} FROM _d UNION ALL "
-                f"SELECT {col_list}, _old, TRUE{del_ka} FROM _del)"
-            ).fetchone()
+                f"SELECT {col_list}, _old, TRUE{del_ka} FROM _del)")
             inserted, updated, deleted = row[0], row[1], row[2]
             tmin, tmax, kmin, kmax, key_lists = row[3], row[4], row[5], row[6], row[7:]
         else:
-            row = con.execute(
-                f"SELECT count(*) FILTER (WHERE _old IS NULL), count(*) FILTER (WHERE _old IS NOT NULL), "
-                f"{times}{known}{summary} FROM _d").fetchone()
+            row = connection.one_row(
+                con, f"SELECT count(*) FILTER (WHERE _old IS NULL), count(*) FILTER (WHERE _old IS NOT NULL), "
+                f"{times}{known}{summary} FROM _d")
             inserted, updated, tmin, tmax, kmin, kmax, key_lists = (row[0], row[1], row[2], row[3], row[4],
                                                                     row[5], row[6:])
         if not (inserted or updated or deleted):
-            row = con.execute("SELECT commit_id, committed_on FROM _spotcast.commits WHERE name = ? AND version = ? "
-                              "ORDER BY commit_id DESC LIMIT 1", [self.name, self.version]).fetchone()
-            if row is None:
+            last = con.execute("SELECT commit_id, committed_on FROM _spotcast.commits WHERE name = ? AND version = ? "
+                               "ORDER BY commit_id DESC LIMIT 1", [self.name, self.version]).fetchone()
+            if last is None:
                 return Commit(0, utc_now(), 0, 0, 0, None), None
-            return Commit(int(row[0]), as_utc(row[1]), 0, 0, 0, None), None
+            return Commit(int(last[0]), as_utc(last[1]), 0, 0, 0, None), None
         if updated or deleted:
             gone = " UNION ALL SELECT _old FROM _del" if deleted else ""
             con.execute(f"DELETE FROM {target} WHERE rowid IN (SELECT _old FROM _d WHERE _old IS NOT NULL{gone})")
         if inserted or updated:
             con.execute(f"INSERT INTO {target} SELECT {col_list} FROM _d")
-        commit_id, event_id = (int(x) for x in con.execute(
-            "SELECT nextval('_spotcast.commit_ids'), nextval('_spotcast.event_ids')").fetchone())
+        commit_id, event_id = (int(x) for x in connection.one_row(
+            con, "SELECT nextval('_spotcast.commit_ids'), nextval('_spotcast.event_ids')"))
         if self.time_travel and (inserted or updated or deleted):
             hist = f"_spotcast.{q(history_name(self.name, self.version))}"
             con.execute(f"INSERT INTO {hist} SELECT {col_list}, ?, FALSE FROM _d", [commit_id])
@@ -334,7 +334,7 @@ class LocalFeatureGroup(FeatureGroupBase):
         with self._project.read() as con:
             rows = con.execute(sql, params).fetchall()
         return {
-            int(c): {"committedOn": as_utc(t).isoformat(), "rowsInserted": int(i), "rowsUpdated": int(u),
+            int(c): {"committedOn": stored_utc(t, f"commit {c} of feature group {self.name} v{self.version}").isoformat(), "rowsInserted": int(i), "rowsUpdated": int(u),
                      "rowsDeleted": int(d), "operation": op}
             for c, t, i, u, d, op in rows
         }
@@ -343,7 +343,7 @@ class LocalFeatureGroup(FeatureGroupBase):
         if not self._persisted:
             return 0
         with self._project.read() as con:
-            return int(con.execute(f"SELECT count(*) FROM main.{q(self.table)}").fetchone()[0])
+            return int(connection.one_row(con, f"SELECT count(*) FROM main.{q(self.table)}")[0])
 
 
 class LocalFeatureView(FeatureViewBase):
