@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from spotcast_serve.dashboard import render
@@ -176,6 +177,38 @@ def test_dashboard_works_offline_as_a_saved_file(tmp_path):
 
 @pytest.mark.browser
 @needs_chromium
+def test_a_quarter_hour_zone_is_drawn_in_15_minute_steps(tmp_path):
+    """Issue 15: a zone that clears in 15 minutes is drawn from its 15-minute forecast (one point
+    per quarter), and #res=60min draws the hourly forecast instead; an hourly zone stays hourly."""
+    hourly = [{"ts": f"2025-10-07T{h:02d}:00:00+00:00", "ts_local": f"2025-10-07T{h + 2:02d}:00:00+02:00",
+               "resolution_minutes": 60, "horizon_day": 1, "p10": 40 + h, "p50": 50 + h, "p90": 60 + h}
+              for h in range(2)]
+    quarter = [{"ts": (pd.Timestamp("2025-10-07T00:00Z") + pd.Timedelta(minutes=15 * k)).isoformat(),
+                "ts_local": (pd.Timestamp("2025-10-07T00:00Z") + pd.Timedelta(minutes=15 * k))
+                .tz_convert("Europe/Stockholm").isoformat(), "resolution_minutes": 15, "horizon_day": 1,
+                "p10": 40 + k / 4, "p50": 50 + k / 4, "p90": 60 + k / 4} for k in range(8)]
+
+    def zone(name, q):
+        return {"zone": name, "timezone": "Europe/Stockholm", "actuals": [], "accuracy": None,
+                "forecast_15min": q, "actuals_15min": [] if q else None,
+                "forecast": {"origin": "2025-10-06T08:00:00+00:00", "model": "m", "model_version": 1, "hours": 2,
+                             "title": name, "vintage": 1, "vintages": 1, "on_time": True,
+                             "daily": [{"date": "2025-10-07", "horizon_day": 1, "hours": 2, "p10": 40, "p50": 50,
+                                        "p90": 60}], "forecast": hourly}}
+    page = tmp_path / "dashboard.html"
+    page.write_text(render({"zones": [zone("SE4", quarter), zone("FI", None)]}))
+    for address, se4_points in (("", 8), ("#res=60min", 2)):
+        dom = _chromium(tmp_path, "--dump-dom", page.as_uri() + address)
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        html = dom.stdout
+        se4, fi = html[html.index('id="zone-SE4"'):html.index('id="zone-FI"')], html[html.index('id="zone-FI"'):]
+        assert len(re.findall(r'<circle class="pt"', se4)) == se4_points
+        assert f'data-resolution="{15 if se4_points == 8 else 60}"' in se4
+        assert len(re.findall(r'<circle class="pt"', fi)) == 2 and 'data-resolution="60"' in fi
+
+
+@pytest.mark.browser
+@needs_chromium
 def test_dashboard_shows_the_fallback_and_converts_units(tmp_path):
     """A published weekly naive says so in a visible line; #unit=ore_kwh converts every value at
     its delivery day's rate and names the rate; a zone without a rate stays in EUR and says why."""
@@ -277,5 +310,5 @@ def test_accuracy_history_renders_and_follows_a_zone_click(history_server, proje
         assert state["weekPoints"] == len(expect[zone].by_week) == 4 * 7 and state["weekLines"] == 7
         assert state["weekRows"] == ["2024-03-04", "2024-03-11", "2024-03-18", "2024-03-25"]
         assert _round_ticks(state["forecastTicks"]) and state["forecastUnit"] == "EUR/MWh"
-    assert first["p50"] != second["p50"] and second["hash"] == "#unit=eur_mwh&zone=SE4"
+    assert first["p50"] != second["p50"] and second["hash"] == "#unit=eur_mwh&res=15min&zone=SE4"
     assert shot.stat().st_size > 20_000

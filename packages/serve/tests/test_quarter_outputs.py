@@ -130,3 +130,14 @@ def test_cli_accuracy_by_15min(quarter_store, project, store_path):
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[0].startswith("zone,horizon_day,quarters,origins,mae,hourly_mae")
     assert "SE4: no quarter-hour prices stored" in r.stderr
+
+
+def test_dashboard_payload_carries_the_15_minute_forecast_of_a_quarter_zone(quarter_store, project):
+    from spotcast_serve.api import dashboard_payload
+
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    service.predict(project, "SE4", outputs=None, now=MADE)
+    zones = {z["zone"]: z for z in dashboard_payload(project)["zones"]}
+    se3 = [r for r in zones["SE3"]["forecast_15min"] if r["p50"] is not None]
+    assert len(se3) == 4 * 168 and {r["resolution_minutes"] for r in se3} == {15}
+    assert zones["SE3"]["actuals_15min"] and zones["SE4"]["forecast_15min"] is None

@@ -7,6 +7,7 @@ and a dictionary look-up per request, and the DuckDB file is left free for write
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import json
@@ -232,6 +233,13 @@ def dashboard_rates(project: Project, zone: str, start: pd.Timestamp, end: pd.Ti
             "used": units.describe_rates(r)}
 
 
+def _price_points(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Prices for the dashboard's charts, at the stored unit's precision."""
+    decimals = units.UNITS[units.DEFAULT_UNIT].decimals
+    return [{"ts": r["ts"], "price": None if r["price_eur_mwh"] is None else round(r["price_eur_mwh"], decimals)}
+            for r in records(frame)]
+
+
 def dashboard_payload(project: Project) -> dict[str, Any]:
     """Per zone with forecasts: the newest origin's published forecast, recent actuals, the
     EUR/SEK rates of those days, accuracy so far and its history (by week, and the recent
@@ -248,10 +256,14 @@ def dashboard_payload(project: Project) -> dict[str, Any]:
         except NotFoundError:
             a = None
         end = max(pd.Timestamp(f["forecast"][-1]["ts"]), origin)
-        out.append({"zone": zone, "timezone": f["timezone"], "forecast": f,
-                    "actuals": [{"ts": r["ts"], "price": None if r["price_eur_mwh"] is None else
-                                 round(r["price_eur_mwh"], units.UNITS[units.DEFAULT_UNIT].decimals)}
-                                for r in records(actuals)],
+        quarter = None  # a zone that clears in 15 minutes: its forecast and prices at 15 minutes too
+        if service.quarter_since(project, zone) is not None:
+            with contextlib.suppress(ValidationError):  # this origin ends before the first quarter-hour
+                quarter = forecast_payload(project, zone, None, resolution="15min")["forecast"]
+        out.append({"zone": zone, "timezone": f["timezone"], "forecast": f, "actuals": _price_points(actuals),
+                    "forecast_15min": quarter,
+                    "actuals_15min": None if quarter is None else _price_points(
+                        service.read_quarter_prices(project, zone, start, end + pd.Timedelta(hours=1))),
                     "rates": dashboard_rates(project, zone, start, end), "accuracy": a})
     return {"generated_at": pd.Timestamp.now(tz="UTC").isoformat(), "version": __version__,
             "units": {u.code: {"label": u.label, "factor": u.per_eur_mwh, "needs_rate": u.needs_rate}

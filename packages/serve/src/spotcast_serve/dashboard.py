@@ -57,8 +57,8 @@ _PAGE = """<!doctype html>
   .empty { color: var(--muted); padding: 24px; }
   .fallback { background: #fff3cd; border: 1px solid #ffe69c; color: #664d03; padding: 6px 10px; border-radius: 4px; margin: 4px 0 8px; font-size: 13px; }
   .rates { color: var(--muted); font-size: 12px; }
-  #units button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #adb5bd; background: #fff; border-radius: 3px; cursor: pointer; }
-  #units button.on { background: var(--p50); color: #fff; border-color: var(--p50); }
+  #units button, #res button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #adb5bd; background: #fff; border-radius: 3px; cursor: pointer; }
+  #units button.on, #res button.on { background: var(--p50); color: #fff; border-color: var(--p50); }
   #tip { position: fixed; pointer-events: none; background: rgba(33,37,41,.9); color: #fff; padding: 4px 8px; border-radius: 4px; font-size: 12px; display: none; }
 </style>
 </head>
@@ -67,6 +67,7 @@ _PAGE = """<!doctype html>
   <h1>spotcast</h1>
   <span class="meta">day-ahead price forecasts · p10–p90 band, median, actual prices · times in each zone's local time</span>
   <span id="units" class="meta">unit: <button data-unit="eur_mwh">EUR/MWh</button> <button data-unit="sek_kwh">SEK/kWh</button> <button data-unit="ore_kwh">öre/kWh</button></span>
+  <span id="res" class="meta">steps: <button data-res="15min">15 min</button> <button data-res="60min">60 min</button></span>
   <span class="meta" id="generated"></span>
 </header>
 <main><div id="zones"><div class="empty">Loading…</div></div><section class="history" id="history" hidden></section></main>
@@ -87,17 +88,21 @@ function localLabel(iso, tz, opts) {
   try { return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: tz }, opts)).format(new Date(iso)); }
   catch (e) { return iso.slice(0, 16).replace("T", " "); }
 }
-// The unit and the history's zone are part of the address (#unit=sek_kwh&zone=SE4), so a view
-// can be bookmarked or shared; the buttons only change the address, and a change of address redraws.
-let UNIT = "eur_mwh", HZONE = null, DATA = null;
+// The unit, the steps and the history's zone are part of the address (#unit=sek_kwh&res=60min&zone=SE4),
+// so a view can be bookmarked or shared; the buttons only change the address, and a change of address redraws.
+// Steps: a zone whose prices clear in 15 minutes is drawn in quarter-hours (its published forecast
+// at 15 minutes and the 15-minute prices) unless 60 min is chosen; an hourly zone always in hours.
+let UNIT = "eur_mwh", RES = "15min", HZONE = null, DATA = null;
 function readHash() {
   UNIT = (location.hash.match(/unit=([a-z_]+)/) || [])[1] || "eur_mwh";
+  RES = (location.hash.match(/res=(15min|60min)/) || [])[1] || "15min";
   HZONE = (location.hash.match(/zone=([A-Za-z0-9_-]+)/) || [])[1] || null;
 }
 function setHash(changes) {
-  const st = Object.assign({ unit: UNIT, zone: HZONE }, changes);
-  location.hash = "unit=" + st.unit + (st.zone ? "&zone=" + st.zone : "");
+  const st = Object.assign({ unit: UNIT, res: RES, zone: HZONE }, changes);
+  location.hash = "unit=" + st.unit + "&res=" + st.res + (st.zone ? "&zone=" + st.zone : "");
 }
+function quarterly(z) { return RES === "15min" && Array.isArray(z.forecast_15min) && z.forecast_15min.length > 0; }
 readHash();
 // Round axis values: 1, 2, 2.5 or 5 times a power of ten, about n of them over [lo, hi].
 function niceTicks(lo, hi, n = 5) {
@@ -149,18 +154,18 @@ function converter(z) {
 }
 function drawChart(z) {
   const W = 1000, H = 300, L = 56, R = 12, T = 18, B = 28, g = { W, H, L, R, T, B };
-  const svg = el("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "data-zone": z.zone });
+  const q = quarterly(z), step = (q ? 15 : 60) * 60e3;
+  const svg = el("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "data-zone": z.zone, "data-resolution": q ? 15 : 60 });
   const cv = converter(z);
-  const f = z.forecast.forecast.filter(r => r.p50 !== null).map(r => Object.assign({}, r, { p10: cv.conv(r.p10, r.ts), p50: cv.conv(r.p50, r.ts), p90: cv.conv(r.p90, r.ts) }));
-  const a = (z.actuals || []).map(r => ({ ts: r.ts, price: cv.conv(r.price, r.ts) }));
+  const f = (q ? z.forecast_15min : z.forecast.forecast).filter(r => r.p50 !== null).map(r => Object.assign({}, r, { p10: cv.conv(r.p10, r.ts), p50: cv.conv(r.p50, r.ts), p90: cv.conv(r.p90, r.ts) }));
+  const a = ((q ? z.actuals_15min : z.actuals) || []).map(r => ({ ts: r.ts, price: cv.conv(r.price, r.ts) }));
   const times = f.map(r => Date.parse(r.ts)).concat(a.map(r => Date.parse(r.ts)));
   const vals = f.flatMap(r => [r.p10, r.p90, r.p50]).concat(a.map(r => r.price)).filter(v => v !== null && v !== undefined);
   if (!times.length || !vals.length) return svg;
-  const t0 = Math.min(...times), t1 = Math.max(...times) + 3600e3;
+  const t0 = Math.min(...times), t1 = Math.max(...times) + step;
   const x = t => L + (t - t0) / (t1 - t0) * (W - L - R);
   const y = yAxis(svg, g, Math.min(...vals), Math.max(...vals), cv.label);
   dayAxis(svg, g, x, t0, t1, z.timezone);
-  const step = 3600e3;
   const ft = f.map(r => Date.parse(r.ts));
   if (f.some(r => r.p10 !== null && r.p90 !== null)) {
     const upper = f.map((r, i) => `${x(ft[i])},${y(r.p90)} ${x(ft[i] + step)},${y(r.p90)}`);
@@ -304,6 +309,7 @@ function render(data) {
   DATA = data;
   if (!(data.units || {})[UNIT]) UNIT = "eur_mwh";
   for (const b of document.querySelectorAll("#units button")) b.classList.toggle("on", b.dataset.unit === UNIT);
+  for (const b of document.querySelectorAll("#res button")) b.classList.toggle("on", b.dataset.res === RES);
   const main = document.getElementById("zones");
   main.innerHTML = "";
   document.getElementById("generated").textContent = data.generated_at ? "updated " + data.generated_at.slice(0, 19).replace("T", " ") + " UTC" : "";
@@ -319,7 +325,7 @@ function render(data) {
     const cv = converter(z);
     const by = f.fallback_reason ? "weekly naive" : `model ${esc(f.model)} v${esc(f.model_version)}`;
     const gate = f.on_time ? "made before the gate closure" : "made after the gate closure";
-    s.innerHTML = `<h2>${esc(f.title)}</h2><div class="sub">${by} · vintage ${f.vintage} of ${f.vintages}, published (${gate}) · origin ${localLabel(f.origin, z.timezone, { dateStyle: "medium", timeStyle: "short" })} (${esc(z.timezone)}) · ${f.hours} hours · ${esc(cv.label)}</div>` +
+    s.innerHTML = `<h2>${esc(f.title)}</h2><div class="sub">${by} · vintage ${f.vintage} of ${f.vintages}, published (${gate}) · origin ${localLabel(f.origin, z.timezone, { dateStyle: "medium", timeStyle: "short" })} (${esc(z.timezone)}) · ${f.hours} hours${quarterly(z) ? " in 15-minute steps" : ""} · ${esc(cv.label)}</div>` +
       (f.fallback_reason ? `<div class="fallback">The weekly naive forecast is published instead of a model's: ${esc(f.fallback_reason)}</div>` : "") +
       (UNIT !== "eur_mwh" ? `<div class="rates">${cv.ok ? esc(z.rates.used) : "no EUR/SEK rate known: shown in EUR/MWh. " + esc(z.rates.error || "")}</div>` : "") +
       `<div class="legend"><span><i style="background:var(--band)"></i>p10–p90</span><span><i style="background:var(--p50)"></i>median</span><span><i style="background:#dc3545"></i>daily mean</span><span><i style="background:var(--act)"></i>actual</span></div>`;
@@ -347,6 +353,7 @@ function render(data) {
   renderHistory(data);
 }
 for (const b of document.querySelectorAll("#units button")) b.addEventListener("click", () => setHash({ unit: b.dataset.unit }));
+for (const b of document.querySelectorAll("#res button")) b.addEventListener("click", () => setHash({ res: b.dataset.res }));
 window.addEventListener("hashchange", () => { readHash(); render(DATA); });
 render(JSON.parse(document.getElementById("spotcast-data").textContent));
 if (location.protocol.startsWith("http")) {
