@@ -43,6 +43,34 @@ def synthetic_args(outputs: Path, now: str = NOW) -> list[str]:
             "--outputs", str(outputs)]
 
 
+@pytest.mark.slow
+def test_the_chain_publishes_quarter_hours_once_the_zone_clears_in_15_minutes(store_path, tmp_path):
+    """Issue 15 end to end: the synthetic source clears SE3 in 15 minutes from 2025-10-01 (as the
+    Nordic market does); `spotcast run` then publishes the forecast at 15 minutes as well -- a
+    file, the store's forecasts_15min view, and accuracy at 15 minutes once actuals arrive."""
+    out = tmp_path / "outputs"
+    for now in ("2025-10-20T14:00Z", "2025-10-23T14:00Z"):
+        r = run_cli(store_path, *synthetic_args(out, now=now))
+        assert r.exit_code == 0, r.output
+    quarter_files = sorted(out.glob("forecast_SE3_*_15min.csv"))
+    assert quarter_files, sorted(p.name for p in out.iterdir())
+    q = pd.read_csv(quarter_files[-1])
+    fc = q[q["p50"].notna()]
+    hourly = pd.read_csv(str(quarter_files[-1]).replace("_15min.csv", ".csv"))
+    hours = hourly["p50"].notna().sum()
+    assert hours == 169  # the newest origin's week holds 2025-10-26, a 25-hour day: 100 quarters
+    assert (fc["resolution_minutes"] == 15).all() and len(fc) == 4 * hours
+    assert (pd.to_datetime(fc["ts"], utc=True).diff().dropna() == pd.Timedelta(minutes=15)).all()
+    project = get_storage(mode="local", path=store_path)
+    view = project.sql("select count(*) as n, count(distinct origin) as origins from forecasts_15min where zone = 'SE3'")
+    assert view["n"].iloc[0] >= 2 * 4 * 168
+    from spotcast_serve import service
+
+    report = service.accuracy(project, "SE3", days=30)
+    assert report.by_horizon_15min is not None and not report.by_horizon_15min.empty
+    connection.release(store_path)
+
+
 def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_path, tmp_path):
     out = tmp_path / "outputs"
     r = run_cli(store_path, *synthetic_args(out))
