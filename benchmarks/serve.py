@@ -124,13 +124,18 @@ def bench_predict(project, store: Path, tmp: Path, days: int) -> dict:
         bare.append(time.perf_counter() - t)
     res["bare"] = min(bare)
 
-    new_origin(1)
     connection.release(store)
-    cmd = [sys.executable, "-c", "from spotcast_serve.cli import main; main()", "--store", str(store),
+    # The command as a user runs it (its console script), each time on a new origin: median of 3.
+    cmd = [str(Path(sys.executable).with_name("spotcast-serve")), "--store", str(store),
            "predict", *[a for z in ZONES for a in ("--zone", z)], "--outputs", str(out)]
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
-    res["cli"] = time.perf_counter() - t
+    runs = []
+    for k in range(1, 4):
+        new_origin(k)
+        connection.release(store)
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        runs.append(time.perf_counter() - t)
+    res["cli"] = sorted(runs)[1]
     return res
 
 
@@ -230,6 +235,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="60 origins instead of 365, 5 s load runs")
     ap.add_argument("--duration", type=int, default=10, help="seconds per load run")
     ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--predict-only", action="store_true", help="part 1 only (no HTTP load runs)")
     args = ap.parse_args()
     days = 60 if args.quick else 365
     duration = 5 if args.quick else args.duration
@@ -246,8 +252,11 @@ def main() -> None:
                            ("warm", "predict 4 zones, new origin (writes)   "),
                            ("unchanged", "predict 4 zones again (idempotent)     "),
                            ("cli", "`spotcast-serve predict` 4 zones (CLI)")):
-            ok = "meets" if p[key] < 3.0 else "MISSES"
-            print(f"  {label}  {p[key]:8.2f} s  = {p[key] / p['bare']:7.0f}x baseline   ({ok} target < 3 s)")
+            target = 2.5 if key == "cli" else 3.0  # issue 17: the command in <= 2.5 s
+            ok = "meets" if p[key] <= target else "MISSES"
+            print(f"  {label}  {p[key]:8.2f} s  = {p[key] / p['bare']:7.0f}x baseline   ({ok} target <= {target} s)")
+        if args.predict_only:
+            return
 
         connection.release(store)
         print(f"\n2. GET /forecast?zone=SE3, {args.connections} concurrent connections, {duration} s per run")
