@@ -13,7 +13,8 @@ from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store,
 
 app = stage_app(
     "serve",
-    "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
+    "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard."
+    "\n\nExample: spotcast-serve predict --zone SE3",
     "spotcast-serve",
 )
 
