@@ -61,10 +61,12 @@ def test_predict_stores_newest_origin_and_writes_files(ready, project, tmp_path)
 
 
 def test_the_files_hold_exactly_the_stored_published_vintage(ready, project, data, tmp_path):
-    service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE)
+    first = service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE)
+    assert first.files and first.files_kept == []
     data.naive_model(spread=20.0)  # a later vintage must not reach the files
     r = service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE + pd.Timedelta(hours=5))
     assert r.written and [p.name for p in r.files] == [f"{STEM}.csv", f"{STEM}.png"]
+    assert r.files_kept == r.files  # the published vintage's files were left as they were
     csv = pd.read_csv(tmp_path / "o" / f"{STEM}.csv", float_precision="round_trip")
     csv = csv[csv["p50"].notna()].reset_index(drop=True)
     pub = service.read_forecast(project, "SE3")

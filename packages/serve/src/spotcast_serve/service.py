@@ -403,6 +403,7 @@ class PredictResult:
     fallback_reason: str | None = None
     commit_id: int | None = None
     files: list[Path] = field(default_factory=list)
+    files_kept: list[Path] = field(default_factory=list)  # among ``files``: already there, left alone
     missing_hours: int = 0
     unit: str = units.DEFAULT_UNIT
     rates: str = ""
@@ -638,7 +639,7 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
         if output.rates is not None:
             result.rates = units.describe_rates(output.rates)
         just_published = result.written and bool((result.published["made_at"] == result.made_at).all())
-        result.files = write_outputs(output, writers, keep_existing=not just_published)
+        result.files, result.files_kept = write_outputs(output, writers, keep_existing=not just_published)
     ensure_accuracy_view(project)
     return result
 
