@@ -124,6 +124,23 @@ def test_two_different_forecasts_at_one_instant_are_two_vintages(ready, project,
     assert stored.groupby("made_at")["model_version"].first().tolist() == [1, 2]
 
 
+def test_a_vintage_made_before_a_stored_one_is_refused(ready, project, data):
+    """A replay with a --now before the origin's newest vintage would slip in ahead of it, become
+    the published vintage and renumber the others: refused, nothing written."""
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    before = _stored(project)
+    data.naive_model(spread=20.0)  # another forecast, so it is not simply "unchanged"
+    with pytest.raises(ValidationError, match="already has a vintage made 2024-03-22T10:30:00"):
+        service.predict(project, "SE3", outputs=None, now=MADE - pd.Timedelta(days=2))
+    pd.testing.assert_frame_equal(_stored(project), before)
+    # forecasts at the run's one `now` are still stored, each after the ones before it
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    data.naive_model(spread=30.0)
+    r = service.predict(project, "SE3", outputs=None, now=MADE)
+    assert r.written and r.made_at == MADE + pd.Timedelta(microseconds=2)
+    assert service.read_forecast(project, "SE3")["made_at"].eq(MADE).all()
+
+
 def test_pinned_model_and_version(ready, project, data):
     data.naive_model(spread=20.0)
     r = service.predict(project, "SE3", model="price_naive:1", outputs=None)

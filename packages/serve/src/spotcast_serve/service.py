@@ -484,7 +484,9 @@ def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool,
 
     An existing vintage is never changed: a vintage with other values made at the very instant of
     a stored one (two forecasts in one replayed run, e.g. after a new model) is stored one
-    microsecond later."""
+    microsecond later. A vintage made *before* a stored one is refused: slipped in ahead of it,
+    it would become the published one (the first made before the gate closure) and renumber the
+    others, so a published forecast would change."""
     origin = pd.Timestamp(new["origin"].iloc[0])
     fg = FORECASTS.get_or_create(project.get_feature_store())
     old = stored_rows(project, zone, origin)
@@ -497,6 +499,13 @@ def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool,
         made = pd.Timestamp(new["made_at"].iloc[0])
         while made in taken:
             made += pd.Timedelta(microseconds=1)
+        last = max(taken)
+        if made < last:
+            raise ValidationError(
+                f"{zone} origin {origin:%Y-%m-%dT%H:%MZ} already has a vintage made {last.isoformat()}; one made "
+                f"earlier ({made.isoformat()}, --now) would slip in before it and could become the published "
+                f"forecast, and a published forecast never changes. Use a --now after {last.isoformat()}, "
+                "or leave --now out")
         new = new.assign(made_at=made)
     commit = fg.insert(new)
     return True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id
