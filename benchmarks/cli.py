@@ -41,7 +41,7 @@ try:
 except SystemExit:
     pass
 finally:
-    print(",".join(h for h in {heavy!r} if h in sys.modules), file=sys.__stderr__)
+    print("heavy:" + ",".join(h for h in {heavy!r} if h in sys.modules), file=sys.__stderr__)
 """
 
 
@@ -63,7 +63,9 @@ def timed(argv: list[str], runs: int) -> float:
 def imported(name: str, args: list[str]) -> str:
     out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), name, *args],
                          capture_output=True, text=True, check=False)
-    return out.stderr.strip().splitlines()[-1] if out.stderr.strip() else ""
+    # the marked line: with nothing heavy it is bare, and the last non-empty line was the usage error
+    marked = [line for line in out.stderr.splitlines() if line.startswith("heavy:")]
+    return marked[-1].removeprefix("heavy:") if marked else "?"
 
 
 def main() -> None:
