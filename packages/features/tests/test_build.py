@@ -196,3 +196,14 @@ def test_commit_events_become_changes_only_for_input_groups_that_changed():
     assert b.ackable(events, ["SE3"]) == 4
     assert b.ackable(events, None) == 6
     assert b.ackable(events[:5], ["SE3", "SE4"]) == 5
+
+
+def test_progress_names_the_origin_days_each_step_computed(project):
+    """The progress line names the origin days a step computed (from the day before the first
+    price, whose origin the price can reach, to the last), not the chunk's open-ended scope: a
+    rebuild used to report 1990-01-01..2100-01-01."""
+    _insert(project, prices=synthetic.prices(ZONES, "2024-05-01", 10))
+    labels = []
+    b.build(project, progress=lambda done, total, label: labels.append(label))
+    b.rebuild(project, zones=["SE3"], progress=lambda done, total, label: labels.append(label))
+    assert labels == ["SE3, SE4 2024-04-30..2024-05-10", "SE3 2024-04-30..2024-05-10"]

@@ -11,8 +11,11 @@ from spotcast_serve import service
 
 
 def test_every_command_help_shows_an_example(cli):
-    for cmd in ("predict", "accuracy", "forecast", "zones", "models", "formats", "api", "version"):
-        r = cli([cmd, "--help"])
+    # the root README promises an example in every command's help, the CLI's own included
+    for args in ([], ["predict"], ["accuracy"], ["forecast"], ["zones"], ["models"], ["formats"], ["api"],
+                 ["version"]):
+        r = cli([*args, "--help"])
+        cmd = " ".join(args) or "spotcast-serve"
         assert r.exit_code == 0 and "Example: spotcast-serve" in r.output, cmd
 
 
@@ -32,6 +35,11 @@ def test_predict_prints_daily_means_and_writes_files(ready, store_path, tmp_path
     assert "published: SE3 2024-03-23..29, made 2024-03-22 16:00 CET (vintage 1 of 1, after the gate closure)" in r.output
     again = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--outputs", str(out), "--no-files"])
     assert again.exit_code == 0 and "unchanged" in again.output
+    # files already written for the published vintage are left alone, and the output says so
+    kept = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--outputs", str(out),
+                "--now", "2024-03-22T15:00Z"])
+    assert kept.exit_code == 0 and "unchanged" in kept.output and "  wrote " not in kept.output
+    assert "  kept " in kept.output and "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1600CET.csv" in kept.output
     table = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--days", "2", "--no-files"])
     assert "2024-03-24" in table.stdout and "2024-03-25" not in table.stdout
 

@@ -62,10 +62,12 @@ def test_predict_stores_newest_origin_and_writes_files(ready, project, tmp_path)
 
 
 def test_the_files_hold_exactly_the_stored_published_vintage(ready, project, data, tmp_path):
-    service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE)
+    first = service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE)
+    assert first.files and first.files_kept == []
     data.naive_model(spread=20.0)  # a later vintage must not reach the files
     r = service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE + pd.Timedelta(hours=5))
     assert r.written and [p.name for p in r.files] == [f"{STEM}.csv", f"{STEM}.png"]
+    assert r.files_kept == r.files  # the published vintage's files were left as they were
     csv = pd.read_csv(tmp_path / "o" / f"{STEM}.csv", float_precision="round_trip")
     csv = csv[csv["p50"].notna()].reset_index(drop=True)
     pub = service.read_forecast(project, "SE3")
@@ -121,6 +123,23 @@ def test_two_different_forecasts_at_one_instant_are_two_vintages(ready, project,
     assert r.written and r.made_at == MADE + pd.Timedelta(microseconds=1)
     stored = _stored(project)
     assert stored.groupby("made_at")["model_version"].first().tolist() == [1, 2]
+
+
+def test_a_vintage_made_before_a_stored_one_is_refused(ready, project, data):
+    """A replay with a --now before the origin's newest vintage would slip in ahead of it, become
+    the published vintage and renumber the others: refused, nothing written."""
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    before = _stored(project)
+    data.naive_model(spread=20.0)  # another forecast, so it is not simply "unchanged"
+    with pytest.raises(ValidationError, match="already has a vintage made 2024-03-22T10:30:00"):
+        service.predict(project, "SE3", outputs=None, now=MADE - pd.Timedelta(days=2))
+    pd.testing.assert_frame_equal(_stored(project), before)
+    # forecasts at the run's one `now` are still stored, each after the ones before it
+    service.predict(project, "SE3", outputs=None, now=MADE)
+    data.naive_model(spread=30.0)
+    r = service.predict(project, "SE3", outputs=None, now=MADE)
+    assert r.written and r.made_at == MADE + pd.Timedelta(microseconds=2)
+    assert service.read_forecast(project, "SE3")["made_at"].eq(MADE).all()
 
 
 def test_pinned_model_and_version(ready, project, data):

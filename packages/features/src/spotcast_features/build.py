@@ -420,9 +420,18 @@ def _run(project: Project, changes: list[Change], zones: Sequence[str] | None, t
         summary.origins += int(rows[["zone", "origin"]].drop_duplicates().shape[0]) if not rows.empty else 0
         summary.rows += len(rows)
         if progress is not None:
-            first, last = min(c.scope_first for c in step), max(c.scope_last for c in step)
-            progress(i, len(steps), f"{', '.join(c.zone for c in step)} {max(first, pd.Timestamp('1990-01-01')):%Y-%m-%d}.."
-                     f"{min(last, pd.Timestamp('2100-01-01')):%Y-%m-%d}")
+            progress(i, len(steps), _step_label(step))
+
+
+def _step_label(step: list[_Chunk]) -> str:
+    """The zones and origin days a step computed, for the progress line. Not the chunk's
+    scope: a rebuild's (and the newest chunk's) scope is open-ended and would read
+    1990-01-01..2100-01-01, days no origin exists for."""
+    label = ", ".join(c.zone for c in step)
+    dated = [c.dates for c in step if len(c.dates)]
+    if dated:
+        label += f" {min(d[0] for d in dated):%Y-%m-%d}..{max(d[-1] for d in dated):%Y-%m-%d}"
+    return label
 
 
 def _zones_arg(zones: Sequence[str] | None) -> list[str] | None:

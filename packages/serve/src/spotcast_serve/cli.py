@@ -13,7 +13,8 @@ from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store,
 
 app = stage_app(
     "serve",
-    "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard.",
+    "spotcast serve stage: forecasts into the store, CSV/PNG files, accuracy, HTTP API and dashboard."
+    "\n\nExample: spotcast-serve predict --zone SE3",
     "spotcast-serve",
 )
 
@@ -81,7 +82,8 @@ def predict(
                 typer.echo(f"  WARNING {r.zone}: the inputs failed the data-quality gate, so the weekly naive "
                            f"was stored in place of the model's forecast: {r.fallback_reason}", err=True)
             for f in r.files:
-                typer.echo(f"  wrote {f}", err=True)
+                typer.echo(f"  kept {f} (written before for the published vintage)" if f in r.files_kept
+                           else f"  wrote {f}", err=True)
             d = service.published_daily(project, r, u)
             d.insert(0, "zone", r.zone)
             frames.append(d)

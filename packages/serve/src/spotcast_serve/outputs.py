@@ -99,14 +99,19 @@ def select_writers(names: Sequence[str] | None) -> list[OutputWriter]:
     return [writers[n] for n in names]
 
 
-def write_outputs(output: ForecastOutput, writers: Sequence[OutputWriter], keep_existing: bool = False) -> list[Path]:
+def write_outputs(output: ForecastOutput, writers: Sequence[OutputWriter],
+                  keep_existing: bool = False) -> tuple[list[Path], list[Path]]:
     """Write each file; with ``keep_existing`` (the published vintage is not the one just made) a
-    file that is already there is left alone, since it was written from the same vintage."""
-    paths = []
+    file that is already there is left alone, since it was written from the same vintage.
+    Returns every file's path and, separately, those left alone, so a caller does not claim to
+    have written a file it kept."""
+    paths, kept = [], []
     for w in writers:
         path = w.path(output)
-        if not (keep_existing and path.exists()):
+        if keep_existing and path.exists():
+            kept.append(path)
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
             w.write(output, path)
         paths.append(path)
-    return paths
+    return paths, kept

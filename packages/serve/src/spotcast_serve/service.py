@@ -452,6 +452,7 @@ class PredictResult:
     fallback_reason: str | None = None
     commit_id: int | None = None
     files: list[Path] = field(default_factory=list)
+    files_kept: list[Path] = field(default_factory=list)  # among ``files``: already there, left alone
     missing_hours: int = 0
     unit: str = units.DEFAULT_UNIT
     rates: str = ""
@@ -532,7 +533,9 @@ def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool,
 
     An existing vintage is never changed: a vintage with other values made at the very instant of
     a stored one (two forecasts in one replayed run, e.g. after a new model) is stored one
-    microsecond later."""
+    microsecond later. A vintage made *before* a stored one is refused: slipped in ahead of it,
+    it would become the published one (the first made before the gate closure) and renumber the
+    others, so a published forecast would change."""
     origin = pd.Timestamp(new["origin"].iloc[0])
     fg = FORECASTS.get_or_create(project.get_feature_store())
     old = stored_rows(project, zone, origin)
@@ -545,6 +548,13 @@ def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool,
         made = pd.Timestamp(new["made_at"].iloc[0])
         while made in taken:
             made += pd.Timedelta(microseconds=1)
+        last = max(taken)
+        if made < last:
+            raise ValidationError(
+                f"{zone} origin {origin:%Y-%m-%dT%H:%MZ} already has a vintage made {last.isoformat()}; one made "
+                f"earlier ({made.isoformat()}, --now) would slip in before it and could become the published "
+                f"forecast, and a published forecast never changes. Use a --now after {last.isoformat()}, "
+                "or leave --now out")
         new = new.assign(made_at=made)
     commit = fg.insert(new)
     return True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id
@@ -687,7 +697,7 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
         if output.rates is not None:
             result.rates = units.describe_rates(output.rates)
         just_published = result.written and bool((result.published["made_at"] == result.made_at).all())
-        result.files = write_outputs(output, writers, keep_existing=not just_published)
+        result.files, result.files_kept = write_outputs(output, writers, keep_existing=not just_published)
         quarter_writers = [w for w in writers if w.name == "csv"]  # the PNG stays hourly (not finished)
         if quarter_writers and quarter_since(project, z) is not None:
             try:
@@ -695,7 +705,9 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
             except ValidationError:  # this vintage ends before the zone's first quarter-hour
                 q_output = None
             if q_output is not None:
-                result.files += write_outputs(q_output, quarter_writers, keep_existing=not just_published)
+                files, kept = write_outputs(q_output, quarter_writers, keep_existing=not just_published)
+                result.files += files
+                result.files_kept += kept
     ensure_accuracy_view(project)
     return result
 
