@@ -25,6 +25,7 @@ from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
+from spotcast_storage.lineage import Lineage
 from spotcast_storage.promotion import (
     GATE_STREAM_MODEL,
     ModelKey,
@@ -351,11 +352,7 @@ class ModelRef:
 def features_version_of(m: Any) -> int:
     """The price_features version a registered model was trained on (its lineage; v1 for models
     registered before lineage recorded it)."""
-    lin = getattr(m, "lineage", None) or {}
-    v = (lin.get("features") or {}).get("version")
-    if v is None:
-        v = next((g.get("version") for g in lin.get("feature_groups") or [] if g.get("name") == FEATURES_NAME), None)
-    return int(v) if v is not None else FEATURES_VERSION
+    return Lineage.of(m).features_version(FEATURES_VERSION)
 
 
 def parse_model_spec(spec: str) -> tuple[str, int | None]:

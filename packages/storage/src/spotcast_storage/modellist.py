@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from spotcast_storage.lineage import Lineage
 from spotcast_storage.promotion import model_type, model_zones, record_of
 from spotcast_storage.text import format_metrics, iso
 
@@ -21,13 +22,7 @@ COLUMNS = ["name", "version", "created", "zones", "model_type", "decision", "met
 def trained_on(model: Model) -> str:
     """``price_features v1@42``: the feature groups, versions and commits a model was trained on
     (from its lineage), as one short text."""
-    lin = model.lineage or {}
-    groups = lin.get("feature_groups")
-    if isinstance(groups, list) and groups:
-        return ", ".join(f"{g.get('name')} v{g.get('version')}@{g.get('commit_id')}" for g in groups
-                         if isinstance(g, dict))
-    named = [(k, v) for k, v in lin.items() if isinstance(v, dict) and "version" in v]
-    return ", ".join(f"{k} v{v.get('version')}@{v.get('commit_id')}" for k, v in named)
+    return Lineage.of(model).trained_on()
 
 
 def models_table(project: Project, *, name: str | None = None, zone: str | None = None,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from spotcast_storage.errors import ValidationError
+from spotcast_storage.lineage import Lineage
 
 if TYPE_CHECKING:
     from spotcast_storage.protocols import Model, Project
@@ -134,27 +135,17 @@ def record_of(model: Any) -> dict[str, Any] | None:
 
 
 def model_zones(model: Any) -> tuple[str, ...]:
-    for source in (getattr(model, "lineage", None) or {}, getattr(model, "extra", None) or {}):
-        z = source.get("zones", source.get("zone"))
-        if isinstance(z, str):
-            return (z.upper(),)
-        if isinstance(z, (list, tuple)):
-            return tuple(str(x).upper() for x in z)
-    return ()
+    return Lineage.of(model).zones
 
 
 def model_type(model: Any) -> str:
-    return str((getattr(model, "lineage", None) or {}).get("model_type")
-               or (getattr(model, "extra", None) or {}).get("model_type") or "")
+    return Lineage.of(model).model_type or ""
 
 
 def trained_on_price_features(model: Any) -> bool:
     """Whether a registered model was trained on price_features: its lineage names the group
-    (``lineage["features"]``, or a ``feature_groups`` entry), read as data, not searched as text."""
-    lin = getattr(model, "lineage", None) or {}
-    if (lin.get("features") or {}).get("name") == FEATURES_NAME:
-        return True
-    return any(isinstance(g, dict) and g.get("name") == FEATURES_NAME for g in lin.get("feature_groups") or [])
+    (``features``, or a ``feature_groups`` entry), read as data, not searched as text."""
+    return Lineage.of(model).on_price_features
 
 
 def zone_models(project: Project, zone: str) -> list[Any]:

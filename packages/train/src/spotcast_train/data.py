@@ -7,8 +7,10 @@ origin o only if ``label_known_at <= o`` -- its origin being older is not enough
 target of a D+7 row is not known until a week later.
 """
 
+
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -20,6 +22,7 @@ from spotcast_storage.contracts.features import (
     get_or_create_training_view,
 )
 from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.lineage import GroupRef, Lineage
 from spotcast_storage.query import to_utc_timestamp
 
 if TYPE_CHECKING:
@@ -60,7 +63,7 @@ def _fg(fs: Any, contract: Any) -> Any:
 
 
 def load_training_frame(project: Project, zone: str, start: Any = None, end: Any = None,
-                        features_version: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+                        features_version: int | None = None) -> tuple[pd.DataFrame, Lineage]:
     """Rows of ``zone`` with origin in ``[start, end)`` from the training view over price_features
     ``features_version`` (default: the newest in the store), plus lineage.
 
@@ -98,8 +101,8 @@ def load_training_frame(project: Project, zone: str, start: Any = None, end: Any
     known = hourly.filter(hourly.zone == zone).read()[["ts", "known_at"]].rename(columns={"known_at": LABEL_KNOWN})
     df = df.merge(known, on="ts", how="left", validate="many_to_one")
     df = df.sort_values([TIME_COL, "ts"], ignore_index=True)
-    lineage = build_lineage(fv, [feats, hourly], zone)
-    lineage["features"] = {"name": PRICE_FEATURES.name, "version": int(features_version)}
+    lineage = replace(build_lineage(fv, [feats, hourly], zone),
+                      features=GroupRef(PRICE_FEATURES.name, int(features_version)))
     return df, lineage
 
 
@@ -108,14 +111,10 @@ def _last_commit(fg: Any) -> int | None:
     return max(details) if details else None
 
 
-def build_lineage(fv: Any, groups: list[Any], zone: str) -> dict[str, Any]:
+def build_lineage(fv: Any, groups: list[Any], zone: str) -> Lineage:
     """Feature-group names, versions and the newest commit ids read (time travel reproduces them)."""
-    return {
-        "zones": [zone],
-        "feature_view": {"name": fv.name, "version": fv.version},
-        "feature_groups": [{"name": g.name, "version": g.version, "commit_id": _last_commit(g)} for g in groups],
-        "label": LABEL,
-    }
+    return Lineage(zones=(zone,), feature_view=GroupRef(fv.name, fv.version),
+                   feature_groups=tuple(GroupRef(g.name, g.version, _last_commit(g)) for g in groups), label=LABEL)
 
 
 def known_at(frame: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:

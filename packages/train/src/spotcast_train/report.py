@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from spotcast_storage.lineage import Lineage
 from spotcast_train.evaluate import RMAE_REFERENCE
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def plot_forecasts(forecasts: pd.DataFrame, model: str, path: Path, horizon_day:
     return path
 
 
-def write_report(r: BacktestResult, folder: Path, lineage: dict[str, Any] | None = None) -> Path:
+def write_report(r: BacktestResult, folder: Path, lineage: Lineage | None = None) -> Path:
     """``<folder>/<run_id>.md`` plus two PNGs beside it; returns the Markdown path."""
     folder.mkdir(parents=True, exist_ok=True)
     mae_png = plot_mae_by_horizon(r.table, folder / f"{r.run_id}-mae.png")
@@ -82,8 +83,8 @@ def write_report(r: BacktestResult, folder: Path, lineage: dict[str, Any] | None
     per_day = per_day.reset_index().rename(columns={"horizon_day": "horizon day"})
     per_day.columns = [str(c) if c == "horizon day" else f"MAE {c}" for c in per_day.columns]
     origins = r.forecasts["origin"].nunique()
-    groups = ", ".join(f"{g['name']} v{g['version']} (commit {g.get('commit_id')})"
-                       for g in (lineage or {}).get("feature_groups", []))
+    groups = ", ".join(f"{g.name} v{g.version} (commit {g.commit_id})"
+                       for g in (lineage.feature_groups if lineage is not None else ()))
     text = f"""# Backtest {r.run_id}
 
 **{r.verdict}.**

@@ -17,6 +17,7 @@ from spotcast_storage import promotion
 from spotcast_storage.contracts.backtests import BACKTEST_METRICS, BACKTESTS
 from spotcast_storage.contracts.features import LABEL
 from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.lineage import Lineage
 from spotcast_storage.modelformat import ModelPredictor
 from spotcast_storage.query import to_utc_timestamp
 from spotcast_storage.zones import parse_zone
@@ -186,9 +187,8 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     training_window = {"start": times.min().isoformat(), "end": times.max().isoformat(),
                        "days": window_days, "rows": len(labelled), "gate_origins": len(origin_list),
                        "gate_start": origin_list[0].isoformat(), "gate_refit_days": refit_days}
-    lineage = {**lineage, "model_type": model,
-               "features": {**lineage["features"], "columns": list(final.features)}}
-    final = final.with_info(lineage=lineage, training_window=training_window)
+    lineage = lineage.with_model(model, final.features)
+    final = final.with_info(lineage=lineage.to_dict(), training_window=training_window)
     name = model_name(model, zone)
     result = FitResult(zone, model, name, None, metrics, base, training_window, None, final)
     description = f"{model} for {zone}: {mt.description}"
@@ -288,14 +288,13 @@ def _register(project: Project, name: str, predictor: ModelPredictor, metrics: d
 
 
 def _register_fallback(project: Project, zone: str, labelled: pd.DataFrame, now_ts: pd.Timestamp,
-                       features: list[str], lineage: dict[str, Any], training_window: dict[str, Any],
+                       features: list[str], lineage: Lineage, training_window: dict[str, Any],
                        record_args: dict[str, Any]) -> promotion.ModelKey:
     """Register the weekly naive, fitted on the same rows, as the zone's serving fallback."""
     fallback = promotion.FALLBACK_MODEL_TYPE
     mt = get_model_type(fallback)
     naive = _fit(mt, labelled, now_ts, features, {})
-    naive = naive.with_info(lineage={**lineage, "model_type": fallback,
-                                     "features": {**lineage["features"], "columns": list(naive.features)}},
+    naive = naive.with_info(lineage=lineage.with_model(fallback, naive.features).to_dict(),
                             training_window=training_window)
     record = promotion.make_record(decision="fallback", role="fallback", **record_args)
     m = _register(project, model_name(fallback, zone), naive, {}, f"{fallback} for {zone}: {mt.description} "
