@@ -109,14 +109,21 @@ def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_
     assert r.exit_code == 0 and '"pending_events": 0' in r.stdout
 
 
+def test_a_malformed_base_url_is_a_usage_error_before_any_work(store_path):
+    r = run_cli(store_path, "run", "--zone", "SE3", "--base-url", "elprisetjustnu")
+    assert r.exit_code == 2 and "is not KEY=VALUE (e.g. --base-url elprisetjustnu=" in r.output
+    assert not store_path.exists()
+
+
 def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_path, tmp_path, monkeypatch):
     from spotcast_ingest.testing import FakeApis
 
     with FakeApis(now=pd.Timestamp(NOW)) as api:
-        monkeypatch.setenv("SPOTCAST_ELPRISETJUSTNU_BASE_URL", api.url)
+        # one source through the environment, the other through `spotcast run --base-url`
         monkeypatch.setenv("SPOTCAST_OPEN_METEO_BASE_URL", api.url)
+        monkeypatch.delenv("SPOTCAST_ELPRISETJUSTNU_BASE_URL", raising=False)
         r = run_cli(store_path, "run", "--zone", "SE3", "--history-days", HISTORY, "--now", NOW,
-                    "--outputs", str(tmp_path / "out"))
+                    "--outputs", str(tmp_path / "out"), "--base-url", f"elprisetjustnu={api.url}")
         assert r.exit_code == 0, r.output
         assert api.requests > 40
     fs = get_storage(mode="local", path=store_path).get_feature_store()

@@ -14,6 +14,7 @@ from spotcast_storage.cli_common import (
     emit,
     fail,
     friendly_errors,
+    key_values,
     open_store,
     parse_now,
     stage_app,
@@ -47,13 +48,7 @@ FlatOpt = Annotated[int | None, typer.Option(
 
 
 def _options(pairs: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in pairs or []:
-        key, sep, value = p.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"option {p!r} is not KEY=VALUE (e.g. -o seed=3)")
-        out[key.strip()] = value.strip()
-    return out
+    return key_values(pairs, "-o seed=3")
 
 
 def _settings(concurrency: int | None) -> Any:

@@ -246,3 +246,15 @@ def progress(label: str, unit: str, enabled: bool = True) -> Iterator[Step | Non
             bar.update(task, completed=done, total=total, detail=detail)
 
         yield update
+
+
+def key_values(pairs: list[str] | None, example: str = "seed=3") -> dict[str, str]:
+    """``KEY=VALUE`` command-line pairs (repeatable options such as ``--base-url SOURCE=URL``) as
+    a dict; a pair without ``=`` or key is a usage error that shows the form."""
+    out: dict[str, str] = {}
+    for p in pairs or []:
+        key, sep, value = p.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"option {p!r} is not KEY=VALUE (e.g. {example})")
+        out[key.strip()] = value.strip()
+    return out

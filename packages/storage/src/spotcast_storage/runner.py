@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from spotcast_storage.cli_common import emit, friendly_errors, open_store, parse_now
+from spotcast_storage.cli_common import emit, friendly_errors, key_values, open_store, parse_now
 from spotcast_storage.errors import UsageError
 from spotcast_storage.events import Event
 from spotcast_storage.runoptions import RunOptions
@@ -143,6 +143,9 @@ def run_cmd(
                                                        "judges")] = RunOptions.retrain_accuracy_days,
     retrain_min_tracked_days: Annotated[int, typer.Option(help="days of tracked forecasts a retrain on "
                                                           "accuracy needs")] = RunOptions.retrain_min_tracked_days,
+    base_url: Annotated[list[str] | None, typer.Option(
+        help="SOURCE=URL: fetch a source from this server (a mirror, a test server); repeatable; beats "
+             "SPOTCAST_<SOURCE>_BASE_URL")] = None,
 ) -> None:
     """Run the pipeline: ingest new data, then build features, train and forecast as events dictate.
 
@@ -169,11 +172,12 @@ def run_cmd(
                         ("--retrain-min-tracked-days", retrain_min_tracked_days)):
         if value < 1:
             raise UsageError(f"{name} must be at least 1, got {value}")
+    urls = key_values(base_url, "--base-url elprisetjustnu=http://127.0.0.1:8080")
     no_files = outputs is not None and outputs.lower() == "none"
     options = RunOptions(yes=yes, history_days=history_days, quality_gate=quality_gate, files=not no_files,
                          outputs=None if no_files else outputs, days=days,
                          retrain_max_age_days=retrain_max_age_days, retrain_accuracy_days=retrain_accuracy_days,
-                         retrain_min_tracked_days=retrain_min_tracked_days)
+                         retrain_min_tracked_days=retrain_min_tracked_days, base_urls=urls or None)
 
     def log(msg: str) -> None:
         typer.echo(f"[{pd.Timestamp.now(tz='UTC'):%H:%M:%S}] {msg}")

@@ -10,7 +10,8 @@ from typing import Any
 @dataclass
 class RunOptions:
     """Every option a `spotcast run` step or handler reads: one typed place instead of a free
-    dict read in three packages. Each field but the last two is a `spotcast run` option."""
+    dict read in three packages. Each field but ``train_model_options`` (settings objects, for
+    Python callers) is a `spotcast run` option."""
 
     yes: bool = False
     """ingest: go ahead with a backfill larger than the confirmation limit (``--yes``)"""
@@ -33,7 +34,7 @@ class RunOptions:
     train_model_options: dict[str, Any] | None = None
     """train: model settings for the fit (Python only: settings objects, e.g. in tests)"""
     base_urls: dict[str, str] | None = None
-    """ingest: sources' base URLs (Python only; the command reads SPOTCAST_<SOURCE>_BASE_URL)"""
+    """ingest: sources' base URLs (``--base-url SOURCE=URL``, repeatable; else SPOTCAST_<SOURCE>_BASE_URL)"""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunOptions:
