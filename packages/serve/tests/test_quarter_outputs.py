@@ -34,7 +34,7 @@ def quarter_store(ready, data):
 def test_predict_writes_a_15_minute_csv_beside_the_hourly_files(quarter_store, project, tmp_path):
     out = tmp_path / "outputs"
     r = service.predict(project, "SE3", outputs=out, now=MADE)
-    assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.png", f"{STEM}_15min.csv"]
+    assert sorted(p.name for p in r.files) == [f"{STEM}.csv", f"{STEM}.png", f"{STEM}_15min.csv", f"{STEM}_15min.png"]
     hourly = pd.read_csv(out / f"{STEM}.csv", float_precision="round_trip")
     q = pd.read_csv(out / f"{STEM}_15min.csv", float_precision="round_trip")
     fc_hours, fc_q = hourly[hourly["p50"].notna()], q[q["p50"].notna()]
@@ -46,6 +46,14 @@ def test_predict_writes_a_15_minute_csv_beside_the_hourly_files(quarter_store, p
     means = fc_q.groupby(hour_of.to_numpy())["p50"].mean().to_numpy()
     np.testing.assert_allclose(means, fc_hours["p50"].to_numpy(), atol=1e-9)  # nothing averaged away, nothing repeated
     assert fc_q["p50"].nunique() > len(fc_hours)
+    from spotcast_serve.charts import forecast_figure
+    from spotcast_serve.forecast import daily_means
+
+    fig = forecast_figure(q.assign(ts=pd.to_datetime(q["ts"], utc=True)), daily_means(fc_hours, "Europe/Stockholm"),
+                          "Europe/Stockholm", "t")
+    median = next(line for line in fig.axes[0].lines if line.get_label() == "median (p50)")
+    assert len(median.get_xdata()) == 4 * 168 + 1  # a step per quarter-hour, the last one closed
+    assert "15-minute periods" in fig.axes[0].get_xlabel()
 
 
 def test_an_hourly_zone_gets_no_15_minute_file(quarter_store, project, tmp_path):

@@ -22,11 +22,11 @@ def _figure(rows: int = 1, height: float = 4.5):  # type: ignore[no-untyped-def]
     return fig, axes
 
 
-def _steps(ts: pd.Series, tz: str, *cols: pd.Series) -> tuple:
-    """x (naive local time) and y values with the last hour repeated one hour later, so a
-    ``where="post"`` step line covers the whole last hour."""
+def _steps(ts: pd.Series, tz: str, *cols: pd.Series, minutes: int = 60) -> tuple:
+    """x (naive local time) and y values with the last period repeated one period (``minutes``)
+    later, so a ``where="post"`` step line covers the whole last hour or quarter-hour."""
     local = pd.to_datetime(ts, utc=True).dt.tz_convert(tz).dt.tz_localize(None).reset_index(drop=True)
-    x = pd.concat([local, local.iloc[-1:] + pd.Timedelta(hours=1)], ignore_index=True)
+    x = pd.concat([local, local.iloc[-1:] + pd.Timedelta(minutes=minutes)], ignore_index=True)
     ys = [pd.concat([c.reset_index(drop=True), c.iloc[-1:]], ignore_index=True) for c in cols]
     return (x, *ys)
 
@@ -41,13 +41,14 @@ def forecast_figure(table: pd.DataFrame, daily: pd.DataFrame, tz: str, title: st
 
     fig, (ax,) = _figure()
     fcst = table[table["p50"].notna()]
-    x, p10, p50, p90 = _steps(fcst["ts"], tz, fcst["p10"], fcst["p50"], fcst["p90"])
+    minutes = int(table["resolution_minutes"].iloc[0]) if "resolution_minutes" in table and len(table) else 60
+    x, p10, p50, p90 = _steps(fcst["ts"], tz, fcst["p10"], fcst["p50"], fcst["p90"], minutes=minutes)
     if fcst["p10"].notna().any():
         ax.fill_between(x, p10, p90, step="post", alpha=0.25, color="tab:blue", label="p10–p90")
     ax.step(x, p50, where="post", color="tab:blue", lw=1.4, label="median (p50)")
     if "actual" in table.columns and table["actual"].notna().any():
         act = table[table["actual"].notna()]
-        xa, ya = _steps(act["ts"], tz, act["actual"])
+        xa, ya = _steps(act["ts"], tz, act["actual"], minutes=minutes)
         ax.step(xa, ya, where="post", color="black", lw=1.2, label="actual (published)")
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi + 0.14 * (hi - lo))  # the strip for the daily numbers, above every curve
@@ -62,7 +63,7 @@ def forecast_figure(table: pd.DataFrame, daily: pd.DataFrame, tz: str, title: st
     if subtitle:
         fig.subplots_adjust(top=0.88)  # room for the second title line, which the margin cut off
     ax.set_ylabel(unit)
-    ax.set_xlabel(f"delivery time ({tz})")
+    ax.set_xlabel(f"delivery time ({tz}), {minutes}-minute periods")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", ncol=4, fontsize=8, framealpha=0.85)
     return fig

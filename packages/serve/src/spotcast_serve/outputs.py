@@ -74,8 +74,10 @@ def write_png(output: ForecastOutput, path: Path) -> None:
 
 @hookimpl
 def register_forecast_outputs(register: Callable[[OutputWriter], None]) -> None:
-    register(OutputWriter("csv", "csv", write_csv, "hourly actual and p10/p50/p90 with UTC and local time"))
-    register(OutputWriter("png", "png", write_png, "hourly median with p10–p90 band, daily means, actuals"))
+    register(OutputWriter("csv", "csv", write_csv, "actual and p10/p50/p90 per hour (and per quarter-hour in "
+                          "*_15min.csv) with UTC and local time"))
+    register(OutputWriter("png", "png", write_png, "median with p10–p90 band, daily means, actuals, hourly "
+                          "(and in 15-minute steps in *_15min.png)"))
 
 
 def collect_writers() -> dict[str, OutputWriter]:

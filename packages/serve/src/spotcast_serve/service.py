@@ -695,7 +695,7 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
             result.rates = units.describe_rates(output.rates)
         just_published = result.written and bool((result.published["made_at"] == result.made_at).all())
         result.files, result.files_kept = write_outputs(output, writers, keep_existing=not just_published)
-        quarter_writers = [w for w in writers if w.name == "csv"]  # the PNG stays hourly (not finished)
+        quarter_writers = [w for w in writers if w.name in ("csv", "png")]  # plugins' writers: hourly only
         if quarter_writers and quarter_since(project, z) is not None:
             try:
                 q_output = make_output(project, result, Path(outputs), u, resolution=15)
