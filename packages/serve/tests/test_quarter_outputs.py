@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from spotcast_serve import quarters, service
+from spotcast_serve import service
 from spotcast_serve.api import create_app
-from spotcast_storage import get_storage
+from spotcast_storage import get_storage, quarters
 
 MADE = pd.Timestamp("2024-03-22T10:30Z")
 QUARTERS_FROM = pd.Timestamp("2024-03-22T23:00Z")  # 2024-03-23 00:00 CET: SE3 clears in 15 minutes

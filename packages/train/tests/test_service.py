@@ -146,3 +146,43 @@ def test_gate_settings_that_cannot_work_are_clear_errors(fresh_store, kwargs, ma
     with pytest.raises(ValidationError, match=match):
         service.fit(fresh_store.project, "SE3", model="naive-daily", now=fresh_store.origin(99), **kwargs)
     assert fresh_store.project.get_model_registry().get_models() == []
+
+
+def test_backtest_scores_at_15_minutes_where_prices_clear_in_quarter_hours(fresh_store, tmp_path):
+    """Issue 15: a zone with 15-minute prices in the period gets MAE at 15 minutes per model and
+    horizon day, beside the hourly forecast repeated in its quarters; an hourly period gets none."""
+    import numpy as np
+    import pandas as pd
+
+    from spotcast_storage import quarters
+    from spotcast_storage.contracts.market import PRICES
+    from spotcast_train import evaluate
+
+    s = fresh_store
+    start, end = s.origin(60), s.origin(64)
+    hourly = s.project.get_feature_store().get_feature_group("prices_hourly", 1).read()
+    hourly = hourly[(hourly["zone"] == "SE3") & (hourly["ts"] >= start)]
+    ts = pd.DatetimeIndex(hourly["ts"]).repeat(4) + pd.to_timedelta(np.tile([0, 15, 30, 45], len(hourly)), unit="m")
+    price = np.repeat(hourly["price_eur_mwh"].to_numpy(), 4) + np.tile([-5.0, -1.0, 1.0, 5.0], len(hourly))
+    PRICES.get_or_create(s.project.get_feature_store()).insert(PRICES.conform(pd.DataFrame({
+        "zone": "SE3", "ts": ts, "price_eur_mwh": price, "price_sek_kwh": None, "resolution_minutes": 15,
+        "known_at": ts - pd.Timedelta(hours=12), "source": "test"})))
+    r = service.backtest(s.project, "SE3", start, end, model="naive-daily", recalibrate="never",
+                         report_dir=tmp_path, write=False)
+    t = r.table_15min
+    assert t is not None and set(t["model"]) == {"naive-daily", "naive-weekly"}
+    row = t[(t["model"] == "naive-daily") & (t["horizon_day"] == 1)].iloc[0]
+    # recompute from the backtest's own hourly forecasts
+    f = r.forecasts[(r.forecasts["model"] == "naive-daily")].assign(
+        zone="SE3", made_at=lambda d: d["origin"], model_version=0, fallback_reason=None, p10=np.nan, p90=np.nan)
+    q = quarters.to_quarters(f, pd.Timestamp(ts.min())).merge(pd.DataFrame({"ts": ts, "price": price}), on="ts")
+    tz = "Europe/Stockholm"
+    q = q[(q["ts"].dt.tz_convert(tz).dt.normalize() - q["origin"].dt.tz_convert(tz).dt.normalize()).dt.days == 1]
+    assert row["quarters"] == len(q) > 0
+    assert row["mae"] == pytest.approx((q["p50"] - q["price"]).abs().mean())
+    assert row["hourly_mae"] == pytest.approx((q["p50_hourly"] - q["price"]).abs().mean())
+    assert "## At 15 minutes" in r.report.read_text()
+    hourly_only = service.backtest(s.project, "SE3", s.origin(40), s.origin(44), model="naive-daily",
+                                   recalibrate="never", write=False)
+    assert hourly_only.table_15min is None
+    assert evaluate.score_quarters(r.forecasts, pd.DataFrame(columns=["ts", "price_eur_mwh"]), tz).empty

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from spotcast_serve import quarters
+from spotcast_storage import quarters
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 from spotcast_storage.zones import timezone_sql_values

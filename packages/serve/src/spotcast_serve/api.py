@@ -23,11 +23,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi_offline import FastAPIOffline
 
-from spotcast_serve import __version__, labels, quarters, schemas, service, units
+from spotcast_serve import __version__, labels, schemas, service, units
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
 from spotcast_serve.cache import StoreCache, project_token
 from spotcast_serve.outputs import csv_text
+from spotcast_storage import quarters
 from spotcast_storage.errors import (
     NotFoundError,
     SpotcastError,

@@ -17,9 +17,10 @@ import pandas as pd
 
 from spotcast_serve import accuracy as acc
 from spotcast_serve import forecast as fc
-from spotcast_serve import labels, quarters, units
+from spotcast_serve import labels, units
 from spotcast_serve.defaults import DEFAULT_DAYS
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
+from spotcast_storage import quarters
 from spotcast_storage.contracts import DATA_QUALITY, PRICES
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES

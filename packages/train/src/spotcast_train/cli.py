@@ -117,6 +117,9 @@ def backtest_cmd(
     if fmt != "table":  # programs get the key on every row; people read it once, in the title
         table.insert(0, "run_id", r.run_id)
     emit(table, fmt, title=f"backtest {r.run_id}")
+    if fmt == "table" and r.table_15min is not None and not r.table_15min.empty:
+        emit(r.table_15min, fmt, title="at 15 minutes: the forecasts as quarter-hours vs the hourly forecast "
+             "repeated (EUR/MWh)")
     if fmt == "table":
         typer.echo(r.verdict)
         if r.report:

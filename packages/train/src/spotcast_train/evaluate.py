@@ -57,3 +57,35 @@ def verdict(table: pd.DataFrame, model: str) -> str:
                 f"({best}), rMAE {m['rmae']:.3f}")
     return (f"{model} does NOT beat the naive baseline: MAE {m['mae']:.2f} vs {naive.loc[best, 'mae']:.2f} "
             f"({best}), rMAE {m['rmae']:.3f}; do not use it over {best}")
+
+
+def score_quarters(forecasts: pd.DataFrame, prices: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Backtest forecasts at 15 minutes: each model's hourly forecasts as quarter-hours (the ramp
+    serve publishes, :mod:`spotcast_storage.quarters`) against the 15-minute ``prices`` (``ts``,
+    ``price_eur_mwh``), beside the same hourly forecast repeated in its quarters. One row per
+    model and horizon day (0 = all), ``quarters`` scored; empty when no quarter has a price."""
+    from spotcast_storage import quarters
+
+    cols = ["model", "horizon_day", "quarters", "mae", "hourly_mae", "gain_vs_hourly"]
+    if prices.empty or forecasts.empty:
+        return pd.DataFrame(columns=cols)
+    f = forecasts.assign(zone="_", made_at=forecasts["origin"], model_version=0, fallback_reason=None)
+    for c in ("p10", "p90"):
+        if c not in f:
+            f[c] = np.nan
+    q = quarters.to_quarters(f, pd.Timestamp(prices["ts"].min()))
+    price = prices.assign(ts=pd.to_datetime(prices["ts"], utc=True))[["ts", "price_eur_mwh"]]
+    q = q.merge(price, on="ts", how="inner")
+    if q.empty:
+        return pd.DataFrame(columns=cols)
+    local = q["ts"].dt.tz_convert(tz).dt.normalize()
+    q["horizon_day"] = (local - q["origin"].dt.tz_convert(tz).dt.normalize()).dt.days
+    q["err"] = (q["p50"] - q["price_eur_mwh"]).abs()
+    q["hourly_err"] = (q["p50_hourly"] - q["price_eur_mwh"]).abs()
+    rows = []
+    for hd, part in [(0, q), *sorted(q.groupby("horizon_day"), key=lambda kv: kv[0])]:
+        for model, g in part.groupby("model", sort=True):
+            mae, hourly = float(g["err"].mean()), float(g["hourly_err"].mean())
+            rows.append({"model": model, "horizon_day": int(hd), "quarters": len(g), "mae": mae,
+                         "hourly_mae": hourly, "gain_vs_hourly": 1 - mae / hourly if hourly else float("nan")})
+    return pd.DataFrame(rows, columns=cols)

@@ -85,6 +85,11 @@ def write_report(r: BacktestResult, folder: Path, lineage: Lineage | None = None
     origins = r.forecasts["origin"].nunique()
     groups = ", ".join(f"{g.name} v{g.version} (commit {g.commit_id})"
                        for g in (lineage.feature_groups if lineage is not None else ()))
+    quarter_section = ""
+    if r.table_15min is not None and not r.table_15min.empty:
+        quarter_section = ("\n## At 15 minutes\n\nThe forecasts as the quarter-hours serve publishes (a mean-"
+                           "preserving ramp) against the 15-minute prices, beside the hourly forecast repeated in "
+                           "its quarters; horizon day 0 is all days.\n\n" + _md_table(r.table_15min) + "\n")
     text = f"""# Backtest {r.run_id}
 
 **{r.verdict}.**
@@ -104,7 +109,7 @@ def write_report(r: BacktestResult, folder: Path, lineage: Lineage | None = None
 {_md_table(per_day)}
 
 ![MAE by horizon day]({mae_png.name})
-
+{quarter_section}
 ## Day-ahead forecasts (horizon day 1)
 
 ![forecasts]({fc_png.name})

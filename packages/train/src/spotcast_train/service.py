@@ -318,6 +318,8 @@ class BacktestResult:
     verdict: str
     report: Path | None = None
     commit_ids: dict[str, int] = field(default_factory=dict)
+    table_15min: pd.DataFrame | None = None
+    """For a zone with 15-minute prices in the period: :func:`evaluate.score_quarters` (None: hourly)."""
 
 
 def run_id(zone: str, model: str, start: pd.Timestamp, end: pd.Timestamp, recalibrate: str,
@@ -366,6 +368,9 @@ def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEF
         rid += "_linear"
     result = BacktestResult(rid, zone, model, start_ts, end_ts, recal, window_days, forecasts, table,
                             evaluate.verdict(table, model))
+    q_prices = quarter_prices(project, zone, start_ts, pd.Timestamp(forecasts["ts"].max()) + pd.Timedelta(hours=1))
+    if not q_prices.empty:
+        result.table_15min = evaluate.score_quarters(forecasts, q_prices, parse_zone(zone).tz)
     if write:
         result.commit_ids = write_backtest(project, result)
     if report_dir is not None:
@@ -373,6 +378,19 @@ def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEF
 
         result.report = write_report(result, Path(report_dir), lineage)
     return result
+
+
+def quarter_prices(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The 15-minute prices of ``zone`` in ``[start, end)`` (``ts``, ``price_eur_mwh``); empty for
+    an hourly zone or period."""
+    from spotcast_storage.contracts.market import PRICES
+
+    try:
+        fg = project.get_feature_store().get_feature_group(PRICES.name, PRICES.version)
+    except NotFoundError:
+        return pd.DataFrame(columns=["ts", "price_eur_mwh"])
+    return fg.select(["ts", "price_eur_mwh"]).filter(
+        (fg["zone"] == zone) & (fg["resolution_minutes"] == 15) & (fg["ts"] >= start) & (fg["ts"] < end)).read()
 
 
 def _offset_progress(progress: Progress, part: int, parts: int) -> Progress:

@@ -18,6 +18,8 @@ A zone gets quarter-hours from its first stored quarter-hour price on (``prices`
 ``resolution_minutes = 15``); hours before that, and zones that clear hourly, have none. A DST
 day has 92 or 100 quarters (23 or 25 hours). The SQL runs in the store where the store speaks
 DuckDB (the ``forecasts_15min`` view) and on frames in an in-memory DuckDB everywhere else.
+It lives in storage because serve publishes with it and train scores its backtests with it, and
+stages never import each other.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ RESOLUTIONS = {"60min": 60, "15min": 15}
 VIEW_NAME = "forecasts_15min"
 PRICES_TABLE = f"{PRICES.name}_v{PRICES.version}"
 COLUMNS = ["zone", "origin", "made_at", "ts", "resolution_minutes", "p10", "p50", "p90", "model",
-           "model_version", "fallback_reason"]
-"""Columns of :func:`to_quarters` (the SQL also gives ``p50_hourly``: the hour's own median,
-what the hourly product says for each of its quarters, to score against)."""
+           "model_version", "fallback_reason", "p50_hourly"]
+"""Columns of :func:`to_quarters`; ``p50_hourly`` is the hour's own median, what the hourly product
+says for each of its quarters, to score the quarter-hours against."""
 
 
 def parse_resolution(text: str | None) -> int:
@@ -71,7 +73,7 @@ h AS (
            lead(f.p50) OVER w AS next_p50, lead(f.ts) OVER w AS next_ts
     FROM ({hourly}) AS f
     JOIN ({since}) AS s ON s.zone = f.zone AND f.ts >= s.since
-    WINDOW w AS (PARTITION BY f.zone, f.origin, f.made_at ORDER BY f.ts)
+    WINDOW w AS (PARTITION BY f.zone, f.origin, f.made_at, f.model ORDER BY f.ts)
 ),
 sl AS (
     SELECT *,

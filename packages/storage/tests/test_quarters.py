@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spotcast_serve import quarters
+from spotcast_storage import quarters
 from spotcast_storage.errors import ValidationError
 
 
