@@ -30,7 +30,8 @@ for the selection window, for the days after it (the honest test), and for all.
 
 p10/p90 for quarter-hours: the p50 plus the 10th/90th percentiles of the last 56 days' quarter
 residuals, in units of the recent price volatility (the geometric mean of the 7- and 28-day
-standard deviations of hourly prices known at the origin).
+standard deviations of hourly prices known at the origin). What serve publishes is measured too:
+the ramp with the *hourly* band (the same recipe on hourly residuals) moved by the ramp.
 """
 
 from __future__ import annotations
@@ -256,12 +257,33 @@ def main() -> None:
         inside = (qvals >= lo) & (qvals <= hi)
         cover[pname] = {"coverage": float(inside[m].mean()), "width": float((hi - lo)[m].mean())}
 
+    # What serve publishes: the ramp, with the *hourly* band moved by the ramp (every quarter of an
+    # hour keeps the hour's p10/p90 distance from the median). The hourly band here is the same
+    # recipe at hourly resolution: the last 56 days' hourly residual percentiles in volatility units.
+    ramp = methods["ramp"]
+    resid_h = (hourly_actual - fc) / units[:, None]
+    band_h = np.full((len(qdays), 2), np.nan)
+    for r in range(28, len(qdays)):
+        past = resid_h[max(0, r - 56):r].reshape(-1)
+        band_h[r] = np.quantile(past[~np.isnan(past)], [0.1, 0.9])
+    lo_h, hi_h = ramp + (band_h[:, :1] * units[:, None]), ramp + (band_h[:, 1:] * units[:, None])
+    cover_published, cover_hourly = {}, {}
+    for pname, pmask in periods.items():
+        days_ok = pmask & score_mask & (np.arange(len(qdays)) >= 28)
+        m = np.repeat(days_ok[:, None], 96, axis=1) & ~np.isnan(qvals)
+        cover_published[pname] = {"coverage": float(((qvals >= lo_h) & (qvals <= hi_h))[m].mean()),
+                                  "width": float((hi_h - lo_h)[m].mean())}
+        mh = np.repeat(days_ok[:, None], 24, axis=1) & ~np.isnan(hourly_actual)
+        fc_lo, fc_hi = fc + band_h[:, :1] * units[:, None], fc + band_h[:, 1:] * units[:, None]
+        cover_hourly[pname] = {"coverage": float(((hourly_actual >= fc_lo) & (hourly_actual <= fc_hi))[mh].mean())}
+    out_extra = {"intervals_published_ramp_hourly_band": cover_published, "intervals_hourly_band_hourly": cover_hourly}
+
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = {"machine": machine(), "date": dt.date.today().isoformat(), "days": len(qdays),
            "scored_days": int(score_mask.sum()), "damping": damping, "damping_mae_selection": damp_mae,
            "hourly_mae_hourly_resolution": hourly_mae, "mae_15min": results, "chosen": chosen,
            "intervals_chosen": cover, "hourly_fit_cpu_s_median": float(np.median(hourly_fit_s)),
-           "shape_fit_cpu_s_median": float(np.median(shape_fit_s)), "wall_s": wall, "cpu_s": cpu}
+           "shape_fit_cpu_s_median": float(np.median(shape_fit_s)), "wall_s": wall, "cpu_s": cpu, **out_extra}
     print(f"machine: {out['machine']}; date: {out['date']}")
     print(f"quarter-hour days: {len(qdays)} ({int(score_mask.sum())} scored; DST days left out); "
           f"ramp damping chosen on the selection window: {damping} ({', '.join(f'{k}: {v:.3f}' for k, v in damp_mae.items())})")
@@ -276,6 +298,10 @@ def main() -> None:
             f"{p} {1 - results[name][p]['MAE'] / results['repeat'][p]['MAE']:+.1%}" for p in periods))
     print(f"\nchosen on the selection window: {chosen}; its p10-p90 at 15 minutes: " + ", ".join(
         f"{p} coverage {v['coverage']:.3f} width {v['width']:.1f}" for p, v in cover.items()))
+    print("published (ramp p50, the hourly band moved by the ramp), p10-p90 at 15 minutes: " + ", ".join(
+        f"{p} coverage {v['coverage']:.3f} width {v['width']:.1f}" for p, v in cover_published.items()))
+    print("the same hourly band at hourly resolution: " + ", ".join(
+        f"{p} coverage {v['coverage']:.3f}" for p, v in cover_hourly.items()))
     print(f"CPU: hourly fit median {out['hourly_fit_cpu_s_median']:.1f} s, shape fit median "
           f"{out['shape_fit_cpu_s_median']:.1f} s per weekly refit; run {wall:.0f} s wall, {cpu:.0f} s CPU")
     if args.json:
