@@ -239,11 +239,13 @@ def records(df: pd.DataFrame) -> list[dict]:
     of the API gives them (``to_json`` alone would write ``Z``), NaN as None."""
     import json
 
+    from spotcast_storage.text import iso_frame
+
     out = rounded(df)
     for c in out.columns:
         if isinstance(out[c].dtype, pd.DatetimeTZDtype):
-            out[c] = out[c].map(lambda t: None if pd.isna(t) else t.tz_convert("UTC").isoformat())
-    return json.loads(out.to_json(orient="records", date_format="iso", date_unit="s"))
+            out[c] = out[c].dt.tz_convert("UTC")
+    return json.loads(iso_frame(out).to_json(orient="records"))
 
 
 @dataclass(frozen=True)
