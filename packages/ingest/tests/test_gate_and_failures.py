@@ -185,7 +185,9 @@ def closed_port() -> int:
     return port
 
 
-@pytest.mark.parametrize("url", [f"http://127.0.0.1:{closed_port()}/x", "http://nonexistent.invalid/x"])
+# ids: the closed port differs per process, and xdist workers must collect the same test names.
+@pytest.mark.parametrize("url", [f"http://127.0.0.1:{closed_port()}/x", "http://nonexistent.invalid/x"],
+                         ids=["closed-port", "unresolvable-host"])
 def test_an_unreachable_host_fails_at_once_with_the_offline_hint(url, caplog):
     settings = HttpSettings(retries=4, backoff_initial=0.5, concurrency=4)
     with HttpClient(settings) as http, pytest.raises(SourceError) as err:
