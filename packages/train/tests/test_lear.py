@@ -193,3 +193,23 @@ def test_sample_rows_and_scores():
     assert full == list(range(20, 60))
     s4, s8 = period_indices(data, test_days=40, sample=4), period_indices(data, test_days=40, sample=8)
     assert s4 == [20, 30, 40, 50] and set(s4) <= set(s8) and len(s8) == 8
+
+
+@pytest.mark.parametrize("module", ["spotcast_train.lear", "spotcast_train.dnn"])
+def test_without_scikit_learn_the_import_names_the_extra(monkeypatch, module):
+    import importlib
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if not installed
+    for name in ("spotcast_train.lear", "spotcast_train.dnn"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'spotcast-train\[lear\]'.*uv sync --extra lear"):
+        importlib.import_module(module)
+
+
+def test_the_default_install_of_train_does_not_need_scikit_learn():
+    """scikit-learn is the `lear` extra, not a dependency: the default model trains without it."""
+    from importlib.metadata import requires
+
+    deps = requires("spotcast-train") or []
+    sk = [d for d in deps if d.lower().startswith("scikit-learn")]
+    assert sk and all("extra == \"lear\"" in d.replace("'", '"') for d in sk), deps

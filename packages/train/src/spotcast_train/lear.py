@@ -25,6 +25,8 @@ Pure: arrays in, arrays out; no store access.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,27 @@ import numpy as np
 
 from spotcast_storage.errors import ValidationError
 from spotcast_train.epf import EpfData, lag_days
+
+SKLEARN_MISSING = (
+    "LEAR and the DNN member need scikit-learn, which spotcast-train installs only with its "
+    "'lear' extra: pip install 'spotcast-train[lear]' (or 'spotcast[lear]'; in the workspace: "
+    "uv sync --extra lear)"
+)
+
+
+def require_sklearn() -> None:
+    """Fail at import, naming the extra, where scikit-learn is missing: it is optional (the
+    default model needs none of it, and xgboost imports it whenever installed), so a plain
+    install would otherwise fail deep inside a fit with a bare ``No module named 'sklearn'``."""
+    try:
+        found = importlib.util.find_spec("sklearn") is not None
+    except ValueError:  # a module in sys.modules without a spec
+        found = "sklearn" in sys.modules and sys.modules["sklearn"] is not None
+    if not found:
+        raise ModuleNotFoundError(SKLEARN_MISSING, name="sklearn")
+
+
+require_sklearn()
 
 HOURS = 24
 PRICE_LAGS = (1, 2, 3, 7)
