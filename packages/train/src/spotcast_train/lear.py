@@ -47,10 +47,10 @@ def require_sklearn() -> None:
     """Fail at import, naming the extra, where scikit-learn is missing: it is optional (the
     default model needs none of it, and xgboost imports it whenever installed), so a plain
     install would otherwise fail deep inside a fit with a bare ``No module named 'sklearn'``."""
-    try:
+    if "sklearn" in sys.modules:  # already imported, or blocked with None
+        found = sys.modules["sklearn"] is not None
+    else:
         found = importlib.util.find_spec("sklearn") is not None
-    except ValueError:  # a module in sys.modules without a spec
-        found = "sklearn" in sys.modules and sys.modules["sklearn"] is not None
     if not found:
         raise ModuleNotFoundError(SKLEARN_MISSING, name="sklearn")
 
