@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --save-predictions: keep the days already in that file and forecast only the rest")
     ap.add_argument("--lear-windows", default=",".join(map(str, lear_model.WINDOWS)),
                     help="LEAR calibration windows in days (default 56,84,1092,1456), averaged")
+    ap.add_argument("--lear-exo-lags", default=",".join(map(str, lear_model.EXO_LAGS)),
+                    help="past days of each exogenous series in the LEAR design (default 1,7 as the paper)")
     ap.add_argument("--alpha-mode", default="published", choices=["published", "aic"],
                     help="LEAR penalty: as the published forecasts (LARS-AIC on the normalised design) or plain AIC")
     ap.add_argument("--dnn-seeds", default="0,1", help="DNN members (one network per seed), averaged")
@@ -267,8 +269,8 @@ def run_days(data, days: list[int], forecast, *, save: Path | None, resume: bool
     return out.sort_values(["origin", "ts"], ignore_index=True)
 
 
-def lear_forecaster(data, windows: tuple[int, ...], alpha_mode: str):
-    X, Y = lear_model.epf_arrays(data)
+def lear_forecaster(data, windows: tuple[int, ...], alpha_mode: str, exo_lags: tuple[int, ...] = lear_model.EXO_LAGS):
+    X, Y = lear_model.epf_arrays(data, exo_lags)
 
     def forecast(i: int) -> dict[str, object]:
         per = lear_model.forecast_day(X, Y, i, windows=windows, alpha_mode=alpha_mode)
@@ -347,8 +349,10 @@ def run_family(args) -> int:
     w0, c0 = time.perf_counter(), _cpu()
     if args.model == "lear":
         windows = tuple(int(w) for w in args.lear_windows.split(","))
-        forecast = lear_forecaster(data, windows, args.alpha_mode)
-        settings = {"windows": list(windows), "alpha_mode": args.alpha_mode, "recalibrate": "daily"}
+        exo_lags = tuple(int(k) for k in args.lear_exo_lags.split(","))
+        forecast = lear_forecaster(data, windows, args.alpha_mode, exo_lags)
+        settings = {"windows": list(windows), "alpha_mode": args.alpha_mode, "exo_lags": list(exo_lags),
+                    "recalibrate": "daily"}
     elif args.model == "dnn":
         every = parse_recalibrate(args.recalibrate)
         dnn_settings = dnn_model.DnnSettings(seeds=dnn_model.seeds_of(args.dnn_seeds),

@@ -40,6 +40,10 @@ def test_design_is_the_epftoolbox_layout():
     dummies = X[:, -7:]
     assert (dummies.sum(axis=1) == 1).all() and dummies[0, 0] == 1 and dummies[6, 6] == 1  # Monday first
     assert np.isnan(X[:7]).any() and np.isfinite(X[7:]).all()
+    # the other revision of epftoolbox's design: exogenous of d-1 and d-2
+    X2 = lear.design(P, [load, wind], days, exo_lags=(1, 2))
+    assert np.allclose(X2[i, e: e + 6], [load[i - 1, h], wind[i - 1, h], load[i - 2, h], wind[i - 2, h],
+                                         load[i, h], wind[i, h]])
 
 
 def test_bad_shapes_are_clear_errors():
@@ -60,6 +64,9 @@ def test_bad_shapes_are_clear_errors():
     short = EpfData(days=days, prices=P, exogenous={"exo_1": load}, price_name="p")
     with pytest.raises(ValidationError, match="too few for a 364-day validation period"):
         period_indices(short, validation=True)
+    for bad in ((), (0, 7), (1, 8)):
+        with pytest.raises(ValidationError, match="exogenous lags"):
+            lear.design(P, [load], days, exo_lags=bad)
     with pytest.raises(ValidationError, match="alpha mode"):
         lear.select_alpha(X[8:], Y[8:, 0], "bic")
 

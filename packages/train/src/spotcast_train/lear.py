@@ -65,8 +65,12 @@ MAX_LAG = max(PRICE_LAGS + EXO_LAGS)
 MAD_NORMAL = 0.6744897501960817  # statsmodels.robust.mad: MAD / Phi^-1(3/4)
 
 
-def design(prices: np.ndarray, exogenous: Sequence[np.ndarray], days: Sequence) -> np.ndarray:
+def design(prices: np.ndarray, exogenous: Sequence[np.ndarray], days: Sequence,
+           exo_lags: Sequence[int] = EXO_LAGS) -> np.ndarray:
     """The epftoolbox LEAR design, one row per day (row ``i`` forecasts day ``i``).
+
+    ``exo_lags``: the past days of each exogenous series (the paper's 1 and 7; one revision of
+    epftoolbox's code has 1 and 2, which the benchmark can try).
 
     Column order as epftoolbox builds it: per hour the prices of d-1, d-2, d-3, d-7; per hour the
     exogenous series of d-1 and d-7 then d; last the 7 weekday dummies (Monday first). Rows of
@@ -84,10 +88,12 @@ def design(prices: np.ndarray, exogenous: Sequence[np.ndarray], days: Sequence) 
         raise ValidationError(f"{len(days)} days for {len(p)} rows of prices")
     lags = {k: lag_days(p, k) for k in PRICE_LAGS}
     cols = [lags[k][:, h] for h in range(HOURS) for k in PRICE_LAGS]
-    exo_lags = [{k: lag_days(x, k) for k in EXO_LAGS} for x in exo]
+    if not exo_lags or any(int(k) < 1 or int(k) > MAX_LAG for k in exo_lags):
+        raise ValidationError(f"exogenous lags {tuple(exo_lags)}: give days between 1 and {MAX_LAG}")
+    lagged = [{k: lag_days(x, k) for k in exo_lags} for x in exo]
     for h in range(HOURS):
-        for k in EXO_LAGS:
-            cols.extend(el[k][:, h] for el in exo_lags)
+        for k in exo_lags:
+            cols.extend(el[k][:, h] for el in lagged)
         cols.extend(x[:, h] for x in exo)
     wd = pd.DatetimeIndex(days).dayofweek.to_numpy()
     cols.extend((wd == d).astype("float64") for d in range(7))
@@ -226,6 +232,6 @@ def forecast_day(X: np.ndarray, Y: np.ndarray, day: int, windows: Sequence[int] 
     return out
 
 
-def epf_arrays(data: EpfData) -> tuple[np.ndarray, np.ndarray]:
+def epf_arrays(data: EpfData, exo_lags: Sequence[int] = EXO_LAGS) -> tuple[np.ndarray, np.ndarray]:
     """Design and target of an epftoolbox dataset."""
-    return design(data.prices, list(data.exogenous.values()), data.days), data.prices
+    return design(data.prices, list(data.exogenous.values()), data.days, exo_lags), data.prices
