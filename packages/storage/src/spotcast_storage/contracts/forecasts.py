@@ -115,8 +115,10 @@ def check_resolution(df: pd.DataFrame) -> None:
     res = pd.to_numeric(df["resolution_minutes"], errors="coerce")
     bad = df.loc[~res.isin(RESOLUTIONS_MINUTES), "resolution_minutes"]
     if len(bad):
+        v = bad.iloc[0]
+        shown = repr(v) if isinstance(v, str) else str(v)
         raise ValidationError(
-            f"forecasts: resolution_minutes {bad.iloc[0]!r} ({len(bad)} row(s)) is not allowed; use one of "
+            f"forecasts: resolution_minutes {shown} ({len(bad)} row(s)) is not allowed; use one of "
             f"{', '.join(map(str, RESOLUTIONS_MINUTES))} (60: hourly rows, 15: quarter-hours). Nothing was written")
     ts = pd.to_datetime(df["ts"], utc=True)
     off = (ts.dt.minute % res.astype("int64")) + ts.dt.second + ts.dt.microsecond
