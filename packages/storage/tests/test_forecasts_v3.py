@@ -92,27 +92,35 @@ def test_quarter_hours_rank_with_their_hours_and_a_later_vintage_never_outranks(
         assert len(pub) == n and (pub["made_at"] == pd.Timestamp("2025-10-06T09:00Z")).all()
 
 
-def test_a_store_of_v1_rows_and_one_of_v2_rows_both_read_as_v3_hourly(local_project, tmp_path):
-    from spotcast_storage import get_storage
-
+def old_rows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three hours of one origin as forecasts v1 rows and as v2 rows (made an hour after the origin)."""
     ts = pd.date_range("2024-03-20T23:00Z", periods=3, freq="h")
     v1 = pd.DataFrame({"zone": "SE3", "origin": pd.Timestamp("2024-03-20T09:00Z"), "ts": ts, "p10": 1.0,
                        "p50": [2.0, 3.0, 4.0], "p90": 5.0, "model": "m", "model_version": 1,
                        "created_at": pd.Timestamp("2024-03-20T14:00Z")})
-    v2 = FORECASTS_V2.conform(v1.assign(made_at=pd.Timestamp("2024-03-20T10:00Z"), fallback_reason=None))
-    other = get_storage(mode="local", path=tmp_path / "v2.duckdb")
-    for project, contract, frame, made in ((local_project, FORECASTS_V1, v1, "2024-03-20T14:00Z"),
-                                           (other, FORECASTS_V2, v2, "2024-03-20T10:00Z")):
-        fs = project.get_feature_store()
-        contract.get_or_create(fs).insert(frame)
-        group, to_rows = FORECASTS.source(fs)  # a reader before the migration
-        assert group.version == contract.version
-        seen = to_rows(group.read())
-        assert list(seen.columns) == FORECASTS.column_names and (seen["resolution_minutes"] == 60).all()
-        fg = FORECASTS.get_or_create(fs)  # the migration: one commit of v3 rows
-        got = fg.read().sort_values("ts", ignore_index=True)
-        assert fg.version == 3 and len(fg.commit_details()) == 1
-        assert (got["resolution_minutes"] == 60).all() and got["p50"].tolist() == [2.0, 3.0, 4.0]
-        assert (got["made_at"] == pd.Timestamp(made)).all()
-        assert len(published(got, resolution=15)) == 0 and len(published(got)) == 3
-    other.close()
+    return v1, FORECASTS_V2.conform(v1.assign(made_at=pd.Timestamp("2024-03-20T10:00Z"), fallback_reason=None))
+
+
+def check_old_store_reads_as_v3(project, version: int) -> None:
+    """A store holding only forecasts v``version`` rows reads as v3 hourly rows before the
+    migration and holds them in v3 after it (one commit); the same checks on every backend."""
+    v1, v2 = old_rows()
+    contract, frame, made = ((FORECASTS_V1, v1, "2024-03-20T14:00Z") if version == 1
+                             else (FORECASTS_V2, v2, "2024-03-20T10:00Z"))
+    fs = project.get_feature_store()
+    contract.get_or_create(fs).insert(frame)
+    group, to_rows = FORECASTS.source(fs)  # a reader before the migration
+    assert group.version == version
+    seen = to_rows(group.read())
+    assert list(seen.columns) == FORECASTS.column_names and (seen["resolution_minutes"] == 60).all()
+    fg = FORECASTS.get_or_create(fs)  # the migration: one commit of v3 rows
+    got = fg.read().sort_values("ts", ignore_index=True)
+    assert fg.version == 3 and len(fg.commit_details()) == 1
+    assert (got["resolution_minutes"] == 60).all() and got["p50"].tolist() == [2.0, 3.0, 4.0]
+    assert (got["made_at"] == pd.Timestamp(made)).all()
+    assert len(published(got, resolution=15)) == 0 and len(published(got)) == 3
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_store_of_v1_rows_or_of_v2_rows_reads_as_v3_hourly(local_project, version):
+    check_old_store_reads_as_v3(local_project, version)
