@@ -11,7 +11,7 @@ from spotcast_train import policy, service
 
 
 def _forecasts(store, model: str, offset: float, days: int = 5, made_at=None) -> None:
-    """forecasts v2 rows (one vintage) for the last ``days`` days of the store: actual price + ``offset``."""
+    """forecasts v3 hourly rows (one vintage) for the last ``days`` days of the store: actual price + ``offset``."""
     hourly = store.project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     end = hourly["ts"].max()
     h = hourly[hourly["ts"] > end - pd.Timedelta(days=days)]

@@ -1,7 +1,7 @@
 """Quarter-hour forecasts (issue 15), defined once in SQL.
 
 Since 2025-10-01 the Nordic day-ahead market clears 96 quarter-hours a day. The model forecasts
-hourly (all history before that date is hourly); each published hourly vintage becomes
+hourly (all history before that date is hourly); each hourly vintage becomes
 quarter-hours by a *mean-preserving linear ramp*: the four quarters of an hour lie on a line
 through the hour's value with the slope of its neighbouring hours (damped by
 :data:`DAMPING`), so their mean is the hourly value exactly and nothing is silently repeated.
@@ -21,7 +21,7 @@ prices backfilled after publication). Readers -- files, API, dashboard, accuracy
 the one definition of the ramp.
 
 A vintage gets quarter-hours from the zone's first stored quarter-hour price on (``prices`` rows
-with ``resolution_minutes = 15``) as known when the vintage is made; hours before that, and zones
+with ``resolution_minutes = 15``) as stored when the vintage is made; hours before that, and zones
 that clear hourly, have none. A DST day has 92 or 100 quarters (23 or 25 hours). The SQL runs in
 an in-memory DuckDB over frames (and in the store for the view). It lives in storage because
 serve publishes with it and train scores its backtests with it, and stages never import each
