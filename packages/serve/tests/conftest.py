@@ -257,3 +257,23 @@ def history_server(history, store_path):
     """A real uvicorn server over the ``history`` store (SE3 and SE4, four weeks of scored
     forecasts); its URL."""
     yield from _serve(store_path)
+
+
+QUARTERS_FROM = pd.Timestamp("2024-03-22T23:00Z")  # 2024-03-23 00:00 CET: SE3 clears in 15 minutes
+
+
+def quarter_prices(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Four 15-minute prices per hour of ``hourly`` (zone, ts, price_eur_mwh), moving inside the hour."""
+    starts = pd.DatetimeIndex(hourly["ts"]).repeat(4) + pd.to_timedelta(np.tile(np.arange(4) * 15, len(hourly)), unit="min")
+    return pd.DataFrame({"zone": np.repeat(hourly["zone"].to_numpy(), 4), "ts": starts,
+                         "price_eur_mwh": np.repeat(hourly["price_eur_mwh"].to_numpy(), 4)
+                         + np.tile([-6.0, -2.0, 2.0, 6.0], len(hourly))})
+
+
+@pytest.fixture
+def quarter_store(ready, data):
+    """``ready`` with SE3's ``prices``: hourly before QUARTERS_FROM, 15-minute from there on."""
+    hourly = data.actuals(zones=("SE3",), days=29)
+    data.write_prices(hourly[hourly["ts"] < QUARTERS_FROM])
+    data.write_prices(quarter_prices(hourly[hourly["ts"] >= QUARTERS_FROM]), resolution_minutes=15)
+    return data

@@ -25,7 +25,7 @@ def _forecast_all_origins(project, data):
 
 
 def _expected(project) -> pd.DataFrame:
-    f = project.get_feature_store().get_feature_group("forecasts", 2).read()
+    f = project.get_feature_store().get_feature_group("forecasts", 3).read()
     a = project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     m = f.merge(a, on=["zone", "ts"])
     lag = a.assign(ts=a["ts"] + pd.Timedelta(hours=168)).rename(columns={"price_eur_mwh": "naive"})
@@ -89,7 +89,7 @@ def test_sql_view_gives_the_same_rows_and_in_memory_path_agrees(ready, project, 
     np.testing.assert_allclose(view["mae"], report.by_horizon["mae"])
     # The backend-neutral path (frames + the same SQL in memory) gives identical numbers.
     fs = project.get_feature_store()
-    frames = acc.run_on_frames(fs.get_feature_group("forecasts", 2).read(),
+    frames = acc.run_on_frames(fs.get_feature_group("forecasts", 3).read(),
                                fs.get_feature_group("prices_hourly", 1).read(), "SE3", 30)
     pd.testing.assert_frame_equal(frames.by_horizon, report.by_horizon, check_dtype=False)
     # Creating it again with the same definition is not a change.
@@ -212,7 +212,7 @@ def test_week_and_origin_queries_agree_on_frames_and_in_the_store(history, proje
     """The backend-neutral path (frames + the same SQL in memory) gives the store's numbers for
     the new queries too, so a Hopsworks project sees the same accuracy over time."""
     fs = project.get_feature_store()
-    f, a = fs.get_feature_group("forecasts", 2).read(), fs.get_feature_group("prices_hourly", 1).read()
+    f, a = fs.get_feature_group("forecasts", 3).read(), fs.get_feature_group("prices_hourly", 1).read()
     store = service.accuracy(project, "SE4", 30, 3)
     frames = acc.run_on_frames(f, a, "SE4", 30, 3)
     pd.testing.assert_frame_equal(frames.by_week, store.by_week, check_dtype=False)

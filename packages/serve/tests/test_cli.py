@@ -162,7 +162,7 @@ def test_predict_in_ore_names_the_rate_and_a_missing_rate_writes_nothing(ready, 
     csv = pd.read_csv(tmp_path / "o" / files[0])
     assert set(csv["unit"]) == {"öre/kWh"} and set(csv.loc[csv["horizon_day"] > 0, "rate_date"]) == {"2024-03-23"}
     # The store keeps EUR/MWh.
-    stored = project.get_feature_store().get_feature_group("forecasts", 2).read()
+    stored = project.get_feature_store().get_feature_group("forecasts", 3).read()
     assert stored["p50"].mean() == pytest.approx(eur["p50"].mean())
 
 

@@ -43,7 +43,7 @@ def test_a_flatliner_on_the_latest_day_publishes_the_weekly_naive_flagged(ready,
     r = service.predict(project, "SE3", outputs=tmp_path / "o", now=MADE)
     reason = "data_quality: SE3 2024-03-22 flatliner: longest run of one price: 10 h (flagged from 8 h)"
     assert r.written and r.fallback_reason == reason
-    stored = project.get_feature_store().get_feature_group("forecasts", 2).read()
+    stored = project.get_feature_store().get_feature_group("forecasts", 3).read()
     assert (stored["fallback_reason"] == reason).all() and (stored["model"] == "naive-weekly").all()
     assert stored["p10"].isna().all() and stored["p90"].isna().all()
     feats = project.get_feature_store().get_feature_group("price_features", 1).read()

@@ -77,7 +77,7 @@ def test_build_forecasts_conforms_to_contract_and_checks_lengths():
     rows = _rows("2024-05-01", days=1)
     pred = pd.DataFrame({"p10": 1.0, "p50": 2.0, "p90": 3.0}, index=rows.index)
     out = fc.build_forecasts(rows, pred, model="m", model_version=3, made_at=pd.Timestamp("2024-05-01T09:00Z"))
-    assert list(out.columns) == ["zone", "origin", "ts", "made_at", "p10", "p50", "p90", "model", "model_version",
+    assert list(out.columns) == ["zone", "origin", "ts", "resolution_minutes", "made_at", "p10", "p50", "p90", "model", "model_version",
                                  "fallback_reason", "created_at"]
     assert out["fallback_reason"].isna().all() and (out["made_at"] == pd.Timestamp("2024-05-01T09:00Z")).all()
     assert str(out["ts"].dt.tz) == "UTC" and out["model_version"].eq(3).all()

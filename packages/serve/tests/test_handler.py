@@ -24,7 +24,7 @@ def _run(ctx):
 
 
 def _forecast_origins(project):
-    fg = project.get_feature_store().get_feature_group("forecasts", 2)
+    fg = project.get_feature_store().get_feature_group("forecasts", 3)
     df = fg.select(["zone", "origin"]).read().drop_duplicates()
     return sorted((z, o.isoformat()) for z, o in zip(df["zone"], df["origin"], strict=True))
 

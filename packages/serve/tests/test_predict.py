@@ -22,7 +22,7 @@ def _events(project) -> int:
 
 
 def _stored(project) -> pd.DataFrame:
-    return project.get_feature_store().get_feature_group("forecasts", 2).read().sort_values(
+    return project.get_feature_store().get_feature_group("forecasts", 3).read().sort_values(
         ["made_at", "ts"], ignore_index=True)
 
 

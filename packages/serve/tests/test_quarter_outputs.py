@@ -12,23 +12,10 @@ from spotcast_serve import service
 from spotcast_serve.api import create_app
 from spotcast_storage import get_storage, quarters
 
+from .conftest import QUARTERS_FROM
+
 MADE = pd.Timestamp("2024-03-22T10:30Z")
-QUARTERS_FROM = pd.Timestamp("2024-03-22T23:00Z")  # 2024-03-23 00:00 CET: SE3 clears in 15 minutes
 STEM = "forecast_SE3_2024-03-23_2024-03-29_made_2024-03-22T1130CET"
-
-
-@pytest.fixture
-def quarter_store(ready, data):
-    """``ready`` with SE3's ``prices``: hourly before QUARTERS_FROM, 15-minute from there on."""
-    hourly = data.actuals(zones=("SE3",), days=29)
-    data.write_prices(hourly[hourly["ts"] < QUARTERS_FROM])
-    later = hourly[hourly["ts"] >= QUARTERS_FROM]
-    starts = pd.DatetimeIndex(later["ts"]).repeat(4) + pd.to_timedelta(np.tile(np.arange(4) * 15, len(later)), unit="min")
-    q = pd.DataFrame({"zone": "SE3", "ts": starts,
-                      "price_eur_mwh": np.repeat(later["price_eur_mwh"].to_numpy(), 4)
-                      + np.tile([-6.0, -2.0, 2.0, 6.0], len(later))})
-    data.write_prices(q, resolution_minutes=15)
-    return data
 
 
 def test_predict_writes_a_15_minute_csv_beside_the_hourly_files(quarter_store, project, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from spotcast_storage.contracts.forecasts import FORECASTS
 from spotcast_storage.pipeline import RunContext
@@ -10,7 +11,7 @@ from spotcast_train import policy, service
 
 
 def _forecasts(store, model: str, offset: float, days: int = 5, made_at=None) -> None:
-    """forecasts v2 rows (one vintage) for the last ``days`` days of the store: actual price + ``offset``."""
+    """forecasts v3 hourly rows (one vintage) for the last ``days`` days of the store: actual price + ``offset``."""
     hourly = store.project.get_feature_store().get_feature_group("prices_hourly", 1).read()
     end = hourly["ts"].max()
     h = hourly[hourly["ts"] > end - pd.Timedelta(days=days)]
@@ -137,3 +138,20 @@ def test_tracked_accuracy_scores_the_published_vintage_not_later_ones(fresh_stor
     assert t.mae < 1.0 and t.days >= 7
     assert not policy.decide(s.project, "SE3", _now(s), max_age_days=10_000).retrain
 
+
+
+def test_tracked_accuracy_counts_hourly_rows_only(fresh_store):
+    """A zone that clears in 15 minutes stores each vintage's quarter-hours beside its hours
+    (forecasts v3); the policy scores the hourly forecast once per hour, not its quarters too."""
+    from spotcast_storage import quarters
+
+    s = fresh_store
+    _forecasts(s, "m", offset=3.0, days=10, made_at="origin")
+    fs = s.project.get_feature_store()
+    before = policy.tracked_accuracy(s.project, "SE3", "m", _now(s))
+    assert before.hours > 0 and before.mae == pytest.approx(3.0)
+    hours = FORECASTS.get(fs).read()
+    q = quarters.quarter_rows(hours, pd.Timestamp(hours["ts"].min()))  # the same vintages at 15 minutes
+    assert len(q) == 4 * len(hours) and q["ts"].isin(hours["ts"]).any()  # the :00 quarters share the hours' ts
+    FORECASTS.get(fs).insert(q)
+    assert policy.tracked_accuracy(s.project, "SE3", "m", _now(s)) == before

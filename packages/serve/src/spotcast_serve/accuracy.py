@@ -181,13 +181,14 @@ ORDER BY ts
 
 
 def quarter_rows_sql(forecasts: str = FORECASTS_TABLE, prices: str = quarters.PRICES_TABLE) -> str:
-    """One row per quarter-hour of each origin's published vintage (:mod:`spotcast_serve.quarters`)
-    with a known 15-minute price: the error of the quarter-hour forecast, and beside it the error
-    of the hourly forecast read at 15 minutes (``hourly_abs_error``), which is what the
+    """One row per stored quarter-hour of each origin's published vintage
+    (:func:`spotcast_storage.quarters.published_quarters_sql` over ``forecasts``, v3 rows of every
+    resolution) with a known 15-minute price: the error of the quarter-hour forecast, and beside it
+    the error of the hourly forecast read at 15 minutes (``hourly_abs_error``), which is what the
     quarter-hours must beat."""
     return f"""
 WITH zone_tz(zone, tz) AS (VALUES {timezone_sql_values()}),
-q AS ({quarters.quarters_sql(published_sql(forecasts), quarters.since_sql(prices))})
+q AS ({quarters.published_quarters_sql(forecasts)})
 SELECT
     q.zone, q.origin, q.ts,
     CAST(timezone(coalesce(z.tz, '{FALLBACK_TZ}'), q.origin) AS DATE) AS origin_date,
@@ -323,7 +324,8 @@ def quarter_report_in_store(sql: object, zone: str, days: int) -> pd.DataFrame:
 
 
 def quarter_report_on_frames(forecasts: pd.DataFrame, prices: pd.DataFrame, zone: str, days: int) -> pd.DataFrame:
-    """The same on frames (``forecasts`` v2 rows; ``prices`` rows with ``resolution_minutes``)."""
+    """The same on frames (``forecasts`` v3 rows of both resolutions; ``prices`` rows with
+    ``resolution_minutes``)."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")

@@ -157,8 +157,10 @@ def _rows_at(fg: Any, zone: str, origin: pd.Timestamp) -> pd.DataFrame:
     return fg.filter((fg.zone == zone) & (fg.origin == origin)).read().sort_values("ts", ignore_index=True)
 
 
-def stored_rows(project: Project, zone: str, origin: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Every stored vintage row of ``zone`` (of one origin when given), as ``forecasts`` v2 rows."""
+def stored_rows(project: Project, zone: str, origin: pd.Timestamp | None = None,
+                resolution: int | None = 60) -> pd.DataFrame:
+    """Every stored vintage row of ``zone`` (of one origin when given) at ``resolution`` minutes
+    (None: hourly and quarter-hour rows), as ``forecasts`` v3 rows."""
     src = FORECASTS.source(project.get_feature_store())
     if src is None:
         return _empty_forecasts()
@@ -166,23 +168,33 @@ def stored_rows(project: Project, zone: str, origin: pd.Timestamp | None = None)
     cond = fg.zone == zone
     if origin is not None:
         cond = cond & (fg.origin == origin)
-    return to_rows(fg.filter(cond).read()).sort_values(["origin", "made_at", "ts"], ignore_index=True)
+    current = fg.version == FORECASTS.version  # an older version (not migrated yet) has no resolution
+    if resolution is not None and current:
+        cond = cond & (fg.resolution_minutes == resolution)
+    rows = to_rows(fg.filter(cond).read())
+    if resolution is not None and not current:
+        rows = rows[rows["resolution_minutes"] == resolution]
+    return rows.sort_values(["origin", "made_at", "resolution_minutes", "ts"], ascending=[True, True, False, True],
+                            ignore_index=True)
 
 
-def with_vintages(rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with the vintage columns of :func:`spotcast_storage.contracts.forecasts.vintages_sql`."""
+def with_vintages(rows: pd.DataFrame, resolution: int = 60) -> pd.DataFrame:
+    """``rows`` at ``resolution`` minutes with the vintage columns of
+    :func:`spotcast_storage.contracts.forecasts.vintages_sql` (ranked on the hourly rows, so
+    ``rows`` must hold a vintage's hourly rows to rank its quarter-hours)."""
     if rows.empty:
         return rows.assign(vintage=pd.Series(dtype="int64"), vintages=pd.Series(dtype="int64"),
                            first_delivery_day=pd.Series(dtype="str"),
                            gate_closure=pd.Series(dtype="datetime64[us, UTC]"),
                            on_time=pd.Series(dtype="bool"), published=pd.Series(dtype="bool"))
-    out = run_on_frame(vintages_sql("_forecasts"), rows)
+    out = run_on_frame(vintages_sql("_forecasts", resolution=resolution), rows)
     return out.sort_values(["origin", "made_at", "ts"], ignore_index=True)
 
 
-def published_of(rows: pd.DataFrame) -> pd.DataFrame:
-    """The published vintage's rows (with the vintage columns) among stored ``rows``."""
-    v = with_vintages(rows)
+def published_of(rows: pd.DataFrame, resolution: int = 60) -> pd.DataFrame:
+    """The published vintage's rows at ``resolution`` minutes (with the vintage columns) among
+    stored ``rows``."""
+    v = with_vintages(rows, resolution)
     return v[v["published"].astype(bool)].sort_values(["origin", "ts"], ignore_index=True)
 
 
@@ -228,7 +240,7 @@ def read_vintages(project: Project, zone: str, origin: str | pd.Timestamp | None
     z = check_known_zone(project, zone)
     o = resolve_origin(project, z, origin)
     v = with_vintages(stored_rows(project, z, o))
-    g = v.groupby(["zone", "origin", "vintage"], as_index=False, sort=True).agg(
+    g = v.groupby(["zone", "origin", "vintage"], as_index=False, sort=True).agg(  # hourly rows: hours
         made_at=("made_at", "first"), hours=("ts", "size"), mean_p50=("p50", "mean"), model=("model", "first"),
         model_version=("model_version", "first"), fallback_reason=("fallback_reason", "first"),
         gate_closure=("gate_closure", "first"), on_time=("on_time", "first"), published=("published", "first"))
@@ -301,20 +313,25 @@ def read_quarter_prices(project: Project, zone: str, start: pd.Timestamp, end: p
 
 
 def quarter_rows(project: Project, zone: str, published: pd.DataFrame) -> pd.DataFrame:
-    """``published`` (an hourly vintage) at 15 minutes (:mod:`spotcast_serve.quarters`); a clear
-    error where the zone or the vintage has no quarter-hours."""
+    """The stored quarter-hour rows of ``published`` (an origin's published hourly vintage, with
+    its vintage columns): written with it when it was made (:func:`spotcast_storage.quarters.vintage_rows`),
+    so they never change. A clear error where the zone or the vintage has no quarter-hours."""
     since = quarter_since(project, zone)
     if since is None:
         raise ValidationError(
             f"{zone} has no quarter-hour prices stored, so its forecasts are hourly only: ask for "
             "resolution=60min (quarter-hours start with the first 15-minute prices ingested, "
             "2025-10-01 in the Nordic day-ahead market)")
-    rows = quarters.to_quarters(published, since)
+    origin, made = pd.Timestamp(published["origin"].iloc[0]), pd.Timestamp(published["made_at"].iloc[0])
+    rows = stored_rows(project, zone, origin, resolution=15)
+    rows = rows[rows["made_at"] == made]
     if rows.empty:
         raise ValidationError(
-            f"this forecast of {zone} ends before its first quarter-hour price ({since.isoformat()}): it is "
-            "hourly only; ask for resolution=60min or a newer origin")
-    return rows
+            f"this forecast of {zone} (made {made.isoformat()}) has no quarter-hours stored: it is hourly only "
+            f"(it ends before the zone's first quarter-hour price, {since.isoformat()}, or was made before "
+            "quarter-hours were stored); ask for resolution=60min or a newer origin")
+    vcols = ["vintage", "vintages", "first_delivery_day", "gate_closure", "on_time", "published"]
+    return rows.assign(**{c: published[c].iloc[0] for c in vcols if c in published}).reset_index(drop=True)
 
 
 def published_table(project: Project, zone: str, published: pd.DataFrame,
@@ -454,11 +471,15 @@ class PredictResult:
     missing_hours: int = 0
     unit: str = units.DEFAULT_UNIT
     rates: str = ""
+    quarter_rows: int = 0
+    """Quarter-hour rows written with the vintage (0: an hourly zone, or nothing written)."""
 
     def summary(self) -> str:
         tz = fc.zone_timezone(self.zone)
         made = labels.made_label(self.made_at, tz)
-        what = (f"wrote {len(self.forecast)} forecast rows as a new vintage made {made} (commit {self.commit_id})"
+        quarters_too = f" and {self.quarter_rows} quarter-hours" if self.quarter_rows else ""
+        what = (f"wrote {len(self.forecast)} forecast rows{quarters_too} as a new vintage made {made} "
+                f"(commit {self.commit_id})"
                 if self.written else f"unchanged ({len(self.forecast)} rows already stored as made "
                 f"{labels.made_label(self.forecast['made_at'].iloc[0], tz)})")
         if self.missing_hours:
@@ -525,9 +546,16 @@ def fallback_reason(failures: pd.DataFrame) -> str | None:
                                         for r in failures.itertuples())
 
 
-def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool, pd.DataFrame, pd.DataFrame, int | None]:
-    """Store ``new`` (one origin's vintage) unless the origin's newest stored vintage already
-    holds exactly it. Returns ``(written, the vintage, every stored row of the origin, commit id)``.
+def store_vintage(project: Project, zone: str,
+                  new: pd.DataFrame) -> tuple[bool, pd.DataFrame, pd.DataFrame, int | None, int]:
+    """Store ``new`` (one origin's hourly vintage) unless the origin's newest stored vintage
+    already holds exactly its hours. Returns ``(written, the vintage's hourly rows, every stored
+    hourly row of the origin, commit id, quarter-hour rows written)``.
+
+    For a zone with 15-minute prices the vintage's quarter-hours from the zone's first one on
+    (:func:`spotcast_storage.quarters.vintage_rows`) go into the same insert with the same
+    ``made_at``: one commit, so a vintage is never partly written, and its quarter-hours are
+    fixed from then on. Whether anything is new is decided on the hourly rows alone.
 
     An existing vintage is never changed: a vintage with other values made at the very instant of
     a stored one (two forecasts in one replayed run, e.g. after a new model) is stored one
@@ -535,13 +563,17 @@ def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool,
     it would become the published one (the first made before the gate closure) and renumber the
     others, so a published forecast would change."""
     origin = pd.Timestamp(new["origin"].iloc[0])
+    new = FORECASTS.conform(new)  # hourly rows: a bad row is refused before anything is written
+    if (new["resolution_minutes"] != 60).any():
+        raise ValidationError("store_vintage takes a vintage's hourly rows (resolution_minutes 60); "
+                              "its quarter-hours are made from them")
     fg = FORECASTS.get_or_create(project.get_feature_store())
     old = stored_rows(project, zone, origin)
     if len(old):
         newest = old[old["made_at"] == old["made_at"].max()]
         newest = newest[newest["ts"].isin(new["ts"])].reset_index(drop=True)
         if fc.same_forecast(new, newest):
-            return False, newest, old, None
+            return False, newest, old, None, 0
         taken = set(pd.to_datetime(old["made_at"], utc=True))
         made = pd.Timestamp(new["made_at"].iloc[0])
         while made in taken:
@@ -554,8 +586,10 @@ def store_vintage(project: Project, zone: str, new: pd.DataFrame) -> tuple[bool,
                 f"forecast, and a published forecast never changes. Use a --now after {last.isoformat()}, "
                 "or leave --now out")
         new = new.assign(made_at=made)
-    commit = fg.insert(new)
-    return True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id
+    rows = quarters.vintage_rows(new, quarter_since(project, zone))
+    commit = fg.insert(rows)
+    return (True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id,
+            int((rows["resolution_minutes"] == 15).sum()))
 
 
 def band_history(project: Project, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
@@ -571,7 +605,7 @@ def band_history(project: Project, zone: str, origin: pd.Timestamp, model: Model
     if src is not None:
         g, to_rows = src
         rows = to_rows(g.filter((g.zone == zone) & (g.origin >= start) & (g.origin < origin)).read())
-        pub = published_of(rows)
+        pub = published_of(rows)  # hourly rows: the band is calibrated on hourly errors
         pub = pub[pub["fallback_reason"].isna() & (pub["model"] != fc.NAIVE_MODEL) & pub["p50"].notna()]
         parts.append(pub[["origin", "ts", "p50"]])
     bt = _fg_or_none(project, BACKTESTS.name, BACKTESTS.version)
@@ -639,11 +673,12 @@ def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: 
         new = fc.naive_forecast(rows, reason=reason, made_at=made)
     if unit is not None and unit.needs_rate:
         day_rates_for(project, zone, fc.forecast_table(new, tz), made)  # a missing rate fails before any write
-    written, vintage, stored, commit_id = store_vintage(project, zone, new)
+    written, vintage, stored, commit_id, n_quarters = store_vintage(project, zone, new)
     return PredictResult(zone, pd.Timestamp(new["origin"].iloc[0]), str(vintage["model"].iloc[0]),
                          int(vintage["model_version"].iloc[0]), written, vintage, fc.daily_means(vintage, tz),
                          published_of(stored), pd.Timestamp(vintage["made_at"].iloc[0]), reason, commit_id,
-                         missing_hours=len(rows) - len(new), unit=(unit or units.UNITS[units.DEFAULT_UNIT]).code)
+                         missing_hours=len(rows) - len(new), unit=(unit or units.UNITS[units.DEFAULT_UNIT]).code,
+                         quarter_rows=n_quarters)
 
 
 def _model_or_none(project: Project, zone: str, spec: str | None) -> ModelRef | None:
@@ -759,8 +794,7 @@ def ensure_accuracy_view(project: Project) -> bool:
     if not {acc.FORECASTS_TABLE, acc.ACTUALS_TABLE} <= tables:
         return False
     _ensure_view(project, acc.VIEW_NAME, acc.rows_sql())
-    if quarters.PRICES_TABLE in tables:  # the quarter-hours of every published vintage
-        _ensure_view(project, quarters.VIEW_NAME, quarters.view_sql(acc.FORECASTS_TABLE))
+    _ensure_view(project, quarters.VIEW_NAME, quarters.view_sql(acc.FORECASTS_TABLE))  # the stored quarter-hours
     _views_ensured.add(store)
     return True
 
@@ -800,7 +834,7 @@ def accuracy(project: Project, zone: str, days: int = acc.DEFAULT_DAYS,
         q = acc.quarter_report_in_store(project.sql, z, days)
     else:
         prices = read_quarter_prices(project, z, since, pd.Timestamp.max.tz_localize("UTC")).assign(resolution_minutes=15)
-        q = acc.quarter_report_on_frames(stored_rows(project, z), prices, z, days)
+        q = acc.quarter_report_on_frames(stored_rows(project, z, resolution=None), prices, z, days)
     return replace(report, by_horizon_15min=q)
 
 

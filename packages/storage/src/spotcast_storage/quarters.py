@@ -1,7 +1,7 @@
 """Quarter-hour forecasts (issue 15), defined once in SQL.
 
 Since 2025-10-01 the Nordic day-ahead market clears 96 quarter-hours a day. The model forecasts
-hourly (all history before that date is hourly); each published hourly vintage becomes
+hourly (all history before that date is hourly); each hourly vintage becomes
 quarter-hours by a *mean-preserving linear ramp*: the four quarters of an hour lie on a line
 through the hour's value with the slope of its neighbouring hours (damped by
 :data:`DAMPING`), so their mean is the hourly value exactly and nothing is silently repeated.
@@ -10,24 +10,31 @@ The p10 and p90 move with the median's ramp, so the band keeps its hourly width 
 The method was chosen by measurement on real SE4 quarter-hour prices (benchmarks/quarter.py,
 benchmarks/README.md "quarter-hours"): the ramp is 1.7% below the hourly forecast repeated four
 times at 15-minute resolution, a learned intra-hour shape 2.2% (at a model to train and ship);
-the ramp needs nothing but the published hourly vintage, which is why it is what serve
-publishes. Since it is a pure function of an immutable vintage, a published quarter-hour
-forecast never changes either.
+the ramp needs nothing but the hourly vintage, which is why it is what serve publishes.
 
-A zone gets quarter-hours from its first stored quarter-hour price on (``prices`` rows with
-``resolution_minutes = 15``); hours before that, and zones that clear hourly, have none. A DST
-day has 92 or 100 quarters (23 or 25 hours). The SQL runs in the store where the store speaks
-DuckDB (the ``forecasts_15min`` view) and on frames in an in-memory DuckDB everywhere else.
-It lives in storage because serve publishes with it and train scores its backtests with it, and
-stages never import each other.
+The quarter-hours are *stored*: serve computes them with :func:`vintage_rows` when it makes a
+vintage and writes them beside its hourly rows (``forecasts`` v3, ``resolution_minutes = 15``)
+in the same commit with the same ``made_at``. A published quarter-hour forecast therefore never
+changes, even when something the ramp's start depends on changes later (earlier 15-minute
+prices backfilled after publication). Readers -- files, API, dashboard, accuracy and the
+``forecasts_15min`` view (:func:`view_sql`) -- read the stored rows; :func:`quarters_sql` stays
+the one definition of the ramp.
+
+A vintage gets quarter-hours from the zone's first stored quarter-hour price on (``prices`` rows
+with ``resolution_minutes = 15``) as stored when the vintage is made; hours before that, and zones
+that clear hourly, have none. A DST day has 92 or 100 quarters (23 or 25 hours). The SQL runs in
+an in-memory DuckDB over frames (and in the store for the view). It lives in storage because
+serve publishes with it and train scores its backtests with it, and stages never import each
+other.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from spotcast_storage.contracts.forecasts import published_sql
+from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 from spotcast_storage.contracts.market import PRICES
+from spotcast_storage.errors import ValidationError
 
 DAMPING = 1.25
 """Scale of the neighbours' slope: chosen on the first 91 quarter-hour days of SE4 (selection),
@@ -46,8 +53,6 @@ says for each of its quarters, to score the quarter-hours against."""
 
 def parse_resolution(text: str | None) -> int:
     """``15min`` -> 15, ``60min`` (or None) -> 60; anything else is refused with the choices."""
-    from spotcast_storage.errors import ValidationError
-
     if text is None:
         return 60
     key = str(text).strip().lower()
@@ -92,14 +97,23 @@ FROM ramp AS r CROSS JOIN q
 """.strip()
 
 
-def since_sql(prices: str = PRICES_TABLE) -> str:
-    """Per zone, its first quarter-hour delivery period in ``prices``."""
-    return f"SELECT zone, min(ts) AS since FROM {prices} WHERE resolution_minutes = 15 GROUP BY zone"
+def published_quarters_sql(forecasts: str) -> str:
+    """The stored quarter-hour rows of every origin's published vintage in ``forecasts`` (a table
+    or registered frame of ``forecasts`` v3 rows), in :data:`COLUMNS`: ``p50_hourly`` is the
+    median of the same vintage's hour the quarter lies in."""
+    cols = ", ".join(f"q.{c}" for c in COLUMNS if c != "p50_hourly")
+    return f"""
+SELECT {cols}, h.p50 AS p50_hourly
+FROM ({published_sql(forecasts, resolution=15)}) AS q
+LEFT JOIN {forecasts} AS h
+  ON h.zone = q.zone AND h.origin = q.origin AND h.made_at = q.made_at AND h.resolution_minutes = 60
+ AND h.ts = date_trunc('hour', q.ts)
+""".strip()
 
 
-def view_sql(forecasts: str, prices: str = PRICES_TABLE) -> str:
-    """The ``forecasts_15min`` view: every origin's published vintage at 15 minutes."""
-    return f"SELECT * FROM ({quarters_sql(published_sql(forecasts), since_sql(prices))}) ORDER BY zone, origin, ts"
+def view_sql(forecasts: str) -> str:
+    """The ``forecasts_15min`` view: every origin's published vintage at 15 minutes, as stored."""
+    return f"SELECT * FROM ({published_quarters_sql(forecasts)}) ORDER BY zone, origin, ts"
 
 
 def to_quarters(hourly: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
@@ -127,3 +141,31 @@ def to_quarters(hourly: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFram
     for col in ("origin", "made_at"):
         out[col] = pd.to_datetime(out[col], utc=True)
     return out[COLUMNS].reset_index(drop=True)
+
+
+def quarter_rows(hourly: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
+    """The quarter-hour rows (``forecasts`` v3, ``resolution_minutes = 15``) of ``hourly``, one
+    zone's hourly vintage rows, from ``since`` on (None: the zone clears hourly, no rows): the
+    ramp of :func:`quarters_sql`, with each quarter's ``created_at`` that of its hour."""
+    if "resolution_minutes" in hourly and (pd.to_numeric(hourly["resolution_minutes"]) != 60).any():
+        raise ValidationError("quarter-hours are made from hourly rows (resolution_minutes 60) only")
+    q = to_quarters(hourly, since)
+    if q.empty:
+        return FORECASTS.conform(q.drop(columns=["p50_hourly"]).assign(created_at=pd.Series(dtype="datetime64[us, UTC]")))
+    created = hourly[["origin", "made_at", "ts", "created_at"]].assign(
+        origin=lambda d: pd.to_datetime(d["origin"], utc=True), made_at=lambda d: pd.to_datetime(d["made_at"], utc=True),
+        hour=lambda d: pd.to_datetime(d["ts"], utc=True)).drop(columns=["ts"])
+    q = q.assign(hour=q["ts"].dt.floor("h")).merge(created, on=["origin", "made_at", "hour"], how="left")
+    q["created_at"] = pd.to_datetime(q["created_at"], utc=True)
+    return FORECASTS.conform(q.drop(columns=["p50_hourly", "hour"]))
+
+
+def vintage_rows(hourly: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:
+    """Every row serve stores for one vintage: its hourly rows (``resolution_minutes = 60``) and,
+    from ``since`` (the zone's first quarter-hour price; None: none) on, their quarter-hours
+    (:func:`quarter_rows`), in one frame for one insert: a vintage is never partly written."""
+    h = FORECASTS.conform(hourly)
+    q = quarter_rows(h, since)
+    if q.empty:
+        return h.reset_index(drop=True)
+    return FORECASTS.conform(pd.concat([h, q], ignore_index=True))

@@ -277,8 +277,11 @@ def _newest_models(project: Any) -> list[Any]:
 def _newest_forecasts(fs: Any) -> list[dict[str, Any]]:
     from spotcast_storage.contracts.forecasts import FORECASTS
 
-    try:
-        df = FORECASTS.get(fs).select(["zone", "origin", "model", "model_version"]).read()
+    try:  # the current version, or an older one a read-only status sees before the migration
+        src = FORECASTS.source(fs)
+        if src is None:
+            return []
+        df = src[0].select(["zone", "origin", "model", "model_version"]).read()
     except Exception:
         return []
     if df.empty:

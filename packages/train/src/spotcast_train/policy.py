@@ -59,17 +59,24 @@ def tracked_accuracy(project: Project, zone: str, model: str, now: pd.Timestamp,
                      version: int | None = None, after: pd.Timestamp | None = None) -> Tracked:
     """Model and naive-weekly MAE over the published forecasts of ``model`` (``version`` when given, for
     origins after ``after`` when given) whose target hour lies in the last ``days`` days and
-    whose actual price is known."""
+    whose actual price is known. Hourly forecast rows only: a zone's stored quarter-hours (the
+    same forecast at 15 minutes) would count every hour five times."""
     none = Tracked(float("nan"), float("nan"), 0, 0)
     fs = project.get_feature_store()
+    src = FORECASTS.source(fs)  # the current version, or an older one not migrated yet
     try:
-        fc = FORECASTS.get(fs)
         hourly = PRICES_HOURLY.get(fs)
     except NotFoundError:
         return none
+    if src is None:
+        return none
+    fc, to_rows = src
     since = now - pd.Timedelta(days=days)
-    # the published vintage of each origin (what a trader saw), then only this model's
-    f = published(fc.filter((fc.zone == zone) & (fc.ts >= since) & (fc.ts < now)).read())
+    cond = (fc.zone == zone) & (fc.ts >= since) & (fc.ts < now)
+    if fc.version == FORECASTS.version:
+        cond = cond & (fc.resolution_minutes == 60)
+    # the published vintage of each origin (what a trader saw) at 60 minutes, then only this model's
+    f = published(to_rows(fc.filter(cond).read()), resolution=60)
     f = f[f["model"] == model]
     if version is not None:
         f = f[f["model_version"] == version]

@@ -1,24 +1,35 @@
 """Contracts written by the serve stage (``spotcast-serve predict`` and its `spotcast run` handler).
 
-``forecasts`` v2 holds *vintages*: one row per zone, forecast origin, target hour and
-``made_at`` (when the forecast was made: the run's "now", UTC). A vintage is written in one
-commit and never changed afterwards: forecasting an origin again with the same model and
-inputs writes nothing, and a forecast with other values is a new vintage beside the old one.
-Hours for which the model gave no median are absent rather than null. ``fallback_reason`` is
-null for the model's own forecast; when the inputs failed the data-quality gate (or no model
-may serve) it says why the weekly naive forecast was published instead.
+``forecasts`` v3 holds *vintages*: one row per zone, forecast origin, target period, its
+resolution (``resolution_minutes``: 60 or 15) and ``made_at`` (when the forecast was made: the
+run's "now", UTC). A vintage is its hourly rows and, for a zone whose prices clear in 15 minutes
+(from its first stored quarter-hour price on), the quarter-hour rows the mean-preserving ramp of
+:mod:`spotcast_storage.quarters` makes of them: both written in one commit with one ``made_at``
+and never changed afterwards, so a published quarter-hour forecast is as fixed as the hourly one
+(backfilling earlier 15-minute prices later changes nothing stored). Forecasting an origin again
+with the same model and inputs writes nothing (the hourly rows are compared), and a forecast
+with other values is a new vintage beside the old one. Hours for which the model gave no median
+are absent rather than null. ``fallback_reason`` is null for the model's own forecast; when the
+inputs failed the data-quality gate (or no model may serve) it says why the weekly naive
+forecast was published instead. A ``resolution_minutes`` other than 60 or 15 is refused by the
+contract's check (nothing is written).
 
 Which vintage counts is defined here once, in SQL (:func:`vintages_sql`, :func:`published_sql`),
 and used by every reader: serve's reads, files, API and dashboard, and the ``forecast_accuracy``
-view, which scores the published vintage only. The *published* vintage of an origin is the first
+and ``forecasts_15min`` views, which show the published vintage only. Vintages are ranked per
+zone and origin on their hourly rows (counted by ``made_at``, not by rows), so the quarter-hours
+of a vintage are published exactly when its hourly rows are; a reader asks for one resolution
+(60 by default). The *published* vintage of an origin is the first
 vintage made before the day-ahead gate closure -- 12:00 Europe/Berlin (CET/CEST) on the day
 before the first delivery day the origin's forecast covers -- and, when none was made before
 it, the first vintage. Since a later vintage always has a later ``made_at``, the published
 vintage is in practice the origin's first one, fixed once written; ``on_time`` says whether it
 beat the gate closure (a forecast made after it was too late to bid with).
 
-``forecasts`` v1 (key zone, origin, ts; rewritten by a new model version) is upgraded by the
-contract itself: its rows become vintages with ``made_at = created_at``.
+Older versions are upgraded by the contract itself, in a chain (v1 -> v2 -> v3): ``forecasts``
+v1 (key zone, origin, ts; rewritten by a new model version) rows become vintages with
+``made_at = created_at``; v2 rows (key zone, origin, ts, made_at) are hourly, so they become
+v3 rows with ``resolution_minutes = 60``. Upgraded vintages are hourly only.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from __future__ import annotations
 import pandas as pd
 
 from spotcast_storage.contracts.base import Column, Contract, Upgrade
+from spotcast_storage.errors import ValidationError
 from spotcast_storage.zones import timezone_sql_values
 
 GATE_CLOSURE_TZ = "Europe/Berlin"
@@ -61,15 +73,13 @@ def _from_v1(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-FORECASTS = Contract(
+FORECASTS_V2 = Contract(
     name="forecasts",
     version=2,
     primary_key=("zone", "origin", "ts", "made_at"),
     event_time="origin",
-    description="Forecast vintages: per zone, forecast origin and time made, the hourly p10/p50/p90 "
-    "price for each target hour, with the model version that made it, or the reason the weekly "
-    "naive was published instead. A vintage never changes; the published one is the first made "
-    "before the day-ahead gate closure (12:00 CET the day before the first delivery day).",
+    description="Forecast vintages (superseded by v3, which carries the resolution): per zone, forecast "
+    "origin and time made, the hourly p10/p50/p90 price for each target hour.",
     columns=(
         Column("zone", "string", "bidding zone", nullable=False),
         Column("origin", "timestamp", "forecast origin: the time the forecast uses data up to, UTC", nullable=False),
@@ -88,22 +98,82 @@ FORECASTS = Contract(
     upgrade=Upgrade(1, _from_v1, "v1 rows become vintages made at their created_at"),
 )
 
+RESOLUTIONS_MINUTES = (60, 15)
+"""The resolutions a forecast row may have: hourly, and the quarter-hours of the market's
+15-minute periods."""
+
+
+def _from_v2(df: pd.DataFrame) -> pd.DataFrame:
+    """A v2 row is an hourly forecast (v2 stored nothing else)."""
+    df["resolution_minutes"] = 60
+    return df
+
+
+def check_resolution(df: pd.DataFrame) -> None:
+    """Every row's ``resolution_minutes`` is 60 or 15, and its ``ts`` starts a period of that
+    length (a 15-minute row labelled 60 would read as an hour that is not one)."""
+    res = pd.to_numeric(df["resolution_minutes"], errors="coerce")
+    bad = df.loc[~res.isin(RESOLUTIONS_MINUTES), "resolution_minutes"]
+    if len(bad):
+        v = bad.iloc[0]
+        shown = repr(v) if isinstance(v, str) else str(v)
+        raise ValidationError(
+            f"forecasts: resolution_minutes {shown} ({len(bad)} row(s)) is not allowed; use one of "
+            f"{', '.join(map(str, RESOLUTIONS_MINUTES))} (60: hourly rows, 15: quarter-hours). Nothing was written")
+    ts = pd.to_datetime(df["ts"], utc=True)
+    off = (ts.dt.minute % res.astype("int64")) + ts.dt.second + ts.dt.microsecond
+    if (off != 0).any():
+        i = off.ne(0).to_numpy().nonzero()[0][0]
+        raise ValidationError(
+            f"forecasts: ts {ts.iloc[i].isoformat()} does not start a {int(res.iloc[i])}-minute period; an hourly "
+            "row starts on the hour and a quarter-hour row at :00, :15, :30 or :45. Nothing was written")
+
+
+FORECASTS = Contract(
+    name="forecasts",
+    version=3,
+    primary_key=("zone", "origin", "ts", "resolution_minutes", "made_at"),
+    event_time="origin",
+    description="Forecast vintages: per zone, forecast origin and time made, the p10/p50/p90 price for "
+    "each target period at its resolution (60: hourly; 15: the quarter-hours of a zone that clears "
+    "in 15 minutes, written in the same commit), with the model version that made it, or the reason "
+    "the weekly naive was published instead. A vintage never changes; the published one is the first "
+    "made before the day-ahead gate closure (12:00 CET the day before the first delivery day).",
+    columns=(
+        Column("zone", "string", "bidding zone", nullable=False),
+        Column("origin", "timestamp", "forecast origin: the time the forecast uses data up to, UTC", nullable=False),
+        Column("ts", "timestamp", "target period (start), UTC", nullable=False),
+        Column("resolution_minutes", "bigint", "length of the target period: 60 (hourly) or 15 (quarter-hour); "
+               "a frame without the column is hourly", nullable=False, default=60),
+        *FORECASTS_V2.columns[3:],
+    ),
+    upgrade=Upgrade(2, _from_v2, "v2 rows are hourly: resolution_minutes = 60", previous=FORECASTS_V2),
+    check=check_resolution,
+)
+
 TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
 """The local backend's table of the current version."""
 
 
-def vintages_sql(source: str = TABLE, fallback_tz: str = "UTC") -> str:
-    """Every vintage row of ``source`` (a table, view or registered frame with the v2 columns),
-    with: ``vintage`` (1 = first made), ``vintages`` (how many the origin has), ``first_delivery_day``
-    (local date of the origin's first target hour, in the zone's time zone), ``gate_closure``
-    (12:00 Europe/Berlin the day before it, UTC), ``on_time`` (made before the closure) and
-    ``published`` (the vintage readers show and accuracy scores)."""
+def vintages_sql(source: str = TABLE, fallback_tz: str = "UTC", resolution: int = 60) -> str:
+    """Every vintage row of ``source`` (a table, view or registered frame with the v3 columns) at
+    ``resolution`` minutes, with: ``vintage`` (1 = first made), ``vintages`` (how many the origin
+    has), ``first_delivery_day`` (local date of the origin's first target hour, in the zone's time
+    zone), ``gate_closure`` (12:00 Europe/Berlin the day before it, UTC), ``on_time`` (made before
+    the closure) and ``published`` (the vintage readers show and accuracy scores).
+
+    Vintages are found and ranked on the hourly rows alone, one per ``made_at``, whatever
+    ``resolution`` is asked for: a vintage's quarter-hour rows carry the ranks of its hourly ones,
+    so they are published exactly when those are."""
+    if resolution not in RESOLUTIONS_MINUTES:
+        raise ValidationError(f"resolution {resolution!r} minutes is not one of {RESOLUTIONS_MINUTES}")
     return f"""
 WITH zone_tz(zone, tz) AS (VALUES {timezone_sql_values()}),
 src AS (SELECT f.*, coalesce(z.tz, '{fallback_tz}') AS _tz FROM {source} AS f LEFT JOIN zone_tz AS z ON z.zone = f.zone),
+hourly AS (SELECT * FROM src WHERE resolution_minutes = 60),
 org AS (
     SELECT zone, origin, CAST(timezone(any_value(_tz), min(ts)) AS DATE) AS first_delivery_day
-    FROM src GROUP BY zone, origin
+    FROM hourly GROUP BY zone, origin
 ),
 gate AS (
     SELECT zone, origin, first_delivery_day,
@@ -113,7 +183,7 @@ gate AS (
 ),
 made AS (
     SELECT DISTINCT s.zone, s.origin, s.made_at, g.first_delivery_day, g.gate_closure
-    FROM src AS s JOIN gate AS g ON g.zone = s.zone AND g.origin = s.origin
+    FROM hourly AS s JOIN gate AS g ON g.zone = s.zone AND g.origin = s.origin
 ),
 ranked AS (
     SELECT *, row_number() OVER (PARTITION BY zone, origin ORDER BY made_at) AS vintage,
@@ -131,13 +201,14 @@ SELECT s.* EXCLUDE (_tz), r.vintage, r.vintages, r.first_delivery_day, r.gate_cl
 FROM src AS s
 JOIN ranked AS r ON r.zone = s.zone AND r.origin = s.origin AND r.made_at = s.made_at
 JOIN pub AS p ON p.zone = s.zone AND p.origin = s.origin
+WHERE s.resolution_minutes = {int(resolution)}
 """.strip()
 
 
-def published_sql(source: str = TABLE, fallback_tz: str = "UTC") -> str:
-    """The published vintage of every origin in ``source``: the rows of :func:`vintages_sql`
-    whose ``published`` is true (same columns)."""
-    return f"SELECT * FROM ({vintages_sql(source, fallback_tz)}) WHERE published"
+def published_sql(source: str = TABLE, fallback_tz: str = "UTC", resolution: int = 60) -> str:
+    """The published vintage of every origin in ``source`` at ``resolution`` minutes: the rows of
+    :func:`vintages_sql` whose ``published`` is true (same columns)."""
+    return f"SELECT * FROM ({vintages_sql(source, fallback_tz, resolution)}) WHERE published"
 
 
 def run_on_frame(sql_of_source: str, rows: pd.DataFrame, params: list | None = None) -> pd.DataFrame:
@@ -161,9 +232,10 @@ def run_on_frame(sql_of_source: str, rows: pd.DataFrame, params: list | None = N
     return out
 
 
-def published(rows: pd.DataFrame) -> pd.DataFrame:
-    """The published vintage's rows among ``rows`` (v2 rows of any zones and origins)."""
+def published(rows: pd.DataFrame, resolution: int = 60) -> pd.DataFrame:
+    """The published vintage's rows at ``resolution`` minutes among ``rows`` (v3 rows of any
+    zones, origins and resolutions)."""
     if rows.empty:
         return rows.iloc[0:0]
-    out = run_on_frame(published_sql("_forecasts"), rows)
+    out = run_on_frame(published_sql("_forecasts", resolution=resolution), rows)
     return out[[c for c in rows.columns]].sort_values(["zone", "origin", "ts"], ignore_index=True)
