@@ -132,7 +132,7 @@ def test_a_vintage_made_before_a_stored_one_is_refused(ready, project, data):
     before = _stored(project)
     data.naive_model(spread=20.0)  # another forecast, so it is not simply "unchanged"
     with pytest.raises(ValidationError, match="already has a vintage made 2024-03-22T10:30:00"):
-        service.predict(project, "SE3", outputs=None, now=MADE - pd.Timedelta(days=2))
+        service.predict(project, "SE3", outputs=None, now=MADE - pd.Timedelta(hours=1))  # after the origin
     pd.testing.assert_frame_equal(_stored(project), before)
     # forecasts at the run's one `now` are still stored, each after the ones before it
     service.predict(project, "SE3", outputs=None, now=MADE)
@@ -140,6 +140,23 @@ def test_a_vintage_made_before_a_stored_one_is_refused(ready, project, data):
     r = service.predict(project, "SE3", outputs=None, now=MADE)
     assert r.written and r.made_at == MADE + pd.Timedelta(microseconds=2)
     assert service.read_forecast(project, "SE3")["made_at"].eq(MADE).all()
+
+
+def test_now_forecasts_the_newest_origin_known_then(ready, project):
+    """`--now T` forecasts the newest origin whose price inputs were published by T: a vintage
+    "made" at T never uses prices published later; before any origin is complete it is refused."""
+    # 11:00Z on 03-21: the auction result for 03-22 (13:00 CET = 12:00Z) is not out yet
+    r = service.predict(project, "SE3", outputs=None, now=pd.Timestamp("2024-03-21T11:00Z"))
+    assert r.written and r.origin == pd.Timestamp("2024-03-21T09:00Z")  # not the newest, 03-22
+    before = _stored(project)
+    assert set(before["origin"]) == {r.origin}
+    with pytest.raises(ValidationError, match=r"SE3: no price_features origin was complete at --now "
+                       r"2024-03-19T11:00Z: the first, 2024-03-20T09:00Z, uses prices published 2024-03-19T12:00Z"):
+        service.predict(project, "SE3", outputs=None, now=pd.Timestamp("2024-03-19T11:00Z"))
+    pd.testing.assert_frame_equal(_stored(project), before)
+    # after the auction the next morning's origin is complete, though later than T
+    r = service.predict(project, "SE3", outputs=None, now=pd.Timestamp("2024-03-21T12:30Z"))
+    assert r.origin == pd.Timestamp("2024-03-22T09:00Z")
 
 
 def test_pinned_model_and_version(ready, project, data):

@@ -500,8 +500,12 @@ class PredictResult:
         return text
 
 
-def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VERSION) -> pd.DataFrame:
-    """The newest origin's price_features (``version``) rows for ``zone``."""
+def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VERSION,
+                        known_by: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The newest origin's price_features (``version``) rows for ``zone``. With ``known_by`` (a
+    run's ``--now``): the newest origin whose price inputs were all published by then, so a
+    vintage "made" at that instant never uses prices published later (see
+    :func:`origins_known_by`)."""
     fg = _fg_or_none(project, FEATURES_NAME, version)
     if fg is None:
         raise NotFoundError(
@@ -515,7 +519,35 @@ def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VER
             + (f"; zones with features: {', '.join(zones)}" if zones else "")
             + f"; {next_step(project, zone)}"
         )
+    if known_by is not None:
+        have = origins_known_by(project, zone, have, known_by)
     return _rows_at(fg, zone, have[-1])
+
+
+def origins_known_by(project: Project, zone: str, origins: Sequence[pd.Timestamp],
+                     at: pd.Timestamp) -> list[pd.Timestamp]:
+    """The ``origins`` (sorted) whose price inputs were all published by ``at``.
+
+    An origin uses the prices published by it (``known_at <= origin``). So an origin before the
+    first price published after ``at`` knows nothing ``at`` did not -- even when it is later
+    than ``at`` (after the 13:00 auction the next morning's origin is complete) -- and any later
+    origin would forecast from prices not yet published at ``at``. None left is refused."""
+    at = pd.Timestamp(at).tz_convert("UTC")
+    fg = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
+    later = pd.Series(dtype="datetime64[ns, UTC]")
+    if fg is not None:
+        later = pd.to_datetime(fg.select(["known_at"]).filter((fg.zone == zone) & (fg["known_at"] > at))
+                               .read()["known_at"], utc=True)
+    if later.empty:
+        return list(origins)
+    first_later = later.min()
+    known = [o for o in origins if o < first_later]
+    if not known:
+        raise ValidationError(
+            f"{zone}: no {FEATURES_NAME} origin was complete at --now {at:%Y-%m-%dT%H:%MZ}: the first, "
+            f"{origins[0]:%Y-%m-%dT%H:%MZ}, uses prices published {first_later:%Y-%m-%dT%H:%MZ}, after it. "
+            f"Use a --now at or after {first_later:%Y-%m-%dT%H:%MZ}, or leave --now out")
+    return known
 
 
 QUALITY_WINDOW_DAYS = 7
@@ -723,7 +755,8 @@ def predict(project: Project, zone: str, *, days: int = DEFAULT_DAYS, model: str
         outputs = outputs_dir(project)
     writers = select_writers(formats) if outputs is not None else []
     ref = _model_or_none(project, z, model)
-    rows = newest_feature_rows(project, z, ref.features_version if ref is not None else FEATURES_VERSION)
+    rows = newest_feature_rows(project, z, ref.features_version if ref is not None else FEATURES_VERSION,
+                               known_by=now)
     result = forecast_origin(project, z, rows, model=ref, days=days, now=now, model_spec=model, unit=u)
     if outputs is not None:
         output = make_output(project, result, Path(outputs), u)
