@@ -136,3 +136,38 @@ def test_progress_in_a_log_is_one_line_per_tenth_and_per_new_detail(capsys):
     assert any(ln.startswith("gate: 51/100 origin forecasts, SE4") for ln in lines)
     with progress("gate", "origin forecasts", enabled=False) as step:
         assert step is None
+
+
+def test_collector_paused_freezes_the_warm_objects_and_hands_everything_back():
+    """No GC pass during the first item; after warm() the collector runs again over new objects
+    only; on leaving nothing stays frozen, so garbage made before warm() can still be freed."""
+    import gc
+
+    from spotcast_storage.cli_common import collector_paused
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    passes = []
+
+    def count(phase, info):
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        with collector_paused() as warm:
+            assert not gc.isenabled()
+            junk = [[] for _ in range(50_000)]  # would trigger many young passes
+            for item in junk:
+                item.append(item)  # cycles: only the collector frees them
+            del junk, item
+            assert passes == []
+            warm()
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+            warm()  # a second call changes nothing
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        assert gc.collect() >= 50_000  # the cycles made while paused are garbage again
+        with pytest.raises(RuntimeError), collector_paused():
+            raise RuntimeError("the first item failed")
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.callbacks.remove(count)

@@ -173,7 +173,7 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             self._register_schema_from(df)
         label = self._label()
         batch = diff.to_frame(schema_mod.to_arrow(df, self._features, self.primary_key, label))
-        diff.check_unique_keys(batch, self.primary_key, label)
+        schema_mod.check_unique_keys(batch, self.primary_key, label)
         if self._persisted:
             self._repair_lost_event()
         existing = self._existing_for(batch, overwrite)
