@@ -66,7 +66,11 @@ def predict(
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
-    with collector_paused() as warm:  # the first zone imports the heavy libraries: no GC passes over them
+    from spotcast_storage.boosted import xgboost_core_only
+
+    # The first zone imports the heavy libraries: no GC passes over them, and xgboost without
+    # scikit-learn (this command only predicts with boosters).
+    with collector_paused() as warm, xgboost_core_only():
         _predict(zone, days, model, outputs, formats, no_files, unit, now, fmt, warm)
 
 

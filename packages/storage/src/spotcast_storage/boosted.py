@@ -46,10 +46,12 @@ loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -650,6 +652,44 @@ def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
     return ModelSpec.from_dict(read_metadata(path))
 
 
+_XGBOOST_CORE_ONLY = False
+
+
+@contextlib.contextmanager
+def xgboost_core_only() -> Iterator[None]:
+    """While inside, a first ``import xgboost`` (by :func:`load_spotcast_model`) leaves out its
+    scikit-learn wrappers: for a command that only predicts, such as ``spotcast-serve predict``.
+
+    Why: ``import xgboost`` imports scikit-learn when it is installed (for ``XGBRegressor`` and
+    friends), and with it SciPy's statistics: several times the cost of xgboost itself, paid by
+    a command that only runs :class:`Predictor`, which needs ``Booster`` alone. When neither
+    xgboost nor scikit-learn is imported yet, scikit-learn is hidden while xgboost imports,
+    exactly as if it were not installed (xgboost's own code path for that case). scikit-learn
+    itself stays importable afterwards, but xgboost's scikit-learn estimators in this process
+    then say scikit-learn is missing. Nothing in spotcast uses them; a process that might
+    (training) does not enter this."""
+    global _XGBOOST_CORE_ONLY
+    before, _XGBOOST_CORE_ONLY = _XGBOOST_CORE_ONLY, True
+    try:
+        yield
+    finally:
+        _XGBOOST_CORE_ONLY = before
+
+
+def _import_xgboost() -> Any:
+    if not _XGBOOST_CORE_ONLY or "xgboost" in sys.modules or "sklearn" in sys.modules:
+        import xgboost
+
+        return xgboost
+    sys.modules["sklearn"] = None  # type: ignore[assignment]  # an ImportError inside xgboost.compat
+    try:
+        import xgboost
+    finally:
+        if sys.modules.get("sklearn", 0) is None:
+            del sys.modules["sklearn"]
+    return xgboost
+
+
 def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
     """Load one of spotcast's own kinds into a :class:`Predictor` (imports xgboost only for
     artifacts with boosters)."""
@@ -663,7 +703,7 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
         # user chose otherwise. Must be set before xgboost's library loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            import xgboost as xgb
+            xgb = _import_xgboost()
         except ImportError:  # pragma: no cover - depends on the installation
             raise ValidationError(
                 "this model needs xgboost to run; install xgboost-cpu (pip install xgboost-cpu)") from None
