@@ -201,6 +201,8 @@ except SystemExit as exc:
     code = exc.code
 loaded = sorted(sys.modules)
 import importlib.util
+from xgboost.sklearn import XGBRegressor  # still importable after the command
+assert XGBRegressor.__name__ == "XGBRegressor"
 sklearn_after = None
 if importlib.util.find_spec("sklearn") is not None:  # still importable, and whole, after the command
     from sklearn.linear_model import LinearRegression
@@ -208,10 +210,11 @@ if importlib.util.find_spec("sklearn") is not None:  # still importable, and who
 print(json.dumps({"code": code, "modules": loaded, "sklearn_after": sklearn_after}), file=sys.__stderr__)
 """
 
-NOT_FOR_PREDICT = ("httpx", "tenacity", "holidays", "sklearn", "scipy.stats", "pyarrow.acero", "fastapi",
-                   "starlette", "pydantic", "uvicorn")
+NOT_FOR_PREDICT = ("httpx", "tenacity", "holidays", "sklearn", "scipy.stats", "scipy.special", "xgboost.sklearn",
+                   "xgboost.plotting", "pyarrow.acero", "fastapi", "starlette", "pydantic", "uvicorn")
 """What `predict` imported without needing it (issue 17: the command's start-up time): HTTP for
-sources, the calendar, xgboost's scikit-learn wrappers, Arrow's query engine, the API server."""
+sources, the calendar, xgboost's scikit-learn wrappers and plotting, Arrow's query engine, the
+API server."""
 
 
 def test_predict_as_a_command_imports_only_what_it_needs(data, store_path, tmp_path):

@@ -658,16 +658,20 @@ _XGBOOST_CORE_ONLY = False
 @contextlib.contextmanager
 def xgboost_core_only() -> Iterator[None]:
     """While inside, a first ``import xgboost`` (by :func:`load_spotcast_model`) leaves out its
-    scikit-learn wrappers: for a command that only predicts, such as ``spotcast-serve predict``.
+    scikit-learn wrappers and plotting: for a command that only predicts, such as
+    ``spotcast-serve predict``.
 
     Why: ``import xgboost`` imports scikit-learn when it is installed (for ``XGBRegressor`` and
-    friends), and with it SciPy's statistics: several times the cost of xgboost itself, paid by
-    a command that only runs :class:`Predictor`, which needs ``Booster`` alone. When neither
-    xgboost nor scikit-learn is imported yet, scikit-learn is hidden while xgboost imports,
-    exactly as if it were not installed (xgboost's own code path for that case). scikit-learn
-    itself stays importable afterwards, but xgboost's scikit-learn estimators in this process
-    then say scikit-learn is missing. Nothing in spotcast uses them; a process that might
-    (training) does not enter this."""
+    friends), and with it SciPy's statistics, several times the cost of xgboost itself; and its
+    wrappers module imports SciPy's special functions even without scikit-learn. A command
+    that only runs :class:`Predictor` needs ``Booster`` alone. So while xgboost imports,
+    scikit-learn is hidden (xgboost then takes its own "not installed" path) and so are
+    ``xgboost.sklearn`` and ``xgboost.plotting`` (xgboost's package imports them in a
+    ``try``/``except ImportError``). Afterwards all three import normally; in this process
+    ``xgboost.XGBRegressor`` and the ``plot_*`` names are missing from xgboost's namespace
+    (``from xgboost.sklearn import XGBRegressor`` still works, though it then treats
+    scikit-learn as missing). Nothing in spotcast uses them; a process that might (training)
+    does not enter this."""
     global _XGBOOST_CORE_ONLY
     before, _XGBOOST_CORE_ONLY = _XGBOOST_CORE_ONLY, True
     try:
@@ -676,17 +680,23 @@ def xgboost_core_only() -> Iterator[None]:
         _XGBOOST_CORE_ONLY = before
 
 
+_HIDDEN_FROM_XGBOOST = ("sklearn", "xgboost.sklearn", "xgboost.plotting")
+
+
 def _import_xgboost() -> Any:
-    if not _XGBOOST_CORE_ONLY or "xgboost" in sys.modules or "sklearn" in sys.modules:
+    if not _XGBOOST_CORE_ONLY or "xgboost" in sys.modules:
         import xgboost
 
         return xgboost
-    sys.modules["sklearn"] = None  # type: ignore[assignment]  # an ImportError inside xgboost.compat
+    hidden = [m for m in _HIDDEN_FROM_XGBOOST if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # type: ignore[assignment]  # "import m" raises ImportError
     try:
         import xgboost
     finally:
-        if sys.modules.get("sklearn", 0) is None:
-            del sys.modules["sklearn"]
+        for m in hidden:
+            if m in sys.modules and sys.modules[m] is None:
+                del sys.modules[m]
     return xgboost
 
 
