@@ -171,3 +171,27 @@ def test_collector_paused_freezes_the_warm_objects_and_hands_everything_back():
         assert gc.isenabled() and gc.get_freeze_count() == 0
     finally:
         gc.callbacks.remove(count)
+
+
+def test_collector_paused_freezes_what_is_alive_at_exit():
+    """The interpreter's shutdown collection does not walk (nor finalize) a cycle still alive at
+    exit once collector_paused was used; without it, it does: the probe can tell the two apart."""
+    import subprocess
+    import sys
+
+    probe = """
+import sys
+class Noisy:
+    def __del__(self):
+        sys.__stderr__.write("collected at exit\\n")
+if sys.argv[1] == "paused":
+    from spotcast_storage.cli_common import collector_paused
+    with collector_paused() as warm:
+        warm()
+a = Noisy(); a.me = a  # a cycle: only the collector could free it
+"""
+    runs = {m: subprocess.run([sys.executable, "-c", probe, m], capture_output=True, text=True, timeout=60)
+            for m in ("plain", "paused")}
+    assert all(r.returncode == 0 for r in runs.values()), {m: r.stderr for m, r in runs.items()}
+    assert "collected at exit" in runs["plain"].stderr
+    assert "collected at exit" not in runs["paused"].stderr

@@ -8,6 +8,7 @@ module for ``--help``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import gc
@@ -249,6 +250,9 @@ def progress(label: str, unit: str, enabled: bool = True) -> Iterator[Step | Non
         yield update
 
 
+_freeze_at_exit = False
+
+
 @contextlib.contextmanager
 def collector_paused() -> Iterator[Callable[[], None]]:
     """Pause Python's cyclic garbage collector while a batch command warms up; yields ``warm()``.
@@ -261,7 +265,18 @@ def collector_paused() -> Iterator[Callable[[], None]]:
     scans, and the collector runs again, so the garbage of later items (figures, frames) is
     still collected; only the first item's own garbage waits for the end. On leaving, the
     frozen objects are handed back to the collector (unless someone froze before us, as the
-    API server does), so a long-lived process that calls a command (a test) keeps nothing."""
+    API server does), so a long-lived process that calls a command (a test) keeps nothing.
+
+    And when the process exits, everything still alive is frozen first (an ``atexit`` hook), so
+    the interpreter's shutdown collections do not walk those libraries' objects once more, which
+    took longer than the forecast of a zone. The price: a reference cycle still alive at exit is
+    not finalized by the collector (objects freed by reference counting are, files and DuckDB
+    connections are closed explicitly, and ``atexit`` hooks registered earlier still run after
+    this one)."""
+    global _freeze_at_exit
+    if not _freeze_at_exit:
+        _freeze_at_exit = True
+        atexit.register(gc.freeze)
     was_enabled = gc.isenabled()
     froze_before = gc.get_freeze_count() > 0
     warmed = False
