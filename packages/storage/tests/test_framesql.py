@@ -63,3 +63,24 @@ def test_scratch_tables_are_private_and_dropped_even_after_an_error():
         con.execute("SELECT * FROM main.prices_v1")  # a result left unfetched
         raise RuntimeError("the caller failed")
     assert _leftovers() == ([], [("memory",)])
+
+
+def test_a_forked_child_gets_its_own_instance():
+    import os
+
+    framesql.query("SELECT 1 AS x")
+    parent = framesql._connection()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            ok = framesql._connection() is not parent and \
+                int(framesql.query("SELECT count(*) AS n FROM _f", _f=frame(4))["n"].iloc[0]) == 4
+            os.write(w, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"1"
+    os.close(r)
+    assert framesql._connection() is parent

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _instance: tuple[int, duckdb.DuckDBPyConnection] | None = None
+_inherited: list[Any] = []
 _scratch_ids = itertools.count(1)
 
 
@@ -37,6 +38,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
     pid = os.getpid()
     if _instance is None or _instance[0] != pid:
+        if _instance is not None:  # the parent's, inherited by fork: never closed here (its
+            _inherited.append(_instance[1])  # threads do not exist in this process)
         con = duckdb.connect(":memory:")
         con.execute("SET GLOBAL TimeZone = 'UTC'")  # cursors inherit it
         _instance = (pid, con)
