@@ -188,3 +188,54 @@ def test_two_stores_write_their_files_beside_themselves(ready, store_path, tmp_p
     from spotcast_storage.local import connection
 
     connection.release(other_path)
+
+
+PREDICT_PROBE = """
+import json, sys, importlib.metadata as md
+ep = next(e for e in md.entry_points(group="console_scripts") if e.name == "spotcast-serve")
+sys.argv = ["spotcast-serve", *sys.argv[1:]]
+code = 0
+try:
+    ep.load()()
+except SystemExit as exc:
+    code = exc.code
+loaded = sorted(sys.modules)
+import importlib.util
+from xgboost.sklearn import XGBRegressor  # still importable after the command
+assert XGBRegressor.__name__ == "XGBRegressor"
+sklearn_after = None
+if importlib.util.find_spec("sklearn") is not None:  # still importable, and whole, after the command
+    from sklearn.linear_model import LinearRegression
+    sklearn_after = round(float(LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0]).coef_[0]), 6)
+print(json.dumps({"code": code, "modules": loaded, "sklearn_after": sklearn_after}), file=sys.__stderr__)
+"""
+
+NOT_FOR_PREDICT = ("httpx", "tenacity", "holidays", "sklearn", "scipy.stats", "scipy.special", "xgboost.sklearn",
+                   "xgboost.plotting", "pyarrow.acero", "fastapi", "starlette", "pydantic", "uvicorn")
+"""What `predict` imported without needing it (issue 17: the command's start-up time): HTTP for
+sources, the calendar, xgboost's scikit-learn wrappers and plotting, Arrow's query engine, the
+API server."""
+
+
+def test_predict_as_a_command_imports_only_what_it_needs(data, store_path, tmp_path):
+    """A real predict with a real XGBoost model in a fresh interpreter (the console script, as a
+    user runs it); ``sys.modules`` at exit must hold none of :data:`NOT_FOR_PREDICT`."""
+    import subprocess
+    import sys
+
+    from spotcast_storage.local import connection
+
+    data.write_features(zones=("SE3",), origins=["2024-03-20", "2024-03-21"])
+    data.xgboost_model()
+    connection.release(store_path)
+    p = subprocess.run([sys.executable, "-c", PREDICT_PROBE, "--store", str(store_path), "predict",
+                        "--zone", "SE3", "--outputs", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=300)
+    report = json.loads(p.stderr.strip().splitlines()[-1])
+    assert report["code"] == 0, p.stderr
+    assert "with price_xgb v1: wrote 168 forecast rows" in p.stderr
+    assert {"xgboost", "matplotlib", "pandas", "duckdb"} <= {m.split(".")[0] for m in report["modules"]}
+    loaded = set(report["modules"])
+    assert not loaded & set(NOT_FOR_PREDICT), sorted(loaded & set(NOT_FOR_PREDICT))
+    assert report["sklearn_after"] in (None, 2.0)
+    assert len(list((tmp_path / "out").glob("forecast_SE3_*.png"))) == 1

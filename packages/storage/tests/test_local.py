@@ -123,6 +123,19 @@ def test_names_and_keys_are_checked(local_project):
         fs.get_or_create_feature_group("prices", version=0, primary_key=["zone"])
 
 
+def test_a_repeated_key_names_an_example_in_iso_and_writes_nothing(local_project):
+    fg = local_project.get_feature_store().get_or_create_feature_group(
+        "prices", version=1, primary_key=["zone", "ts"], event_time="ts")
+    fg.insert(frame(hours=3))
+    bad = pd.concat([frame(hours=4, base=10), frame(start="2024-01-01 02:00", hours=1, base=10),
+                     frame(start="2024-01-01 02:00", hours=1, base=20)], ignore_index=True)
+    with pytest.raises(ValidationError, match=r"e\.g\. \{'zone': 'SE3', 'ts': '2024-01-01T02:00:00\+00:00'\} "
+                       r"appears 3 times; drop duplicates"):
+        fg.insert(bad)
+    assert fg.read()["price"].tolist() == [0.0, 1.0, 2.0]
+    assert len(fg.commit_details()) == 1
+
+
 def test_reading_a_missing_store_says_so(tmp_path):
     project = get_storage(mode="local", path=tmp_path / "nothing" / "store.duckdb")
     with pytest.raises(NotFoundError, match="does not exist"):

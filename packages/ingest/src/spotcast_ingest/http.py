@@ -4,6 +4,10 @@ Sources never talk to httpx directly, so politeness (a User-Agent naming spotcas
 ``concurrency`` requests in flight) and robustness (retries with exponential backoff and
 jitter on 429/5xx/timeouts, errors that name the URL but never a secret) are the same for
 all of them, and a repeated backfill of immutable past days is served from disk.
+
+httpx and tenacity are imported only when a client is made or a URL is built: every source
+module imports :class:`Request` and friends at plugin registration, and a command that sends no
+request (``spotcast-serve predict``, any ``--help``) should not pay for them.
 """
 
 from __future__ import annotations
@@ -19,18 +23,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
-import tenacity
+from typing import TYPE_CHECKING, Any
 
 from spotcast_ingest import __version__
 from spotcast_ingest.errors import SourceError
 
+if TYPE_CHECKING:
+    import httpx
+    import tenacity
+
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"spotcast/{__version__} (spotcast-ingest; electricity price forecasting) httpx/{httpx.__version__}"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def user_agent() -> str:
+    """The User-Agent every request sends: names spotcast and the httpx version, so a source's
+    operators can tell who calls (imports httpx, hence a function and not a module constant)."""
+    import httpx
+
+    return f"spotcast/{__version__} (spotcast-ingest; electricity price forecasting) httpx/{httpx.__version__}"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -85,6 +97,8 @@ class Request:
     what: str = ""  # e.g. "SE3 2024-03-31", for error messages
 
     def full_url(self) -> str:
+        import httpx
+
         return str(httpx.URL(self.url, params=sorted(self.params.items())))
 
 
@@ -201,10 +215,12 @@ class HttpClient:
 
     def __init__(self, settings: HttpSettings | None = None, secrets: Iterable[str] = ()) -> None:
         self.settings = settings or HttpSettings.from_env()
+        import httpx
+
         self._secrets = [s for s in secrets if s]
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.settings.timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={"User-Agent": user_agent(), "Accept": "application/json"},
             limits=httpx.Limits(max_connections=self.settings.concurrency,
                                 max_keepalive_connections=self.settings.concurrency),
             follow_redirects=True,
@@ -247,6 +263,8 @@ class HttpClient:
                 with self._lock:
                     self.cache_hits += 1
                 return Response(shown, 200, hit[0], from_cache=True, cache_path=hit[1])
+        import tenacity
+
         s = self.settings
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(s.retries + 1),
@@ -295,6 +313,8 @@ class HttpClient:
             raise
 
     def _once(self, url: str, shown: str) -> httpx.Response:
+        import httpx
+
         host = httpx.URL(url).host
         with self._lock:
             known = self._unreachable.get(host)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
 
-from spotcast_storage import quarters
+from spotcast_storage import framesql, quarters
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
 from spotcast_storage.zones import timezone_sql_values
@@ -326,14 +325,8 @@ def quarter_report_in_store(sql: object, zone: str, days: int) -> pd.DataFrame:
 def quarter_report_on_frames(forecasts: pd.DataFrame, prices: pd.DataFrame, zone: str, days: int) -> pd.DataFrame:
     """The same on frames (``forecasts`` v3 rows of both resolutions; ``prices`` rows with
     ``resolution_minutes``)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("_forecasts", forecasts)
-        con.register("_prices", prices)
-        return con.execute(by_horizon_15min_sql(quarter_rows_sql("_forecasts", "_prices")), [zone, int(days)]).df()
-    finally:
-        con.close()
+    return framesql.query(by_horizon_15min_sql(quarter_rows_sql("_forecasts", "_prices")), [zone, int(days)],
+                          _forecasts=forecasts, _prices=prices)
 
 
 def _origin_params(zone: str, origin: pd.Timestamp | None) -> list[object]:
@@ -347,23 +340,13 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _frames_con(forecasts: pd.DataFrame, actuals: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.register("_forecasts", forecasts)
-    con.register("_actuals", actuals)
-    return con
-
-
 def run_on_frames(forecasts: pd.DataFrame, actuals: pd.DataFrame, zone: str, days: int,
                   weeks: int = DEFAULT_WEEKS) -> AccuracyReport:
-    """The report from frames (any backend): the same SQL in an in-memory DuckDB."""
-    con = _frames_con(forecasts, actuals)
-    try:
-        src = rows_sql("_forecasts", "_actuals")
+    """The report from frames (any backend): the same SQL in the process's in-memory DuckDB
+    (:mod:`spotcast_storage.framesql`)."""
+    src = rows_sql("_forecasts", "_actuals")
+    with framesql.session({"_forecasts": forecasts, "_actuals": actuals}) as con:
         out = {k: _finish(con.execute(f(src), _params(k, zone, days, weeks)).df()) for k, f in QUERIES.items()}
-    finally:
-        con.close()
     return AccuracyReport(zone=zone, days=days, weeks=weeks, **out)
 
 
@@ -378,11 +361,8 @@ def run_in_store(sql: object, zone: str, days: int, weeks: int = DEFAULT_WEEKS) 
 def origin_on_frames(forecasts: pd.DataFrame, actuals: pd.DataFrame, zone: str,
                      origin: pd.Timestamp | None) -> OriginAccuracy:
     """:func:`origin_sql` on frames (any backend)."""
-    con = _frames_con(forecasts, actuals)
-    try:
-        df = _finish(con.execute(origin_sql(rows_sql("_forecasts", "_actuals")), _origin_params(zone, origin)).df())
-    finally:
-        con.close()
+    df = _finish(framesql.query(origin_sql(rows_sql("_forecasts", "_actuals")), _origin_params(zone, origin),
+                                _forecasts=forecasts, _actuals=actuals))
     return _origin_report(zone, origin, df)
 
 

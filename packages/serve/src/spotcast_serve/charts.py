@@ -8,14 +8,14 @@ import pandas as pd
 
 
 def _figure(rows: int = 1, height: float = 4.5):  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    # Figure() without pyplot: no global state, so concurrent requests cannot mix charts.
+    # Figure() without pyplot: no global state, so concurrent requests cannot mix charts; its
+    # own Agg canvas, so savefig draws on it directly (no backend switch, no global backend).
     # Fixed margins instead of constrained layout, which cost half of the drawing time.
     fig = Figure(figsize=(11, height * rows), dpi=100)
+    FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.07, right=0.97, top=1 - 0.35 / (height * rows), bottom=0.5 / (height * rows),
                         hspace=0.35)
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from spotcast_serve.defaults import DEFAULT_DAYS
-from spotcast_storage.cli_common import emit, fail, friendly_errors, open_store, stage_app
+from spotcast_storage.cli_common import (
+    collector_paused,
+    emit,
+    fail,
+    friendly_errors,
+    open_store,
+    stage_app,
+)
 
 app = stage_app(
     "serve",
@@ -58,6 +66,16 @@ def predict(
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
+    from spotcast_storage.boosted import xgboost_core_only
+
+    # The first zone imports the heavy libraries: no GC passes over them, and xgboost without
+    # scikit-learn (this command only predicts with boosters).
+    with collector_paused() as warm, xgboost_core_only():
+        _predict(zone, days, model, outputs, formats, no_files, unit, now, fmt, warm)
+
+
+def _predict(zone: list[str], days: int, model: str | None, outputs: Path | None, formats: str | None,
+             no_files: bool, unit: str, now: str | None, fmt: str, warm: Callable[[], None]) -> None:
     import pandas as pd
 
     from spotcast_serve import service, units
@@ -88,6 +106,7 @@ def predict(
             d.insert(0, "zone", r.zone)
             frames.append(d)
             progress.advance(task)
+            warm()
     emit(pd.concat(frames, ignore_index=True), fmt, title=f"daily mean of the published forecast, {u.label}")
 
 

@@ -46,10 +46,12 @@ loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -650,6 +652,54 @@ def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
     return ModelSpec.from_dict(read_metadata(path))
 
 
+_XGBOOST_CORE_ONLY = False
+
+
+@contextlib.contextmanager
+def xgboost_core_only() -> Iterator[None]:
+    """While inside, a first ``import xgboost`` (by :func:`load_spotcast_model`) leaves out its
+    scikit-learn wrappers and plotting: for a command that only predicts, such as
+    ``spotcast-serve predict``.
+
+    Why: ``import xgboost`` imports scikit-learn when it is installed (for ``XGBRegressor`` and
+    friends), and with it SciPy's statistics, several times the cost of xgboost itself; and its
+    wrappers module imports SciPy's special functions even without scikit-learn. A command
+    that only runs :class:`Predictor` needs ``Booster`` alone. So while xgboost imports,
+    scikit-learn is hidden (xgboost then takes its own "not installed" path) and so are
+    ``xgboost.sklearn`` and ``xgboost.plotting`` (xgboost's package imports them in a
+    ``try``/``except ImportError``). Afterwards all three import normally; in this process
+    ``xgboost.XGBRegressor`` and the ``plot_*`` names are missing from xgboost's namespace
+    (``from xgboost.sklearn import XGBRegressor`` still works, though it then treats
+    scikit-learn as missing). Nothing in spotcast uses them; a process that might (training)
+    does not enter this."""
+    global _XGBOOST_CORE_ONLY
+    before, _XGBOOST_CORE_ONLY = _XGBOOST_CORE_ONLY, True
+    try:
+        yield
+    finally:
+        _XGBOOST_CORE_ONLY = before
+
+
+_HIDDEN_FROM_XGBOOST = ("sklearn", "xgboost.sklearn", "xgboost.plotting")
+
+
+def _import_xgboost() -> Any:
+    if not _XGBOOST_CORE_ONLY or "xgboost" in sys.modules:
+        import xgboost
+
+        return xgboost
+    hidden = [m for m in _HIDDEN_FROM_XGBOOST if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # type: ignore[assignment]  # "import m" raises ImportError
+    try:
+        import xgboost
+    finally:
+        for m in hidden:
+            if m in sys.modules and sys.modules[m] is None:
+                del sys.modules[m]
+    return xgboost
+
+
 def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
     """Load one of spotcast's own kinds into a :class:`Predictor` (imports xgboost only for
     artifacts with boosters)."""
@@ -663,7 +713,7 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
         # user chose otherwise. Must be set before xgboost's library loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
-            import xgboost as xgb
+            xgb = _import_xgboost()
         except ImportError:  # pragma: no cover - depends on the installation
             raise ValidationError(
                 "this model needs xgboost to run; install xgboost-cpu (pip install xgboost-cpu)") from None

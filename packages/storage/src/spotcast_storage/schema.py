@@ -155,6 +155,24 @@ def _show(v: Any) -> str:
     return v.isoformat() if isinstance(v, pd.Timestamp) else str(v)
 
 
+def check_unique_keys(df: pd.DataFrame, primary_key: Sequence[str], label: str) -> None:
+    """Raise when a primary key repeats inside one insert (an upsert could not say which row
+    wins), naming an example key with times in ISO format and how often it appears.
+
+    A pandas ``duplicated`` rather than an Arrow ``group_by``: that one imports Arrow's Acero
+    engine, a cost every command that writes (``spotcast-serve predict``) paid for one check."""
+    pk = list(primary_key)
+    dup = df.duplicated(subset=pk, keep=False)
+    if dup.any():
+        first = df.loc[dup, pk].iloc[0]
+        n = int((df[pk] == first.values).all(axis=1).sum())
+        example = {k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in first.items()}
+        raise ValidationError(
+            f"{label}: primary key {pk} repeats inside the frame, e.g. {example} "
+            f"appears {n} times; drop duplicates (df.drop_duplicates(subset=...)) before inserting"
+        )
+
+
 def to_arrow(
     df: pd.DataFrame,
     features: Sequence[Feature],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import holidays
 import numpy as np
 import pandas as pd
 
@@ -18,6 +17,12 @@ Christmas and New Year's Eve) shut offices like public ones, which moves demand.
 
 
 def holiday_dates(country: str, years: range) -> pd.DatetimeIndex:
+    """Holidays of ``country`` in ``years`` as naive local midnights.
+
+    ``holidays`` is imported here, not at module level: this module registers at plugin load,
+    which every command that opens a store does, and only a feature build needs the calendar."""
+    import holidays
+
     cal = holidays.country_holidays(country, years=list(years),
                                     categories=HOLIDAY_CATEGORIES.get(country, ("public",)))
     return pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in cal)).as_unit("us")

@@ -17,7 +17,6 @@ import pandas as pd
 import pyarrow as pa
 
 from spotcast_storage import schema as schema_mod
-from spotcast_storage.errors import ValidationError
 from spotcast_storage.events import CommitPayload
 from spotcast_storage.query import Feature
 
@@ -47,18 +46,6 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 def conform(df: pd.DataFrame, features: Sequence[Feature], primary_key: Sequence[str], label: str) -> pd.DataFrame:
     """``df`` (e.g. as the cluster returned it) in the registered types and column order."""
     return to_frame(schema_mod.to_arrow(df[[f.name for f in features]], features, primary_key, label))
-
-
-def check_unique_keys(df: pd.DataFrame, primary_key: Sequence[str], label: str) -> None:
-    dup = df.duplicated(subset=list(primary_key), keep=False)
-    if dup.any():
-        first = df.loc[dup, list(primary_key)].iloc[0]
-        n = int((df[list(primary_key)] == first.values).all(axis=1).sum())
-        example = {k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in first.items()}
-        raise ValidationError(
-            f"{label}: primary key {list(primary_key)} repeats inside the frame, e.g. {example} "
-            f"appears {n} times; drop duplicates (df.drop_duplicates(subset=...)) before inserting"
-        )
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:

@@ -173,7 +173,7 @@ class HopsworksFeatureGroup(FeatureGroupBase):
             self._register_schema_from(df)
         label = self._label()
         batch = diff.to_frame(schema_mod.to_arrow(df, self._features, self.primary_key, label))
-        diff.check_unique_keys(batch, self.primary_key, label)
+        schema_mod.check_unique_keys(batch, self.primary_key, label)
         if self._persisted:
             self._repair_lost_event()
         existing = self._existing_for(batch, overwrite)
@@ -270,15 +270,13 @@ class HopsworksFeatureGroup(FeatureGroupBase):
         time with a fraction of a second): read each group whole through the client, then run
         the local backend's compiled query on them in an in-memory DuckDB, so the result is
         exactly the local one."""
-        import duckdb
-
-        from spotcast_storage.local import connection
+        from spotcast_storage import framesql
         from spotcast_storage.local.sql import compile_query, q, table_name
 
-        con = duckdb.connect()
-        try:
-            connection.configure_connection(con)
-            groups = {(g.name, g.version): g for g in [query.fg, *(j.query.fg for j in query.joins)]}
+        groups = {(g.name, g.version): g for g in [query.fg, *(j.query.fg for j in query.joins)]}
+        # A scratch database: the compiled query names main.<group>_v<version>, and those
+        # tables must be this query's own, gone when it is done.
+        with framesql.session(scratch=True) as con:
             for g in groups.values():
                 frame = g._backend_read_query(g.select_all())
                 con.register("_spotcast_in", frame)
@@ -286,8 +284,6 @@ class HopsworksFeatureGroup(FeatureGroupBase):
                 con.unregister("_spotcast_in")
             compiled = compile_query(query, limit=limit)
             return con.execute(compiled.sql, compiled.params).df()
-        finally:
-            con.close()
 
     def _as_of(self, cq: Any, query: Query) -> Any:
         if not self._project.time_travel:

@@ -149,9 +149,14 @@ class LocalProject(ProjectBase):
         if not self.path.exists():
             return []
         with self.read() as con:
-            if not self.has_bookkeeping(con):
-                return []
-            return con.execute(sql, list(params)).fetchall()
+            # Ask first, check after: the bookkeeping is there on every store but a new one,
+            # and a check before each of the many small reads of a command cost as much as they.
+            try:
+                return con.execute(sql, list(params)).fetchall()
+            except duckdb.CatalogException:
+                if not self.has_bookkeeping(con):
+                    return []
+                raise
 
     def close(self) -> None:
         connection.release(self.path)

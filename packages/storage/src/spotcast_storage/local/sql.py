@@ -262,16 +262,10 @@ def point_in_time_join(labels: Any, features: Any, on: Any, label_time: str, fea
     ``feature_time`` (and ``known_at``) is not after the label's ``label_time``. Label rows
     keep their order; unmatched ones get nulls. Runs on in-memory frames in DuckDB, so every
     backend can use it."""
-    import duckdb
-
-    from spotcast_storage.local.connection import configure_connection
+    from spotcast_storage import framesql
     from spotcast_storage.local.convert import run_query
 
-    con = duckdb.connect()
-    try:
-        configure_connection(con)
-        con.register("_labels_in", labels)
-        con.register("_features_in", features)
+    with framesql.session({"_labels_in": labels, "_features_in": features}) as con:
         out_cols = []
         for c in (c for c in features.columns if c not in on):
             name = f"{prefix}{c}" if prefix else c
@@ -285,5 +279,3 @@ def point_in_time_join(labels: Any, features: Any, on: Any, label_time: str, fea
             "FROM l LEFT JOIN j ON l._lid = j._lid ORDER BY l._lid"
         )
         return run_query(con, sql)
-    finally:
-        con.close()

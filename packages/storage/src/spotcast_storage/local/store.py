@@ -23,7 +23,7 @@ from spotcast_storage.base import (
     FeatureStoreBase,
     FeatureViewBase,
 )
-from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import COMMIT, CommitPayload, Event
 from spotcast_storage.local import connection
 from spotcast_storage.local.convert import as_utc, jsonable, run_query, stored_utc, utc_now
@@ -186,14 +186,7 @@ class LocalFeatureGroup(FeatureGroupBase):
         pk = self.primary_key
         label = self._label()
         if table.num_rows:
-            counts = table.group_by(pk).aggregate([([], "count_all")])
-            if counts.num_rows != table.num_rows:
-                dup = counts.filter(pc.greater(counts["count_all"], 1)).slice(0, 1).to_pylist()[0]
-                n = dup.pop("count_all")
-                raise ValidationError(
-                    f"{label}: primary key {pk} repeats inside the frame, e.g. {dup} appears {n} times; "
-                    "drop duplicates (df.drop_duplicates(subset=...)) before inserting"
-                )
+            schema_mod.check_unique_keys(table.select(pk).to_pandas(), pk, label)
         bounds = None
         if self.event_time and self.event_time in pk and table.num_rows:
             mm = pc.min_max(table[self.event_time])
