@@ -57,7 +57,7 @@ def predict(
 
     Uses the newest model trained on price_features for the zone (or the one pinned with
     --model); when the inputs failed the data-quality gate, the weekly naive instead, flagged
-    with the reason. Stores the forecast as a vintage in `forecasts` v2, writes the origin's
+    with the reason. Stores the forecast as a vintage in `forecasts` v3, writes the origin's
     published vintage to <outputs>/forecast_<zone>_<first day>_<last day>_made_<local time>.csv
     and .png (in --unit) and prints its daily means. The files go beside the store
     (<store name>-outputs/) unless --outputs names a folder, so two stores never share files. Re-running with the same inputs and model

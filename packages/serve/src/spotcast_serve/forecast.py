@@ -105,6 +105,7 @@ def build_forecasts(rows: pd.DataFrame, pred: pd.DataFrame, *, model: str, model
         "origin": pd.to_datetime(rows["origin"], utc=True).reset_index(drop=True),
         "ts": pd.to_datetime(rows["ts"], utc=True).reset_index(drop=True),
     })
+    out["resolution_minutes"] = np.int64(60)  # the model forecasts hours; quarters come from them
     out["made_at"] = made
     for c in QUANTILES:
         out[c] = q[c].to_numpy()

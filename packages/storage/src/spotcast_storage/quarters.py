@@ -121,22 +121,16 @@ def to_quarters(hourly: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFram
     the zone clears hourly, no rows)."""
     if since is None or hourly.empty:
         return pd.DataFrame(columns=COLUMNS)
-    import duckdb
+    from spotcast_storage import framesql
 
     frame = hourly.copy()
     for col in ("fallback_reason", "model"):
         if col not in frame:
             frame[col] = None
     zone = str(frame["zone"].iloc[0])
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("_hourly", frame)
-        con.register("_since", pd.DataFrame({"zone": [zone], "since": [pd.Timestamp(since)]}))
-        out = con.execute(f"SELECT * FROM ({quarters_sql('SELECT * FROM _hourly', 'SELECT * FROM _since')}) "
-                          "ORDER BY origin, made_at, ts").df()
-    finally:
-        con.close()
+    out = framesql.query(f"SELECT * FROM ({quarters_sql('SELECT * FROM _hourly', 'SELECT * FROM _since')}) "
+                         "ORDER BY origin, made_at, ts",
+                         _hourly=frame, _since=pd.DataFrame({"zone": [zone], "since": [pd.Timestamp(since)]}))
     out["ts"] = pd.to_datetime(out["ts"], utc=True)
     for col in ("origin", "made_at"):
         out[col] = pd.to_datetime(out[col], utc=True)

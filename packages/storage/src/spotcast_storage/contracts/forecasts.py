@@ -215,15 +215,9 @@ def run_on_frame(sql_of_source: str, rows: pd.DataFrame, params: list | None = N
     """Run a query built by :func:`vintages_sql` / :func:`published_sql` over ``rows`` (named
     ``_forecasts`` in the query) in an in-memory DuckDB: the same definition on backends
     without SQL and on frames already read."""
-    import duckdb
+    from spotcast_storage import framesql
 
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("_forecasts", rows)
-        out = con.execute(sql_of_source, params or []).df()
-    finally:
-        con.close()
+    out = framesql.query(sql_of_source, params, _forecasts=rows)
     for c in ("origin", "ts", "made_at", "created_at", "gate_closure"):
         if c in out.columns:
             out[c] = pd.to_datetime(out[c], utc=True)
