@@ -248,3 +248,11 @@ def test_a_registered_backend_is_a_mode(monkeypatch, tmp_path):
         connection.release(tmp_path / "scratch.duckdb")
     with pytest.raises(ValidationError, match="unknown mode 'scratch'"):
         config.resolve_mode("scratch")
+
+
+def test_bookkeeping_reads_filter_only_on_what_is_given():
+    from spotcast_storage.local.convert import where_equal
+
+    assert where_equal(name=None, version=None) == ("", [])
+    assert where_equal(name="prices", version=None) == (" WHERE name = ?", ["prices"])
+    assert where_equal(name="m", version=2) == (" WHERE name = ? AND version = ?", ["m", 2])

@@ -62,3 +62,12 @@ def jsonable(v: Any) -> Any:
     if hasattr(v, "item"):
         return v.item()
     return v
+
+
+def where_equal(**filters: Any) -> tuple[str, list[Any]]:
+    """`` WHERE a = ? AND b = ?`` and its parameters for the filters that are not None (``""``
+    when none is): the bookkeeping reads that list all rows or those of one name (and version)."""
+    used = {k: v for k, v in filters.items() if v is not None}
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(f"{k} = ?" for k in used), list(used.values())

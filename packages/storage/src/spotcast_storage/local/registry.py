@@ -14,7 +14,7 @@ from spotcast_storage.base import ModelBase, ModelRegistryBase
 from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import MODEL
 from spotcast_storage.local import connection
-from spotcast_storage.local.convert import as_utc, jsonable, utc_now
+from spotcast_storage.local.convert import as_utc, jsonable, utc_now, where_equal
 
 if TYPE_CHECKING:
     from spotcast_storage.local.project import LocalProject
@@ -95,15 +95,9 @@ class LocalModelRegistry(ModelRegistryBase):
 
     def _rows(self, name: str | None = None, version: int | None = None) -> list[tuple]:
         sql = ("SELECT name, version, created_at, description, metrics, lineage, extra, artifact_path "
-               "FROM _spotcast.models WHERE TRUE")
-        params: list[Any] = []
-        if name is not None:
-            sql += " AND name = ?"
-            params.append(name)
-        if version is not None:
-            sql += " AND version = ?"
-            params.append(version)
-        return self.project.fetch(sql + " ORDER BY name, version", params)
+               "FROM _spotcast.models")
+        where, params = where_equal(name=name, version=version)
+        return self.project.fetch(sql + where + " ORDER BY name, version", params)
 
     def _from_row(self, row: tuple) -> LocalModel:
         name, version, created, desc, metrics, lineage, extra, path = row

@@ -26,7 +26,14 @@ from spotcast_storage.base import (
 from spotcast_storage.errors import NotFoundError
 from spotcast_storage.events import COMMIT, CommitPayload, Event
 from spotcast_storage.local import connection
-from spotcast_storage.local.convert import as_utc, jsonable, run_query, stored_utc, utc_now
+from spotcast_storage.local.convert import (
+    as_utc,
+    jsonable,
+    run_query,
+    stored_utc,
+    utc_now,
+    where_equal,
+)
 from spotcast_storage.local.sql import (
     compile_query,
     history_name,
@@ -60,11 +67,8 @@ class LocalFeatureStore(FeatureStoreBase):
         """Every registered group version (all names when ``name`` is None)."""
         sql = ("SELECT name, version, primary_key, event_time, known_at, description, features, "
                "time_travel, options FROM _spotcast.feature_groups")
-        params: list[Any] = []
-        if name is not None:
-            sql += " WHERE name = ?"
-            params.append(name)
-        return [self._fg_from_row(r) for r in self.project.fetch(sql + " ORDER BY name, version", params)]
+        where, params = where_equal(name=name)
+        return [self._fg_from_row(r) for r in self.project.fetch(sql + where + " ORDER BY name, version", params)]
 
     def _new_group(self, name: str, version: int, primary_key: list[str], event_time: str | None,
                    known_at: str | None, description: str, features: list[Feature], time_travel: bool,
