@@ -53,11 +53,12 @@ def forecast_figure(table: pd.DataFrame, daily: pd.DataFrame, tz: str, title: st
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi + 0.14 * (hi - lo))  # the strip for the daily numbers, above every curve
     strip = blended_transform_factory(ax.transData, ax.transAxes)
-    for i, d in enumerate(daily.itertuples(index=False)):
-        start = pd.Timestamp(d.date)
-        end = start + pd.Timedelta(days=1)
-        ax.hlines(d.p50, start, end, colors="tab:red", lw=2.2, label="daily mean" if i == 0 else None)
-        ax.text(start + pd.Timedelta(hours=12), 0.975, f"{d.p50:.4g}", transform=strip, ha="center", va="top",
+    starts = [pd.Timestamp(d) for d in daily["date"]]
+    if starts:  # one collection for every day's line: each hlines call is a collection to build and draw
+        ax.hlines(daily["p50"].to_numpy(), starts, [s + pd.Timedelta(days=1) for s in starts], colors="tab:red",
+                  lw=2.2, label="daily mean")
+    for start, p50 in zip(starts, daily["p50"], strict=True):
+        ax.text(start + pd.Timedelta(hours=12), 0.975, f"{p50:.4g}", transform=strip, ha="center", va="top",
                 fontsize=8, color="tab:red", gid="daily-mean-label")
     ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
     if subtitle:
