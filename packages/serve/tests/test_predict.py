@@ -143,20 +143,33 @@ def test_a_vintage_made_before_a_stored_one_is_refused(ready, project, data):
 
 
 def test_now_forecasts_the_newest_origin_known_then(ready, project):
-    """`--now T` forecasts the newest origin whose price inputs were published by T: a vintage
-    "made" at T never uses prices published later; before any origin is complete it is refused."""
+    """`--now T` forecasts the newest origin whose inputs were all published by T: a vintage
+    "made" at T never uses prices (or weather) published later; before any origin is complete
+    it is refused, nothing written."""
     # 11:00Z on 03-21: the auction result for 03-22 (13:00 CET = 12:00Z) is not out yet
     r = service.predict(project, "SE3", outputs=None, now=pd.Timestamp("2024-03-21T11:00Z"))
     assert r.written and r.origin == pd.Timestamp("2024-03-21T09:00Z")  # not the newest, 03-22
     before = _stored(project)
     assert set(before["origin"]) == {r.origin}
     with pytest.raises(ValidationError, match=r"SE3: no price_features origin was complete at --now "
-                       r"2024-03-19T11:00Z: the first, 2024-03-20T09:00Z, uses prices published 2024-03-19T12:00Z"):
+                       r"2024-03-19T11:00Z: the first, 2024-03-20T09:00Z, uses inputs published 2024-03-19T12:00Z"):
         service.predict(project, "SE3", outputs=None, now=pd.Timestamp("2024-03-19T11:00Z"))
     pd.testing.assert_frame_equal(_stored(project), before)
-    # after the auction the next morning's origin is complete, though later than T
-    r = service.predict(project, "SE3", outputs=None, now=pd.Timestamp("2024-03-21T12:30Z"))
-    assert r.origin == pd.Timestamp("2024-03-22T09:00Z")
+    # after the auction the next morning's origin is complete, though later than T ...
+    assert service.newest_feature_rows(project, "SE3", known_by=pd.Timestamp("2024-03-21T12:30Z"))[
+        "origin"].iloc[0] == pd.Timestamp("2024-03-22T09:00Z")
+    # ... unless a weather forecast issued after T (18:00Z) is among that origin's inputs
+    from spotcast_storage.contracts import WEATHER
+
+    ts = pd.date_range("2024-03-22T00:00Z", periods=48, freq="h")
+    wx = pd.DataFrame({"zone": "SE3", "ts": ts, "kind": "forecast", "issued_at": pd.Timestamp("2024-03-21T18:00Z"),
+                       "temperature_2m": 3.0, "wind_speed_10m": 5.0, "wind_speed_100m": 8.0,
+                       "shortwave_radiation": 0.0, "cloud_cover": 50.0, "precipitation": 0.0, "source": "test"})
+    WEATHER.get_or_create(project.get_feature_store()).insert(WEATHER.conform(wx))
+    rows = service.newest_feature_rows(project, "SE3", known_by=pd.Timestamp("2024-03-21T12:30Z"))
+    assert rows["origin"].iloc[0] == pd.Timestamp("2024-03-21T09:00Z")
+    rows = service.newest_feature_rows(project, "SE3", known_by=pd.Timestamp("2024-03-21T18:00Z"))
+    assert rows["origin"].iloc[0] == pd.Timestamp("2024-03-22T09:00Z")
 
 
 def test_pinned_model_and_version(ready, project, data):

@@ -21,7 +21,7 @@ from spotcast_serve import labels, units
 from spotcast_serve.defaults import DEFAULT_DAYS
 from spotcast_serve.outputs import ForecastOutput, select_writers, write_outputs
 from spotcast_storage import quarters
-from spotcast_storage.contracts import DATA_QUALITY, PRICES
+from spotcast_storage.contracts import DATA_QUALITY, EXOGENOUS, PRICES, WEATHER
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
 from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
@@ -524,28 +524,44 @@ def newest_feature_rows(project: Project, zone: str, version: int = FEATURES_VER
     return _rows_at(fg, zone, have[-1])
 
 
+_INPUT_TIMES = ((PRICES.name, PRICES.version, "known_at"), (acc.ACTUALS_NAME, acc.ACTUALS_VERSION, "known_at"),
+                (WEATHER.name, WEATHER.version, "issued_at"), (EXOGENOUS.name, EXOGENOUS.version, "issued_at"))
+"""The stored inputs of ``price_features`` and the column that says when each row became known
+(weather observations are known at their hour: ``issued_at = ts``)."""
+
+
 def origins_known_by(project: Project, zone: str, origins: Sequence[pd.Timestamp],
                      at: pd.Timestamp) -> list[pd.Timestamp]:
-    """The ``origins`` (sorted) whose price inputs were all published by ``at``.
+    """The ``origins`` (sorted) whose inputs were all published by ``at``.
 
-    An origin uses the prices published by it (``known_at <= origin``). So an origin before the
-    first price published after ``at`` knows nothing ``at`` did not -- even when it is later
-    than ``at`` (after the 13:00 auction the next morning's origin is complete) -- and any later
-    origin would forecast from prices not yet published at ``at``. None left is refused."""
+    An origin's features use what was known by it: prices, weather (forecasts and observations)
+    and exogenous forecasts with their known time at or before the origin. So an origin before
+    the first input the store holds from after ``at`` knows nothing ``at`` did not -- even when
+    it is later than ``at``: in a ``spotcast run --now`` replay nothing after ``at`` is stored,
+    and after the 13:00 auction the next morning's origin is complete. Any later origin would
+    forecast from something not yet published at ``at``. With no input stored at all only the
+    origins at or before ``at`` count. None left is refused."""
     at = pd.Timestamp(at).tz_convert("UTC")
-    fg = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
-    later = pd.Series(dtype="datetime64[ns, UTC]")
-    if fg is not None:
-        later = pd.to_datetime(fg.select(["known_at"]).filter((fg.zone == zone) & (fg["known_at"] > at))
-                               .read()["known_at"], utc=True)
-    if later.empty:
+    firsts: list[pd.Timestamp] = []
+    found = False
+    for name, version, col in _INPUT_TIMES:
+        fg = _fg_or_none(project, name, version)
+        if fg is None:
+            continue
+        found = True
+        later = pd.to_datetime(fg.select([col]).filter((fg.zone == zone) & (fg[col] > at)).read()[col], utc=True)
+        if len(later):
+            firsts.append(later.min())
+    if not found:
+        firsts.append(at + pd.Timedelta(microseconds=1))
+    if not firsts:
         return list(origins)
-    first_later = later.min()
+    first_later = min(firsts)
     known = [o for o in origins if o < first_later]
     if not known:
         raise ValidationError(
             f"{zone}: no {FEATURES_NAME} origin was complete at --now {at:%Y-%m-%dT%H:%MZ}: the first, "
-            f"{origins[0]:%Y-%m-%dT%H:%MZ}, uses prices published {first_later:%Y-%m-%dT%H:%MZ}, after it. "
+            f"{origins[0]:%Y-%m-%dT%H:%MZ}, uses inputs published {first_later:%Y-%m-%dT%H:%MZ}, after it. "
             f"Use a --now at or after {first_later:%Y-%m-%dT%H:%MZ}, or leave --now out")
     return known
 
