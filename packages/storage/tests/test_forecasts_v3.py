@@ -63,11 +63,11 @@ def test_the_autumn_dst_day_stores_25_hours_and_100_quarters_under_one_key_each(
 
 
 @pytest.mark.parametrize("bad", [30, 0, 1440])
-def test_a_resolution_other_than_60_or_15_is_refused_and_nothing_is_written(local_project, bad):
+def test_a_resolution_other_than_60_or_15_is_refused_by_the_contract(bad):
+    # that nothing is written: serve's test_quarter_vintages.py, where a vintage is written
     h = hourly("2025-10-06", "2025-10-05T09:00Z").assign(resolution_minutes=bad)
     with pytest.raises(ValidationError, match=rf"resolution_minutes {bad} \(24 row\(s\)\) is not allowed; use one of 60, 15"):
         FORECASTS.conform(h)
-    assert FORECASTS.source(local_project.get_feature_store()) is None
 
 
 def test_a_quarter_hour_labelled_hourly_is_refused():
@@ -124,3 +124,19 @@ def check_old_store_reads_as_v3(project, version: int) -> None:
 @pytest.mark.parametrize("version", [1, 2])
 def test_a_store_of_v1_rows_or_of_v2_rows_reads_as_v3_hourly(local_project, version):
     check_old_store_reads_as_v3(local_project, version)
+
+
+def test_the_quarter_view_finds_each_quarters_hour_in_any_session_time_zone():
+    """A user's own DuckDB session may be in a half-hour-offset zone: the view's join of a
+    quarter to its hour must not depend on the session's time zone (date_trunc would)."""
+    import duckdb
+
+    rows = quarters.vintage_rows(hourly("2025-10-06", "2025-10-05T09:00Z"), pd.Timestamp("2025-10-01T00:00Z"))
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'Asia/Kolkata'")
+        con.register("_f", rows)
+        out = con.execute(quarters.view_sql("_f")).df()
+    finally:
+        con.close()
+    assert len(out) == 96 and out["p50_hourly"].notna().all()

@@ -285,7 +285,8 @@ def collector_paused() -> Iterator[Callable[[], None]]:
         nonlocal warmed
         if not warmed:
             warmed = True
-            gc.freeze()
+            if not froze_before:  # someone else's freeze (the API server's) is theirs to manage
+                gc.freeze()
             if was_enabled:
                 gc.enable()
 

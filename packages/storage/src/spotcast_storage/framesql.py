@@ -30,6 +30,17 @@ _inherited: list[Any] = []
 _scratch_ids = itertools.count(1)
 
 
+def _new_lock_in_child() -> None:
+    """A child made by fork gets a fresh lock: the parent's may have been held by one of its
+    threads at the fork, and that thread does not exist in the child to release it."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def _connection() -> duckdb.DuckDBPyConnection:
     """The process's in-memory instance (a child made by fork gets its own: DuckDB's state is
     not fork-safe)."""

@@ -107,7 +107,7 @@ SELECT {cols}, h.p50 AS p50_hourly
 FROM ({published_sql(forecasts, resolution=15)}) AS q
 LEFT JOIN {forecasts} AS h
   ON h.zone = q.zone AND h.origin = q.origin AND h.made_at = q.made_at AND h.resolution_minutes = 60
- AND h.ts = date_trunc('hour', q.ts)
+ AND q.ts >= h.ts AND q.ts < h.ts + INTERVAL 1 HOUR
 """.strip()
 
 

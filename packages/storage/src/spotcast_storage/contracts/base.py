@@ -116,13 +116,6 @@ class Contract:
             c = c.upgrade.previous
         return None
 
-    def upgraded(self, old_rows: pd.DataFrame) -> pd.DataFrame:
-        """Rows of the previous version (``upgrade.from_version``) as rows of this one (see
-        :class:`Upgrade`)."""
-        if self.upgrade is None:
-            raise SchemaError(f"{self.name} v{self.version} declares no upgrade from an older version")
-        return _apply((self,), old_rows)
-
     def source(self, fs: Any) -> tuple[Any, Callable[[pd.DataFrame], pd.DataFrame]] | None:
         """Where readers find this contract's rows: ``(group, to_rows)`` with ``to_rows`` turning
         what the group's queries return into rows of this version -- the identity for this
