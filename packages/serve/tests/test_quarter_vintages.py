@@ -111,16 +111,26 @@ def test_a_bad_resolution_is_refused_and_nothing_is_written(quarter_store, proje
     assert FORECASTS.source(project.get_feature_store()) is None  # not even registered
 
 
-def test_an_upgraded_v2_vintage_is_hourly_only(quarter_store, project):
-    """A vintage stored before quarter-hours were (forecasts v2) reads as v3 hourly rows; asking it
-    for 15 minutes says it is hourly only."""
+def test_an_upgraded_v2_vintage_keeps_the_quarter_hours_its_readers_saw(quarter_store, project):
+    """A vintage stored before quarter-hours were (forecasts v2) reads as v3 with the quarter-hours
+    v2's readers derived from it (the ramp from the zone's first 15-minute price on): read through
+    the upgrade and after the migration alike, so the upgrade loses no published quarter-hour."""
     from spotcast_serve import forecast as fc
+    from spotcast_storage import quarters
     from spotcast_storage.contracts.forecasts import FORECASTS_V2
 
     rows = _origin_rows(project, "SE3", "2024-03-21")
     v2 = fc.naive_forecast(rows, reason="test", made_at=EARLY_MADE).drop(columns=["resolution_minutes"])
     FORECASTS_V2.get_or_create(project.get_feature_store()).insert(FORECASTS_V2.conform(v2))
-    pub = service.read_forecast(project, "SE3", v2["origin"].iloc[0])  # read through the upgrade (not migrated)
-    assert len(pub) == 168 and (pub["resolution_minutes"] == 60).all()
-    with pytest.raises(ValidationError, match=r"has no quarter-hours stored: it is hourly only.*resolution=60min"):
-        service.published_table(project, "SE3", pub, resolution=15)
+    origin = v2["origin"].iloc[0]
+    expected = quarters.quarter_rows(FORECASTS.conform(v2), QUARTERS_FROM).reset_index(drop=True)
+    assert len(expected) and expected["ts"].min() == QUARTERS_FROM
+    cols = ["ts", "p10", "p50", "p90", "made_at"]
+    for migrated in (False, True):  # read through the upgrade (not migrated), then migrated
+        if migrated:
+            FORECASTS.get_or_create(project.get_feature_store())
+        pub = service.read_forecast(project, "SE3", origin)
+        assert len(pub) == 168 and (pub["resolution_minutes"] == 60).all()
+        q = service.published_of(service.stored_rows(project, "SE3", origin, resolution=None), resolution=15)
+        pd.testing.assert_frame_equal(q[cols].reset_index(drop=True), expected[cols], check_dtype=False)
+    assert quarters.first_quarter_hours(project.get_feature_store()) == {"SE3": QUARTERS_FROM}  # SE4: hourly

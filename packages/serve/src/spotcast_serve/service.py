@@ -291,11 +291,7 @@ def day_rates_for(project: Project, zone: str, table: pd.DataFrame, known_by: pd
 def quarter_since(project: Project, zone: str) -> pd.Timestamp | None:
     """The first quarter-hour delivery period stored for ``zone`` (None: it clears hourly, or
     no 15-minute prices were ingested): from there on its forecasts are published at 15 minutes too."""
-    fg = _fg_or_none(project, PRICES.name, PRICES.version)
-    if fg is None:
-        return None
-    ts = fg.select(["ts"]).filter((fg.zone == zone) & (fg.resolution_minutes == 15)).read()["ts"]
-    return None if ts.empty else pd.Timestamp(pd.to_datetime(ts, utc=True).min())
+    return quarters.first_quarter_hours(project.get_feature_store(), zone).get(zone)
 
 
 def read_quarter_prices(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp,

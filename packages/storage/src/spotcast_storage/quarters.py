@@ -30,6 +30,8 @@ other.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from spotcast_storage.contracts.forecasts import FORECASTS, published_sql
@@ -114,6 +116,25 @@ LEFT JOIN {forecasts} AS h
 def view_sql(forecasts: str) -> str:
     """The ``forecasts_15min`` view: every origin's published vintage at 15 minutes, as stored."""
     return f"SELECT * FROM ({published_quarters_sql(forecasts)}) ORDER BY zone, origin, ts"
+
+
+def first_quarter_hours(fs: Any, zone: str | None = None) -> dict[str, pd.Timestamp]:
+    """Per zone (or for ``zone`` only), its first stored quarter-hour delivery period: where its
+    forecasts get quarter-hours. Zones that clear hourly (or a store without prices) are absent."""
+    from spotcast_storage.errors import NotFoundError
+
+    try:
+        fg = fs.get_feature_group(PRICES.name, PRICES.version)
+    except NotFoundError:
+        return {}
+    cond = fg.resolution_minutes == 15
+    if zone is not None:
+        cond = cond & (fg.zone == zone)
+    df = fg.select(["zone", "ts"]).filter(cond).read()
+    if df.empty:
+        return {}
+    first = pd.to_datetime(df["ts"], utc=True).groupby(df["zone"].astype(str)).min()
+    return {str(z): pd.Timestamp(t) for z, t in first.items()}
 
 
 def to_quarters(hourly: pd.DataFrame, since: pd.Timestamp | None) -> pd.DataFrame:

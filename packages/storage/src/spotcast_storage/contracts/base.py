@@ -53,6 +53,10 @@ class Upgrade:
     previous: Contract | None = None
     """The contract of ``from_version`` when it upgrades an older version in turn: readers and
     the migration then also find rows stored only in that older version (chained upgrades)."""
+    with_store: Callable[[pd.DataFrame, Any], pd.DataFrame] | None = None
+    """A second step for rows whose new form depends on other stored data: called with the
+    transformed rows and the feature store, returns the rows to keep (forecasts v3 adds the
+    quarter-hours that v2's readers derived from the stored 15-minute prices)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class Contract:
             except NotFoundError:
                 old = None
             if old is not None and old.commit_details(limit=1):
-                return old, functools.partial(_apply, tuple(reversed(steps)))
+                return old, functools.partial(_apply, tuple(reversed(steps)), fs=fs)
             c = c.upgrade.previous
         return None
 
@@ -155,11 +159,13 @@ class Contract:
         return "\n".join(lines)
 
 
-def _apply(chain: tuple[Contract, ...], rows: pd.DataFrame) -> pd.DataFrame:
+def _apply(chain: tuple[Contract, ...], rows: pd.DataFrame, fs: Any = None) -> pd.DataFrame:
     """``rows`` of the version ``chain[0]`` upgrades from, through each contract's upgrade in
-    turn (oldest first), conformed at every step."""
+    turn (oldest first), conformed at every step (with the store's step where one is declared)."""
     for c in chain:
         if c.upgrade is None:
             raise SchemaError(f"{c.name} v{c.version} declares no upgrade from an older version")
         rows = c.conform(c.upgrade.transform(rows.copy()))
+        if c.upgrade.with_store is not None and fs is not None:
+            rows = c.conform(c.upgrade.with_store(rows, fs))
     return rows

@@ -29,7 +29,9 @@ beat the gate closure (a forecast made after it was too late to bid with).
 Older versions are upgraded by the contract itself, in a chain (v1 -> v2 -> v3): ``forecasts``
 v1 (key zone, origin, ts; rewritten by a new model version) rows become vintages with
 ``made_at = created_at``; v2 rows (key zone, origin, ts, made_at) are hourly, so they become
-v3 rows with ``resolution_minutes = 60``. Upgraded vintages are hourly only.
+v3 rows with ``resolution_minutes = 60``, and, for a zone with stored 15-minute prices, the
+quarter-hours v2's readers derived from them (from the zone's first 15-minute price on) are
+stored beside them, so the upgrade keeps what readers were shown.
 """
 
 from __future__ import annotations
@@ -109,6 +111,23 @@ def _from_v2(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _quarters_of_v2(rows: pd.DataFrame, fs: object) -> pd.DataFrame:
+    """The upgraded hourly vintages with their quarter-hours: v2's readers derived them, from each
+    zone's first stored 15-minute price on, by the ramp that serve now stores with every vintage,
+    so the migration stores exactly what they showed (a published quarter-hour forecast does not
+    vanish from the record by the upgrade)."""
+    from spotcast_storage import quarters
+
+    first = quarters.first_quarter_hours(fs)
+    parts = [rows]
+    for zone, hourly in rows.groupby("zone", sort=True):
+        since = first.get(str(zone))
+        if since is not None:
+            parts.append(quarters.quarter_rows(hourly, since))
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else rows
+
+
 def check_resolution(df: pd.DataFrame) -> None:
     """Every row's ``resolution_minutes`` is 60 or 15, and its ``ts`` starts a period of that
     length (a 15-minute row labelled 60 would read as an hour that is not one)."""
@@ -147,7 +166,8 @@ FORECASTS = Contract(
                "a frame without the column is hourly", nullable=False, default=60),
         *FORECASTS_V2.columns[3:],
     ),
-    upgrade=Upgrade(2, _from_v2, "v2 rows are hourly: resolution_minutes = 60", previous=FORECASTS_V2),
+    upgrade=Upgrade(2, _from_v2, "v2 rows are hourly: resolution_minutes = 60, plus the quarter-hours "
+                    "v2's readers derived from them", previous=FORECASTS_V2, with_store=_quarters_of_v2),
     check=check_resolution,
 )
 
