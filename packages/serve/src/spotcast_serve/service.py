@@ -24,7 +24,7 @@ from spotcast_storage import quarters
 from spotcast_storage.contracts import DATA_QUALITY, EXOGENOUS, PRICES, WEATHER
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICE_FEATURES
-from spotcast_storage.contracts.forecasts import FORECASTS, run_on_frame, vintages_sql
+from spotcast_storage.contracts.forecasts import FORECASTS, read_source, run_on_frame, vintages_sql
 from spotcast_storage.errors import NotFoundError, SpotcastError, ValidationError
 from spotcast_storage.lineage import Lineage
 from spotcast_storage.promotion import (
@@ -164,16 +164,11 @@ def stored_rows(project: Project, zone: str, origin: pd.Timestamp | None = None,
     src = FORECASTS.source(project.get_feature_store())
     if src is None:
         return _empty_forecasts()
-    fg, to_rows = src
+    fg = src[0]
     cond = fg.zone == zone
     if origin is not None:
         cond = cond & (fg.origin == origin)
-    current = fg.version == FORECASTS.version  # an older version (not migrated yet) has no resolution
-    if resolution is not None and current:
-        cond = cond & (fg.resolution_minutes == resolution)
-    rows = to_rows(fg.filter(cond).read())
-    if resolution is not None and not current:
-        rows = rows[rows["resolution_minutes"] == resolution]
+    rows = read_source(src, cond, resolution)
     return rows.sort_values(["origin", "made_at", "resolution_minutes", "ts"], ascending=[True, True, False, True],
                             ignore_index=True)
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from spotcast_storage import promotion
 from spotcast_storage.contracts.features import PRICES_HOURLY
-from spotcast_storage.contracts.forecasts import FORECASTS, published
+from spotcast_storage.contracts.forecasts import FORECASTS, published, read_source
 from spotcast_storage.errors import NotFoundError
 from spotcast_storage.pipeline import RunOptions
 from spotcast_storage.text import plural
@@ -70,13 +70,11 @@ def tracked_accuracy(project: Project, zone: str, model: str, now: pd.Timestamp,
         return none
     if src is None:
         return none
-    fc, to_rows = src
+    fc = src[0]
     since = now - pd.Timedelta(days=days)
     cond = (fc.zone == zone) & (fc.ts >= since) & (fc.ts < now)
-    if fc.version == FORECASTS.version:
-        cond = cond & (fc.resolution_minutes == 60)
     # the published vintage of each origin (what a trader saw) at 60 minutes, then only this model's
-    f = published(to_rows(fc.filter(cond).read()), resolution=60)
+    f = published(read_source(src, cond, resolution=60), resolution=60)
     f = f[f["model"] == model]
     if version is not None:
         f = f[f["model_version"] == version]

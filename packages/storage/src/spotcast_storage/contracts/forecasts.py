@@ -36,6 +36,8 @@ stored beside them, so the upgrade keeps what readers were shown.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from spotcast_storage.contracts.base import Column, Contract, Upgrade
@@ -170,6 +172,20 @@ FORECASTS = Contract(
                     "v2's readers derived from them", previous=FORECASTS_V2, with_store=_quarters_of_v2),
     check=check_resolution,
 )
+
+def read_source(src: tuple[Any, Any], cond: Any, resolution: int | None = 60) -> pd.DataFrame:
+    """The rows matching ``cond`` of ``src`` (what :meth:`Contract.source` returned for
+    :data:`FORECASTS`) as v3 rows at ``resolution`` minutes (None: both): filtered in the query on
+    a v3 group, after the upgrade on an older one (which has no such column to query)."""
+    fg, to_rows = src
+    current = fg.version == FORECASTS.version
+    if resolution is not None and current:
+        cond = cond & (fg.resolution_minutes == resolution)
+    rows = to_rows(fg.filter(cond).read())
+    if resolution is not None and not current:
+        rows = rows[rows["resolution_minutes"] == resolution]
+    return rows
+
 
 TABLE = f"{FORECASTS.name}_v{FORECASTS.version}"
 """The local backend's table of the current version."""
