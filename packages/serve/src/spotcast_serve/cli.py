@@ -66,12 +66,19 @@ def predict(
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
-    from spotcast_storage.boosted import xgboost_core_only
+    from spotcast_serve.chartproc import offloaded
 
-    # The first zone imports the heavy libraries: no GC passes over them, and xgboost without
-    # scikit-learn (this command only predicts with boosters).
-    with collector_paused() as warm, xgboost_core_only():
-        _predict(zone, days, model, outputs, formats, no_files, unit, now, fmt, warm)
+    # PNGs are drawn by a second process, started first so that it imports matplotlib while this
+    # one imports the rest and forecasts. The first zone imports the heavy libraries: no GC passes
+    # over them, and xgboost without scikit-learn (this command only predicts with boosters).
+    pngs = not no_files and (formats is None or "png" in [s.strip() for s in formats.split(",")])
+    with offloaded(pngs) as charts:
+        from spotcast_storage.boosted import xgboost_core_only
+
+        with collector_paused() as warm, xgboost_core_only():
+            _predict(zone, days, model, outputs, formats, no_files, unit, now, fmt, warm)
+    if charts is not None and charts.problem:
+        typer.echo(f"note: the PNGs were drawn in this process instead: {charts.problem}", err=True)
 
 
 def _predict(zone: list[str], days: int, model: str | None, outputs: Path | None, formats: str | None,

@@ -65,11 +65,14 @@ def write_csv(output: ForecastOutput, path: Path) -> None:
 
 
 def write_png(output: ForecastOutput, path: Path) -> None:
-    from spotcast_serve.charts import forecast_png
+    """Drawn in `spotcast-serve predict`'s chart process when one runs (:mod:`spotcast_serve.chartproc`)."""
+    from spotcast_serve.chartproc import render
+    from spotcast_serve.charts import forecast_chart
 
     by = (f"weekly naive instead of the model: {output.fallback_reason}" if output.fallback_reason
           else f"{output.model} v{output.model_version}")
-    forecast_png(output.table, output.daily, output.tz, path, output.title, subtitle=by, unit=output.unit_label)
+    render(forecast_chart(output.table, output.daily, output.tz, output.title, subtitle=by, unit=output.unit_label),
+           path)
 
 
 @hookimpl
