@@ -241,3 +241,74 @@ def test_predict_as_a_command_imports_only_what_it_needs(data, store_path, tmp_p
     assert not loaded & set(NOT_FOR_PREDICT), sorted(loaded & set(NOT_FOR_PREDICT))
     assert report["sklearn_after"] in (None, 2.0)
     assert len(list((tmp_path / "out").glob("forecast_SE3_*.png"))) == 1
+
+
+LEAR_PROBE = """
+import sys
+sys.modules["sklearn"] = None  # importing scikit-learn fails in this process ...
+sys.modules["xgboost"] = None  # ... and so does xgboost: a LEAR-coefficient model needs NumPy alone
+import importlib.metadata as md
+ep = next(e for e in md.entry_points(group="console_scripts") if e.name == "spotcast-serve")
+sys.argv = ["spotcast-serve", *sys.argv[1:]]
+try:
+    ep.load()()
+except SystemExit as exc:
+    sys.exit(exc.code)
+"""
+
+
+def test_predict_with_lear_coefficient_members_needs_neither_scikit_learn_nor_xgboost(data, project, store_path,
+                                                                                      tmp_path):
+    """Issue 14: linear members fitted as the published LEAR are stored as coefficients (``.npy``,
+    format version 3); `spotcast-serve predict`, in a process where importing scikit-learn and
+    xgboost fails, stores the same numbers as the storage package's Predictor computes."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from spotcast_storage.boosted import (
+        LinearCoefficients,
+        LinearMember,
+        LinearPart,
+        ModelSpec,
+        load_spotcast_model,
+        save_artifact,
+    )
+    from spotcast_storage.local import connection
+
+    from .conftest import FIRST_DAY, TZ, hourly_prices, price_features
+
+    feats = price_features(hourly_prices("SE3", FIRST_DAY, 30), ["2024-03-20", "2024-03-21"])
+    local_ts, local_origin = feats["ts"].dt.tz_convert(TZ), feats["origin"].dt.tz_convert(TZ)
+    feats["horizon_day"] = (local_ts.dt.normalize() - local_origin.dt.normalize()).dt.days.astype("int64")
+    feats["weekday"] = local_ts.dt.weekday.astype("int64")
+    fg = project.get_feature_store().get_or_create_feature_group(
+        "price_features", version=1, primary_key=["zone", "origin", "ts"], event_time="origin")
+    fg.insert(feats)
+    rng = np.random.default_rng(7)
+    width = 24 + 7  # price_lag_7d by hour, weekday dummies
+    members, coefs = [], []
+    for day in range(1, 8):  # one member per horizon day, so every forecast row is covered
+        members.append(LinearMember(file=f"linear-d{day}-w0056.npy", window_days=56, horizon_day=day,
+                                    x_center=list(rng.normal(60, 5, 24)), x_scale=list(rng.uniform(5, 15, 24)),
+                                    y_center=list(rng.normal(60, 5, 24)), y_scale=list(rng.uniform(5, 15, 24))))
+        coefs.append(LinearCoefficients(rng.normal(0, 0.05, (width, 24)), rng.normal(0, 0.1, 24)))
+    part = LinearPart(sources=["price_lag_7d"], members=members, weight=1.0, solver="lear")
+    spec = ModelSpec(kind="linear", features=[], linear=part, residual_quantiles={"p10": -4.0, "p90": 4.0})
+    folder = save_artifact(tmp_path / "artifact-lear", spec, [], coefs)
+    lineage = {"zones": ["SE3"], "feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1}]}
+    project.get_model_registry().python.create_model("price_lear", metrics={"mae": 3.0},
+                                                     lineage=lineage).save(folder)
+    newest = feats[feats["origin"] == feats["origin"].max()].reset_index(drop=True)
+    expected = load_spotcast_model(folder).predict(newest).assign(ts=newest["ts"])
+    connection.release(store_path)
+    p = subprocess.run([sys.executable, "-c", LEAR_PROBE, "--store", str(store_path), "predict", "--zone", "SE3",
+                        "--outputs", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "with price_lear v1: wrote 168 forecast rows" in p.stdout + p.stderr
+    stored = project.get_feature_store().get_feature_group("forecasts", 3).read()
+    got = stored.merge(expected, on="ts", suffixes=("", "_expected"))
+    assert len(got) == 168 and got["p50"].notna().all()
+    np.testing.assert_allclose(got[["p10", "p50", "p90"]].to_numpy(),
+                               got[["p10_expected", "p50_expected", "p90_expected"]].to_numpy(), rtol=1e-12)

@@ -1,21 +1,28 @@
-"""The LEAR-style linear member: design without leakage, fit/predict/save/load, the trees+linear blend."""
+"""The LEAR-style linear member: design without leakage, fit/predict/save/load, the trees+linear blend;
+and the members fitted as the published LEAR (``solver="lear"``): the same numbers as
+:mod:`spotcast_train.lear` on the stage's design, stored as coefficients that load and predict
+without scikit-learn, no leakage, clear errors for a bad solver."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from spotcast_storage.boosted import blend, design_columns, lear_design
+from spotcast_storage.boosted import LinearCoefficients, blend, design_columns, lear_design
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.modelformat import METADATA_FILE, load_predictor
+from spotcast_train.lear import LearModel
 from spotcast_train.linear import (
     LinearSettings,
     blend_frames,
     default_sources,
     fit_linear,
+    linear_options,
     with_linear,
 )
 from spotcast_train.synthetic import features_frame, price_matrix
@@ -203,3 +210,211 @@ def test_the_stage_default_model_has_linear_members_and_no_linear_opts_out():
                                                                          "linear": None})
     assert builtin.fit(off).spec.linear is None
     assert LinearSettings() == builtin.STAGE_LINEAR  # what fit uses when no settings are passed
+
+# -- linear members as the published LEAR (solver="lear", issue 14) ----------------------------------
+
+LEAR = LinearSettings(windows_days=(21, 56), horizon_days=(1, 2), solver="lear")
+
+
+def test_lear_members_are_the_benchmarks_lear_on_the_same_design():
+    """Each member is :class:`spotcast_train.lear.LearModel` fitted on that window's complete days
+    of the stage's ``lear_design``; the linear forecast is their mean (to 1e-9)."""
+    f = _frame()
+    o = f["origin"].max()
+    train = f[f["label_known_at"] <= o]
+    model = fit_linear(train, TARGET, "origin", LEAR, until=o)
+    part = model.spec.linear
+    assert part.solver == "lear" and model.spec.written_version == 3
+    rows = f[(f["origin"] == o) & (f["horizon_day"] == 1)]
+    got = model.predict_linear(rows)
+
+    sources = part.sources
+    keys, D, Y = lear_design(train[train["horizon_day"] == 1], sources, target=TARGET)
+    times = pd.DatetimeIndex(keys["origin"])
+    complete = np.isfinite(D).all(axis=1) & np.isfinite(Y).all(axis=1)
+    _, Dnew, _ = lear_design(rows, sources)
+    forecasts = []
+    for w, member, fitted in zip((21, 56), part.members[:2], model.linear_boosters[:2], strict=True):
+        sel = complete & np.asarray(times >= o - pd.Timedelta(days=w))
+        ref = LearModel().fit(D[sel], Y[sel])  # the benchmark's LEAR, published alpha mode, 7 dummies
+        assert (member.window_days, member.horizon_day, member.rows) == (w, 1, int(sel.sum()))
+        np.testing.assert_allclose(fitted.coef, ref.coef, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(part.info["alphas"][member.file], ref.alphas)
+        assert (fitted.coef == 0).any() and (fitted.coef != 0).any()  # a LASSO: some inputs dropped, not all
+        forecasts.append(ref.predict(Dnew)[0])
+    expected = np.mean(forecasts, axis=0)  # 24 hours of the origin's day 1
+    hour = rows["hour"].to_numpy()
+    np.testing.assert_allclose(got, expected[hour], rtol=1e-9, atol=1e-9)
+
+
+def test_lear_model_saves_as_numbers_and_round_trips(tmp_path):
+    f = _frame()
+    o = f["origin"].max()
+    model = fit_linear(f[f["label_known_at"] <= o], TARGET, "origin", LEAR, until=o)
+    rows = f[f["origin"] == o]
+    before = model.predict(rows)
+    path = model.save(tmp_path / "lin")
+    meta = json.loads((path / METADATA_FILE).read_text())
+    assert meta["format_version"] == 3 and meta["linear"]["solver"] == "lear"
+    files = sorted(p.name for p in path.iterdir())
+    assert files == sorted([METADATA_FILE, *(m["file"] for m in meta["linear"]["members"])])
+    assert all(n.endswith(".npy") for n in files if n != METADATA_FILE)
+    width = len(meta["linear"]["columns"])
+    arr = np.load(path / files[0], allow_pickle=False)  # plain numbers: coefficients, then intercepts
+    assert arr.shape == (width + 1, 24)
+    after = load_predictor(path).predict(rows)
+    pd.testing.assert_frame_equal(before, after)
+    # a member file that does not fit the design is a clear error, not a wrong forecast
+    np.save(path / files[0], arr[:-2], allow_pickle=False)
+    with pytest.raises(ValidationError, match=r"the design needs \(\d+, 24\).*refit the model"):
+        load_predictor(path)
+
+
+PROBE = """
+import sys
+sys.modules["sklearn"] = None  # importing scikit-learn fails in this process
+import json
+import numpy as np, pandas as pd
+from spotcast_storage.boosted import xgboost_core_only
+from spotcast_storage.modelformat import load_predictor
+with xgboost_core_only():  # as `spotcast-serve predict` loads models
+    model = load_predictor(sys.argv[1])
+    out = model.predict(pd.read_pickle(sys.argv[2]))
+np.save(sys.argv[3], out.to_numpy())
+print(json.dumps({"sklearn": sorted(m for m in sys.modules if m.startswith("sklearn") and sys.modules[m])}))
+"""
+
+
+def test_stage_fit_with_lear_members_serves_without_scikit_learn(fresh_store, fast, tmp_path):
+    """The stage path (xgboost kind, lear members) fits and registers; a process where importing
+    scikit-learn fails loads the artifact and predicts the same numbers."""
+    from spotcast_train import service
+    from spotcast_train.data import load_training_frame
+
+    s = fresh_store
+    opts = {**fast, "linear": LEAR.with_(horizon_days=(1,))}
+    r = service.fit(s.project, "se3", options=opts, now=s.origin(99))
+    meta = json.loads((tmp_path.parent / r.artifact / METADATA_FILE).read_text())
+    assert meta["kind"] == "xgboost" and meta["format_version"] == 3 and meta["linear"]["solver"] == "lear"
+    assert r.training_window["gate_origins"] == 28  # through the promotion gate like any fit
+    frame, _ = load_training_frame(s.project, "SE3")
+    rows = frame[frame["origin"] == frame["origin"].max()].reset_index(drop=True)
+    expected = r.predictor.predict(rows).to_numpy()
+    day1 = (rows["horizon_day"] == 1).to_numpy()
+    assert np.isfinite(r.predictor.predict_linear(rows)[day1]).all()
+    rows.to_pickle(tmp_path / "rows.pkl")
+    p = subprocess.run([sys.executable, "-c", PROBE, r.artifact, str(tmp_path / "rows.pkl"), str(tmp_path / "out.npy")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == {"sklearn": []}
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=1e-12)
+
+
+def test_lear_members_have_no_leakage():
+    """Changing every value known after the origin (later origins' rows, every later label)
+    leaves the origin's linear forecast unchanged."""
+    f = _frame()
+    o = f["origin"].unique()[40]
+    g = f.copy()
+    later = g["origin"] > o
+    num = [c for c in g.columns if c not in ("zone", "origin", "ts", "label_known_at", "hour", "horizon_day",
+                                             "weekday") and pd.api.types.is_numeric_dtype(g[c])]
+    g.loc[later, num] = g.loc[later, num] * 3 + 100
+    unknown = g["label_known_at"] > o
+    g.loc[unknown, TARGET] = -g.loc[unknown, TARGET] - 50
+
+    def forecast(frame):
+        known = frame[frame["label_known_at"] <= o]
+        return fit_linear(known, TARGET, "origin", LEAR, until=o).predict(frame[frame["origin"] == o])
+
+    a, b = forecast(f), forecast(g)
+    assert a["p50"].notna().any()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_blend_with_trees_uses_the_lear_forecast():
+    f = _frame()
+    o = f["origin"].max()
+    train = f[f["label_known_at"] <= o]
+    features = ["hour", "weekday", "price_lag_1d", "price_lag_7d", "last_day_mean"]
+    trees = fit_xgb(train, features, TARGET, "origin", TREES, until=o)
+    both = with_linear(trees, train, TARGET, "origin", LEAR.with_(weight=0.3), until=o)
+    alone = fit_linear(train, TARGET, "origin", LEAR, until=o)
+    rows = f[f["origin"] == o]
+    t, lin, b = trees.predict(rows)["p50"], alone.predict(rows)["p50"], both.predict(rows)["p50"]
+    covered = lin.notna()
+    assert covered.any() and not covered.all()  # horizon day 3 has no member
+    np.testing.assert_allclose(b[covered], 0.7 * t[covered] + 0.3 * lin[covered], rtol=1e-9)
+    np.testing.assert_allclose(b[~covered], t[~covered])
+
+
+def test_lear_without_weekday_dummies_and_with_an_incomplete_day():
+    """``calendar=None``: no dummy is left unscaled; a training day with a missing input (hour 2 of
+    a 23-hour day) is left out, and a forecast day with one gets no linear forecast (trees alone)."""
+    f = _frame()
+    o = f["origin"].max()
+    short = (f["origin"] == f["origin"].unique()[40]) & (f["horizon_day"] == 1) & (f["hour"] == 2)
+    g = f[~short]
+    train = g[g["label_known_at"] <= o]
+    settings = LEAR.with_(calendar=None, horizon_days=(1,))
+    model = fit_linear(train, TARGET, "origin", settings, until=o)
+    keys, D, Y = lear_design(train[train["horizon_day"] == 1], model.spec.linear.sources, calendar=None,
+                             target=TARGET)
+    sel = np.isfinite(D).all(axis=1) & np.isfinite(Y).all(axis=1) \
+        & np.asarray(pd.DatetimeIndex(keys["origin"]) >= o - pd.Timedelta(days=56))
+    assert model.spec.linear.members[1].rows == int(sel.sum()) < int(
+        (pd.DatetimeIndex(keys["origin"]) >= o - pd.Timedelta(days=56)).sum())
+    ref = LearModel(dummies=0).fit(D[sel], Y[sel])
+    np.testing.assert_allclose(model.linear_boosters[1].coef, ref.coef, atol=1e-12)
+    rows = f[(f["origin"] == o) & (f["horizon_day"] == 1)]
+    assert np.isfinite(model.predict_linear(rows)).all()
+    gap = rows[rows["hour"] != 5]
+    gap = pd.concat([gap, rows[rows["hour"] == 5].assign(price_lag_2d=np.nan)])
+    assert np.isnan(model.predict_linear(gap)).all()  # a LASSO has no rule for a missing input
+
+
+def test_bad_solver_settings_are_clear_errors(monkeypatch):
+    with pytest.raises(ValidationError, match=r"linear solver 'nope': use one of gblinear, lear"):
+        LinearSettings(solver="nope")
+    with pytest.raises(ValidationError, match=r"alpha selection 'bic': use one of published, aic"):
+        LinearSettings(solver="lear", alpha_selection="bic")
+    with pytest.raises(ValidationError, match=r"--no-linear with --linear-solver lear"):
+        linear_options(False, "lear")
+    assert linear_options(None, "lear") == {"linear": LinearSettings(solver="lear")}
+    assert linear_options(False, None) == {"linear": None} and linear_options(None, None) == {}
+    with pytest.raises(ValueError, match=r"one intercept per hour"):
+        LinearCoefficients(np.zeros((3, 24)), np.zeros(23))
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
+    monkeypatch.delitem(sys.modules, "spotcast_train.lear", raising=False)
+    with pytest.raises(ValidationError, match=r"linear solver 'lear': .*pip install 'spotcast-train\[lear\]'"):
+        linear_options(None, "lear")
+    with pytest.raises(ValidationError, match=r"spotcast-train\[lear\]"):
+        fit_linear(_frame(), TARGET, "origin", LEAR)
+
+
+def test_cli_linear_solver_bad_input_writes_nothing(fresh_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from spotcast_train.cli import app
+
+    s = fresh_store
+    store = str(s.project.path)
+    events = s.project.get_event_log()
+
+    def snapshot():  # every committed write appends an event in the same transaction
+        return events.latest_event_id(), s.project.get_model_registry().get_models("price_xgboost_se3")
+
+    before = snapshot()
+    for cmd in (["fit", "--zone", "SE3"], ["backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04"]):
+        r = CliRunner().invoke(app, ["--store", store, *cmd, "--linear-solver", "nope", "--no-progress"])
+        assert r.exit_code == 1 and "error: --linear-solver 'nope': use one of gblinear, lear" in r.output, r.output
+        assert "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["--store", store, "fit", "--zone", "SE3", "--no-linear", "--linear-solver", "lear"])
+    assert r.exit_code == 1 and "--no-linear with --linear-solver lear" in r.output
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.delitem(sys.modules, "spotcast_train.lear", raising=False)
+    r = CliRunner().invoke(app, ["--store", store, "fit", "--zone", "SE3", "--linear-solver", "lear"])
+    assert r.exit_code == 1 and "'lear' extra: pip install 'spotcast-train[lear]'" in r.output and "Traceback" not in r.output, r.output
+    assert snapshot() == before
+    r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
+    assert json.loads(r.output[r.output.index("["):]) == []  # nothing registered

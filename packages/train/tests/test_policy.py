@@ -155,3 +155,25 @@ def test_tracked_accuracy_counts_hourly_rows_only(fresh_store):
     assert len(q) == 4 * len(hours) and q["ts"].isin(hours["ts"]).any()  # the :00 quarters share the hours' ts
     FORECASTS.get(fs).insert(q)
     assert policy.tracked_accuracy(s.project, "SE3", "m", _now(s)) == before
+
+
+def test_run_options_carry_the_lear_linear_solver_to_the_retrain(fresh_store, fast):
+    """`spotcast run` trains with what ``RunOptions(train_model_options=...)`` says, as it does for
+    ``{"linear": None}`` (trees alone): here linear members fitted as the published LEAR."""
+    import json
+    from pathlib import Path
+
+    from spotcast_storage.modelformat import METADATA_FILE
+    from spotcast_storage.runoptions import RunOptions
+    from spotcast_train.linear import LinearSettings
+
+    s = fresh_store
+    events = s.project.get_event_log().pending("train", names=policy.INPUT_NAMES)
+    lear = LinearSettings(windows_days=(21, 56), solver="lear")
+    opts = RunOptions(train_model_options={**fast, "linear": lear})
+    summary = policy.handle_events(events, RunContext(project=s.project, zones=["SE3"], now=_now(s), options=opts))
+    assert "SE3: retrained because no price_xgboost_se3 model yet -> price_xgboost_se3 v1" in summary
+    model = s.project.get_model_registry().get_model("price_xgboost_se3")
+    meta = json.loads((Path(model.download()) / METADATA_FILE).read_text())
+    assert meta["format_version"] == 3 and meta["linear"]["solver"] == "lear"
+    assert [m["file"] for m in meta["linear"]["members"]] == ["linear-d1-w0021.npy", "linear-d1-w0056.npy"]

@@ -40,6 +40,14 @@ price scale; the point forecast is then ``(1 - weight) * trees + weight * linear
 linear part covers (trees alone elsewhere, e.g. later horizon days), or the linear forecast alone
 for ``kind="linear"``. ``member-*.ubj`` and ``linear-*.ubj`` are all XGBoost UBJSON files.
 
+Linear members fitted as published LEAR (``linear.solver == "lear"``, format version 3): the same
+design, scaling and averaging, but each member is a plain coefficient matrix in ``linear-*.npy``
+(NumPy's own format, read with ``allow_pickle=False``): one row per design column then one row of
+intercepts, one column per hour (:class:`LinearCoefficients`). Serve computes them with NumPy
+alone, so predicting with such a model needs neither scikit-learn (which fitted them) nor, for
+``kind="linear"``, xgboost. They are version 3 so that an older reader says "upgrade
+spotcast-storage" instead of failing to read a ``.npy`` as a booster.
+
 xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
 loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
 """
@@ -68,10 +76,16 @@ from spotcast_storage.modelformat import (
     read_metadata,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Newest format this module reads and writes. Version 2 added ``linear`` (and ``kind="linear"``);
-an artifact without linear members is still written as version 1, so older readers load it."""
+version 3 linear members stored as coefficients (``linear.solver == "lear"``). Each artifact is
+written with the lowest version that describes it (no linear members: 1; gblinear members: 2), so
+older readers load whatever they can."""
 KINDS = ("xgboost", "naive", "linear")
+LINEAR_SOLVERS = ("gblinear", "lear")
+"""How a model's linear members were fitted and are stored: ``gblinear`` (XGBoost boosters,
+``.ubj``) or ``lear`` (coefficients from the published LEAR's LassoLarsIC + Lasso, ``.npy``)."""
+LINEAR_SUFFIX = {"gblinear": (".ubj", ".json"), "lear": (".npy",)}
 CALENDAR_DAYS = 7
 COMBINES = ("mean", "median")
 
@@ -241,6 +255,49 @@ class LinearMember:
         return asdict(self)
 
 
+@dataclass(frozen=True, eq=False)
+class LinearCoefficients:
+    """A linear member stored as numbers (``solver="lear"``): ``coef`` (design columns x hours) and
+    ``intercept`` (hours), on the member's scaled design and asinh-scaled target. It stands where a
+    gblinear booster stands in :class:`Predictor`'s ``linear_boosters``, and predicts with NumPy
+    alone, so loading it never imports the library that fitted it."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    def __post_init__(self) -> None:
+        c, i = np.asarray(self.coef), np.asarray(self.intercept)
+        if c.ndim != 2 or i.shape != (c.shape[1],):
+            raise ValidationError(f"linear coefficients must be (columns, hours) with one intercept per hour, got "
+                                  f"{c.shape} and {i.shape}")
+        if not (np.isfinite(c).all() and np.isfinite(i).all()):
+            raise ValidationError("linear coefficients hold a non-finite value; refit the model")
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        """(rows, hours) on the asinh-scaled target; a row with a missing input is NaN throughout
+        (a LASSO has no rule for a missing value; the trees then forecast that day alone)."""
+        return np.asarray(Z, dtype="float64") @ np.asarray(self.coef, dtype="float64") + np.asarray(self.intercept)
+
+    def save_model(self, path: str) -> None:
+        """One ``.npy`` file: the coefficient rows, then the intercepts as the last row (float64, exact)."""
+        arr = np.vstack([np.asarray(self.coef, dtype="float64"), np.asarray(self.intercept, dtype="float64")])
+        with open(path, "wb") as f:
+            np.save(f, arr, allow_pickle=False)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], columns: int, hours: int) -> LinearCoefficients:
+        """Read what :meth:`save_model` wrote, checking it fits the design (``columns`` x ``hours``)."""
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValidationError(f"linear member file {path} is not a plain NumPy array ({exc}); refit the model") \
+                from None
+        if arr.shape != (columns + 1, hours):
+            raise ValidationError(f"linear member file {path} holds a {arr.shape} array; the design needs "
+                                  f"({columns + 1}, {hours}) (coefficients and an intercept row); refit the model")
+        return cls(arr[:-1], arr[-1])
+
+
 @dataclass
 class LinearPart:
     """The linear members of a model and how they combine with the trees."""
@@ -255,10 +312,14 @@ class LinearPart:
     horizon_col: str = "horizon_day"
     params: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    solver: str = "gblinear"
+    """One of :data:`LINEAR_SOLVERS`; artifacts written before solvers existed are gblinear."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= float(self.weight) <= 1.0:
             raise ValidationError(f"linear weight must be in [0, 1], got {self.weight!r}")
+        if self.solver not in LINEAR_SOLVERS:
+            raise ValidationError(f"unknown linear solver {self.solver!r}; known: {', '.join(LINEAR_SOLVERS)}")
         if not self.members:
             raise ValidationError("a linear part needs at least one member booster")
         width = len(self.sources) * self.hours
@@ -268,7 +329,7 @@ class LinearPart:
                                       f"{width} design columns")
             if len(m.y_center) != self.hours or len(m.y_scale) != self.hours:
                 raise ValidationError(f"linear member {m.file}: target scaling must have {self.hours} hours")
-            _check_file(m.file)
+            _check_file(m.file, LINEAR_SUFFIX[self.solver])
 
     @property
     def columns(self) -> list[str]:
@@ -286,7 +347,7 @@ class LinearPart:
         return sorted({int(m.horizon_day) for m in self.members})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sources": list(self.sources), "weight": float(self.weight), "hours": self.hours,
+        return {"sources": list(self.sources), "solver": self.solver, "weight": float(self.weight), "hours": self.hours,
                 "calendar": self.calendar, "time_col": self.time_col, "hour_col": self.hour_col,
                 "horizon_col": self.horizon_col, "columns": self.columns,
                 "members": [m.to_dict() for m in self.members], "params": self.params, "info": self.info}
@@ -344,14 +405,16 @@ class LinearPart:
 
 
 def _predict_linear(booster: Any, Z: np.ndarray) -> np.ndarray:
+    if isinstance(booster, LinearCoefficients):
+        return booster.predict(Z)
     import xgboost as xgb
 
     return np.asarray(booster.predict(xgb.DMatrix(Z.astype("float32"), missing=np.nan)), dtype="float64")
 
 
-def _check_file(name: str) -> None:
-    if not name.endswith((".ubj", ".json")) or "/" in name or "\\" in name:
-        raise ValidationError(f"member file {name!r} must be a plain .ubj or .json file name")
+def _check_file(name: str, suffixes: tuple[str, ...] = (".ubj", ".json")) -> None:
+    if not name.endswith(suffixes) or "/" in name or "\\" in name:
+        raise ValidationError(f"member file {name!r} must be a plain {' or '.join(suffixes)} file name")
 
 
 def blend(trees: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
@@ -455,9 +518,16 @@ class ModelSpec:
         if self.linear is not None and self.kind == "naive":
             raise ValidationError("a naive model cannot have linear members")
 
+    @property
+    def written_version(self) -> int:
+        """The lowest format version that holds this spec (see :data:`FORMAT_VERSION`)."""
+        if self.linear is None:
+            return self.format_version
+        return max(self.format_version, 3 if self.linear.solver == "lear" else 2)
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": self.format, "format_version": 2 if self.linear is not None else self.format_version,
+            "format": self.format, "format_version": self.written_version,
             "kind": self.kind,
             "target": self.target, "features": list(self.features), "quantiles": list(self.quantiles),
             "outputs": self.outputs, "transform": self.transform.to_dict(),
@@ -491,7 +561,8 @@ class Predictor:
     """Turns a feature frame into quantile forecasts: transform → boosters → inverse transform.
 
     ``boosters`` are ``xgboost.Booster`` objects in ``spec.members`` order (none for naive
-    models). Build it with :func:`load_predictor` from a folder, or directly from boosters
+    models); ``linear_boosters`` one per linear member: ``xgboost.Booster`` (gblinear) or
+    :class:`LinearCoefficients` (``solver="lear"``). Build it with :func:`load_predictor` from a folder, or directly from boosters
     in memory (what training does before it saves)."""
 
     def __init__(self, spec: ModelSpec, boosters: Sequence[Any] = (), linear_boosters: Sequence[Any] = ()) -> None:
@@ -631,17 +702,24 @@ class Predictor:
 def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Sequence[Any] = (),
                   linear_boosters: Sequence[Any] = ()) -> Path:
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
     if spec.kind == "xgboost" and len(boosters) != len(spec.members):
         raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
     lin_members = spec.linear.members if spec.linear is not None else []
     if len(linear_boosters) != len(lin_members):
         raise ValidationError(f"model has {len(lin_members)} linear members but {len(linear_boosters)} "
                               "linear boosters were given")
+    coefficients = spec.linear is not None and spec.linear.solver == "lear"
+    for b in linear_boosters:
+        if isinstance(b, LinearCoefficients) != coefficients:
+            raise ValidationError(f"linear solver {spec.linear.solver if spec.linear else None!r} stores "
+                                  f"{'LinearCoefficients' if coefficients else 'gblinear boosters'}, got "
+                                  f"{type(b).__name__}")
+    for tree in spec.members:
+        _check_file(tree.file)
     pairs: list[tuple[Member | LinearMember, Any]] = [*zip(spec.members, boosters, strict=False),
                                                       *zip(lin_members, linear_boosters, strict=True)]
+    folder.mkdir(parents=True, exist_ok=True)
     for m, b in pairs:
-        _check_file(m.file)
         b.save_model(str(folder / m.file))
     (folder / METADATA_FILE).write_text(json.dumps(spec.to_dict(), indent=2, default=_json_default) + "\n")
     return folder
@@ -700,14 +778,23 @@ def _import_xgboost() -> Any:
     return xgboost
 
 
+def _member_file(folder: Path, name: str, what: str = "booster") -> Path:
+    f = folder / name
+    if not f.is_file():
+        raise NotFoundError(f"model artifact {folder} lacks its {what} file {name}")
+    return f
+
+
 def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
     """Load one of spotcast's own kinds into a :class:`Predictor` (imports xgboost only for
-    artifacts with boosters)."""
+    artifacts with boosters; linear coefficients need NumPy alone)."""
     folder = Path(path)
     spec = read_spec(folder)
     boosters: list[Any] = []  # xgboost.Booster; xgboost is imported only when the artifact has boosters
     linear_boosters: list[Any] = []
-    if spec.kind in ("xgboost", "linear") or spec.linear is not None:
+    part = spec.linear
+    gblinear = part is not None and part.solver == "gblinear"
+    if spec.kind == "xgboost" or gblinear:
         # XGBoost's OpenMP workers spin while idle by default, which on a small shared machine
         # slows everything else down (and the prediction itself); wait passively unless the
         # user chose otherwise. Must be set before xgboost's library loads.
@@ -717,16 +804,17 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
         except ImportError:  # pragma: no cover - depends on the installation
             raise ValidationError(
                 "this model needs xgboost to run; install xgboost-cpu (pip install xgboost-cpu)") from None
-        lin_members = spec.linear.members if spec.linear is not None else []
+        lin_members = part.members if part is not None and gblinear else []
         for members, into in ((spec.members if spec.kind == "xgboost" else [], boosters),
                               (lin_members, linear_boosters)):
             for m in members:
-                f = folder / m.file
-                if not f.is_file():
-                    raise NotFoundError(f"model artifact {folder} lacks its booster file {m.file}")
+                f = _member_file(folder, m.file)
                 b = xgb.Booster()
                 b.load_model(str(f))
                 into.append(b)
+    if part is not None and not gblinear:  # coefficients: NumPy alone
+        linear_boosters = [LinearCoefficients.load(_member_file(folder, m.file, "coefficient"), len(part.columns), part.hours)
+                           for m in part.members]
     return Predictor(spec, boosters, linear_boosters)
 
 
@@ -734,7 +822,9 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
 __all__ = [
     "FORMAT_VERSION",
     "KINDS",
+    "LINEAR_SOLVERS",
     "IntervalScale",
+    "LinearCoefficients",
     "LinearMember",
     "LinearPart",
     "Member",

@@ -27,17 +27,22 @@ ModelOption = Annotated[str, typer.Option("--model", "-m", help="model type (see
 LinearOption = Annotated[bool | None, typer.Option(
     "--linear/--no-linear", help="xgboost only: average the trees with LEAR-style linear members (gblinear, "
     "horizon day 1: 0.6 trees + 0.4 linear) or not [default: the model's default, with linear members]")]
+LinearSolverOption = Annotated[str | None, typer.Option(
+    "--linear-solver", help="xgboost only: how the linear members are fitted: gblinear (XGBoost gblinear, "
+    "fixed L1) or lear (LEAR as published: per-hour LassoLarsIC with AIC, then a Lasso; needs the 'lear' extra) "
+    "[default: gblinear]", show_default=False)]
 FeaturesVersionOption = Annotated[int | None, typer.Option(
     "--features-version", help="price_features version to train on (a feature plugin's columns live in a later "
     "version) [default: the newest in the store]", show_default=False)]
 
 
-def _options(linear: bool | None) -> dict:
-    if linear is None:
+def _options(linear: bool | None, solver: str | None = None) -> dict:
+    """Model options of ``--linear/--no-linear`` and ``--linear-solver`` (checked before anything runs)."""
+    if linear is None and solver is None:
         return {}
-    from spotcast_train.linear import LinearSettings
+    from spotcast_train.linear import linear_options
 
-    return {"linear": LinearSettings() if linear else None}
+    return linear_options(linear, solver)
 
 
 @app.command("fit")
@@ -51,6 +56,7 @@ def fit_cmd(
     refit: Annotated[str, typer.Option("--refit", help="refit schedule inside the gate's backtest: daily | "
                                        "weekly | Nd")] = "weekly",
     linear: LinearOption = None,
+    linear_solver: LinearSolverOption = None,
     features_version: FeaturesVersionOption = None,
     now: Annotated[str | None, typer.Option("--now", help="fit as at this time (UTC; replays): only labels "
                                             "published by then train, and the decision is dated then")] = None,
@@ -62,13 +68,13 @@ def fit_cmd(
     baselines. Then refit on all rows and register it (XGBoost UBJ + JSON metadata) as promoted, or
     as a rejected challenger while the serving model (or the weekly naive) keeps serving.
 
-    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d
+    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d --linear-solver lear
     """
     from spotcast_train import service
 
     with progress_bar("promotion gate", "origin forecasts", progress and fmt == "text") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
-                        origins=origins, refit=refit, options=_options(linear), now=now, progress=p,
+                        origins=origins, refit=refit, options=_options(linear, linear_solver), now=now, progress=p,
                         features_version=features_version)
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
@@ -94,6 +100,7 @@ def backtest_cmd(
                                                  show_default=False)] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
     linear: LinearOption = None,
+    linear_solver: LinearSolverOption = None,
     features_version: FeaturesVersionOption = None,
     fmt: FormatOption = "table",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
@@ -110,7 +117,7 @@ def backtest_cmd(
     project = open_store()
     with progress_bar("backtest", "origin forecasts", progress and fmt == "table") as p:
         r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
-                             window=window, options=_options(linear),
+                             window=window, options=_options(linear, linear_solver),
                              report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p,
                              features_version=features_version)
     table = r.table.copy()

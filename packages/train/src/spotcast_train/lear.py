@@ -100,8 +100,12 @@ def design(prices: np.ndarray, exogenous: Sequence[np.ndarray], days: Sequence,
     return np.column_stack(cols)
 
 
+N_DUMMIES = 7
+"""Weekday dummies at the end of the design (Monday first), left unscaled."""
+
+
 def n_dummies() -> int:
-    return 7
+    return N_DUMMIES
 
 
 @dataclass
@@ -125,14 +129,15 @@ class InvariantScaler:
         return np.sinh(z) * self.scale + self.center
 
 
-def scale_design(X: np.ndarray, scaler: InvariantScaler, fit: bool = False) -> np.ndarray:
-    """The design with every column but the weekday dummies (last) scaled: dummies stay 0/1, as
-    in epftoolbox. ``fit`` measures the scaler on ``X`` first (training), else reuses it."""
-    nd = n_dummies()
+def scale_design(X: np.ndarray, scaler: InvariantScaler, fit: bool = False, dummies: int = N_DUMMIES) -> np.ndarray:
+    """The design with every column but the ``dummies`` last ones (weekday dummies) scaled: dummies
+    stay 0/1, as in epftoolbox. ``fit`` measures the scaler on ``X`` first (training), else reuses
+    it. ``dummies=0`` for a design without them (the stage's ``calendar=None``)."""
+    k = X.shape[1] - dummies
     Z = X.copy()
     if fit:
-        scaler.fit(X[:, :-nd])
-    Z[:, :-nd] = scaler.transform(X[:, :-nd])
+        scaler.fit(X[:, :k])
+    Z[:, :k] = scaler.transform(X[:, :k])
     return Z
 
 
@@ -157,9 +162,14 @@ def select_alpha(X: np.ndarray, y: np.ndarray, mode: str = "published") -> float
 
 @dataclass
 class LearModel:
-    """One calibration window's 24 hourly LASSOs and the scalers fitted with them."""
+    """One calibration window's 24 hourly LASSOs and the scalers fitted with them.
+
+    ``dummies``: how many last design columns are left unscaled (the weekday dummies). The stage's
+    linear members (:mod:`spotcast_train.linear`, ``solver="lear"``) fit through this class too
+    and store ``coef``, ``intercept`` and the scalers' centres and scales as plain numbers."""
 
     alpha_mode: str = "published"
+    dummies: int = N_DUMMIES
     x_scaler: InvariantScaler = field(default_factory=InvariantScaler)
     y_scaler: InvariantScaler = field(default_factory=InvariantScaler)
     coef: np.ndarray = field(default_factory=lambda: np.zeros((0, HOURS)))
@@ -177,7 +187,7 @@ class LearModel:
             raise ValidationError(f"LEAR needs X rows and (rows, 24) targets alike, got {X.shape} and {Y.shape}")
         if len(X) < 2 or not (np.isfinite(X).all() and np.isfinite(Y).all()):
             raise ValidationError("LEAR training rows must be at least 2 and hold no missing value")
-        Z = scale_design(X, self.x_scaler, fit=True)
+        Z = scale_design(X, self.x_scaler, fit=True, dummies=self.dummies)
         Zy = self.y_scaler.fit(Y).transform(Y)
         coef = np.zeros((X.shape[1], Y.shape[1]))
         icpt = np.zeros(Y.shape[1])
@@ -200,7 +210,7 @@ class LearModel:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype="float64"))
-        Z = scale_design(X, self.x_scaler)
+        Z = scale_design(X, self.x_scaler, dummies=self.dummies)
         return self.y_scaler.inverse(Z @ self.coef + self.intercept)
 
 

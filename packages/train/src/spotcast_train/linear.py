@@ -7,6 +7,15 @@ on several window lengths (56, 84, 1092, 1456 days) and averaged. Here each (win
 is one 24-output ``gblinear`` booster (one linear model per hour, fitted jointly; the outputs do
 not share coefficients), so the artifact stays XGBoost UBJSON.
 
+``LinearSettings(solver="lear")`` fits each (window, horizon day) as the published LEAR instead:
+per hour LARS with AIC chooses the penalty and a LASSO is refitted at it, by the very code of the
+benchmark's reproduction (:class:`spotcast_train.lear.LearModel`, scikit-learn, the ``lear``
+extra), on the same design. The member is stored as coefficients, intercepts and the scaler's
+medians/MADs (:class:`~spotcast_storage.boosted.LinearCoefficients`), so serve predicts it with
+NumPy alone. Training days must be complete (every design value and all 24 labels; a LASSO has
+no rule for a missing input, e.g. hour 2 of a 23-hour DST day), and a forecast day with a missing
+input gets no linear forecast (the trees forecast it alone).
+
 The design is built by :func:`spotcast_storage.boosted.lear_design` from the rows of one
 origin (serve needs it too, and cannot import train): the ``hour``-pivot of the rows'
 ``source`` columns. On a ``price_features`` frame the first horizon day's rows give the 24
@@ -26,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from spotcast_storage.boosted import (
+    LINEAR_SOLVERS,
+    LinearCoefficients,
     LinearMember,
     LinearPart,
     ModelSpec,
@@ -37,6 +48,7 @@ from spotcast_storage.errors import ValidationError
 
 PRICE_SOURCES = ("price_lag_1d", "price_lag_2d", "price_lag_3d", "price_lag_7d")
 MAD_NORMAL = 0.6744897501960817
+ALPHA_SELECTIONS = ("published", "aic")
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,23 @@ class LinearSettings:
     hours: int = 24
     min_days: int = 14
     nthread: int = 1
+    solver: str = "gblinear"
+    """How each member is fitted: ``gblinear`` (one 24-output XGBoost gblinear booster, L1
+    ``alpha``, ``num_boost_round`` rounds; the default) or ``lear`` (the published LEAR: per hour
+    LassoLarsIC with AIC, then a Lasso at that penalty; needs the ``lear`` extra; ``alpha``,
+    ``reg_lambda``, ``num_boost_round``, ``eta``, ``updater`` do not apply). The default stays
+    gblinear: switching needs a measurement on the validation years, not yet made (README)."""
+    alpha_selection: str = "published"
+    """``lear`` only: where AIC chooses the penalty (:func:`spotcast_train.lear.select_alpha`):
+    ``published`` (scikit-learn 0.2x's normalised design, what the published forecasts used) or
+    ``aic`` (the design as it is)."""
+
+    def __post_init__(self) -> None:
+        if self.solver not in LINEAR_SOLVERS:
+            raise ValidationError(f"linear solver {self.solver!r}: use one of {', '.join(LINEAR_SOLVERS)}")
+        if self.alpha_selection not in ALPHA_SELECTIONS:
+            raise ValidationError(f"LEAR alpha selection {self.alpha_selection!r}: use one of "
+                                  f"{', '.join(ALPHA_SELECTIONS)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -104,7 +133,46 @@ def _mad(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return med, s
 
 
+def require_solver(settings: LinearSettings) -> None:
+    """Fail before any work where the solver's library is missing: ``lear`` needs scikit-learn
+    (the ``lear`` extra); the error names the extra and how to install it."""
+    if settings.solver == "lear":
+        lear_module()
+
+
+def lear_module() -> Any:
+    """:mod:`spotcast_train.lear` (scikit-learn), or a :class:`ValidationError` naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module("spotcast_train.lear")
+    except ModuleNotFoundError as exc:
+        if exc.name != "sklearn":
+            raise
+        raise ValidationError(f"linear solver 'lear': {exc.msg}") from None
+
+
+def linear_options(linear: bool | None, solver: str | None) -> dict[str, Any]:
+    """The xgboost kind's ``options`` for `spotcast-train`'s ``--linear/--no-linear`` and
+    ``--linear-solver`` (and for Python callers of `spotcast run`'s ``train_model_options``):
+    ``{"linear": LinearSettings(...) | None}``, or ``{}`` for the model's default. A solver that
+    is unknown, contradicts ``--no-linear`` or lacks its library is an error here, before any
+    fit or write."""
+    if solver is None:
+        return {} if linear is None else {"linear": LinearSettings() if linear else None}
+    if solver not in LINEAR_SOLVERS:
+        raise ValidationError(f"--linear-solver {solver!r}: use one of {', '.join(LINEAR_SOLVERS)}")
+    if linear is False:
+        raise ValidationError(f"--no-linear with --linear-solver {solver}: a solver needs linear members; "
+                              "drop one of the two")
+    settings = LinearSettings(solver=solver)
+    require_solver(settings)
+    return {"linear": settings}
+
+
 def params(s: LinearSettings) -> dict[str, Any]:
+    if s.solver == "lear":
+        return {"solver": "lear", "alpha_selection": s.alpha_selection, "criterion": "aic"}
     return {"booster": "gblinear", "updater": s.updater, "objective": "reg:squarederror", "alpha": s.alpha,
             "lambda": s.reg_lambda, "eta": s.eta, "nthread": s.nthread, "verbosity": 0}
 
@@ -112,9 +180,11 @@ def params(s: LinearSettings) -> dict[str, Any]:
 def fit_linear_part(train: pd.DataFrame, target: str, time_col: str, settings: LinearSettings,
                     until: pd.Timestamp | None = None) -> tuple[LinearPart, list[Any]] | None:
     """Fit the linear members on ``train`` (already restricted to rows known at the origin
-    ``until``; windows count back from it). None when no window has ``min_days`` usable days."""
-    import xgboost as xgb
+    ``until``; windows count back from it). None when no window has ``min_days`` usable days.
 
+    Returns the part and one fitted member per :class:`LinearMember`: an ``xgboost.Booster``
+    (gblinear) or :class:`LinearCoefficients` (lear)."""
+    lear = lear_module() if settings.solver == "lear" else None
     sources = list(settings.sources) if settings.sources is not None else default_sources(train)
     price_cols = [c for c in sources if c.startswith("price_")]
     if not price_cols:
@@ -123,6 +193,7 @@ def fit_linear_part(train: pd.DataFrame, target: str, time_col: str, settings: L
     width = len(sources) * settings.hours
     members: list[LinearMember] = []
     boosters: list[Any] = []
+    alphas: dict[str, list[float]] = {}  # lear: each member's 24 chosen penalties, for the record
     p = params(settings)
     for day in sorted(settings.horizon_days):
         rows = train[train["horizon_day"] == day] if "horizon_day" in train.columns else train.iloc[:0]
@@ -133,6 +204,8 @@ def fit_linear_part(train: pd.DataFrame, target: str, time_col: str, settings: L
         price_idx = [i * settings.hours + h for i, c in enumerate(sources) if c in price_cols
                      for h in range(settings.hours)]
         usable = np.isfinite(y).all(axis=1) & np.isfinite(design[:, price_idx]).all(axis=1)
+        if lear is not None:  # a LASSO needs every input of a training day
+            usable &= np.isfinite(design).all(axis=1)
         times = pd.DatetimeIndex(keys[time_col])
         prev: tuple[int, int] | None = None  # (first usable day, count) of the previous window
         for w in sorted(settings.windows_days):
@@ -145,28 +218,44 @@ def fit_linear_part(train: pd.DataFrame, target: str, time_col: str, settings: L
                 continue
             prev = sig
             X, Y = design[sel], y[sel]
-            xc, xs = _mad(X[:, :width])
-            yc, ys = _mad(Y)
-            part_probe = LinearPart(sources=sources, hours=settings.hours, calendar=settings.calendar,
-                                    time_col=time_col, members=[LinearMember(
-                                        file="probe.ubj", x_center=list(xc), x_scale=list(xs),
-                                        y_center=list(yc), y_scale=list(ys))])
-            Z = part_probe.scale_design(X, part_probe.members[0]).astype("float32")
-            Zy = np.arcsinh((Y - yc) / ys)
-            dm = xgb.DMatrix(Z, label=Zy, missing=np.nan, nthread=settings.nthread)
-            boosters.append(xgb.train(p, dm, num_boost_round=settings.num_boost_round))
+            if lear is not None:
+                fitted_lear = lear.LearModel(alpha_mode=settings.alpha_selection,
+                                             dummies=X.shape[1] - width).fit(X, Y)
+                xc, xs = fitted_lear.x_scaler.center, fitted_lear.x_scaler.scale
+                yc, ys = fitted_lear.y_scaler.center, fitted_lear.y_scaler.scale
+                boosters.append(LinearCoefficients(fitted_lear.coef, fitted_lear.intercept))
+                alphas[f"linear-d{day}-w{w:04d}.npy"] = [float(a) for a in fitted_lear.alphas]
+            else:
+                xc, xs = _mad(X[:, :width])
+                yc, ys = _mad(Y)
+                boosters.append(_fit_gblinear(X, Y, xc, xs, yc, ys, sources, settings, time_col, p))
             t = times[sel]
+            suffix = ".npy" if lear is not None else ".ubj"
             members.append(LinearMember(
-                file=f"linear-d{day}-w{w:04d}.ubj", window_days=w, horizon_day=day, rows=len(sel),
+                file=f"linear-d{day}-w{w:04d}{suffix}", window_days=w, horizon_day=day, rows=len(sel),
                 trained_from=t.min().isoformat(), trained_until=t.max().isoformat(),
                 x_center=[float(v) for v in xc], x_scale=[float(v) for v in xs],
                 y_center=[float(v) for v in yc], y_scale=[float(v) for v in ys]))
     if not members:
         return None
     part = LinearPart(sources=sources, members=members, weight=settings.weight, hours=settings.hours,
-                      calendar=settings.calendar, time_col=time_col, params=p,
-                      info={"settings": settings.to_dict()})
+                      calendar=settings.calendar, time_col=time_col, params=p, solver=settings.solver,
+                      info={"settings": settings.to_dict(), **({"alphas": alphas} if alphas else {})})
     return part, boosters
+
+
+def _fit_gblinear(X: np.ndarray, Y: np.ndarray, xc: np.ndarray, xs: np.ndarray, yc: np.ndarray, ys: np.ndarray,
+                  sources: list[str], settings: LinearSettings, time_col: str, p: dict[str, Any]) -> Any:
+    """One 24-output gblinear booster on the member's scaled design and asinh-scaled target."""
+    import xgboost as xgb
+
+    probe = LinearPart(sources=sources, hours=settings.hours, calendar=settings.calendar, time_col=time_col,
+                       members=[LinearMember(file="probe.ubj", x_center=list(xc), x_scale=list(xs),
+                                             y_center=list(yc), y_scale=list(ys))])
+    Z = probe.scale_design(X, probe.members[0]).astype("float32")
+    Zy = np.arcsinh((Y - yc) / ys)
+    dm = xgb.DMatrix(Z, label=Zy, missing=np.nan, nthread=settings.nthread)
+    return xgb.train(p, dm, num_boost_round=settings.num_boost_round)
 
 
 def fit_linear(train: pd.DataFrame, target: str, time_col: str, settings: LinearSettings,

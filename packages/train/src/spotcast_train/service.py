@@ -366,6 +366,8 @@ def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEF
     rid = run_id(zone, model, start_ts, end_ts, recal, window_days)
     if options.get("linear"):  # a different model than the same type without linear members
         rid += "_linear"
+        if getattr(options["linear"], "solver", "gblinear") != "gblinear":  # ... or with gblinear ones
+            rid += f"_{options['linear'].solver}"
     result = BacktestResult(rid, zone, model, start_ts, end_ts, recal, window_days, forecasts, table,
                             evaluate.verdict(table, model))
     q_prices = quarter_prices(project, zone, start_ts, pd.Timestamp(forecasts["ts"].max()) + pd.Timedelta(hours=1))
