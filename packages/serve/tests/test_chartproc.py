@@ -75,3 +75,19 @@ def test_a_chart_that_cannot_be_drawn_fails_the_block_with_the_drawing_error(tmp
 def test_outside_the_block_charts_are_drawn_in_process(tmp_path):
     chartproc.render(_chart(), tmp_path / "direct.png")
     assert (tmp_path / "direct.png").read_bytes().startswith(PNG)
+
+
+def test_an_error_in_the_block_keeps_the_drawn_charts_and_is_the_error_shown(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(ValueError, match="the command's own error"), chartproc.offloaded():
+        chartproc.render(_chart(), tmp_path / "done.png")
+        chartproc.render(_chart(), blocker / "cannot.png")  # cannot be drawn: a note, not the error
+        raise ValueError("the command's own error")
+    assert (tmp_path / "done.png").read_bytes().startswith(PNG)
+
+
+def test_a_chart_is_never_left_half_written(tmp_path):
+    """The PNG appears under its name only once complete (written beside it, then renamed)."""
+    path = save_forecast_png(_chart(), tmp_path / "c.png")
+    assert path.read_bytes().startswith(PNG) and [p.name for p in tmp_path.iterdir()] == ["c.png"]

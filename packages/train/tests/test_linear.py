@@ -311,8 +311,10 @@ def test_stage_fit_with_lear_members_serves_without_scikit_learn(fresh_store, fa
 
 
 def test_lear_members_have_no_leakage():
-    """Changing every value known after the origin (later origins' rows, every later label)
-    leaves the origin's linear forecast unchanged."""
+    """The origin's LEAR forecast reads only the origin's own rows: changing later origins' rows
+    and every label not yet known at the origin (the origin's own targets included) leaves it
+    unchanged. The training rows are cut at the origin by the caller (the stage's training frame,
+    as for gblinear), so both fits here see the same rows; what can fail is the design/predict."""
     f = _frame()
     o = f["origin"].unique()[40]
     g = f.copy()
@@ -418,3 +420,30 @@ def test_cli_linear_solver_bad_input_writes_nothing(fresh_store, monkeypatch):
     assert snapshot() == before
     r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
     assert json.loads(r.output[r.output.index("["):]) == []  # nothing registered
+
+
+def test_a_gblinear_artifact_still_loads_in_a_version_2_reader(tmp_path):
+    """The default model (gblinear members) is written as version 2 with only the keys a
+    version-2 reader knows: a stage installed alone at an older spotcast-storage loads it."""
+    import dataclasses
+
+    from spotcast_storage import boosted
+
+    f = _frame()
+    o = f["origin"].max()
+    model = fit_linear(f[f["label_known_at"] <= o], TARGET, "origin", LIN, until=o)
+    spec = json.loads((model.save(tmp_path / "m") / boosted.METADATA_FILE).read_text())
+    assert spec["format_version"] == 2 and "solver" not in spec["linear"]
+    # the fields the version-2 LinearPart had (boosted.py before solvers; columns is derived)
+    v2_fields = {"sources", "weight", "hours", "calendar", "time_col", "hour_col", "horizon_col", "members",
+                 "params", "info"}
+    assert set(spec["linear"]) - {"columns"} <= v2_fields
+    assert {fl.name for fl in dataclasses.fields(boosted.LinearPart)} - {"solver"} == v2_fields
+
+
+def test_a_newer_format_version_says_upgrade_before_reading_its_parts():
+    from spotcast_storage.boosted import FORMAT, FORMAT_VERSION, ModelSpec
+
+    with pytest.raises(ValidationError, match="upgrade spotcast-storage"):
+        ModelSpec.from_dict({"format": FORMAT, "format_version": FORMAT_VERSION + 1, "kind": "xgboost",
+                             "linear": {"a part": "this reader cannot parse"}})

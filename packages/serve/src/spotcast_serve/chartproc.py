@@ -44,7 +44,8 @@ class ChartProcess:
         """Why the child did not draw some chart (they were drawn in-process), or None."""
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                [sys.executable, "-m", "spotcast_serve.chartproc"], stdin=subprocess.PIPE,
+                # -P: no working directory on the child's path (a stray numpy.py there must not run)
+                [sys.executable, "-P", "-m", "spotcast_serve.chartproc"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=self._stderr)
         except OSError as exc:
             self._proc, self.problem = None, f"the chart process did not start: {exc}"
@@ -64,13 +65,16 @@ class ChartProcess:
     def close(self) -> None:
         """Wait for the child's answers; draw here whatever it did not confirm."""
         done: set[int] = set()
+        if self._proc is not None and not self._jobs:  # nothing to draw (e.g. the command failed early)
+            self._proc.kill()
+            self._stop()
         if self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None:
             with contextlib.suppress(BrokenPipeError, OSError):
                 self._proc.stdin.close()
             for i in range(len(self._jobs)):
                 try:
                     ok, message = pickle.load(self._proc.stdout)
-                except (EOFError, pickle.UnpicklingError, OSError):
+                except Exception:  # whatever garbled the answers, the charts get drawn below
                     self.problem = self.problem or f"the chart process ended early{self._child_error()}"
                     break
                 if ok:
@@ -130,7 +134,10 @@ def offloaded(enabled: bool = True) -> Iterator[ChartProcess | None]:
         raise
     except BaseException:
         _ACTIVE.reset(token)
-        proc.close()  # the zones forecast before the error keep the files they were told of
+        try:
+            proc.close()  # the zones forecast before the error keep the files they were told of
+        except Exception as exc:  # the command's own error is the one to show
+            print(f"note: a PNG could not be drawn either: {exc}", file=sys.stderr)
         raise
     _ACTIVE.reset(token)
     proc.close()
@@ -149,26 +156,43 @@ def render(chart: ForecastChart, path: Path) -> None:
 
 def main() -> None:
     """The child: import matplotlib at once, then draw each chart read from stdin and answer
-    ``(True, "")`` or ``(False, error)`` on stdout, until stdin closes."""
+    ``(True, "")`` or ``(False, error)`` on the protocol stream, until stdin closes. A thread
+    reads stdin while charts are drawn, so the parent never waits on a full pipe; the protocol
+    uses its own copy of stdout, and anything printed goes to stderr."""
+    import os
+    import queue
+    import threading
+
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a print() or a library's output cannot corrupt the answers
+    jobs: queue.Queue[tuple[ForecastChart, str] | None] = queue.Queue()
+
+    def read() -> None:
+        stdin = sys.stdin.buffer
+        try:
+            while True:
+                jobs.put(pickle.load(stdin))
+        except EOFError:
+            pass
+        finally:
+            jobs.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401  (imported now, while the parent works)
     from matplotlib.figure import Figure  # noqa: F401
 
     from spotcast_serve.charts import save_forecast_png
 
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        try:
-            chart, path = pickle.load(stdin)
-        except EOFError:
-            return
+    while (job := jobs.get()) is not None:
+        chart, path = job
         answer: tuple[bool, Any]
         try:
             save_forecast_png(chart, Path(path))
             answer = (True, "")
         except Exception as exc:  # reported to the parent, which draws it itself and shows the error
             answer = (False, f"{type(exc).__name__}: {exc}")
-        pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.flush()
+        pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ process (:mod:`spotcast_serve.chartproc`) that never imports pandas."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,10 +130,23 @@ def forecast_figure(table: pd.DataFrame, daily: pd.DataFrame, tz: str, title: st
 
 
 def save_forecast_png(chart: ForecastChart, path: Path) -> Path:
-    """Draw ``chart`` into a PNG file at ``path``."""
+    """Draw ``chart`` into a PNG file at ``path``: written beside it and renamed, so a drawing
+    stopped half-way (Ctrl-C, a killed process) never leaves a cut-off file that later runs
+    would keep as the published vintage's chart."""
+    import os
+    import tempfile
+
     fig = draw_forecast(chart)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, metadata={"Software": None})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format="png", metadata={"Software": None})
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path
 
 

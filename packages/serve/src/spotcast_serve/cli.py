@@ -71,17 +71,17 @@ def predict(
     # PNGs are drawn by a second process, started first so that it imports matplotlib while this
     # one imports the rest and forecasts. The first zone imports the heavy libraries: no GC passes
     # over them, and xgboost without scikit-learn (this command only predicts with boosters).
-    pngs = not no_files and (formats is None or "png" in [s.strip() for s in formats.split(",")])
-    with offloaded(pngs) as charts:
+    names = None if formats is None else [s.strip() for s in formats.split(",") if s.strip()]
+    with offloaded(not no_files and (names is None or "png" in names)) as charts:
         from spotcast_storage.boosted import xgboost_core_only
 
         with collector_paused() as warm, xgboost_core_only():
-            _predict(zone, days, model, outputs, formats, no_files, unit, now, fmt, warm)
+            _predict(zone, days, model, outputs, names, no_files, unit, now, fmt, warm)
     if charts is not None and charts.problem:
         typer.echo(f"note: the PNGs were drawn in this process instead: {charts.problem}", err=True)
 
 
-def _predict(zone: list[str], days: int, model: str | None, outputs: Path | None, formats: str | None,
+def _predict(zone: list[str], days: int, model: str | None, outputs: Path | None, names: list[str] | None,
              no_files: bool, unit: str, now: str | None, fmt: str, warm: Callable[[], None]) -> None:
     import pandas as pd
 
@@ -93,7 +93,6 @@ def _predict(zone: list[str], days: int, model: str | None, outputs: Path | None
     made = None if now is None else to_utc_timestamp(now, name="--now")
     project = open_store()
     folder = None if no_files else outputs_dir(project, outputs)
-    names = None if formats is None else [s.strip() for s in formats.split(",") if s.strip()]
     frames = []
     from rich.progress import Progress
 

@@ -45,8 +45,9 @@ design, scaling and averaging, but each member is a plain coefficient matrix in 
 (NumPy's own format, read with ``allow_pickle=False``): one row per design column then one row of
 intercepts, one column per hour (:class:`LinearCoefficients`). Serve computes them with NumPy
 alone, so predicting with such a model needs neither scikit-learn (which fitted them) nor, for
-``kind="linear"``, xgboost. They are version 3 so that an older reader says "upgrade
-spotcast-storage" instead of failing to read a ``.npy`` as a booster.
+``kind="linear"``, xgboost. They are version 3: a version-2 reader refuses them (as a malformed
+artifact: it checks the version only after parsing the parts) rather than mis-reading a ``.npy``;
+from this version on, a reader checks the version first and says "upgrade spotcast-storage".
 
 xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
 loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
@@ -289,7 +290,7 @@ class LinearCoefficients:
         """Read what :meth:`save_model` wrote, checking it fits the design (``columns`` x ``hours``)."""
         try:
             arr = np.load(path, allow_pickle=False)
-        except ValueError as exc:
+        except (ValueError, EOFError, OSError) as exc:
             raise ValidationError(f"linear member file {path} is not a plain NumPy array ({exc}); refit the model") \
                 from None
         if arr.shape != (columns + 1, hours):
@@ -347,7 +348,10 @@ class LinearPart:
         return sorted({int(m.horizon_day) for m in self.members})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sources": list(self.sources), "solver": self.solver, "weight": float(self.weight), "hours": self.hours,
+        # the key only where it says something: version-2 readers build LinearPart(**d) and would
+        # refuse an unknown "solver" key in the default (gblinear) model's metadata
+        return {"sources": list(self.sources), **({"solver": self.solver} if self.solver != "gblinear" else {}),
+                "weight": float(self.weight), "hours": self.hours,
                 "calendar": self.calendar, "time_col": self.time_col, "hour_col": self.hour_col,
                 "horizon_col": self.horizon_col, "columns": self.columns,
                 "members": [m.to_dict() for m in self.members], "params": self.params, "info": self.info}
@@ -546,6 +550,10 @@ class ModelSpec:
         d.pop("outputs", None)
         if d.get("format") != FORMAT:
             raise ValidationError(f"not a spotcast model: format is {d.get('format')!r}, expected {FORMAT!r}")
+        version = d.get("format_version", 1)
+        if isinstance(version, int) and version > FORMAT_VERSION:  # before parsing parts a newer version may change
+            raise ValidationError(f"model format version {version} is newer than this spotcast-storage "
+                                  f"understands ({FORMAT_VERSION}); upgrade spotcast-storage")
         try:
             d["transform"] = Transform.from_dict(d.get("transform") or {"kind": "identity"})
             d["members"] = [Member(**m) for m in d.get("members") or []]
