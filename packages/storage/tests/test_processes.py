@@ -136,3 +136,32 @@ def test_a_reader_keeps_writers_out_after_another_descriptor_of_the_file_closes(
     connection.release(store_path)
     assert insert_in_child(store_path, 1, lock_timeout="30") == {"error": None}  # closed: the writer gets in
     assert len(fg_of(store_path).read()) == 48
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_child_forked_while_the_store_is_open_holds_neither_instance_nor_lock(store_path):
+    """A fork copies the lock file's descriptor, and an ``flock`` lives as long as any copy: the
+    child must drop its copy (and the parent's DuckDB instance, which is not fork-safe), or a
+    long-lived child would keep writers out after the parent let go."""
+    fg_of(store_path).insert(day("SE3", 0, 1))
+    connection.release(store_path)
+    reader = get_storage(mode="local", path=store_path, read_only=True)
+    with reader.read():
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report what it inherited, then stay alive while the parent goes on
+            m = connection.manager(store_path)
+            os.write(w, b"clean" if m.con is None and m.file_lock.fd is None else b"dirty")
+            time.sleep(20)
+            os._exit(0)
+        os.close(w)
+        try:
+            assert os.read(r, 5) == b"clean"
+        finally:
+            os.close(r)
+    connection.release(store_path)
+    try:
+        assert insert_in_child(store_path, 1, lock_timeout="10") == {"error": None}  # the child does not hold it
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -445,6 +445,32 @@ def translate_readonly(exc: duckdb.Error) -> Exception:
     return exc
 
 
+_inherited: list[Any] = []
+
+
+def _forget_in_child() -> None:
+    """A child made by fork starts with no instance: the parent's DuckDB state is not fork-safe
+    (closing it here could even checkpoint into the parent's file), so it is kept alive and never
+    used; the child's copy of the lock file's descriptor is closed, so the child does not hold
+    the parent's ``flock`` after the parent lets go (no ``LOCK_UN``: the parent keeps it)."""
+    for m in _managers.values():
+        if m.con is not None:
+            _inherited.append(m.con)
+            m.con = None
+        if m.file_lock.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(m.file_lock.fd)
+            m.file_lock.fd = None
+        m.lock = threading.RLock()
+        m.idle = threading.Condition(m.lock)
+        m.users = 0
+        m._watcher = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def _close_all() -> None:
     """At interpreter exit: stop the watchers and close every instance, under each lock."""
     _stopping.set()
