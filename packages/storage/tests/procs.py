@@ -112,6 +112,15 @@ def insert_as_another_user(path: str, uid: int, out: str) -> None:
         json.dump(result, f)
 
 
+def insert_once(path: str, marker: int) -> None:
+    """One insert; says on stdout whether it committed or which error stopped it."""
+    try:
+        fg_of(path).insert(day("SE3", marker, marker))
+        print(json.dumps({"error": None}), flush=True)
+    except Exception as exc:  # reported to the parent, which asserts on it
+        print(json.dumps({"type": type(exc).__name__, "error": str(exc)}), flush=True)
+
+
 def hold_run_lock(path: str, seconds: float) -> None:
     from spotcast_storage import get_storage
     from spotcast_storage.runlock import run_lock
@@ -133,5 +142,7 @@ if __name__ == "__main__":
         reader_loop(path, arg[0], float(arg[1]))
     elif cmd == "insert_as":
         insert_as_another_user(path, int(arg[0]), arg[1])
+    elif cmd == "insert_once":
+        insert_once(path, int(arg[0]))
     elif cmd == "hold_run_lock":
         hold_run_lock(path, float(arg[0]))

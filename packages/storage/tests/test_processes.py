@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,3 +109,59 @@ def test_readers_in_another_process_see_whole_commits_while_a_writer_commits(sto
     assert all(n % 24 == 0 for n in result["sizes"])
     assert len(set(result["sizes"])) > 3, "the reader never saw the writer make progress"
     assert len(fg.read()) == 120 * 24
+
+
+def insert_in_child(store_path, marker: int, lock_timeout: str) -> dict:
+    child = spawn("insert_once", str(store_path), str(marker), env={"SPOTCAST_LOCK_TIMEOUT": lock_timeout})
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_a_reader_keeps_writers_out_after_another_descriptor_of_the_file_closes(store_path, tmp_path):
+    """DuckDB's own lock is a POSIX record lock, which a process loses as soon as it closes any
+    descriptor of the file: here a copy of the store taken in the reading process (as one takes a
+    snapshot for analysis). Without spotcast's own lock on ``<store>.lock`` a writer in another
+    process got in and checkpointed under the open reader, whose next read of a moved block
+    failed (``Could not read enough bytes``, seen once in CI in the API beside a writer)."""
+    fg_of(store_path).insert(day("SE3", 0, 1))
+    connection.release(store_path)
+    reader = get_storage(mode="local", path=store_path, read_only=True)
+    with reader.read() as con:
+        shutil.copyfile(store_path, tmp_path / "snapshot.duckdb")  # opens and closes the store file
+        refused = insert_in_child(store_path, 1, lock_timeout="1")
+        assert refused.get("type") == "StoreLockedError", refused  # without the lock: {"error": None}
+        assert f"process {os.getpid()}" in refused["error"]  # the holder is named, from the lock file
+        assert con.execute("SELECT count(*) FROM prices").fetchone() == (24,)  # the reader read on, unharmed
+    connection.release(store_path)
+    assert insert_in_child(store_path, 1, lock_timeout="30") == {"error": None}  # closed: the writer gets in
+    assert len(fg_of(store_path).read()) == 48
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_child_forked_while_the_store_is_open_holds_neither_instance_nor_lock(store_path):
+    """A fork copies the lock file's descriptor, and an ``flock`` lives as long as any copy: the
+    child must drop its copy (and the parent's DuckDB instance, which is not fork-safe), or a
+    long-lived child would keep writers out after the parent let go."""
+    fg_of(store_path).insert(day("SE3", 0, 1))
+    connection.release(store_path)
+    reader = get_storage(mode="local", path=store_path, read_only=True)
+    with reader.read():
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report what it inherited, then stay alive while the parent goes on
+            m = connection.manager(store_path)
+            os.write(w, b"clean" if m.con is None and m.file_lock.fd is None else b"dirty")
+            time.sleep(20)
+            os._exit(0)
+        os.close(w)
+        try:
+            assert os.read(r, 5) == b"clean"
+        finally:
+            os.close(r)
+    connection.release(store_path)
+    try:
+        assert insert_in_child(store_path, 1, lock_timeout="10") == {"error": None}  # the child does not hold it
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -10,6 +10,17 @@ A process that meets a lock conflict touches a small "waiting" file beside the d
 holders check it (one ``stat``) whenever they go idle and every few milliseconds while
 idle, and let go. Openers retry a conflict with bounded, jittered backoff and finally fail
 with an error naming the process that holds the lock.
+
+DuckDB's own lock is a POSIX record lock (``fcntl``), which belongs to the process and is
+dropped when the process closes *any* descriptor of the file -- and DuckDB itself opens and
+closes the file twice (to read its magic bytes) before it opens an instance, so a second
+instance on the same file in one process (another spelling of the path, a user's own
+``duckdb.connect`` in the same notebook) silently unlocks the first. A writer in another
+process then gets in and checkpoints while the first instance still reads, which fails with
+``Could not read enough bytes``. So every spotcast instance also holds an ``flock`` on
+``<store>.lock`` beside the file (shared for reading, exclusive for writing) from before it
+opens until after it closes: an ``flock`` belongs to the open file, so no other descriptor's
+close in the process can drop it.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import contextlib
 import os
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -26,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+if sys.platform != "win32":
+    import fcntl
 
 from spotcast_storage.errors import (
     ReadOnlyError,
@@ -171,6 +186,67 @@ def configure_connection(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET GLOBAL TimeZone = 'UTC'")
 
 
+def lock_file(path: Path) -> Path:
+    """The file whose ``flock`` every spotcast instance on ``path`` holds while it is open."""
+    return path.with_name(path.name + ".lock")
+
+
+def _flock_holders(lock: Path) -> list[int]:
+    """Processes other than this one holding an ``flock`` on ``lock`` (Linux: /proc/locks)."""
+    try:
+        ino = lock.stat().st_ino
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return []
+    pids = []
+    for line in text.splitlines():
+        parts = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF" (a blocked waiter's line has "->")
+        if len(parts) >= 6 and parts[1] == "FLOCK" and "->" not in parts[:2]:
+            dev_ino, pid = parts[5], parts[4]
+            if dev_ino.rsplit(":", 1)[-1] == str(ino) and pid.isdigit() and int(pid) != os.getpid():
+                pids.append(int(pid))
+    return pids
+
+
+class _FileLock:
+    """An ``flock`` on ``<store>.lock``: shared for a read-only instance, exclusive for a writer.
+
+    Not on Windows, where DuckDB's lock (``LockFileEx``) belongs to its handle and is not
+    dropped by other handles. Where the lock file cannot be created (a read-only folder) the
+    opener goes on without it: DuckDB's own lock still applies, nobody can write there, and
+    a write fails with DuckDB's own error about the folder (see :func:`open_error`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = lock_file(path)
+        self.fd: int | None = None
+
+    def acquire(self, write: bool) -> bool:
+        """Take the lock without waiting; False when another process holds it in a conflicting way."""
+        if sys.platform == "win32":
+            return True
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return True
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if write else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except OSError:  # a file system without flock: DuckDB's lock is all there is
+            os.close(fd)
+            return True
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            with contextlib.suppress(OSError):
+                os.close(fd)  # closing the one descriptor of this open file releases its flock
+
+
 class _Manager:
     """The one DuckDB instance this process holds on one file."""
 
@@ -186,6 +262,7 @@ class _Manager:
         self._watcher: threading.Thread | None = None
         self.idle_timeout = DEFAULT_IDLE_TIMEOUT
         self.yield_until = 0.0
+        self.file_lock = _FileLock(path)
 
     # -- cross-process courtesy ---------------------------------------------------------
     def _announce_waiting(self) -> None:
@@ -224,26 +301,35 @@ class _Manager:
         deadline = time.monotonic() + _lock_timeout()
         delay = 0.002
         while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=not write)
-                break
-            except duckdb.Error as exc:
-                if not _is_lock_conflict(exc):
-                    err = open_error(self.path, exc)
-                    if err is exc:
-                        raise
-                    raise err from None
-                self._announce_waiting()
-                if time.monotonic() >= deadline:
+            holder_pid: int | None = None
+            if self.file_lock.acquire(write):
+                try:
+                    con = duckdb.connect(str(self.path), read_only=not write)
+                    break
+                except duckdb.Error as exc:
+                    self.file_lock.release()
+                    if not _is_lock_conflict(exc):
+                        err = open_error(self.path, exc)
+                        if err is exc:
+                            raise
+                        raise err from None
                     m = _PID_RE.search(str(exc))
-                    holder = _describe_pid(int(m.group(1))) if m else "another process"
-                    cmd = _command_line(int(m.group(1))) if m else ""
-                    raise StoreLockedError(
-                        f"the store {self.path} is held by {holder} and did not become free within "
-                        f"{_lock_timeout():g} s. {_holder_advice(cmd)}"
-                    ) from None
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, _MAX_BACKOFF)
+                    holder_pid = int(m.group(1)) if m else None
+                except BaseException:
+                    self.file_lock.release()
+                    raise
+            self._announce_waiting()
+            if time.monotonic() >= deadline:
+                if holder_pid is None:
+                    holder_pid = next(iter(_flock_holders(self.file_lock.path)), None)
+                holder = _describe_pid(holder_pid) if holder_pid else "another process"
+                cmd = _command_line(holder_pid) if holder_pid else ""
+                raise StoreLockedError(
+                    f"the store {self.path} is held by {holder} and did not become free within "
+                    f"{_lock_timeout():g} s. {_holder_advice(cmd)}"
+                ) from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, _MAX_BACKOFF)
         configure_connection(con)
         self.con, self.read_only = con, not write
         if self._watcher is None or not self._watcher.is_alive():
@@ -259,6 +345,7 @@ class _Manager:
             con, self.con = self.con, None
             with contextlib.suppress(duckdb.Error):
                 con.close()
+        self.file_lock.release()  # after the instance is gone: never a moment open without it
 
     def _watch(self) -> None:
         while True:
@@ -356,6 +443,32 @@ def translate_readonly(exc: duckdb.Error) -> Exception:
             "feature-store API (or a stage command) to write; `spotcast-store sql` only reads."
         )
     return exc
+
+
+_inherited: list[Any] = []
+
+
+def _forget_in_child() -> None:
+    """A child made by fork starts with no instance: the parent's DuckDB state is not fork-safe
+    (closing it here could even checkpoint into the parent's file), so it is kept alive and never
+    used; the child's copy of the lock file's descriptor is closed, so the child does not hold
+    the parent's ``flock`` after the parent lets go (no ``LOCK_UN``: the parent keeps it)."""
+    for m in _managers.values():
+        if m.con is not None:
+            _inherited.append(m.con)
+            m.con = None
+        if m.file_lock.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(m.file_lock.fd)
+            m.file_lock.fd = None
+        m.lock = threading.RLock()
+        m.idle = threading.Condition(m.lock)
+        m.users = 0
+        m._watcher = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _close_all() -> None:
