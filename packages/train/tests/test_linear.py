@@ -30,6 +30,7 @@ from spotcast_train.xgbmodel import XGBSettings, fit_xgb
 
 TARGET = "target_price_eur_mwh"
 LIN = LinearSettings(windows_days=(21, 56), num_boost_round=10, horizon_days=(1, 2))
+LEAR = LinearSettings(windows_days=(21, 56), horizon_days=(1, 2), solver="lear")
 TREES = XGBSettings(windows_days=(1000,), num_boost_round=20, eta=0.3, max_depth=3, max_bin=32, quantiles=(0.5,))
 
 
@@ -112,17 +113,19 @@ def test_linear_fit_predict_save_load_round_trip(tmp_path):
     pd.testing.assert_frame_equal(before, after)
 
 
-def test_blend_is_the_weighted_mean_of_its_parts(tmp_path):
+@pytest.mark.parametrize("settings", [LIN, LEAR], ids=["gblinear", "lear"])
+def test_blend_is_the_weighted_mean_of_its_parts(tmp_path, settings):
     f = _frame()
     o = f["origin"].max()
     train = f[f["label_known_at"] <= o]
     features = ["hour", "weekday", "price_lag_1d", "price_lag_7d", "last_day_mean"]
     trees = fit_xgb(train, features, TARGET, "origin", TREES, until=o)
-    both = with_linear(trees, train, TARGET, "origin", LIN.with_(weight=0.3), until=o)
-    alone = fit_linear(train, TARGET, "origin", LIN, until=o)
+    both = with_linear(trees, train, TARGET, "origin", settings.with_(weight=0.3), until=o)
+    alone = fit_linear(train, TARGET, "origin", settings, until=o)
     rows = f[f["origin"] == o]
     t, lin, b = trees.predict(rows)["p50"], alone.predict(rows)["p50"], both.predict(rows)["p50"]
     covered = lin.notna()
+    assert covered.any() and not covered.all()  # horizon day 3 has no member
     np.testing.assert_allclose(b[covered], 0.7 * t[covered] + 0.3 * lin[covered], rtol=1e-9)
     np.testing.assert_allclose(b[~covered], t[~covered])        # horizon day 3: trees alone
     np.testing.assert_allclose(blend(t.to_numpy(), lin.to_numpy(), 0.3), b.to_numpy(), rtol=1e-9)
@@ -212,9 +215,6 @@ def test_the_stage_default_model_has_linear_members_and_no_linear_opts_out():
     assert LinearSettings() == builtin.STAGE_LINEAR  # what fit uses when no settings are passed
 
 # -- linear members as the published LEAR (solver="lear", issue 14) ----------------------------------
-
-LEAR = LinearSettings(windows_days=(21, 56), horizon_days=(1, 2), solver="lear")
-
 
 def test_lear_members_are_the_benchmarks_lear_on_the_same_design():
     """Each member is :class:`spotcast_train.lear.LearModel` fitted on that window's complete days
@@ -332,22 +332,6 @@ def test_lear_members_have_no_leakage():
     a, b = forecast(f), forecast(g)
     assert a["p50"].notna().any()
     pd.testing.assert_frame_equal(a, b)
-
-
-def test_blend_with_trees_uses_the_lear_forecast():
-    f = _frame()
-    o = f["origin"].max()
-    train = f[f["label_known_at"] <= o]
-    features = ["hour", "weekday", "price_lag_1d", "price_lag_7d", "last_day_mean"]
-    trees = fit_xgb(train, features, TARGET, "origin", TREES, until=o)
-    both = with_linear(trees, train, TARGET, "origin", LEAR.with_(weight=0.3), until=o)
-    alone = fit_linear(train, TARGET, "origin", LEAR, until=o)
-    rows = f[f["origin"] == o]
-    t, lin, b = trees.predict(rows)["p50"], alone.predict(rows)["p50"], both.predict(rows)["p50"]
-    covered = lin.notna()
-    assert covered.any() and not covered.all()  # horizon day 3 has no member
-    np.testing.assert_allclose(b[covered], 0.7 * t[covered] + 0.3 * lin[covered], rtol=1e-9)
-    np.testing.assert_allclose(b[~covered], t[~covered])
 
 
 def test_lear_without_weekday_dummies_and_with_an_incomplete_day():

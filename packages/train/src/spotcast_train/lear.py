@@ -35,6 +35,7 @@ import numpy as np
 
 from spotcast_storage.errors import ValidationError
 from spotcast_train.epf import EpfData, lag_days
+from spotcast_train.linear import ALPHA_SELECTIONS
 
 SKLEARN_MISSING = (
     "LEAR and the DNN member need scikit-learn, which spotcast-train installs only with its "
@@ -148,8 +149,8 @@ def select_alpha(X: np.ndarray, y: np.ndarray, mode: str = "published") -> float
     ``normalize=True``) did for the published forecasts; ``aic``: on the design as it is."""
     from sklearn.linear_model import LassoLarsIC
 
-    if mode not in ("published", "aic"):
-        raise ValidationError(f"alpha mode {mode!r}: use 'published' or 'aic'")
+    if mode not in ALPHA_SELECTIONS:
+        raise ValidationError(f"alpha mode {mode!r}: use one of {', '.join(map(repr, ALPHA_SELECTIONS))}")
     Z = X
     if mode == "published":
         Z = X - X.mean(axis=0)

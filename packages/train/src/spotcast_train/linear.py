@@ -36,6 +36,7 @@ import pandas as pd
 
 from spotcast_storage.boosted import (
     LINEAR_SOLVERS,
+    LINEAR_SUFFIX,
     LinearCoefficients,
     LinearMember,
     LinearPart,
@@ -49,6 +50,7 @@ from spotcast_storage.errors import ValidationError
 PRICE_SOURCES = ("price_lag_1d", "price_lag_2d", "price_lag_3d", "price_lag_7d")
 MAD_NORMAL = 0.6744897501960817
 ALPHA_SELECTIONS = ("published", "aic")
+"""Where AIC chooses LEAR's penalty (:func:`spotcast_train.lear.select_alpha`)."""
 
 
 @dataclass(frozen=True)
@@ -218,21 +220,21 @@ def fit_linear_part(train: pd.DataFrame, target: str, time_col: str, settings: L
                 continue
             prev = sig
             X, Y = design[sel], y[sel]
+            file = f"linear-d{day}-w{w:04d}{LINEAR_SUFFIX[settings.solver][0]}"
             if lear is not None:
                 fitted_lear = lear.LearModel(alpha_mode=settings.alpha_selection,
                                              dummies=X.shape[1] - width).fit(X, Y)
                 xc, xs = fitted_lear.x_scaler.center, fitted_lear.x_scaler.scale
                 yc, ys = fitted_lear.y_scaler.center, fitted_lear.y_scaler.scale
                 boosters.append(LinearCoefficients(fitted_lear.coef, fitted_lear.intercept))
-                alphas[f"linear-d{day}-w{w:04d}.npy"] = [float(a) for a in fitted_lear.alphas]
+                alphas[file] = [float(a) for a in fitted_lear.alphas]
             else:
                 xc, xs = _mad(X[:, :width])
                 yc, ys = _mad(Y)
                 boosters.append(_fit_gblinear(X, Y, xc, xs, yc, ys, sources, settings, time_col, p))
             t = times[sel]
-            suffix = ".npy" if lear is not None else ".ubj"
             members.append(LinearMember(
-                file=f"linear-d{day}-w{w:04d}{suffix}", window_days=w, horizon_day=day, rows=len(sel),
+                file=file, window_days=w, horizon_day=day, rows=len(sel),
                 trained_from=t.min().isoformat(), trained_until=t.max().isoformat(),
                 x_center=[float(v) for v in xc], x_scale=[float(v) for v in xs],
                 y_center=[float(v) for v in yc], y_scale=[float(v) for v in ys]))
