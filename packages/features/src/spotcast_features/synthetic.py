@@ -78,7 +78,7 @@ wind negative, nor cloud cover leave 0..100 %."""
 def seasonal_temperature(ts: pd.DatetimeIndex) -> np.ndarray:
     """Hourly temperature from the calendar (coldest mid-January, warmest mid-July, warmest
     hour 15:00 UTC), so any start date gets its season, not a cycle anchored at the start."""
-    doy = ts.dayofyear.to_numpy() + ts.hour.to_numpy() / 24
+    doy = ts.day_of_year.to_numpy() + ts.hour.to_numpy() / 24
     return (T_MEAN - T_AMPLITUDE * np.cos(2 * np.pi * (doy - 15) / 365.25)
             + 4 * np.sin((ts.hour.to_numpy() - 9) / 24 * 2 * np.pi))
 

@@ -96,7 +96,7 @@ def design(prices: np.ndarray, exogenous: Sequence[np.ndarray], days: Sequence,
         for k in exo_lags:
             cols.extend(el[k][:, h] for el in lagged)
         cols.extend(x[:, h] for x in exo)
-    wd = pd.DatetimeIndex(days).dayofweek.to_numpy()
+    wd = pd.DatetimeIndex(days).day_of_week.to_numpy()
     cols.extend((wd == d).astype("float64") for d in range(7))
     return np.column_stack(cols)
 
