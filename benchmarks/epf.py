@@ -72,6 +72,11 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _peak_mb() -> float:
+    """The process's peak resident set size (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("path", type=Path, help="CSV in the epftoolbox layout (e.g. ../shared/data/epf/BE.csv)")
@@ -198,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "mae": round(res["mae"], 4), "rmae": round(res["rmae"], 4), "smape": round(res["smape"], 3),
         "rmse": round(res["rmse"], 4), "naive_weekly_mae": round(res["naive_weekly_mae"], 4),
         "model": args.model, "recalibrate": recal_text, "wall_seconds": round(wall, 1),
-        "cpu_seconds": round(cpu, 1),
+        "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(_peak_mb(), 1),
         "trees_from": str(args.trees_predictions) if args.trees_predictions else None,
         "parts": {k: {m: round(v[m], 4) for m in ("mae", "rmae", "smape", "rmse")} for k, v in parts.items()},
         "settings": {**settings.to_dict(), "features": len(features), "profile": not args.no_profile},
@@ -224,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         goal = 0.98 * lear
         print(f"goal MAE <= {goal:.3f} (2% better than LEAR): {'met' if res['mae'] <= goal else 'NOT met'}")
     print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU ({wall / BUDGET_SECONDS:.2f} of the 15-minute budget); "
-          f"{machine()}; the machine is shared, so wall time is noisy")
+          f"peak RSS {_peak_mb():.0f} MB; {machine()}; the machine is shared, so wall time is noisy")
     if args.json:
         print(json.dumps(out))
     return 0
@@ -384,14 +389,14 @@ def run_family(args) -> int:
         print("weights (fixed on the validation forecasts): "
               + ", ".join(f"{k} {v:.2f}" for k, v in settings["weights"].items()))
     print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU for {len(pred) // 24} days (including resumed ones); "
-          f"{machine()}; shared machine, timings not quiet")
+          f"peak RSS {_peak_mb():.0f} MB; {machine()}; shared machine, timings not quiet")
     if args.json:
         out = {"dataset": args.path.name, "period": "validation" if args.validation else "test",
                "days": res["days"], "sample": sample, "model": args.model,
                **{m: round(res[m], 4) for m in ("mae", "rmae", "smape", "rmse", "naive_weekly_mae")},
                "parts": {k: {m: round(v[m], 4) for m in ("mae", "rmae", "smape", "rmse")} for k, v in parts.items()},
                "settings": settings, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-               "machine": machine()}
+               "peak_rss_mb": round(_peak_mb(), 1), "machine": machine()}
         print(json.dumps(out))
     return 0
 
