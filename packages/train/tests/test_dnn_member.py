@@ -325,3 +325,33 @@ def test_cli_dnn_bad_input_and_missing_scikit_learn_write_nothing(fresh_store, m
     assert snapshot() == before
     r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
     assert json.loads(r.output[r.output.index("["):]) == []  # nothing registered
+
+
+def test_without_weekday_dummies_every_design_column_is_scaled():
+    """``calendar=None``: no dummy is left unscaled (the network's scaler covers every column), and
+    the stored member predicts what :class:`DnnModel` fitted on the same rows does."""
+    f = _frame()
+    o = f["origin"].max()
+    train = f[f["label_known_at"] <= o]
+    part, nets = fit_dnn_part(train, TARGET, "origin", TINY.with_(calendar=None), until=o)
+    assert not any(c.startswith("weekday") for c in part.columns)
+    assert len(nets[0].x_center) == len(part.columns) == len(part.sources) * 24
+    keys, D, Y = lear_design(train[train["horizon_day"] == 1], part.sources, calendar=None, target=TARGET)
+    sel = np.isfinite(D).all(axis=1) & np.isfinite(Y).all(axis=1) \
+        & np.asarray(pd.DatetimeIndex(keys["origin"]) >= o - pd.Timedelta(days=56))
+    ref = DnnModel(settings=TINY.network, dummies=0).fit(D[sel], Y[sel])
+    rows = f[(f["origin"] == o) & (f["horizon_day"] == 1)]
+    _, Dnew, _ = lear_design(rows, part.sources, calendar=None)
+    np.testing.assert_allclose(nets[0].predict(Dnew), ref.predict(Dnew), rtol=0, atol=1e-10)
+    got = part.predict_rows(rows, nets)
+    np.testing.assert_allclose(got, ref.predict(Dnew)[0][rows["hour"].to_numpy()], rtol=1e-12)
+
+
+def test_backtest_with_dnn_members_is_its_own_run(fresh_store, fast):
+    from spotcast_train import service
+
+    s = fresh_store
+    r = service.backtest(s.project, "SE3", s.origin(90), s.origin(93), options={**fast, "dnn": TINY}, write=False)
+    assert r.run_id.endswith("_dnn")
+    day1 = r.forecasts[(r.forecasts["model"] == "xgboost") & (r.forecasts["horizon_day"] == 1)]
+    assert len(day1) and day1["p50"].notna().all()
