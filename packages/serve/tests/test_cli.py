@@ -312,3 +312,99 @@ def test_predict_with_lear_coefficient_members_needs_neither_scikit_learn_nor_xg
     assert len(got) == 168 and got["p50"].notna().all()
     np.testing.assert_allclose(got[["p10", "p50", "p90"]].to_numpy(),
                                got[["p10_expected", "p50_expected", "p90_expected"]].to_numpy(), rtol=1e-12)
+
+
+DNN_PROBE = """
+import sys
+sys.modules["sklearn"] = None  # importing scikit-learn fails in this process: DNN members need NumPy alone
+import importlib.metadata as md
+ep = next(e for e in md.entry_points(group="console_scripts") if e.name == "spotcast-serve")
+sys.argv = ["spotcast-serve", *sys.argv[1:]]
+try:
+    ep.load()()
+except SystemExit as exc:
+    sys.exit(exc.code)
+"""
+
+
+def test_predict_with_dnn_members_needs_no_scikit_learn(data, project, store_path, tmp_path):
+    """Issue 14: a default-kind model (XGBoost trees) with DNN members on horizon day 1, stored as
+    ``.npy`` arrays (format version 4): `spotcast-serve predict`, in a process where importing
+    scikit-learn fails, stores what the storage package's Predictor computes, and day 1 is the
+    blend (not the trees alone). A damaged layer file first: a clear error and nothing written."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    import numpy as np
+    import xgboost as xgb
+
+    from spotcast_storage.boosted import (
+        DnnMember,
+        DnnNets,
+        DnnNetwork,
+        DnnPart,
+        Member,
+        ModelSpec,
+        Predictor,
+        load_spotcast_model,
+        save_artifact,
+    )
+    from spotcast_storage.local import connection
+
+    from .conftest import FIRST_DAY, TZ, hourly_prices, price_features
+
+    feats = price_features(hourly_prices("SE3", FIRST_DAY, 30), ["2024-03-20", "2024-03-21"])
+    local_ts, local_origin = feats["ts"].dt.tz_convert(TZ), feats["origin"].dt.tz_convert(TZ)
+    feats["horizon_day"] = (local_ts.dt.normalize() - local_origin.dt.normalize()).dt.days.astype("int64")
+    feats["weekday"] = local_ts.dt.weekday.astype("int64")
+    project.get_feature_store().get_or_create_feature_group(
+        "price_features", version=1, primary_key=["zone", "origin", "ts"], event_time="origin").insert(feats)
+    cols = ["price_lag_7d", "hour"]
+    y = feats["price_lag_7d"].to_numpy() + np.random.default_rng(1).normal(0, 3, len(feats))
+    booster = xgb.train({"objective": "reg:quantileerror", "quantile_alpha": [0.1, 0.5, 0.9], "max_depth": 3,
+                         "nthread": 1, "seed": 0}, xgb.DMatrix(feats[cols].to_numpy("float32"), label=y,
+                                                               feature_names=cols), num_boost_round=20)
+    rng = np.random.default_rng(7)
+    width = 24 + 7  # price_lag_7d by hour, weekday dummies
+    layers = [(width, 6), (6, 3), (3, 24)]
+    net = DnnNetwork(tuple(rng.normal(0, 0.3, s) for s in layers), tuple(rng.normal(0, 0.1, s[1]) for s in layers))
+    nets = DnnNets(rng.normal(60, 5, 24), rng.uniform(5, 15, 24), rng.normal(60, 5, 24), rng.uniform(5, 15, 24),
+                   (net,))
+    member = DnnMember(scaler="dnn-d1-w0056-scaler.npy", nets=[[f"dnn-d1-w0056-s0-l{i}.npy" for i in range(3)]],
+                       seeds=[0], window_days=56, horizon_day=1)
+    part = DnnPart(sources=["price_lag_7d"], members=[member], weight=0.5)
+    spec = ModelSpec(kind="xgboost", features=cols, members=[Member(file="member-00.ubj")], dnn=part)
+    folder = save_artifact(tmp_path / "artifact-dnn", spec, [booster], dnn_nets=[nets])
+    lineage = {"zones": ["SE3"], "feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1}]}
+    project.get_model_registry().python.create_model("price_dnn", metrics={"mae": 3.0}, lineage=lineage).save(folder)
+    newest = feats[feats["origin"] == feats["origin"].max()].reset_index(drop=True)
+    loaded = load_spotcast_model(folder)
+    expected = loaded.predict(newest).assign(ts=newest["ts"])
+    trees = Predictor(replace(spec, dnn=None), [booster]).predict(newest)
+    day1 = (newest["horizon_day"] == 1).to_numpy()
+    assert (expected["p50"].to_numpy()[day1] != trees["p50"].to_numpy()[day1]).all()
+    np.testing.assert_allclose(expected["p50"].to_numpy()[~day1], trees["p50"].to_numpy()[~day1])
+    registered = project.get_model_registry().get_model("price_dnn").download()
+    layer = Path(registered) / "dnn-d1-w0056-s0-l1.npy"
+    good = layer.read_bytes()
+    events = project.get_event_log().latest_event_id()
+    connection.release(store_path)
+    args = [sys.executable, "-c", DNN_PROBE, "--store", str(store_path), "predict", "--zone", "SE3", "--outputs",
+            str(tmp_path / "out")]
+    layer.write_bytes(b"")  # an empty (damaged) layer file
+    bad = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "is not a plain NumPy array" in bad.stdout + bad.stderr, bad.stdout + bad.stderr
+    assert "refit the model" in bad.stdout + bad.stderr and "Traceback" not in bad.stdout + bad.stderr
+    assert project.get_event_log().latest_event_id() == events  # nothing written
+    connection.release(store_path)
+    layer.write_bytes(good)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "with price_dnn v1: wrote 168 forecast rows" in p.stdout + p.stderr
+    stored = project.get_feature_store().get_feature_group("forecasts", 3).read()
+    got = stored.merge(expected, on="ts", suffixes=("", "_expected"))
+    assert len(got) == 168 and got["p50"].notna().all()
+    np.testing.assert_allclose(got[["p10", "p50", "p90"]].to_numpy(),
+                               got[["p10_expected", "p50_expected", "p90_expected"]].to_numpy(), rtol=1e-12)

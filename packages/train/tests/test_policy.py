@@ -177,3 +177,25 @@ def test_run_options_carry_the_lear_linear_solver_to_the_retrain(fresh_store, fa
     meta = json.loads((Path(model.download()) / METADATA_FILE).read_text())
     assert meta["format_version"] == 3 and meta["linear"]["solver"] == "lear"
     assert [m["file"] for m in meta["linear"]["members"]] == ["linear-d1-w0021.npy", "linear-d1-w0056.npy"]
+
+
+def test_run_options_carry_dnn_members_to_the_retrain(fresh_store, fast):
+    """`spotcast run` trains with DNN members when ``RunOptions(train_model_options=...)`` asks for
+    them, as for the linear solver (the network tiny, to keep the test fast)."""
+    import json
+    from pathlib import Path
+
+    from spotcast_storage.modelformat import METADATA_FILE
+    from spotcast_storage.runoptions import RunOptions
+    from spotcast_train.dnnpart import DnnPartSettings, DnnSettings
+
+    s = fresh_store
+    events = s.project.get_event_log().pending("train", names=policy.INPUT_NAMES)
+    dnn = DnnPartSettings(network=DnnSettings(hidden=(8, 4), seeds=(0,), max_epochs=20, patience=5, window_days=56))
+    opts = RunOptions(train_model_options={**fast, "dnn": dnn})
+    summary = policy.handle_events(events, RunContext(project=s.project, zones=["SE3"], now=_now(s), options=opts))
+    assert "SE3: retrained because no price_xgboost_se3 model yet -> price_xgboost_se3 v1" in summary
+    model = s.project.get_model_registry().get_model("price_xgboost_se3")
+    meta = json.loads((Path(model.download()) / METADATA_FILE).read_text())
+    assert meta["format_version"] == 4 and meta["dnn"]["weight"] == 0.2
+    assert [m["scaler"] for m in meta["dnn"]["members"]] == ["dnn-d1-w0056-scaler.npy"]

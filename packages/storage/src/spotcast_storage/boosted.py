@@ -49,6 +49,19 @@ alone, so predicting with such a model needs neither scikit-learn (which fitted 
 artifact: it checks the version only after parsing the parts) rather than mis-reading a ``.npy``;
 from this version on, a reader checks the version first and says "upgrade spotcast-storage".
 
+DNN members (``dnn`` in the metadata, format version 4, only in artifacts that have them):
+feed-forward networks (``spotcast_train.dnn``'s epftoolbox design, fitted by scikit-learn's
+``MLPRegressor``) on the same per-day design, each (window, horizon day) member one or more seeds'
+networks sharing one Invariant scaling. Stored as ``.npy`` arrays (``allow_pickle=False``):
+``dnn-*-scaler.npy`` (medians and MADs of the scaled design columns and of the 24 target hours) and
+one ``dnn-*-s<seed>-l<layer>.npy`` per layer (weights, then the bias as the last row).
+:class:`DnnNets` predicts with NumPy alone: ``asinh((x - median) / MAD)`` of every design column
+but the weekday dummies, the ReLU forward pass, ``sinh(z) * MAD + median``, the seeds' mean. On
+the days the parts cover, the point forecast is ``(1 - w_lin - w_dnn) * trees + w_lin * linear +
+w_dnn * dnn`` (:func:`blend_parts`; weights renormalised where a part has no forecast). Artifacts
+without a DNN part are written exactly as before (no ``dnn`` key, version 1-3), so version-3
+readers load them; a version-3 reader refuses a version-4 artifact with "upgrade spotcast-storage".
+
 xgboost is imported only when a booster is loaded: storage does not depend on it; a stage that
 loads xgboost artifacts (train, serve) declares ``xgboost-cpu`` itself.
 """
@@ -60,7 +73,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -77,11 +90,12 @@ from spotcast_storage.modelformat import (
     read_metadata,
 )
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Newest format this module reads and writes. Version 2 added ``linear`` (and ``kind="linear"``);
-version 3 linear members stored as coefficients (``linear.solver == "lear"``). Each artifact is
-written with the lowest version that describes it (no linear members: 1; gblinear members: 2), so
-older readers load whatever they can."""
+version 3 linear members stored as coefficients (``linear.solver == "lear"``); version 4 DNN
+members (``dnn``). Each artifact is written with the lowest version that describes it (no linear
+members: 1; gblinear members: 2; LEAR members: 3; a DNN part: 4), so older readers load whatever
+they can."""
 KINDS = ("xgboost", "naive", "linear")
 LINEAR_SOLVERS = ("gblinear", "lear")
 """How a model's linear members were fitted and are stored: ``gblinear`` (XGBoost boosters,
@@ -338,10 +352,7 @@ class LinearPart:
 
     @property
     def inputs(self) -> list[str]:
-        cols = [self.time_col, self.horizon_col, self.hour_col, *self.sources]
-        if self.calendar:
-            cols.append(self.calendar)
-        return list(dict.fromkeys(cols))
+        return _design_inputs(self)
 
     @property
     def horizon_days(self) -> list[int]:
@@ -393,19 +404,49 @@ class LinearPart:
     def predict_rows(self, X: pd.DataFrame, boosters: Sequence[Any]) -> np.ndarray:
         """Per row of ``X``: the linear forecast of its (origin, horizon day, hour), NaN where the
         linear part does not cover it."""
-        out = np.full(len(X), np.nan)
-        hd = pd.to_numeric(X[self.horizon_col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        hour = pd.to_numeric(X[self.hour_col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        take = np.isin(hd, self.horizon_days) & np.isfinite(hour) & (hour >= 0) & (hour < self.hours)
-        if not take.any():
-            return out
-        sub = X[take]
-        keys, design, _ = lear_design(sub, self.sources, hours=self.hours, calendar=self.calendar,
-                                      time_col=self.time_col, hour_col=self.hour_col, horizon_col=self.horizon_col)
-        days = self.predict_days(design, keys, boosters)
-        codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(sub[[self.time_col, self.horizon_col]]))
-        out[np.flatnonzero(take)] = days[codes, hour[take].astype("int64")]
+        return _per_day_rows(self, X, lambda design, keys: self.predict_days(design, keys, boosters))
+
+
+def _per_day_rows(part: LinearPart | DnnPart, X: pd.DataFrame,
+                  predict_days: Callable[[np.ndarray, pd.DataFrame], np.ndarray]) -> np.ndarray:
+    """Per row of ``X``: the part's forecast of its (origin, horizon day, hour) from the
+    (keys, hours) forecasts ``predict_days`` makes of :func:`lear_design`'s rows; NaN where the
+    part does not cover the row. Shared by the linear and the DNN part (same design, same rows)."""
+    out = np.full(len(X), np.nan)
+    hd = pd.to_numeric(X[part.horizon_col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    hour = pd.to_numeric(X[part.hour_col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    take = np.isin(hd, part.horizon_days) & np.isfinite(hour) & (hour >= 0) & (hour < part.hours)
+    if not take.any():
         return out
+    sub = X[take]
+    keys, design, _ = lear_design(sub, part.sources, hours=part.hours, calendar=part.calendar,
+                                  time_col=part.time_col, hour_col=part.hour_col, horizon_col=part.horizon_col)
+    days = predict_days(design, keys)
+    codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(sub[[part.time_col, part.horizon_col]]))
+    out[np.flatnonzero(take)] = days[codes, hour[take].astype("int64")]
+    return out
+
+
+def _design_inputs(part: LinearPart | DnnPart) -> list[str]:
+    cols = [part.time_col, part.horizon_col, part.hour_col, *part.sources]
+    if part.calendar:
+        cols.append(part.calendar)
+    return list(dict.fromkeys(cols))
+
+
+def _load_array(path: str | os.PathLike[str], what: str) -> np.ndarray:
+    """A ``.npy`` file as a finite float64 array, or a :class:`ValidationError` that names the file
+    and says to refit (an empty, truncated or pickled file is never guessed at)."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise ValidationError(f"{what} file {path} is not a plain NumPy array ({exc}); refit the model") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiu":
+        raise ValidationError(f"{what} file {path} does not hold numbers; refit the model")
+    arr = np.asarray(arr, dtype="float64")
+    if not np.isfinite(arr).all():
+        raise ValidationError(f"{what} file {path} holds a non-finite value; refit the model")
+    return arr
 
 
 def _predict_linear(booster: Any, Z: np.ndarray) -> np.ndarray:
@@ -421,11 +462,282 @@ def _check_file(name: str, suffixes: tuple[str, ...] = (".ubj", ".json")) -> Non
         raise ValidationError(f"member file {name!r} must be a plain {' or '.join(suffixes)} file name")
 
 
+DNN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda a: np.maximum(a, 0.0),
+    "tanh": np.tanh,
+    "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "identity": lambda a: a,
+}
+"""Hidden-layer activations a stored network may use (scikit-learn's ``MLPRegressor`` names); the
+output layer is the identity, as a regressor's is."""
+
+
+@dataclass(frozen=True, eq=False)
+class DnnNetwork:
+    """One fitted feed-forward network as numbers: ``weights[i]`` (fan-in x fan-out) and
+    ``biases[i]`` (fan-out) per layer, ``activation`` between layers, identity output. It predicts
+    with NumPy alone, exactly as scikit-learn's ``MLPRegressor.predict`` does (tested to 1e-10),
+    so serving a model with DNN members never imports the library that trained them."""
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if self.activation not in DNN_ACTIVATIONS:
+            raise ValidationError(f"DNN activation {self.activation!r}: use one of {', '.join(DNN_ACTIVATIONS)}")
+        if not self.weights or len(self.weights) != len(self.biases):
+            raise ValidationError(f"a DNN needs one bias per weight matrix and at least one layer, got "
+                                  f"{len(self.weights)} weight matrices and {len(self.biases)} biases")
+        fan_in = None
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            w, b = np.asarray(w), np.asarray(b)
+            if w.ndim != 2 or b.shape != (w.shape[1],) or (fan_in is not None and w.shape[0] != fan_in):
+                raise ValidationError(f"DNN layer {i}: weights {w.shape} and bias {b.shape} do not chain "
+                                      f"(expected ({fan_in if fan_in is not None else 'inputs'}, n) and (n,))")
+            if not (np.isfinite(w).all() and np.isfinite(b).all()):
+                raise ValidationError(f"DNN layer {i} holds a non-finite value; refit the model")
+            fan_in = w.shape[1]
+
+    @property
+    def inputs(self) -> int:
+        return int(np.asarray(self.weights[0]).shape[0])
+
+    @property
+    def outputs(self) -> int:
+        return int(np.asarray(self.weights[-1]).shape[1])
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        """(rows, outputs) on the network's (scaled) target; a row with a missing input is NaN
+        throughout (NaN passes through every layer)."""
+        a = np.asarray(Z, dtype="float64")
+        act = DNN_ACTIVATIONS[self.activation]
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            a = a @ np.asarray(w, dtype="float64") + np.asarray(b, dtype="float64")
+            if i < last:
+                a = act(a)
+        return a
+
+    def layer_arrays(self) -> list[np.ndarray]:
+        """Each layer as one array: the weight rows, then the bias as the last row (float64)."""
+        return [np.vstack([np.asarray(w, dtype="float64"), np.asarray(b, dtype="float64")])
+                for w, b in zip(self.weights, self.biases, strict=True)]
+
+    @classmethod
+    def from_layer_arrays(cls, arrays: Sequence[np.ndarray], activation: str = "relu") -> DnnNetwork:
+        bad = [a.shape for a in arrays if a.ndim != 2 or a.shape[0] < 2]
+        if bad:
+            raise ValidationError(f"DNN layer arrays must be (fan-in + 1, fan-out), got {bad}; refit the model")
+        return cls(tuple(a[:-1] for a in arrays), tuple(a[-1] for a in arrays), activation)
+
+
+@dataclass(frozen=True)
+class DnnMember:
+    """One (training window, horizon day) of the DNN part: networks of several seeds on the same
+    scaled design, their forecasts averaged on the price scale (as ``spotcast_train.dnn.DnnModel``).
+
+    ``scaler``: the ``.npy`` file of the Invariant scaling (row 0 the medians, row 1 the MADs: the
+    design's scaled columns, then the target's hours); ``nets``: per seed, its layers' ``.npy``
+    files (:meth:`DnnNetwork.layer_arrays`)."""
+
+    scaler: str
+    nets: list[list[str]]
+    seeds: list[int] = field(default_factory=list)
+    window_days: int | None = None
+    horizon_day: int = 1
+    weight: float = 1.0
+    rows: int | None = None
+    trained_from: str | None = None
+    trained_until: str | None = None
+
+    @property
+    def files(self) -> list[str]:
+        return [self.scaler, *(f for net in self.nets for f in net)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class DnnNets:
+    """A :class:`DnnMember`'s numbers: the Invariant scaling of the design (``x_center``,
+    ``x_scale``: every column but the weekday dummies) and of the target (``y_center``,
+    ``y_scale``), and one :class:`DnnNetwork` per seed."""
+
+    x_center: np.ndarray
+    x_scale: np.ndarray
+    y_center: np.ndarray
+    y_scale: np.ndarray
+    nets: tuple[DnnNetwork, ...]
+
+    def __post_init__(self) -> None:
+        if not self.nets:
+            raise ValidationError("a DNN member needs at least one network")
+        if np.shape(self.x_center) != np.shape(self.x_scale) or np.shape(self.y_center) != np.shape(self.y_scale):
+            raise ValidationError("DNN scaling: centres and scales must have the same length")
+        for a in (self.x_center, self.x_scale, self.y_center, self.y_scale):
+            if not np.isfinite(a).all():
+                raise ValidationError("DNN scaling holds a non-finite value; refit the model")
+        if (np.asarray(self.x_scale) <= 0).any() or (np.asarray(self.y_scale) <= 0).any():
+            raise ValidationError("DNN scaling: every scale must be positive; refit the model")
+        shapes = {(n.inputs, n.outputs) for n in self.nets}
+        if len(shapes) != 1 or next(iter(shapes))[1] != len(self.y_center):
+            raise ValidationError(f"DNN member: networks of shapes {sorted(shapes)} for {len(self.y_center)} "
+                                  "target hours")
+
+    def predict(self, design: np.ndarray) -> np.ndarray:
+        """(rows, hours) prices: scale the design (``asinh((x - median) / MAD)``, dummies as they
+        are), run each network, undo the target's scaling (``sinh(z) * MAD + median``), average."""
+        Z = np.array(design, dtype="float64", copy=True)
+        k = len(self.x_center)
+        Z[:, :k] = np.arcsinh((Z[:, :k] - np.asarray(self.x_center)) / np.asarray(self.x_scale))
+        outs = [np.sinh(n.predict(Z)) * np.asarray(self.y_scale) + np.asarray(self.y_center) for n in self.nets]
+        return np.mean(outs, axis=0)
+
+    def save(self, folder: Path, member: DnnMember) -> None:
+        """Write the member's ``.npy`` files (NumPy's own format, float64, no pickle)."""
+        if len(member.nets) != len(self.nets) or any(len(f) != len(n.weights)
+                                                     for f, n in zip(member.nets, self.nets, strict=True)):
+            raise ValidationError(f"DNN member {member.scaler}: {len(member.nets)} file lists for "
+                                  f"{len(self.nets)} networks (one file per layer)")
+        scaler = np.vstack([np.concatenate([self.x_center, self.y_center]),
+                            np.concatenate([self.x_scale, self.y_scale])]).astype("float64")
+        arrays = [(member.scaler, scaler), *((f, a) for files, n in zip(member.nets, self.nets, strict=True)
+                                             for f, a in zip(files, n.layer_arrays(), strict=True))]
+        for name, arr in arrays:
+            with open(folder / name, "wb") as fh:
+                np.save(fh, arr, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, member: DnnMember, part: DnnPart) -> DnnNets:
+        """Read what :meth:`save` wrote, checking every array fits the part's design."""
+        width = part.scaled_columns
+        scaler = _load_array(_member_file(folder, member.scaler, "DNN scaler"), "DNN scaler")
+        if scaler.shape != (2, width + part.hours):
+            raise ValidationError(f"DNN scaler file {folder / member.scaler} holds a {scaler.shape} array; the "
+                                  f"design needs (2, {width + part.hours}) (medians and MADs of {width} design "
+                                  f"columns and {part.hours} hours); refit the model")
+        nets = []
+        for files in member.nets:
+            arrays = [_load_array(_member_file(folder, f, "DNN layer"), "DNN layer") for f in files]
+            net = DnnNetwork.from_layer_arrays(arrays, part.activation)
+            if (net.inputs, net.outputs) != (len(part.columns), part.hours):
+                raise ValidationError(f"DNN network {files[0]}... takes {net.inputs} inputs and gives {net.outputs} "
+                                      f"outputs; the design has {len(part.columns)} columns and {part.hours} hours; "
+                                      "refit the model")
+            nets.append(net)
+        return cls(scaler[0, :width], scaler[1, :width], scaler[0, width:], scaler[1, width:], tuple(nets))
+
+
+@dataclass
+class DnnPart:
+    """The DNN members of a model (format version 4): on the same per-day design as the linear
+    part (:func:`lear_design`), blended with the trees (and the linear part) by ``weight``."""
+
+    sources: list[str]
+    members: list[DnnMember] = field(default_factory=list)
+    weight: float = 0.2
+    hours: int = 24
+    calendar: str | None = "weekday"
+    time_col: str = "origin"
+    hour_col: str = "hour"
+    horizon_col: str = "horizon_day"
+    activation: str = "relu"
+    params: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        w = self.weight
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
+            raise ValidationError(f"DNN weight must be a number in [0, 1], got {w!r}")
+        if self.activation not in DNN_ACTIVATIONS:
+            raise ValidationError(f"DNN activation {self.activation!r}: use one of {', '.join(DNN_ACTIVATIONS)}")
+        if not self.members:
+            raise ValidationError("a DNN part needs at least one member")
+        for m in self.members:
+            if not m.nets or any(not files for files in m.nets):
+                raise ValidationError(f"DNN member {m.scaler}: every network needs its layer files")
+            for f in m.files:
+                _check_file(f, (".npy",))
+
+    @property
+    def columns(self) -> list[str]:
+        return design_columns(self.sources, self.hours, self.calendar)
+
+    @property
+    def scaled_columns(self) -> int:
+        """Design columns the Invariant scaling covers: all but the weekday dummies."""
+        return len(self.sources) * self.hours
+
+    @property
+    def inputs(self) -> list[str]:
+        return _design_inputs(self)
+
+    @property
+    def horizon_days(self) -> list[int]:
+        return sorted({int(m.horizon_day) for m in self.members})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sources": list(self.sources), "weight": float(self.weight), "hours": self.hours,
+                "calendar": self.calendar, "time_col": self.time_col, "hour_col": self.hour_col,
+                "horizon_col": self.horizon_col, "activation": self.activation, "columns": self.columns,
+                "members": [m.to_dict() for m in self.members], "params": self.params, "info": self.info}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DnnPart:
+        d = dict(d)
+        d.pop("columns", None)
+        d["members"] = [DnnMember(**m) for m in d.get("members") or []]
+        return cls(**d)
+
+    def predict_days(self, design: np.ndarray, keys: pd.DataFrame, nets: Sequence[DnnNets]) -> np.ndarray:
+        """(keys, hours) price forecasts: the weighted mean of the members of each key's horizon
+        day, NaN for keys whose horizon day has no member (or whose design has a missing value)."""
+        out = np.full((len(keys), self.hours), np.nan)
+        hd = keys[self.horizon_col].to_numpy(dtype="int64")
+        for day in self.horizon_days:
+            rows = np.flatnonzero(hd == day)
+            if not len(rows):
+                continue
+            pairs = [(m, n) for m, n in zip(self.members, nets, strict=True) if int(m.horizon_day) == day]
+            wsum = sum(m.weight for m, _ in pairs)
+            out[rows] = sum(m.weight * n.predict(design[rows]) for m, n in pairs) / wsum
+        return out
+
+    def predict_rows(self, X: pd.DataFrame, nets: Sequence[DnnNets]) -> np.ndarray:
+        """Per row of ``X``: the DNN forecast of its (origin, horizon day, hour), NaN where the part
+        does not cover it."""
+        return _per_day_rows(self, X, lambda design, keys: self.predict_days(design, keys, nets))
+
+
 def blend(trees: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
     """``(1 - weight) * trees + weight * linear`` where the linear forecast exists, trees elsewhere."""
     trees = np.asarray(trees, dtype="float64")
     linear = np.asarray(linear, dtype="float64")
     return np.where(np.isfinite(linear), (1.0 - weight) * trees + weight * linear, trees)
+
+
+def blend_parts(trees: np.ndarray, parts: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+    """The point forecast of trees and several parts (``(forecast, weight)`` pairs, e.g. the linear
+    and the DNN part): ``(1 - sum(w)) * trees + sum(w_k * part_k)`` where every part has a
+    forecast. Where a part has none (a horizon day or DST day it does not cover), the weights of the
+    parts that are there and of the trees are renormalised to sum to one, so a missing part never
+    pulls the forecast towards zero; the trees alone where no part is there (or every present
+    weight is 0). With a single part this is :func:`blend` (a linear part alone: trees with
+    weight ``1 - w``, renormalised to 1 where it is absent, is trees alone)."""
+    trees = np.asarray(trees, dtype="float64")
+    weights = [float(w) for _, w in parts]
+    if any(w < 0 for w in weights) or sum(weights) > 1.0 + 1e-12:
+        raise ValidationError(f"blend weights {weights} must be >= 0 and sum to at most 1 (the trees keep the rest)")
+    total = np.full(trees.shape, max(0.0, 1.0 - sum(weights))) * trees
+    wsum = np.full(trees.shape, max(0.0, 1.0 - sum(weights)))
+    for forecast, w in zip((np.asarray(f, dtype="float64") for f, _ in parts), weights, strict=True):
+        there = np.isfinite(forecast)
+        total = total + np.where(there, w * np.where(there, forecast, 0.0), 0.0)
+        wsum = wsum + np.where(there, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wsum > 0, total / np.where(wsum > 0, wsum, 1.0), trees)
 
 
 @dataclass(frozen=True)
@@ -473,6 +785,8 @@ class ModelSpec:
     params: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     linear: LinearPart | None = None
+    dnn: DnnPart | None = None
+    """DNN members beside the trees (format version 4); None in every artifact before them."""
     format: str = FORMAT
     format_version: int = 1
 
@@ -495,6 +809,8 @@ class ModelSpec:
             cols.append(self.interval_scale.column)
         if self.linear is not None:
             cols += self.linear.inputs
+        if self.dnn is not None:
+            cols += self.dnn.inputs
         return list(dict.fromkeys(cols))
 
     def validate(self) -> None:
@@ -521,10 +837,19 @@ class ModelSpec:
             raise ValidationError("a linear model needs a linear part with at least one member")
         if self.linear is not None and self.kind == "naive":
             raise ValidationError("a naive model cannot have linear members")
+        if self.dnn is not None:
+            if self.kind != "xgboost":
+                raise ValidationError(f"DNN members sit beside the trees of an xgboost model, not in a {self.kind!r} one")
+            w_lin = float(self.linear.weight) if self.linear is not None else 0.0
+            if w_lin + float(self.dnn.weight) > 1.0 + 1e-12:
+                raise ValidationError(f"linear weight {w_lin} plus DNN weight {self.dnn.weight} is more than 1; the "
+                                      "trees' weight is 1 minus the two, so lower one of them")
 
     @property
     def written_version(self) -> int:
         """The lowest format version that holds this spec (see :data:`FORMAT_VERSION`)."""
+        if self.dnn is not None:
+            return max(self.format_version, 4)
         if self.linear is None:
             return self.format_version
         return max(self.format_version, 3 if self.linear.solver == "lear" else 2)
@@ -542,6 +867,8 @@ class ModelSpec:
             "training_window": self.training_window, "lineage": self.lineage,
             "params": self.params, "info": self.info,
             **({"linear": self.linear.to_dict()} if self.linear is not None else {}),
+            # only where there is one: version-3 readers build ModelSpec(**d) from these keys
+            **({"dnn": self.dnn.to_dict()} if self.dnn is not None else {}),
         }
 
     @classmethod
@@ -559,6 +886,8 @@ class ModelSpec:
             d["members"] = [Member(**m) for m in d.get("members") or []]
             if d.get("linear") is not None:
                 d["linear"] = LinearPart.from_dict(d["linear"])
+            if d.get("dnn") is not None:
+                d["dnn"] = DnnPart.from_dict(d["dnn"])
             if d.get("interval_scale") is not None:
                 d["interval_scale"] = IntervalScale(**d["interval_scale"])
             return cls(**d)
@@ -570,19 +899,25 @@ class Predictor:
 
     ``boosters`` are ``xgboost.Booster`` objects in ``spec.members`` order (none for naive
     models); ``linear_boosters`` one per linear member: ``xgboost.Booster`` (gblinear) or
-    :class:`LinearCoefficients` (``solver="lear"``). Build it with :func:`load_predictor` from a folder, or directly from boosters
+    :class:`LinearCoefficients` (``solver="lear"``); ``dnn_nets`` one :class:`DnnNets` per DNN
+    member. Build it with :func:`load_predictor` from a folder, or directly from boosters
     in memory (what training does before it saves)."""
 
-    def __init__(self, spec: ModelSpec, boosters: Sequence[Any] = (), linear_boosters: Sequence[Any] = ()) -> None:
+    def __init__(self, spec: ModelSpec, boosters: Sequence[Any] = (), linear_boosters: Sequence[Any] = (),
+                 dnn_nets: Sequence[DnnNets] = ()) -> None:
         if spec.kind == "xgboost" and len(boosters) != len(spec.members):
             raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
         n_lin = len(spec.linear.members) if spec.linear is not None else 0
         if len(linear_boosters) != n_lin:
             raise ValidationError(f"model has {n_lin} linear members but {len(linear_boosters)} linear boosters "
                                   "were given")
+        n_dnn = len(spec.dnn.members) if spec.dnn is not None else 0
+        if len(dnn_nets) != n_dnn or not all(isinstance(n, DnnNets) for n in dnn_nets):
+            raise ValidationError(f"model has {n_dnn} DNN members but {len(dnn_nets)} DnnNets were given")
         self.spec = spec
         self.boosters = list(boosters)
         self.linear_boosters = list(linear_boosters)
+        self.dnn_nets = list(dnn_nets)
 
     @property
     def features(self) -> list[str]:
@@ -627,19 +962,34 @@ class Predictor:
             z = self.predict_transformed(X)
         if z.shape[1] == 1:
             point = self.spec.transform.inverse(z[:, 0], level, scale)
-            if linear is not None and lin is not None:
-                point = blend(point, lin, linear.weight)
+            point = self._blend(point, X, lin)
             out = point[:, None] + self.interval_units(X, scale)[:, None] * self.residual_offsets(X)
         elif z.shape[1] == len(self.spec.quantiles):
             out = self.spec.transform.inverse(z, level[:, None], scale[:, None])
-            if linear is not None and lin is not None:  # move every quantile by the blend's change of the median
+            if linear is not None or self.spec.dnn is not None:  # move every quantile by the blend's change of the median
                 mid = out[:, self.spec.quantiles.index(0.5)]
-                out = out + (blend(mid, lin, linear.weight) - mid)[:, None]
+                out = out + (self._blend(mid, X, lin) - mid)[:, None]
         else:
             raise ValidationError(
                 f"boosters predict {z.shape[1]} outputs but the model declares quantiles {self.spec.quantiles}")
         out = np.sort(out, axis=1)  # quantiles must not cross
         return pd.DataFrame(out, index=X.index, columns=self.outputs)
+
+    def _blend(self, trees: np.ndarray, X: pd.DataFrame, lin: np.ndarray | None) -> np.ndarray:
+        """The trees' point forecast blended with the linear and DNN parts (:func:`blend` without a
+        DNN part, exactly as before DNN parts existed; :func:`blend_parts` with one)."""
+        linear, dnn = self.spec.linear, self.spec.dnn
+        if dnn is None:
+            return trees if linear is None or lin is None else blend(trees, lin, linear.weight)
+        parts = [] if linear is None or lin is None else [(lin, float(linear.weight))]
+        parts.append((dnn.predict_rows(X, self.dnn_nets), float(dnn.weight)))
+        return blend_parts(trees, parts)
+
+    def predict_dnn(self, X: pd.DataFrame) -> np.ndarray | None:
+        """The DNN part's forecast per row (NaN where it does not cover a row), or None."""
+        if self.spec.dnn is None:
+            return None
+        return self.spec.dnn.predict_rows(X, self.dnn_nets)
 
     def predict_linear(self, X: pd.DataFrame) -> np.ndarray | None:
         """The linear part's forecast per row (NaN where it does not cover a row), or None."""
@@ -648,7 +998,7 @@ class Predictor:
         return self.spec.linear.predict_rows(X, self.linear_boosters)
 
     def tree_point(self, X: pd.DataFrame) -> np.ndarray:
-        """The trees' point forecast alone (price scale), before any blend with linear members."""
+        """The trees' point forecast alone (price scale), before any blend with linear or DNN members."""
         level, scale = self.spec.transform.location_scale(X)
         return self.spec.transform.inverse(self.predict_transformed(X)[:, 0], level, scale)
 
@@ -700,15 +1050,16 @@ class Predictor:
 
     def with_info(self, *, lineage: dict[str, Any], training_window: dict[str, Any]) -> Predictor:
         return Predictor(replace(self.spec, lineage=lineage, training_window=training_window), self.boosters,
-                         self.linear_boosters)
+                         self.linear_boosters, self.dnn_nets)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the artifact folder (metadata JSON plus one UBJSON file per booster)."""
-        return save_artifact(path, self.spec, self.boosters, self.linear_boosters)
+        """Write the artifact folder (metadata JSON plus one file per booster, linear member and
+        DNN layer)."""
+        return save_artifact(path, self.spec, self.boosters, self.linear_boosters, self.dnn_nets)
 
 
 def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Sequence[Any] = (),
-                  linear_boosters: Sequence[Any] = ()) -> Path:
+                  linear_boosters: Sequence[Any] = (), dnn_nets: Sequence[DnnNets] = ()) -> Path:
     folder = Path(path)
     if spec.kind == "xgboost" and len(boosters) != len(spec.members):
         raise ValidationError(f"model has {len(spec.members)} members but {len(boosters)} boosters were given")
@@ -722,6 +1073,9 @@ def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Seque
             raise ValidationError(f"linear solver {spec.linear.solver if spec.linear else None!r} stores "
                                   f"{'LinearCoefficients' if coefficients else 'gblinear boosters'}, got "
                                   f"{type(b).__name__}")
+    dnn_members = spec.dnn.members if spec.dnn is not None else []
+    if len(dnn_nets) != len(dnn_members) or not all(isinstance(n, DnnNets) for n in dnn_nets):
+        raise ValidationError(f"model has {len(dnn_members)} DNN members but {len(dnn_nets)} DnnNets were given")
     for tree in spec.members:
         _check_file(tree.file)
     pairs: list[tuple[Member | LinearMember, Any]] = [*zip(spec.members, boosters, strict=False),
@@ -729,6 +1083,8 @@ def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Seque
     folder.mkdir(parents=True, exist_ok=True)
     for m, b in pairs:
         b.save_model(str(folder / m.file))
+    for dm, nets in zip(dnn_members, dnn_nets, strict=True):
+        nets.save(folder, dm)
     (folder / METADATA_FILE).write_text(json.dumps(spec.to_dict(), indent=2, default=_json_default) + "\n")
     return folder
 
@@ -795,7 +1151,7 @@ def _member_file(folder: Path, name: str, what: str = "booster") -> Path:
 
 def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
     """Load one of spotcast's own kinds into a :class:`Predictor` (imports xgboost only for
-    artifacts with boosters; linear coefficients need NumPy alone)."""
+    artifacts with boosters; linear coefficients and DNN networks need NumPy alone)."""
     folder = Path(path)
     spec = read_spec(folder)
     boosters: list[Any] = []  # xgboost.Booster; xgboost is imported only when the artifact has boosters
@@ -823,14 +1179,20 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
     if part is not None and not gblinear:  # coefficients: NumPy alone
         linear_boosters = [LinearCoefficients.load(_member_file(folder, m.file, "coefficient"), len(part.columns), part.hours)
                            for m in part.members]
-    return Predictor(spec, boosters, linear_boosters)
+    dnn_nets = [] if spec.dnn is None else [DnnNets.load(folder, m, spec.dnn) for m in spec.dnn.members]
+    return Predictor(spec, boosters, linear_boosters, dnn_nets)
 
 
 
 __all__ = [
+    "DNN_ACTIVATIONS",
     "FORMAT_VERSION",
     "KINDS",
     "LINEAR_SOLVERS",
+    "DnnMember",
+    "DnnNets",
+    "DnnNetwork",
+    "DnnPart",
     "IntervalScale",
     "LinearCoefficients",
     "LinearMember",
@@ -840,6 +1202,7 @@ __all__ = [
     "Predictor",
     "Transform",
     "blend",
+    "blend_parts",
     "design_columns",
     "lear_design",
     "load_spotcast_model",

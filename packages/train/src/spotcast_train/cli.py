@@ -31,18 +31,36 @@ LinearSolverOption = Annotated[str | None, typer.Option(
     "--linear-solver", help="xgboost only: how the linear members are fitted: gblinear (XGBoost gblinear, "
     "fixed L1) or lear (LEAR as published: per-hour LassoLarsIC with AIC, then a Lasso; needs the 'lear' extra) "
     "[default: gblinear]", show_default=False)]
+DnnOption = Annotated[bool, typer.Option(
+    "--dnn", help="xgboost only: add DNN members on horizon day 1 (the epftoolbox network, scikit-learn; needs the "
+    "'lear' extra), blended as (1 - linear weight - DNN weight) trees + linear + DNN; off by default: not yet "
+    "scored in the stage")]
+DnnWeightOption = Annotated[float | None, typer.Option(
+    "--dnn-weight", help="with --dnn: the DNN's weight in the blend, 0 to 1, at most 1 minus the linear weight "
+    "(0.4) [default: 0.2]", show_default=False)]
+DnnSeedsOption = Annotated[str | None, typer.Option(
+    "--dnn-seeds", help="with --dnn: the networks' seeds, averaged, e.g. 0,1 [default: 0,1,2,3]", show_default=False)]
 FeaturesVersionOption = Annotated[int | None, typer.Option(
     "--features-version", help="price_features version to train on (a feature plugin's columns live in a later "
     "version) [default: the newest in the store]", show_default=False)]
 
 
-def _options(linear: bool | None, solver: str | None = None) -> dict:
-    """Model options of ``--linear/--no-linear`` and ``--linear-solver`` (checked before anything runs)."""
-    if linear is None and solver is None:
-        return {}
-    from spotcast_train.linear import linear_options
+def _options(linear: bool | None, solver: str | None = None, dnn: bool = False, dnn_weight: float | None = None,
+             dnn_seeds: str | None = None) -> dict:
+    """Model options of ``--linear/--no-linear``, ``--linear-solver`` and ``--dnn*`` (checked before
+    anything runs)."""
+    opts: dict = {}
+    if linear is not None or solver is not None:
+        from spotcast_train.linear import linear_options
 
-    return linear_options(linear, solver)
+        opts = linear_options(linear, solver)
+    if dnn or dnn_weight is not None or dnn_seeds is not None:
+        from spotcast_train.builtins.xgboost import STAGE_LINEAR
+        from spotcast_train.dnnpart import dnn_options
+
+        lin = opts.get("linear", STAGE_LINEAR)
+        opts.update(dnn_options(dnn, dnn_weight, dnn_seeds, linear_weight=lin.weight if lin is not None else None))
+    return opts
 
 
 @app.command("fit")
@@ -57,6 +75,9 @@ def fit_cmd(
                                        "weekly | Nd")] = "weekly",
     linear: LinearOption = None,
     linear_solver: LinearSolverOption = None,
+    dnn: DnnOption = False,
+    dnn_weight: DnnWeightOption = None,
+    dnn_seeds: DnnSeedsOption = None,
     features_version: FeaturesVersionOption = None,
     now: Annotated[str | None, typer.Option("--now", help="fit as at this time (UTC; replays): only labels "
                                             "published by then train, and the decision is dated then")] = None,
@@ -68,13 +89,13 @@ def fit_cmd(
     baselines. Then refit on all rows and register it (XGBoost UBJ + JSON metadata) as promoted, or
     as a rejected challenger while the serving model (or the weekly naive) keeps serving.
 
-    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d --linear-solver lear
+    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d --linear-solver lear --dnn
     """
     from spotcast_train import service
 
     with progress_bar("promotion gate", "origin forecasts", progress and fmt == "text") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
-                        origins=origins, refit=refit, options=_options(linear, linear_solver), now=now, progress=p,
+                        origins=origins, refit=refit, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds), now=now, progress=p,
                         features_version=features_version)
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
@@ -101,6 +122,9 @@ def backtest_cmd(
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
     linear: LinearOption = None,
     linear_solver: LinearSolverOption = None,
+    dnn: DnnOption = False,
+    dnn_weight: DnnWeightOption = None,
+    dnn_seeds: DnnSeedsOption = None,
     features_version: FeaturesVersionOption = None,
     fmt: FormatOption = "table",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
@@ -117,7 +141,7 @@ def backtest_cmd(
     project = open_store()
     with progress_bar("backtest", "origin forecasts", progress and fmt == "table") as p:
         r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
-                             window=window, options=_options(linear, linear_solver),
+                             window=window, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds),
                              report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p,
                              features_version=features_version)
     table = r.table.copy()

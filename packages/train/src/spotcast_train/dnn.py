@@ -17,49 +17,26 @@ Pure: arrays in, arrays out; no store access.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from spotcast_storage.errors import ValidationError
-from spotcast_train.lear import MAX_LAG, InvariantScaler, scale_design
-
-
-@dataclass(frozen=True)
-class DnnSettings:
-    """Everything that decides the network; recorded in benchmark output."""
-
-    hidden: tuple[int, int] = (256, 128)
-    activation: str = "relu"
-    alpha: float = 1e-4
-    """L2 penalty on the weights."""
-    learning_rate: float = 1e-3
-    batch_size: int = 32
-    max_epochs: int = 300
-    patience: int = 20
-    """Epochs without improvement on the validation split before training stops (epftoolbox: 20)."""
-    validation_fraction: float = 0.2
-    """Share of the training days held out for early stopping; 0.2 of four years is about the 42
-    weeks epftoolbox holds out."""
-    seeds: tuple[int, ...] = (0, 1, 2, 3)
-    window_days: int = 1456
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["hidden"], d["seeds"] = list(self.hidden), list(self.seeds)
-        return d
-
-    def with_(self, **kw: Any) -> DnnSettings:
-        return replace(self, **kw)
+from spotcast_train.dnnpart import DnnSettings
+from spotcast_train.dnnpart import seeds_of as seeds_of  # where the benchmark finds it
+from spotcast_train.lear import MAX_LAG, N_DUMMIES, InvariantScaler, scale_design
 
 
 @dataclass
 class DnnModel:
-    """One or more seeded networks and the scalers fitted with them; predictions are averaged."""
+    """One or more seeded networks and the scalers fitted with them; predictions are averaged.
+
+    ``dummies``: how many last design columns are left unscaled (the weekday dummies; 0 for the
+    stage's design without a calendar)."""
 
     settings: DnnSettings = field(default_factory=DnnSettings)
+    dummies: int = N_DUMMIES
     x_scaler: InvariantScaler = field(default_factory=InvariantScaler)
     y_scaler: InvariantScaler = field(default_factory=InvariantScaler)
     nets: list[Any] = field(default_factory=list)
@@ -78,7 +55,7 @@ class DnnModel:
             raise ValidationError(f"DNN needs X rows and (rows, 24) targets alike, got {X.shape} and {Y.shape}")
         if len(X) < 20 or not (np.isfinite(X).all() and np.isfinite(Y).all()):
             raise ValidationError("DNN training needs at least 20 complete days (no missing value)")
-        Z = scale_design(X, self.x_scaler, fit=True)
+        Z = scale_design(X, self.x_scaler, fit=True, dummies=self.dummies)
         Zy = self.y_scaler.fit(Y).transform(Y)
         self.nets = []
         with warnings.catch_warnings():
@@ -96,7 +73,7 @@ class DnnModel:
         if not self.nets:
             raise ValidationError("the DNN is not fitted yet; call fit first")
         X = np.atleast_2d(np.asarray(X, dtype="float64"))
-        Z = scale_design(X, self.x_scaler)
+        Z = scale_design(X, self.x_scaler, dummies=self.dummies)
         return np.mean([self.y_scaler.inverse(np.atleast_2d(n.predict(Z))) for n in self.nets], axis=0)
 
 
@@ -108,17 +85,3 @@ def fit_before(X: np.ndarray, Y: np.ndarray, day: int, settings: DnnSettings | N
     if day - start < 20:
         raise ValidationError(f"day index {day} has fewer than 20 training days before it")
     return DnnModel(settings=s).fit(X[start:day], Y[:day][start:day])
-
-
-def seeds_of(text: str | Sequence[int]) -> tuple[int, ...]:
-    """``"0,1,2"`` -> (0, 1, 2)."""
-    if isinstance(text, str):
-        try:
-            out = tuple(int(t) for t in text.split(",") if t.strip())
-        except ValueError:
-            raise ValidationError(f"--dnn-seeds {text!r}: give integers separated by commas, like 0,1,2,3") from None
-    else:
-        out = tuple(int(t) for t in text)
-    if not out:
-        raise ValidationError("at least one DNN seed is needed")
-    return out

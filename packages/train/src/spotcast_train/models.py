@@ -36,6 +36,9 @@ class ModelType:
     fit: Callable[[FitRequest], ModelPredictor]
     baseline: bool = False
     """True for the naive references every backtest reports next to the model."""
+    check: Callable[[dict[str, Any]], None] | None = None
+    """Optional: raises a clear error for ``options`` this model cannot fit (bad settings, a
+    missing optional library), so `fit`/`backtest` fail before reading or writing anything."""
 
 
 def model_types() -> dict[str, ModelType]:

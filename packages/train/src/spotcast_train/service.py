@@ -112,6 +112,8 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     if not isinstance(origins, int) or isinstance(origins, bool) or origins < gate.GATE_ORIGINS:
         raise ValidationError(f"--origins {origins!r}: the promotion gate scores at least {gate.GATE_ORIGINS} origins")
     options = dict(options or {})
+    if mt.check is not None:
+        mt.check(options)
     now_ts = to_utc_timestamp(now if now is not None else pd.Timestamp.now(tz="UTC"), name="now")
     frame, lineage = load_training_frame(project, zone, features_version=features_version)
     labelled = known_at(frame, now_ts)
@@ -341,6 +343,8 @@ def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEF
     every = parse_recalibrate(recalibrate)
     window_days = parse_days(window, "--window")
     options = dict(options or {})
+    if mt.check is not None:
+        mt.check(options)
     frame, lineage = load_training_frame(project, zone, end=end_ts, features_version=features_version)
     origins = sorted(pd.DatetimeIndex(frame.loc[frame[TIME_COL] >= start_ts, TIME_COL]).unique())
     if not origins:
@@ -368,6 +372,8 @@ def backtest(project: Project, zone: str, start: Any, end: Any, model: str = DEF
         rid += "_linear"
         if getattr(options["linear"], "solver", "gblinear") != "gblinear":  # ... or with gblinear ones
             rid += f"_{options['linear'].solver}"
+    if options.get("dnn"):  # ... and one with DNN members
+        rid += "_dnn"
     result = BacktestResult(rid, zone, model, start_ts, end_ts, recal, window_days, forecasts, table,
                             evaluate.verdict(table, model))
     q_prices = quarter_prices(project, zone, start_ts, pd.Timestamp(forecasts["ts"].max()) + pd.Timedelta(hours=1))

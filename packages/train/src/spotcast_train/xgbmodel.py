@@ -22,6 +22,7 @@ from spotcast_storage.boosted import IntervalScale, Member, ModelSpec, Predictor
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.intervals import OnlineSettings, conformal_quantile, offsets_at
 from spotcast_storage.modelformat import quantile_column
+from spotcast_train.dnnpart import DnnPartSettings, check_weights, with_dnn
 from spotcast_train.linear import LinearSettings, with_linear
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
@@ -72,12 +73,23 @@ class XGBSettings:
     """LEAR-style linear members averaged with the trees (:mod:`spotcast_train.linear`); None:
     trees alone. The stage's default model sets it (``builtins.xgboost.STAGE_LINEAR``; why: the
     package README, "Linear members")."""
+    dnn: DnnPartSettings | None = None
+    """DNN members blended with the trees and the linear members (:mod:`spotcast_train.dnnpart`);
+    None (the default: not scored on the validation years in the stage yet): no DNN."""
+
+    def __post_init__(self) -> None:
+        if self.dnn is not None:  # weights that cannot blend fail here, before any fit
+            check_weights(self.linear.weight if self.linear is not None else None, self.dnn.weight)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["windows_days"] = list(self.windows_days)
         d["quantiles"] = list(self.quantiles)
         d["linear"] = self.linear.to_dict() if self.linear is not None else None
+        if self.dnn is not None:  # the key only where it says something: settings recorded before it stay equal
+            d["dnn"] = self.dnn.to_dict()
+        else:
+            d.pop("dnn")
         return d
 
     def with_(self, **kw: Any) -> XGBSettings:
@@ -171,6 +183,8 @@ def fit_xgb(train: pd.DataFrame, features: Sequence[str], target: str, time_col:
     model = Predictor(spec, boosters)
     if settings.linear is not None:
         model = with_linear(model, rows, target, time_col, settings.linear, until=end)
+    if settings.dnn is not None:
+        model = with_dnn(model, rows, target, time_col, settings.dnn, until=end)
     return model
 
 

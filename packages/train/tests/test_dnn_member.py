@@ -1,0 +1,357 @@
+"""DNN members in the stage's default model (issue 14): the NumPy forward pass equals scikit-learn's
+``MLPRegressor.predict``; the point forecast on horizon day 1 is the three-way blend of trees, linear
+and DNN members; a registered artifact serves without scikit-learn; artifacts without a DNN are
+written and read exactly as before (version-3 readers load them); bad weights, a missing extra and
+damaged ``.npy`` files are clear errors that write nothing; no leakage."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spotcast_storage import boosted
+from spotcast_storage.boosted import DnnNetwork, blend_parts, lear_design
+from spotcast_storage.errors import NotFoundError, ValidationError
+from spotcast_storage.modelformat import METADATA_FILE, load_predictor
+from spotcast_train.dnn import DnnModel
+from spotcast_train.dnnpart import (
+    DnnPartSettings,
+    DnnSettings,
+    dnn_options,
+    fit_dnn_part,
+    fitted_nets,
+)
+from spotcast_train.linear import LinearSettings, default_sources
+from spotcast_train.xgbmodel import XGBSettings, fit_xgb
+
+from .test_linear import LIN, TARGET, TREES, _frame
+
+TINY = DnnPartSettings(network=DnnSettings(hidden=(8, 4), seeds=(0,), max_epochs=30, patience=5, window_days=56),
+                       weight=0.25)
+"""Small enough to fit in a fraction of a second; real enough to move the forecast."""
+FEATURES = ["hour", "weekday", "price_lag_1d", "price_lag_7d", "last_day_mean"]
+DATA = Path(__file__).parent / "data"
+
+
+def _fit(frame: pd.DataFrame, origin: pd.Timestamp, settings: XGBSettings) -> boosted.Predictor:
+    return fit_xgb(frame[frame["label_known_at"] <= origin], FEATURES, TARGET, "origin", settings, until=origin)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_the_numpy_forward_pass_is_scikit_learns_predict(activation):
+    f = _frame()
+    train = f[f["horizon_day"] == 1]
+    _, D, Y = lear_design(train, default_sources(train), target=TARGET)
+    ok = np.isfinite(D).all(axis=1) & np.isfinite(Y).all(axis=1)
+    net = TINY.network.with_(seeds=(0, 1), activation=activation)
+    model = DnnModel(settings=net).fit(D[ok], Y[ok])
+    stored = fitted_nets(model)
+    from spotcast_train.lear import scale_design
+
+    Z = scale_design(D, model.x_scaler)
+    for mine, theirs in zip(stored.nets, model.nets, strict=True):
+        np.testing.assert_allclose(mine.predict(Z), theirs.predict(Z), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(stored.predict(D), model.predict(D), rtol=0, atol=1e-10)  # scalers, sinh, seeds' mean
+    gap = D[:1].copy()
+    gap[0, 3] = np.nan
+    assert np.isnan(stored.predict(gap)).all()  # a missing input: no forecast, not a guess
+
+
+def test_day_one_is_the_three_way_blend_of_trees_linear_and_dnn(tmp_path):
+    f = _frame()
+    o = f["origin"].max()
+    settings = TREES.with_(linear=LIN.with_(horizon_days=(1,), weight=0.4))
+    with_dnn = _fit(f, o, settings.with_(dnn=TINY))
+    without = _fit(f, o, settings)
+    rows = f[f["origin"] == o]
+    p = with_dnn.predict(rows)["p50"].to_numpy()
+    trees, lin, dnn = with_dnn.tree_point(rows), with_dnn.predict_linear(rows), with_dnn.predict_dnn(rows)
+    day1 = (rows["horizon_day"] == 1).to_numpy()
+    assert np.isfinite(dnn[day1]).all() and np.isnan(dnn[~day1]).all()
+    np.testing.assert_allclose(p[day1], 0.35 * trees[day1] + 0.4 * lin[day1] + 0.25 * dnn[day1], rtol=1e-12)
+    np.testing.assert_allclose(p[~day1], trees[~day1], rtol=1e-12)  # days 2-3: trees alone
+    before = without.predict(rows)["p50"].to_numpy()
+    np.testing.assert_allclose(without.tree_point(rows), trees)  # same trees and linear members ...
+    assert np.abs(p[day1] - before[day1]).min() > 0  # ... so the DNN is what moves day 1
+    np.testing.assert_array_equal(p[~day1], before[~day1])
+    # saved as plain arrays (format version 4) and loaded, it predicts the same numbers
+    path = with_dnn.save(tmp_path / "m")
+    meta = json.loads((path / METADATA_FILE).read_text())
+    assert meta["format_version"] == 4 and meta["dnn"]["weight"] == 0.25
+    member = meta["dnn"]["members"][0]
+    assert member["nets"] == [["dnn-d1-w0056-s0-l0.npy", "dnn-d1-w0056-s0-l1.npy", "dnn-d1-w0056-s0-l2.npy"]]
+    assert np.load(path / "dnn-d1-w0056-s0-l0.npy", allow_pickle=False).shape == (len(meta["dnn"]["columns"]) + 1, 8)
+    assert np.load(path / member["scaler"], allow_pickle=False).shape == (2, len(meta["dnn"]["sources"]) * 24 + 24)
+    files = sorted(q.name for q in path.iterdir())
+    assert all(not (path / n).read_bytes().startswith(b"\x80") for n in files)  # no pickle
+    pd.testing.assert_frame_equal(load_predictor(path).predict(rows), with_dnn.predict(rows))
+
+
+def test_blend_parts_renormalises_where_a_part_is_absent():
+    trees, lin, dnn = np.array([10.0, 10.0, 10.0, 10.0]), np.array([20.0, np.nan, 20.0, np.nan]), \
+        np.array([40.0, 40.0, np.nan, np.nan])
+    got = blend_parts(trees, [(lin, 0.4), (dnn, 0.2)])
+    np.testing.assert_allclose(got, [0.4 * 10 + 0.4 * 20 + 0.2 * 40,
+                                     (0.4 * 10 + 0.2 * 40) / 0.6,     # no linear forecast: trees and DNN
+                                     (0.4 * 10 + 0.4 * 20) / 0.8,     # no DNN forecast: trees and linear
+                                     10.0])                           # neither: trees alone
+    np.testing.assert_allclose(blend_parts(trees, [(lin, 0.4)]), boosted.blend(trees, lin, 0.4))
+    np.testing.assert_allclose(blend_parts(trees, [(lin, 0.5), (dnn, 0.5)])[3], 10.0)  # trees' weight 0, no part
+    with pytest.raises(ValidationError, match=r"must be >= 0 and sum to at most 1"):
+        blend_parts(trees, [(lin, 0.7), (dnn, 0.4)])
+    with pytest.raises(ValidationError, match=r"must be >= 0"):
+        blend_parts(trees, [(lin, -0.1)])
+
+
+def test_dnn_members_have_no_leakage():
+    """Mirror of the LEAR leak test: changing later origins' rows and every label not yet known at
+    the origin (its own targets included) changes neither the fitted networks nor the forecast."""
+    f = _frame()
+    o = f["origin"].unique()[40]
+    g = f.copy()
+    later = g["origin"] > o
+    num = [c for c in g.columns if c not in ("zone", "origin", "ts", "label_known_at", "hour", "horizon_day",
+                                             "weekday") and pd.api.types.is_numeric_dtype(g[c])]
+    g.loc[later, num] = g.loc[later, num] * 3 + 100
+    unknown = g["label_known_at"] > o
+    g.loc[unknown, TARGET] = -g.loc[unknown, TARGET] - 50
+
+    def fitted(frame):
+        return fit_dnn_part(frame[frame["label_known_at"] <= o], TARGET, "origin", TINY, until=o)
+
+    (pa, na), (pb, nb) = fitted(f), fitted(g)
+    assert pa.to_dict() == pb.to_dict()
+    for a, b in zip(na[0].nets[0].layer_arrays(), nb[0].nets[0].layer_arrays(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    model = TREES.with_(linear=None, dnn=TINY)
+    fa, fb = _fit(f, o, model).predict(f[f["origin"] == o]), _fit(g, o, model).predict(g[g["origin"] == o])
+    assert fa["p50"].notna().all()
+    pd.testing.assert_frame_equal(fa, fb)
+
+
+def test_a_v3_artifact_without_dnn_loads_and_saves_unchanged(tmp_path):
+    """``tests/data/v3-lear-model`` was written by spotcast-storage at format version 3 (trees plus
+    LEAR members, before DNN parts): it loads, forecasts what it forecast then, and saved again is
+    byte-for-byte the same folder."""
+    src = DATA / "v3-lear-model"
+    model = load_predictor(src)
+    assert model.spec.dnn is None and model.dnn_nets == [] and model.spec.written_version == 3
+    f = _frame()
+    rows = f[f["origin"] == f["origin"].max()]
+    np.testing.assert_allclose(model.predict(rows).to_numpy(), np.load(DATA / "v3-lear-model-forecast.npy"),
+                               rtol=1e-12)
+    out = model.save(tmp_path / "again")
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in src.iterdir())
+    for name in (METADATA_FILE, "linear-d1-w0021.npy"):
+        assert (out / name).read_bytes() == (src / name).read_bytes(), name
+
+
+def test_a_model_without_dnn_is_written_for_version_3_readers(tmp_path):
+    """No DNN part: no ``dnn`` key anywhere (a version-3 reader builds ``ModelSpec(**d)`` and would
+    refuse an unknown key), the version stays the lowest that holds the rest; a DNN model is
+    version 4, which a version-3 reader refuses with "upgrade spotcast-storage" before parsing."""
+    f = _frame()
+    o = f["origin"].max()
+    settings = TREES.with_(linear=LinearSettings(windows_days=(21,), horizon_days=(1,), solver="lear"))
+    spec = json.loads((_fit(f, o, settings).save(tmp_path / "m") / METADATA_FILE).read_text())
+    assert spec["format_version"] == 3 and "dnn" not in spec and "dnn" not in spec["info"]["settings"]
+    v3_fields = {fl.name for fl in dataclasses.fields(boosted.ModelSpec)} - {"dnn"}
+    assert set(spec) - {"outputs"} <= v3_fields
+    dnn_path = _fit(f, o, settings.with_(dnn=TINY)).save(tmp_path / "d")
+    meta = json.loads((dnn_path / METADATA_FILE).read_text())
+    assert meta["format_version"] == 4
+    reader_v3 = pytest.MonkeyPatch()
+    reader_v3.setattr(boosted, "FORMAT_VERSION", 3)  # this module's reader as of version 3
+    try:
+        with pytest.raises(ValidationError, match=r"format version 4 is newer .* upgrade spotcast-storage"):
+            load_predictor(dnn_path)
+    finally:
+        reader_v3.undo()
+
+
+def test_bad_weights_and_settings_are_clear_errors():
+    for w in (-0.1, 1.5, "0.2", True):
+        with pytest.raises(ValidationError, match=r"DNN weight .*: give a number from 0 to 1"):
+            DnnPartSettings(weight=w)
+    with pytest.raises(ValidationError, match=r"linear weight 0.4 plus DNN weight 0.7 is more than 1"):
+        XGBSettings(linear=LinearSettings(), dnn=DnnPartSettings(weight=0.7))
+    XGBSettings(linear=None, dnn=DnnPartSettings(weight=1.0))  # trees' weight 0 is allowed
+    with pytest.raises(ValidationError, match=r"two hidden layers"):
+        DnnPartSettings(network=DnnSettings(hidden=(8,)))
+    with pytest.raises(ValidationError, match=r"each once"):
+        DnnPartSettings(network=DnnSettings(seeds=(0, 0)))
+    with pytest.raises(ValidationError, match=r"--dnn-weight without --dnn"):
+        dnn_options(False, 0.3)
+    with pytest.raises(ValidationError, match=r"integers separated by commas"):
+        dnn_options(True, seeds="0,x")
+    with pytest.raises(ValidationError, match=r"more than 1"):
+        dnn_options(True, 0.7, linear_weight=0.4)
+    assert dnn_options(True, 0.6, "1,2", linear_weight=0.4)["dnn"] == DnnPartSettings(
+        weight=0.6, network=DnnSettings(seeds=(1, 2)))
+    with pytest.raises(ValidationError, match=r"DNN weight must be a number in \[0, 1\]"):
+        boosted.DnnPart(sources=["price_lag_1d"], members=[boosted.DnnMember("a.npy", [["b.npy"]])], weight=2)
+    with pytest.raises(ValidationError, match=r"do not chain"):
+        DnnNetwork((np.zeros((3, 4)), np.zeros((5, 2))), (np.zeros(4), np.zeros(2)))
+
+
+def test_damaged_dnn_files_are_clear_errors(tmp_path):
+    f = _frame()
+    o = f["origin"].max()
+    good = _fit(f, o, TREES.with_(linear=None, dnn=TINY)).save(tmp_path / "good")
+    layer, scaler = "dnn-d1-w0056-s0-l1.npy", "dnn-d1-w0056-scaler.npy"
+
+    def damaged(name: str, content: bytes | None) -> Path:
+        folder = tmp_path / f"bad-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(good, folder)
+        if content is None:
+            (folder / name).unlink()
+        else:
+            (folder / name).write_bytes(content)
+        return folder
+
+    with pytest.raises(ValidationError, match=rf"DNN layer file .*{layer} is not a plain NumPy array .*refit the model"):
+        load_predictor(damaged(layer, b""))
+    with pytest.raises(ValidationError, match=r"is not a plain NumPy array"):
+        load_predictor(damaged(layer, b"\x93NUMPY garbage"))
+    folder = damaged(layer, b"")
+    np.save(folder / layer, np.array([{"a": 1}], dtype=object), allow_pickle=True)  # a pickle is never loaded
+    with pytest.raises(ValidationError, match=r"not a plain NumPy array"):
+        load_predictor(folder)
+    folder = damaged(scaler, b"")
+    np.save(folder / scaler, np.ones((2, 5)), allow_pickle=False)
+    with pytest.raises(ValidationError, match=r"holds a \(2, 5\) array; the design needs \(2, \d+\).*refit"):
+        load_predictor(folder)
+    folder = damaged(layer, b"")
+    np.save(folder / layer, np.ones((9, 3)), allow_pickle=False)  # 8 + bias rows, but 3 units where 4 were
+    with pytest.raises(ValidationError, match=r"do not chain"):
+        load_predictor(folder)
+    with pytest.raises(NotFoundError, match=r"lacks its DNN scaler file dnn-d1-w0056-scaler.npy"):
+        load_predictor(damaged(scaler, None))
+
+
+PROBE = """
+import sys
+sys.modules["sklearn"] = None  # importing scikit-learn fails in this process
+import json
+import numpy as np, pandas as pd
+from spotcast_storage.boosted import xgboost_core_only
+from spotcast_storage.modelformat import load_predictor
+with xgboost_core_only():  # as `spotcast-serve predict` loads models
+    model = load_predictor(sys.argv[1])
+    out = model.predict(pd.read_pickle(sys.argv[2]))
+np.save(sys.argv[3], out.to_numpy())
+print(json.dumps({"sklearn": sorted(m for m in sys.modules if m.startswith("sklearn") and sys.modules[m])}))
+"""
+
+
+def test_stage_fit_with_dnn_registers_the_blend_and_serves_without_scikit_learn(fresh_store, fast, tmp_path):
+    """The stage path (service.fit, the promotion gate, the registry): with ``options["dnn"]`` the
+    registered model's day-1 p50 is the three-way blend of its parts and differs from the model
+    fitted without it; a process where importing scikit-learn fails predicts the same numbers."""
+    from spotcast_train import service
+    from spotcast_train.data import load_training_frame
+
+    s = fresh_store
+    opts = {**fast, "linear": LinearSettings(windows_days=(21, 56), num_boost_round=10)}
+    plain = service.fit(s.project, "se3", options=opts, now=s.origin(99), register=False)
+    r = service.fit(s.project, "se3", options={**opts, "dnn": TINY}, now=s.origin(99))
+    meta = json.loads((Path(r.artifact) / METADATA_FILE).read_text())
+    assert meta["kind"] == "xgboost" and meta["format_version"] == 4
+    assert [(m["horizon_day"], m["window_days"]) for m in meta["dnn"]["members"]] == [(1, 56)]
+    assert r.training_window["gate_origins"] == 28  # through the promotion gate like any fit
+    frame, _ = load_training_frame(s.project, "SE3")
+    rows = frame[frame["origin"] == frame["origin"].max()].reset_index(drop=True)
+    loaded = load_predictor(r.artifact)
+    p50 = loaded.predict(rows)["p50"].to_numpy()
+    trees, lin, dnn = loaded.tree_point(rows), loaded.predict_linear(rows), loaded.predict_dnn(rows)
+    day1 = (rows["horizon_day"] == 1).to_numpy()
+    np.testing.assert_allclose(p50[day1], 0.35 * trees[day1] + 0.4 * lin[day1] + 0.25 * dnn[day1], rtol=1e-12)
+    np.testing.assert_allclose(p50[~day1], trees[~day1], rtol=1e-12)
+    before = plain.predictor.predict(rows)["p50"].to_numpy()
+    assert np.abs(p50[day1] - before[day1]).min() > 0
+    np.testing.assert_allclose(p50[~day1], before[~day1], rtol=1e-12)  # the same trees elsewhere
+    rows.to_pickle(tmp_path / "rows.pkl")
+    p = subprocess.run([sys.executable, "-c", PROBE, r.artifact, str(tmp_path / "rows.pkl"), str(tmp_path / "out.npy")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == {"sklearn": []}
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), loaded.predict(rows).to_numpy(), rtol=1e-12)
+
+
+def test_cli_dnn_bad_input_and_missing_scikit_learn_write_nothing(fresh_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from spotcast_train import service
+    from spotcast_train.cli import app
+
+    s = fresh_store
+    store = str(s.project.path)
+    events = s.project.get_event_log()
+
+    def snapshot():  # every committed write appends an event in the same transaction
+        return events.latest_event_id(), s.project.get_model_registry().get_models("price_xgboost_se3")
+
+    before = snapshot()
+    backtest = ["backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04"]
+    cases = [(["fit", "--zone", "SE3", "--dnn", "--dnn-weight", "0.7"], "linear weight 0.4 plus DNN weight 0.7 is more than 1"),
+             ([*backtest, "--dnn", "--dnn-weight", "0.7"], "linear weight 0.4 plus DNN weight 0.7 is more than 1"),
+             (["fit", "--zone", "SE3", "--dnn", "--dnn-weight", "-0.5"], "DNN weight -0.5: give a number from 0 to 1"),
+             (["fit", "--zone", "SE3", "--dnn-weight", "0.2"], "--dnn-weight without --dnn"),
+             (["fit", "--zone", "SE3", "--dnn", "--dnn-seeds", "0,x"], "--dnn-seeds '0,x': give integers separated by commas")]
+    for args, message in cases:
+        r = CliRunner().invoke(app, ["--store", store, *args, "--no-progress"])
+        assert r.exit_code == 1 and f"error: {message}" in r.output and "Traceback" not in r.output, r.output
+    r = CliRunner().invoke(app, ["--store", store, "fit", "--zone", "SE3", "--no-linear", "--dnn", "--dnn-weight",
+                                 "0.7", "--dnn-seeds", "0,x"])
+    assert "integers separated by commas" in r.output  # 0.7 is fine without linear members; the seeds are not
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
+    for m in ("spotcast_train.lear", "spotcast_train.dnn"):
+        monkeypatch.delitem(sys.modules, m, raising=False)
+    for args in (["fit", "--zone", "SE3", "--dnn"], [*backtest, "--dnn"]):
+        r = CliRunner().invoke(app, ["--store", store, *args, "--no-progress"])
+        assert r.exit_code == 1 and "DNN members: " in r.output and "pip install 'spotcast-train[lear]'" in r.output \
+            and "Traceback" not in r.output, r.output
+    # `spotcast run` passes settings from Python: the same error before any work
+    with pytest.raises(ValidationError, match=r"DNN members: .*'lear' extra"):
+        service.fit(s.project, "SE3", options={"dnn": TINY}, now=s.origin(99))
+    assert snapshot() == before
+    r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
+    assert json.loads(r.output[r.output.index("["):]) == []  # nothing registered
+
+
+def test_without_weekday_dummies_every_design_column_is_scaled():
+    """``calendar=None``: no dummy is left unscaled (the network's scaler covers every column), and
+    the stored member predicts what :class:`DnnModel` fitted on the same rows does."""
+    f = _frame()
+    o = f["origin"].max()
+    train = f[f["label_known_at"] <= o]
+    part, nets = fit_dnn_part(train, TARGET, "origin", TINY.with_(calendar=None), until=o)
+    assert not any(c.startswith("weekday") for c in part.columns)
+    assert len(nets[0].x_center) == len(part.columns) == len(part.sources) * 24
+    keys, D, Y = lear_design(train[train["horizon_day"] == 1], part.sources, calendar=None, target=TARGET)
+    sel = np.isfinite(D).all(axis=1) & np.isfinite(Y).all(axis=1) \
+        & np.asarray(pd.DatetimeIndex(keys["origin"]) >= o - pd.Timedelta(days=56))
+    ref = DnnModel(settings=TINY.network, dummies=0).fit(D[sel], Y[sel])
+    rows = f[(f["origin"] == o) & (f["horizon_day"] == 1)]
+    _, Dnew, _ = lear_design(rows, part.sources, calendar=None)
+    np.testing.assert_allclose(nets[0].predict(Dnew), ref.predict(Dnew), rtol=0, atol=1e-10)
+    got = part.predict_rows(rows, nets)
+    np.testing.assert_allclose(got, ref.predict(Dnew)[0][rows["hour"].to_numpy()], rtol=1e-12)
+
+
+def test_backtest_with_dnn_members_is_its_own_run(fresh_store, fast):
+    from spotcast_train import service
+
+    s = fresh_store
+    r = service.backtest(s.project, "SE3", s.origin(90), s.origin(93), options={**fast, "dnn": TINY}, write=False)
+    assert r.run_id.endswith("_dnn")
+    day1 = r.forecasts[(r.forecasts["model"] == "xgboost") & (r.forecasts["horizon_day"] == 1)]
+    assert len(day1) and day1["p50"].notna().all()
