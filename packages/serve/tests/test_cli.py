@@ -44,6 +44,15 @@ def test_predict_prints_daily_means_and_writes_files(ready, store_path, tmp_path
     assert "2024-03-24" in table.stdout and "2024-03-25" not in table.stdout
 
 
+def test_predict_outputs_none_writes_no_files_as_spotcast_run_does(ready, store_path, tmp_path, cli, monkeypatch):
+    # `spotcast run --outputs none` means no files; predict used to write into a folder named none/
+    monkeypatch.chdir(tmp_path)
+    r = cli(["--store", str(store_path), "predict", "--zone", "SE3", "--outputs", "none", "--now", "2024-03-22T15:00Z"])
+    assert r.exit_code == 0, r.output
+    assert "wrote 168 forecast rows" in r.output and "  wrote " not in r.output and ".csv" not in r.output
+    assert not (tmp_path / "none").exists() and not (store_path.parent / "store-outputs").exists()
+
+
 def test_predict_errors_are_one_line_and_write_nothing(ready, store_path, tmp_path, cli):
     r = cli(["--store", str(store_path), "predict", "--zone", "SE1", "--outputs", str(tmp_path / "o")])
     assert r.exit_code == 1 and "error: price_features has no rows for zone SE1" in r.output

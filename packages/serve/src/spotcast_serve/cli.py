@@ -31,7 +31,8 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | csv | js
 UnitOpt = Annotated[str, typer.Option("--unit", "-u", help="eur_mwh | sek_kwh | ore_kwh (SEK units use the "
                                       "source's EUR/SEK rate of each delivery day)")]
 OutputsOpt = Annotated[Path | None, typer.Option(
-    "--outputs", "-o", help="folder for CSV/PNG files [default: beside the store, <store name>-outputs/]",
+    "--outputs", "-o", help="folder for CSV/PNG files, or 'none' for no files (as `spotcast run --outputs none`) "
+    "[default: beside the store, <store name>-outputs/]",
     show_default=False)]
 
 
@@ -66,6 +67,8 @@ def predict(
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
+    if outputs is not None and str(outputs).lower() == "none":  # what `spotcast run` means by it
+        no_files, outputs = True, None
     from spotcast_serve.chartproc import offloaded
 
     # PNGs are drawn by a second process, started first so that it imports matplotlib while this
