@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from spotcast_storage import boosted
-from spotcast_storage.boosted import DnnNetwork, blend_parts, lear_design
+from spotcast_storage.boosted import DnnNetwork, blend_parts, fill_missing_hour, lear_design
 from spotcast_storage.errors import NotFoundError, ValidationError
 from spotcast_storage.modelformat import METADATA_FILE, load_predictor
 from spotcast_train.dnn import DnnModel
@@ -95,20 +95,88 @@ def test_day_one_is_the_three_way_blend_of_trees_linear_and_dnn(tmp_path):
     pd.testing.assert_frame_equal(load_predictor(path).predict(rows), with_dnn.predict(rows))
 
 
-def test_blend_parts_renormalises_where_a_part_is_absent():
+def test_blend_parts_gives_an_absent_parts_weight_to_the_trees():
+    """Where a part has no forecast the row is the blend of the parts that have one, exactly as the
+    model without the absent part would forecast it (not a renormalised three-way blend)."""
     trees, lin, dnn = np.array([10.0, 10.0, 10.0, 10.0]), np.array([20.0, np.nan, 20.0, np.nan]), \
         np.array([40.0, 40.0, np.nan, np.nan])
     got = blend_parts(trees, [(lin, 0.4), (dnn, 0.2)])
     np.testing.assert_allclose(got, [0.4 * 10 + 0.4 * 20 + 0.2 * 40,
-                                     (0.4 * 10 + 0.2 * 40) / 0.6,     # no linear forecast: trees and DNN
-                                     (0.4 * 10 + 0.4 * 20) / 0.8,     # no DNN forecast: trees and linear
-                                     10.0])                           # neither: trees alone
-    np.testing.assert_allclose(blend_parts(trees, [(lin, 0.4)]), boosted.blend(trees, lin, 0.4))
+                                     0.8 * 10 + 0.2 * 40,             # no linear forecast: trees and DNN
+                                     0.6 * 10 + 0.4 * 20,             # no DNN forecast: trees and linear
+                                     10.0], rtol=1e-15)               # neither: trees alone
+    no_dnn = np.isnan(dnn)
+    np.testing.assert_array_equal(got[no_dnn], boosted.blend(trees, lin, 0.4)[no_dnn])  # bit for bit
+    np.testing.assert_array_equal(got[np.isnan(lin)], boosted.blend(trees, dnn, 0.2)[np.isnan(lin)])
+    np.testing.assert_array_equal(blend_parts(trees, [(lin, 0.4)]), boosted.blend(trees, lin, 0.4))
     np.testing.assert_allclose(blend_parts(trees, [(lin, 0.5), (dnn, 0.5)])[3], 10.0)  # trees' weight 0, no part
     with pytest.raises(ValidationError, match=r"must be >= 0 and sum to at most 1"):
         blend_parts(trees, [(lin, 0.7), (dnn, 0.4)])
     with pytest.raises(ValidationError, match=r"must be >= 0"):
         blend_parts(trees, [(lin, -0.1)])
+
+
+def test_fill_missing_hour_fills_one_gap_per_source_and_no_more():
+    D = np.arange(2 * 10, dtype="float64").reshape(2, 10)  # 2 rows, 2 sources x 4 hours, 2 dummies
+    D[0, 1] = np.nan              # source 0, hour 1: between 0 and 2
+    D[0, 7] = np.nan              # source 1, hour 3 (the day's last): its one neighbour
+    D[1, 0] = D[1, 1] = np.nan    # two hours of one source: a data gap, left alone
+    got = fill_missing_hour(D, sources=2, hours=4)
+    assert got[0, 1] == (D[0, 0] + D[0, 2]) / 2 and got[0, 7] == D[0, 6]
+    assert np.isnan(got[1, :2]).all() and np.isnan(D[0, 1])  # the input is not changed
+    np.testing.assert_array_equal(got[:, 8:], D[:, 8:])
+
+
+def _stockholm_23_hour_day(f: pd.DataFrame, day: str = "2024-03-31") -> tuple[pd.DataFrame, int]:
+    """``f`` with the rows of a real 23-hour day removed: the last Sunday of March in
+    Europe/Stockholm has no local 02:00 (the hour is taken from the time zone database)."""
+    local = pd.date_range(day, pd.Timestamp(day) + pd.Timedelta(days=1), freq="h", tz="Europe/Stockholm",
+                          inclusive="left")
+    assert len(local) == 23
+    (gone,) = set(range(24)) - set(local.hour)
+    on_day = f["ts"].dt.strftime("%Y-%m-%d") == day
+    return f[~(on_day & (f["hour"] == gone))].reset_index(drop=True), gone
+
+
+def test_a_23_hour_dst_day_gets_the_three_way_blend_and_uncovered_rows_the_two_part_blend():
+    """A real 23-hour day (Europe/Stockholm, 2024-03-31) gets a DNN forecast: the missing hour of
+    its design is filled as in training; a row the DNN does not forecast (horizon day 2, which only
+    the linear part covers, or a day with a real data gap) is exactly the model without a DNN part."""
+    f, gone = _stockholm_23_hour_day(_frame(days=100))
+    o = f.loc[(f["ts"].dt.strftime("%Y-%m-%d") == "2024-03-31") & (f["horizon_day"] == 1), "origin"].iloc[0]
+    settings = TREES.with_(linear=LIN.with_(horizon_days=(1, 2), weight=0.4))
+    with_dnn, without = _fit(f, o, settings.with_(dnn=TINY)), _fit(f, o, settings)
+    rows = f[f["origin"] == o].reset_index(drop=True)
+    day1 = (rows["horizon_day"] == 1).to_numpy()
+    assert day1.sum() == 23 and gone not in set(rows.loc[day1, "hour"])
+    trees, lin, dnn = with_dnn.tree_point(rows), with_dnn.predict_linear(rows), with_dnn.predict_dnn(rows)
+    assert np.isfinite(dnn[day1]).all() and np.isnan(dnn[~day1]).all()
+    p, before = with_dnn.predict(rows)["p50"].to_numpy(), without.predict(rows)["p50"].to_numpy()
+    np.testing.assert_allclose(p[day1], 0.35 * trees[day1] + 0.4 * lin[day1] + 0.25 * dnn[day1], rtol=1e-12)
+    day2 = (rows["horizon_day"] == 2).to_numpy()
+    assert np.isfinite(lin[day2]).all()
+    np.testing.assert_array_equal(p[~day1], before[~day1])  # day 2 (trees + linear) and day 3 (trees) unchanged
+    # two hours missing from every source is a data gap: no DNN forecast, the no-DNN model's numbers
+    gap = rows[~(day1 & rows["hour"].isin([10, 11]).to_numpy())].reset_index(drop=True)
+    g1 = (gap["horizon_day"] == 1).to_numpy()
+    assert np.isnan(with_dnn.predict_dnn(gap)[g1]).all() and np.isfinite(with_dnn.predict_linear(gap)[g1]).any()
+    np.testing.assert_array_equal(with_dnn.predict(gap)["p50"].to_numpy(), without.predict(gap)["p50"].to_numpy())
+
+
+def test_a_missing_input_hour_is_filled_in_training_too():
+    """The day after a 23-hour day has no price of d-1 at the missing hour; that training day still
+    counts (filled as in prediction), so both fits see the same days."""
+    f = _frame(days=100)
+    g = f.copy()
+    after = (g["ts"].dt.strftime("%Y-%m-%d") == "2024-04-01") & (g["hour"] == 2)
+    g.loc[after, "price_lag_1d"] = np.nan
+    o = f["origin"].max()
+
+    def rows(frame):
+        part, _ = fit_dnn_part(frame[frame["label_known_at"] <= o], TARGET, "origin", TINY, until=o)
+        return part.members[0].rows
+
+    assert after.any() and rows(g) == rows(f)
 
 
 def test_dnn_members_have_no_leakage():

@@ -58,7 +58,10 @@ one ``dnn-*-s<seed>-l<layer>.npy`` per layer (weights, then the bias as the last
 :class:`DnnNets` predicts with NumPy alone: ``asinh((x - median) / MAD)`` of every design column
 but the weekday dummies, the ReLU forward pass, ``sinh(z) * MAD + median``, the seeds' mean. On
 the days the parts cover, the point forecast is ``(1 - w_lin - w_dnn) * trees + w_lin * linear +
-w_dnn * dnn`` (:func:`blend_parts`; weights renormalised where a part has no forecast). Artifacts
+w_dnn * dnn`` (:func:`blend_parts`); where a part has no forecast the trees take its weight, so a
+row the DNN does not forecast is exactly the two-part blend of the model without it. The DNN's
+design fills a single missing hour of a source (a 23-hour DST day) from its neighbours
+(:func:`fill_missing_hour`), in training and prediction alike. Artifacts
 without a DNN part are written exactly as before (no ``dnn`` key, version 1-3), so version-3
 readers load them; a version-3 reader refuses a version-4 artifact with "upgrade spotcast-storage".
 
@@ -243,6 +246,28 @@ def lear_design(X: pd.DataFrame, sources: Sequence[str], *, hours: int = 24, cal
         design = np.concatenate([design, dummies], axis=1)
     y = cube[:, :, ns] if target else None
     return keys, design, y
+
+
+def fill_missing_hour(design: np.ndarray, sources: int, hours: int = 24) -> np.ndarray:
+    """:func:`lear_design` rows with a single missing hour of a source filled: where exactly one of a
+    source's ``hours`` values is NaN (02:00 of a 23-hour DST day has no row), it becomes the mean of
+    its neighbouring hours (the one neighbour at the day's edge). A source missing two hours or more
+    stays NaN: that is a data gap, not a clock change, and gets no forecast from a network rather
+    than a guess. The DNN part uses it in training and prediction alike (a network has no rule for a
+    missing input, so without it a 23-hour day had no DNN forecast); weekday dummies are untouched."""
+    out = np.array(design, dtype="float64", copy=True)
+    if hours < 2 or sources < 1 or not len(out):
+        return out
+    block = out[:, :sources * hours].reshape(len(out), sources, hours)  # a view into out
+    gap = np.isnan(block)
+    row, src = np.nonzero(gap.sum(axis=2) == 1)
+    if not len(row):
+        return out
+    h = gap[row, src].argmax(axis=1)
+    left = np.where(h > 0, block[row, src, np.maximum(h - 1, 0)], np.nan)
+    right = np.where(h < hours - 1, block[row, src, np.minimum(h + 1, hours - 1)], np.nan)
+    block[row, src, h] = np.where(np.isnan(left), right, np.where(np.isnan(right), left, (left + right) / 2))
+    return out
 
 
 @dataclass(frozen=True)
@@ -693,7 +718,9 @@ class DnnPart:
 
     def predict_days(self, design: np.ndarray, keys: pd.DataFrame, nets: Sequence[DnnNets]) -> np.ndarray:
         """(keys, hours) price forecasts: the weighted mean of the members of each key's horizon
-        day, NaN for keys whose horizon day has no member (or whose design has a missing value)."""
+        day, NaN for keys whose horizon day has no member (or whose design has a missing value after
+        :func:`fill_missing_hour`, which training applied too)."""
+        design = fill_missing_hour(design, len(self.sources), self.hours)
         out = np.full((len(keys), self.hours), np.nan)
         hd = keys[self.horizon_col].to_numpy(dtype="int64")
         for day in self.horizon_days:
@@ -720,24 +747,26 @@ def blend(trees: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
 
 def blend_parts(trees: np.ndarray, parts: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
     """The point forecast of trees and several parts (``(forecast, weight)`` pairs, e.g. the linear
-    and the DNN part): ``(1 - sum(w)) * trees + sum(w_k * part_k)`` where every part has a
-    forecast. Where a part has none (a horizon day or DST day it does not cover), the weights of the
-    parts that are there and of the trees are renormalised to sum to one, so a missing part never
-    pulls the forecast towards zero; the trees alone where no part is there (or every present
-    weight is 0). With a single part this is :func:`blend` (a linear part alone: trees with
-    weight ``1 - w``, renormalised to 1 where it is absent, is trees alone)."""
+    and the DNN part): ``(1 - sum(w)) * trees + sum(w_k * part_k)`` over the parts that have a
+    forecast for the row; the trees take the weight of a part that has none (a horizon day or DST
+    day it does not cover). So a part never changes a row it does not forecast: where the DNN part is
+    absent the row is exactly :func:`blend` of trees and linear (the model without a DNN part), where
+    the linear part is absent it is :func:`blend` of trees and DNN, and trees alone where neither is.
+    (Renormalising the present weights instead moved a 23-hour day's forecast away from both the
+    3-way and the no-DNN blend.)"""
     trees = np.asarray(trees, dtype="float64")
     weights = [float(w) for _, w in parts]
     if any(w < 0 for w in weights) or sum(weights) > 1.0 + 1e-12:
         raise ValidationError(f"blend weights {weights} must be >= 0 and sum to at most 1 (the trees keep the rest)")
-    total = np.full(trees.shape, max(0.0, 1.0 - sum(weights))) * trees
-    wsum = np.full(trees.shape, max(0.0, 1.0 - sum(weights)))
-    for forecast, w in zip((np.asarray(f, dtype="float64") for f, _ in parts), weights, strict=True):
+    forecasts = [np.asarray(f, dtype="float64") for f, _ in parts]
+    present = np.zeros(trees.shape)
+    for forecast, w in zip(forecasts, weights, strict=True):
+        present = present + np.where(np.isfinite(forecast), w, 0.0)
+    out = (1.0 - present) * trees  # the same arithmetic as blend(), so a one-part row equals it bit for bit
+    for forecast, w in zip(forecasts, weights, strict=True):
         there = np.isfinite(forecast)
-        total = total + np.where(there, w * np.where(there, forecast, 0.0), 0.0)
-        wsum = wsum + np.where(there, w, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(wsum > 0, total / np.where(wsum > 0, wsum, 1.0), trees)
+        out = out + np.where(there, w * np.where(there, forecast, 0.0), 0.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -1204,6 +1233,7 @@ __all__ = [
     "blend",
     "blend_parts",
     "design_columns",
+    "fill_missing_hour",
     "lear_design",
     "load_spotcast_model",
     "read_spec",

@@ -31,7 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spotcast_storage.boosted import DnnMember, DnnNets, DnnNetwork, DnnPart, Predictor, lear_design
+from spotcast_storage.boosted import (
+    DnnMember,
+    DnnNets,
+    DnnNetwork,
+    DnnPart,
+    Predictor,
+    fill_missing_hour,
+    lear_design,
+)
 from spotcast_storage.errors import ValidationError
 
 DNN_MIN_DAYS = 20
@@ -189,7 +197,8 @@ def fit_dnn_part(train: pd.DataFrame, target: str, time_col: str, settings: DnnP
                  until: pd.Timestamp | None = None) -> tuple[DnnPart, list[DnnNets]] | None:
     """Fit the DNN members on ``train`` (already restricted to rows known at the origin ``until``;
     the window counts back from it). None when no horizon day has ``min_days`` complete days
-    (every design value and all 24 labels: a network has no rule for a missing input).
+    (every design value, after :func:`~spotcast_storage.boosted.fill_missing_hour` fills a single
+    missing hour, and all 24 labels: a network has no rule for a missing input).
 
     Returns the part and one :class:`DnnNets` per :class:`DnnMember`."""
     from spotcast_train.linear import default_sources
@@ -210,6 +219,7 @@ def fit_dnn_part(train: pd.DataFrame, target: str, time_col: str, settings: DnnP
             continue
         keys, design, y = lear_design(rows, sources, hours=settings.hours, calendar=settings.calendar,
                                       time_col=time_col, target=target)
+        design = fill_missing_hour(design, len(sources), settings.hours)  # as DnnPart.predict_days does
         times = pd.DatetimeIndex(keys[time_col])
         usable = np.isfinite(design).all(axis=1) & np.isfinite(y).all(axis=1)
         sel = np.flatnonzero(usable & np.asarray(times >= end - pd.Timedelta(days=w)))
