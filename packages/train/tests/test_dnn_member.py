@@ -305,6 +305,51 @@ def test_damaged_dnn_files_are_clear_errors(tmp_path):
         load_predictor(damaged(scaler, None))
 
 
+def test_networks_that_do_not_fit_the_part_are_refused_before_anything_is_written(tmp_path):
+    """Mis-shaped networks (inputs, outputs, scaler width) or layer file lists that do not match
+    are refused by Predictor, by save_artifact before the folder exists, and by load."""
+    f = _frame()
+    o = f["origin"].max()
+    good = _fit(f, o, TREES.with_(linear=None, dnn=TINY))
+    part, (nets,) = good.spec.dnn, good.dnn_nets
+    cols = len(part.columns)
+    rng = np.random.default_rng(0)
+
+    def net(inputs: int, outputs: int) -> DnnNetwork:
+        return DnnNetwork((rng.normal(size=(inputs, 8)), rng.normal(size=(8, 4)), rng.normal(size=(4, outputs))),
+                          (np.zeros(8), np.zeros(4), np.zeros(outputs)))
+
+    def nets_with(**kw) -> boosted.DnnNets:
+        return dataclasses.replace(nets, **kw)
+
+    cases = [(nets_with(nets=(net(cols - 3, 24),)), r"takes \d+ inputs and gives 24 outputs; the part's design has"),
+             (nets_with(nets=(net(cols, 23),), y_center=np.zeros(23), y_scale=np.ones(23)),
+              r"a scaling of \d+ design columns and 23 hours; .* 24 hours"),
+             (nets_with(x_center=nets.x_center[:-1], x_scale=nets.x_scale[:-1]), r"a scaling of \d+ design columns"),
+             (nets_with(nets=(*nets.nets, net(cols, 24))), r"layer file lists of lengths \[3\] for networks of \[3, 3\]")]
+    for i, (bad, message) in enumerate(cases):
+        with pytest.raises(ValidationError, match=message):
+            boosted.Predictor(good.spec, good.boosters, [], [bad])
+        with pytest.raises(ValidationError, match=message):
+            boosted.save_artifact(tmp_path / f"m{i}", good.spec, good.boosters, [], [bad])
+        assert not (tmp_path / f"m{i}").exists()
+    # a member naming more layer files than its networks have: refused before the boosters are written
+    member = dataclasses.replace(part.members[0], nets=[[*part.members[0].nets[0], "extra-l3.npy"]])
+    spec = dataclasses.replace(good.spec, dnn=dataclasses.replace(part, members=[member]))
+    with pytest.raises(ValidationError, match=r"layer file lists of lengths \[4\] for networks of \[3\]"):
+        boosted.save_artifact(tmp_path / "files", spec, good.boosters, [], [nets])
+    assert not (tmp_path / "files").exists()
+    with pytest.raises(ValidationError, match=r"no DNN part but 1 DnnNets"):
+        boosted.Predictor(dataclasses.replace(good.spec, dnn=None), good.boosters, [], [nets])
+    # and on load: networks of another design saved under this part's name
+    path = good.save(tmp_path / "ok")
+    for i, a in enumerate(net(cols - 3, 24).layer_arrays()):
+        np.save(path / f"dnn-d1-w0056-s0-l{i}.npy", a, allow_pickle=False)
+    with pytest.raises(ValidationError, match=r"DNN network dnn-d1-w0056-s0-l0.npy..dnn-d1-w0056-s0-l2.npy takes "
+                                              r"\d+ inputs .*refit the model"):
+        load_predictor(path)
+
+
 PROBE = """
 import sys
 sys.modules["sklearn"] = None  # importing scikit-learn fails in this process

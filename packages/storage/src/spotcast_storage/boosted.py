@@ -646,13 +646,10 @@ class DnnNets:
         nets = []
         for files in member.nets:
             arrays = [_load_array(_member_file(folder, f, "DNN layer"), "DNN layer") for f in files]
-            net = DnnNetwork.from_layer_arrays(arrays, part.activation)
-            if (net.inputs, net.outputs) != (len(part.columns), part.hours):
-                raise ValidationError(f"DNN network {files[0]}... takes {net.inputs} inputs and gives {net.outputs} "
-                                      f"outputs; the design has {len(part.columns)} columns and {part.hours} hours; "
-                                      "refit the model")
-            nets.append(net)
-        return cls(scaler[0, :width], scaler[1, :width], scaler[0, width:], scaler[1, width:], tuple(nets))
+            nets.append(DnnNetwork.from_layer_arrays(arrays, part.activation))
+        out = cls(scaler[0, :width], scaler[1, :width], scaler[0, width:], scaler[1, width:], tuple(nets))
+        part.check_member(member, out)
+        return out
 
 
 @dataclass
@@ -685,6 +682,34 @@ class DnnPart:
                 raise ValidationError(f"DNN member {m.scaler}: every network needs its layer files")
             for f in m.files:
                 _check_file(f, (".npy",))
+
+    def check_nets(self, nets: Sequence[Any]) -> None:
+        """That ``nets`` (one :class:`DnnNets` per member) fit this part: as many networks and layer
+        file lists as each member names, inputs = the design's columns, outputs = ``hours``, scaling
+        of the scaled columns and the hours. :class:`Predictor` (in memory), :func:`save_artifact`
+        (before anything is written) and :meth:`DnnNets.load` all check with this, so a model that
+        cannot predict is never built, saved or loaded; a mismatch is a clear error, not a NumPy one."""
+        if len(nets) != len(self.members) or not all(isinstance(n, DnnNets) for n in nets):
+            raise ValidationError(f"model has {len(self.members)} DNN members but {len(nets)} DnnNets were given")
+        for m, n in zip(self.members, nets, strict=True):
+            self.check_member(m, n)
+
+    def check_member(self, member: DnnMember, nets: DnnNets) -> None:
+        """One member's part of :meth:`check_nets`."""
+        layers = [len(net.weights) for net in nets.nets]
+        if [len(files) for files in member.nets] != layers:
+            raise ValidationError(f"DNN member {member.scaler}: layer file lists of lengths "
+                                  f"{[len(files) for files in member.nets]} for networks of {layers} layers (one "
+                                  "file per layer of each network); refit the model")
+        if len(nets.x_center) != self.scaled_columns or len(nets.y_center) != self.hours:
+            raise ValidationError(f"DNN member {member.scaler}: a scaling of {len(nets.x_center)} design columns and "
+                                  f"{len(nets.y_center)} hours; the part's design has {self.scaled_columns} scaled "
+                                  f"columns and {self.hours} hours; refit the model")
+        for files, net in zip(member.nets, nets.nets, strict=True):
+            if (net.inputs, net.outputs) != (len(self.columns), self.hours):
+                raise ValidationError(f"DNN network {files[0]}..{files[-1]} takes {net.inputs} inputs and gives "
+                                      f"{net.outputs} outputs; the part's design has {len(self.columns)} columns "
+                                      f"and {self.hours} hours; refit the model")
 
     @property
     def columns(self) -> list[str]:
@@ -940,9 +965,7 @@ class Predictor:
         if len(linear_boosters) != n_lin:
             raise ValidationError(f"model has {n_lin} linear members but {len(linear_boosters)} linear boosters "
                                   "were given")
-        n_dnn = len(spec.dnn.members) if spec.dnn is not None else 0
-        if len(dnn_nets) != n_dnn or not all(isinstance(n, DnnNets) for n in dnn_nets):
-            raise ValidationError(f"model has {n_dnn} DNN members but {len(dnn_nets)} DnnNets were given")
+        _check_dnn_nets(spec, dnn_nets)
         self.spec = spec
         self.boosters = list(boosters)
         self.linear_boosters = list(linear_boosters)
@@ -1102,9 +1125,8 @@ def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Seque
             raise ValidationError(f"linear solver {spec.linear.solver if spec.linear else None!r} stores "
                                   f"{'LinearCoefficients' if coefficients else 'gblinear boosters'}, got "
                                   f"{type(b).__name__}")
+    _check_dnn_nets(spec, dnn_nets)  # before the folder exists: nothing is written for a mis-shaped model
     dnn_members = spec.dnn.members if spec.dnn is not None else []
-    if len(dnn_nets) != len(dnn_members) or not all(isinstance(n, DnnNets) for n in dnn_nets):
-        raise ValidationError(f"model has {len(dnn_members)} DNN members but {len(dnn_nets)} DnnNets were given")
     for tree in spec.members:
         _check_file(tree.file)
     pairs: list[tuple[Member | LinearMember, Any]] = [*zip(spec.members, boosters, strict=False),
@@ -1116,6 +1138,13 @@ def save_artifact(path: str | os.PathLike[str], spec: ModelSpec, boosters: Seque
         nets.save(folder, dm)
     (folder / METADATA_FILE).write_text(json.dumps(spec.to_dict(), indent=2, default=_json_default) + "\n")
     return folder
+
+
+def _check_dnn_nets(spec: ModelSpec, dnn_nets: Sequence[Any]) -> None:
+    if spec.dnn is not None:
+        spec.dnn.check_nets(dnn_nets)
+    elif len(dnn_nets):
+        raise ValidationError(f"model has no DNN part but {len(dnn_nets)} DnnNets were given")
 
 
 def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
