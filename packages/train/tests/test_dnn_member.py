@@ -305,6 +305,49 @@ def test_damaged_dnn_files_are_clear_errors(tmp_path):
         load_predictor(damaged(scaler, None))
 
 
+def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def test_a_damaged_npy_header_is_a_clear_error_not_a_memory_error(tmp_path):
+    """The header is read and checked before the data: a header claiming a huge shape (np.load
+    would try to allocate it), one whose shape the design cannot use, a truncated body, a dtype
+    that is not numbers; for DNN layers, scalers and LEAR coefficients alike, naming the file."""
+    f = _frame()
+    o = f["origin"].max()
+    settings = TREES.with_(linear=LinearSettings(windows_days=(21,), horizon_days=(1,), solver="lear"), dnn=TINY)
+    good = _fit(f, o, settings).save(tmp_path / "good")
+    meta = json.loads((good / METADATA_FILE).read_text())
+    coef = meta["linear"]["members"][0]["file"]
+    width = len(meta["linear"]["columns"])
+    layer, scaler = "dnn-d1-w0056-s0-l1.npy", "dnn-d1-w0056-scaler.npy"
+    cases = [(layer, _npy_header((10**6, 10**6)) + b"\0" * 64, r"header promises a \(1000000, 1000000\) float64 array"),
+             (coef, _npy_header((10**6, 10**6)) + b"\0" * 64,
+              rf"linear member file .*{coef} holds a \(1000000, 1000000\) array; the design needs \({width + 1}, 24\)"),
+             (scaler, _npy_header((10**7,)), r"DNN scaler file .* holds a \(10000000,\) array; the design needs \(2, "),
+             ("dnn-d1-w0056-s0-l0.npy", _npy_header((7, 8)) + b"\0" * 7 * 8 * 8,
+              r"holds a \(7, 8\) array; layer 0 of 3 must be \(fan-in \+ 1, fan-out\) with fan-in \d+"),
+             (coef, _npy_header((width + 1, 24)) + b"\0" * 100, r"truncated or damaged"),
+             (coef, _npy_header((width + 1, 24), "|b1") + b"\0" * (width + 1) * 24, r"does not hold numbers \(bool\)")]
+    for i, (name, content, message) in enumerate(cases):
+        folder = tmp_path / f"bad{i}"
+        shutil.copytree(good, folder)
+        (folder / name).write_bytes(content)
+        with pytest.raises(ValidationError, match=message + ".*refit the model"):
+            load_predictor(folder)
+    folder = tmp_path / "nan"
+    shutil.copytree(good, folder)
+    arr = np.load(folder / coef, allow_pickle=False)
+    arr[0, 0] = np.nan
+    np.save(folder / coef, arr, allow_pickle=False)
+    with pytest.raises(ValidationError, match=rf"linear member file .*{coef} holds a non-finite value; refit"):
+        load_predictor(folder)
+
+
 def test_networks_that_do_not_fit_the_part_are_refused_before_anything_is_written(tmp_path):
     """Mis-shaped networks (inputs, outputs, scaler width) or layer file lists that do not match
     are refused by Predictor, by save_artifact before the folder exists, and by load."""
@@ -345,8 +388,8 @@ def test_networks_that_do_not_fit_the_part_are_refused_before_anything_is_writte
     path = good.save(tmp_path / "ok")
     for i, a in enumerate(net(cols - 3, 24).layer_arrays()):
         np.save(path / f"dnn-d1-w0056-s0-l{i}.npy", a, allow_pickle=False)
-    with pytest.raises(ValidationError, match=r"DNN network dnn-d1-w0056-s0-l0.npy..dnn-d1-w0056-s0-l2.npy takes "
-                                              r"\d+ inputs .*refit the model"):
+    with pytest.raises(ValidationError, match=rf"DNN layer file .*dnn-d1-w0056-s0-l0.npy holds a \({cols - 2}, 8\) array; "
+                                              rf"layer 0 of 3 .* fan-in {cols}, the design's columns; refit the model"):
         load_predictor(path)
 
 

@@ -326,15 +326,10 @@ class LinearCoefficients:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], columns: int, hours: int) -> LinearCoefficients:
-        """Read what :meth:`save_model` wrote, checking it fits the design (``columns`` x ``hours``)."""
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError, OSError) as exc:
-            raise ValidationError(f"linear member file {path} is not a plain NumPy array ({exc}); refit the model") \
-                from None
-        if arr.shape != (columns + 1, hours):
-            raise ValidationError(f"linear member file {path} holds a {arr.shape} array; the design needs "
-                                  f"({columns + 1}, {hours}) (coefficients and an intercept row); refit the model")
+        """Read what :meth:`save_model` wrote, checking it fits the design (``columns`` x ``hours``),
+        holds finite numbers, and (header first) that a damaged header is an error, not a MemoryError."""
+        arr = _load_array(path, "linear member", (columns + 1, hours),
+                          f"the design needs ({columns + 1}, {hours}) (coefficients and an intercept row)")
         return cls(arr[:-1], arr[-1])
 
 
@@ -459,15 +454,45 @@ def _design_inputs(part: LinearPart | DnnPart) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def _load_array(path: str | os.PathLike[str], what: str) -> np.ndarray:
+def _load_array(path: str | os.PathLike[str], what: str, shape: tuple[int | None, ...] | None = None,
+                needs: str = "") -> np.ndarray:
     """A ``.npy`` file as a finite float64 array, or a :class:`ValidationError` that names the file
-    and says to refit (an empty, truncated or pickled file is never guessed at)."""
+    and says to refit (an empty, truncated or pickled file is never guessed at).
+
+    The header is read first and checked before any data is: a number dtype, the ``shape``
+    expected (None: any length on that axis; ``needs`` says what the design needs), and exactly the
+    bytes the header promises left in the file. Why: ``np.load`` allocates what a damaged header
+    claims, so a header saying (10**6, 10**6) raised an uncaught MemoryError instead of an error."""
+    fmt = np.lib.format
     try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, OSError) as exc:
+        with open(path, "rb") as fh:
+            version = fmt.read_magic(fh)
+            if version == (1, 0):
+                got, _, dtype = fmt.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                got, _, dtype = fmt.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f".npy format version {version[0]}.{version[1]}, where 1.0 or 2.0 is written")
+            if dtype.hasobject:
+                raise ValueError("it holds Python objects, which are never unpickled")
+            if dtype.kind not in "fiu":
+                raise ValidationError(f"{what} file {path} does not hold numbers ({dtype}); refit the model")
+            if shape is not None and (len(got) != len(shape)
+                                      or any(e is not None and g != e for g, e in zip(got, shape, strict=False))):
+                want = "(" + ", ".join("n" if e is None else str(e) for e in shape) + ("," if len(shape) == 1 else "") + ")"
+                raise ValidationError(f"{what} file {path} holds a {tuple(got)} array; {needs or f'expected {want}'}; "
+                                      "refit the model")
+            promised = math.prod(got) * dtype.itemsize
+            left = os.fstat(fh.fileno()).st_size - fh.tell()
+            if left != promised:
+                raise ValueError(f"its header promises a {tuple(got)} {dtype} array ({promised} bytes) but {left} "
+                                 "bytes follow: truncated or damaged")
+            fh.seek(0)
+            arr = fmt.read_array(fh, allow_pickle=False)
+    except ValidationError:
+        raise
+    except (ValueError, EOFError, OSError, SyntaxError) as exc:
         raise ValidationError(f"{what} file {path} is not a plain NumPy array ({exc}); refit the model") from None
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiu":
-        raise ValidationError(f"{what} file {path} does not hold numbers; refit the model")
     arr = np.asarray(arr, dtype="float64")
     if not np.isfinite(arr).all():
         raise ValidationError(f"{what} file {path} holds a non-finite value; refit the model")
@@ -638,14 +663,18 @@ class DnnNets:
     def load(cls, folder: Path, member: DnnMember, part: DnnPart) -> DnnNets:
         """Read what :meth:`save` wrote, checking every array fits the part's design."""
         width = part.scaled_columns
-        scaler = _load_array(_member_file(folder, member.scaler, "DNN scaler"), "DNN scaler")
-        if scaler.shape != (2, width + part.hours):
-            raise ValidationError(f"DNN scaler file {folder / member.scaler} holds a {scaler.shape} array; the "
-                                  f"design needs (2, {width + part.hours}) (medians and MADs of {width} design "
-                                  f"columns and {part.hours} hours); refit the model")
+        scaler = _load_array(_member_file(folder, member.scaler, "DNN scaler"), "DNN scaler", (2, width + part.hours),
+                             f"the design needs (2, {width + part.hours}) (medians and MADs of {width} design "
+                             f"columns and {part.hours} hours)")
         nets = []
         for files in member.nets:
-            arrays = [_load_array(_member_file(folder, f, "DNN layer"), "DNN layer") for f in files]
+            last = len(files) - 1
+            arrays = [_load_array(_member_file(folder, f, "DNN layer"), "DNN layer",
+                                  (len(part.columns) + 1 if i == 0 else None, part.hours if i == last else None),
+                                  f"layer {i} of {len(files)} must be (fan-in + 1, fan-out)"
+                                  + (f" with fan-in {len(part.columns)}, the design's columns" if i == 0 else "")
+                                  + (f" and fan-out {part.hours}, the hours" if i == last else ""))
+                      for i, f in enumerate(files)]
             nets.append(DnnNetwork.from_layer_arrays(arrays, part.activation))
         out = cls(scaler[0, :width], scaler[1, :width], scaler[0, width:], scaler[1, width:], tuple(nets))
         part.check_member(member, out)
