@@ -180,10 +180,17 @@ def test_a_missing_input_hour_is_filled_in_training_too():
 
 
 def test_dnn_members_have_no_leakage():
-    """Mirror of the LEAR leak test: changing later origins' rows and every label not yet known at
-    the origin (its own targets included) changes neither the fitted networks nor the forecast."""
+    """Through the real path of a backtest (:func:`rolling_origin` over the unfiltered frame, the
+    xgboost model type's fit with ``options["dnn"]``): changing every row of later origins and
+    every label not yet known at the origin (its own targets included) changes neither the fitted
+    networks nor the forecast; changing a value that was known does change them, so the comparison
+    would catch a fit (or its caller) that read rows after the origin."""
+    from spotcast_train.models import FitRequest, get_model_type
+    from spotcast_train.rolling import rolling_origin
+
     f = _frame()
-    o = f["origin"].unique()[40]
+    origins = list(f["origin"].unique()[[40, 46]])
+    o = origins[-1]
     g = f.copy()
     later = g["origin"] > o
     num = [c for c in g.columns if c not in ("zone", "origin", "ts", "label_known_at", "hour", "horizon_day",
@@ -191,18 +198,35 @@ def test_dnn_members_have_no_leakage():
     g.loc[later, num] = g.loc[later, num] * 3 + 100
     unknown = g["label_known_at"] > o
     g.loc[unknown, TARGET] = -g.loc[unknown, TARGET] - 50
+    assert unknown.sum() > later.sum() > 0
+    xgb = get_model_type("xgboost")
+    options = {"settings": TREES.with_(linear=None), "dnn": TINY}
 
-    def fitted(frame):
-        return fit_dnn_part(frame[frame["label_known_at"] <= o], TARGET, "origin", TINY, until=o)
+    def backtest(frame):
+        fitted = []
 
-    (pa, na), (pb, nb) = fitted(f), fitted(g)
-    assert pa.to_dict() == pb.to_dict()
-    for a, b in zip(na[0].nets[0].layer_arrays(), nb[0].nets[0].layer_arrays(), strict=True):
-        np.testing.assert_array_equal(a, b)
-    model = TREES.with_(linear=None, dnn=TINY)
-    fa, fb = _fit(f, o, model).predict(f[f["origin"] == o]), _fit(g, o, model).predict(g[g["origin"] == o])
-    assert fa["p50"].notna().all()
+        def fit(train, origin):
+            fitted.append(xgb.fit(FitRequest(frame=train, features=FEATURES, target=TARGET, until=origin,
+                                             options=options)))
+            return fitted[-1]
+
+        out = rolling_origin(frame, origins, fit, recalibrate=3, keep=("horizon_day",))
+        return out, fitted
+
+    (fa, ma), (fb, mb) = backtest(f), backtest(g)
+    assert len(ma) == len(mb) == 2 and all(m.spec.dnn is not None for m in ma + mb)
+    for a, b in zip(ma, mb, strict=True):
+        assert a.spec.dnn.to_dict() == b.spec.dnn.to_dict()
+        for x, y in zip(a.dnn_nets[0].nets[0].layer_arrays(), b.dnn_nets[0].nets[0].layer_arrays(), strict=True):
+            np.testing.assert_array_equal(x, y)
+    day1 = fa["horizon_day"] == 1
+    assert fa["p50"].notna().all() and day1.any()
     pd.testing.assert_frame_equal(fa, fb)
+    # the same comparison sees a change of a value known at the first origin
+    h = f.copy()
+    h.loc[h["origin"] == origins[0] - pd.Timedelta(days=1), "price_lag_1d"] += 25
+    fh, _ = backtest(h)
+    assert not np.allclose(fh.loc[day1, "p50"], fa.loc[day1, "p50"])
 
 
 def test_a_v3_artifact_without_dnn_loads_and_saves_unchanged(tmp_path):
