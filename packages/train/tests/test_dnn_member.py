@@ -323,7 +323,9 @@ def test_damaged_dnn_files_are_clear_errors(tmp_path):
         load_predictor(folder)
     folder = damaged(layer, b"")
     np.save(folder / layer, np.ones((9, 3)), allow_pickle=False)  # 8 + bias rows, but 3 units where 4 were
-    with pytest.raises(ValidationError, match=r"do not chain"):
+    with pytest.raises(ValidationError, match=r"DNN network files dnn-d1-w0056-s0-l0.npy, dnn-d1-w0056-s0-l1.npy, "
+                                              r"dnn-d1-w0056-s0-l2.npy in .*: DNN layer 2: .* do not chain .*; "
+                                              r"refit the model$"):
         load_predictor(folder)
     with pytest.raises(NotFoundError, match=r"lacks its DNN scaler file dnn-d1-w0056-scaler.npy"):
         load_predictor(damaged(scaler, None))

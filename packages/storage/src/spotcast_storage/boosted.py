@@ -675,7 +675,12 @@ class DnnNets:
                                   + (f" with fan-in {len(part.columns)}, the design's columns" if i == 0 else "")
                                   + (f" and fan-out {part.hours}, the hours" if i == last else ""))
                       for i, f in enumerate(files)]
-            nets.append(DnnNetwork.from_layer_arrays(arrays, part.activation))
+            try:
+                nets.append(DnnNetwork.from_layer_arrays(arrays, part.activation))
+            except ValidationError as exc:  # e.g. layers that do not chain: say which files, and what to do
+                why = str(exc).removesuffix("; refit the model")
+                raise ValidationError(f"DNN network files {', '.join(files)} in {folder}: {why}; refit the model") \
+                    from None
         out = cls(scaler[0, :width], scaler[1, :width], scaler[0, width:], scaler[1, width:], tuple(nets))
         part.check_member(member, out)
         return out
