@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -507,6 +508,45 @@ def test_cli_dnn_bad_input_and_missing_scikit_learn_write_nothing(fresh_store, m
     assert snapshot() == before
     r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
     assert json.loads(r.output[r.output.index("["):]) == []  # nothing registered
+
+
+def test_too_little_history_for_dnn_members_is_said_not_silent(fresh_store, fast):
+    """``--dnn`` with fewer than 20 complete days: the model is what it would be without DNN members,
+    and the fit result (summary, notes, the artifact's info) says why."""
+    from spotcast_train import service
+
+    s = fresh_store
+    r = service.fit(s.project, "SE3", options={**fast, "dnn": TINY}, window="15d", now=s.origin(99), register=False)
+    assert r.predictor.spec.dnn is None
+    assert len(r.notes) == 1 and re.fullmatch(r"no DNN members: 1\d complete days < 20 \(within 56 days of the "
+                                              r"origin; load more history or widen --window\)", r.notes[0])
+    assert f"note: {r.notes[0]}" in r.summary() and r.predictor.spec.info["notes"] == r.notes
+    plain = service.fit(s.project, "SE3", options=fast, window="15d", now=s.origin(99), register=False)
+    assert plain.notes == [] and "note:" not in plain.summary()
+
+
+def test_dnn_options_on_another_model_type_are_errors_before_any_work(fresh_store):
+    from typer.testing import CliRunner
+
+    from spotcast_train import service
+    from spotcast_train.cli import app
+
+    s = fresh_store
+    before = s.project.get_event_log().latest_event_id()
+    for cmd in (["fit", "--zone", "SE3"], ["backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04"]):
+        for flags, said in ((["--dnn"], "--dnn: "), (["--dnn", "--dnn-seeds", "0"], "--dnn, --dnn-seeds: ")):
+            r = CliRunner().invoke(app, ["--store", str(s.project.path), *cmd, "--model", "naive-daily", *flags,
+                                         "--no-progress"])
+            assert r.exit_code == 1 and f"error: {said}DNN members are part of the xgboost model, not of --model " \
+                "naive-daily" in r.output and "Traceback" not in r.output, r.output
+    for call in (lambda: service.fit(s.project, "SE3", model="naive-weekly", options={"dnn": TINY}, now=s.origin(99)),
+                 lambda: service.backtest(s.project, "SE3", s.origin(90), s.origin(93), model="naive-daily",
+                                          options={"dnn": TINY}, write=False)):
+        with pytest.raises(ValidationError, match=r"model naive-\w+ takes no option\(s\) \['dnn'\] \(--dnn is an "
+                                                  r"option of the xgboost model\); drop it or use --model xgboost"):
+            call()
+    assert s.project.get_event_log().latest_event_id() == before
+    assert s.project.get_model_registry().get_models() == []
 
 
 def test_without_weekday_dummies_every_design_column_is_scaled():

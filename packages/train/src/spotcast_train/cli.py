@@ -13,6 +13,7 @@ import typer
 
 from spotcast_storage.cli_common import emit, friendly_errors, open_store, stage_app
 from spotcast_storage.cli_common import progress as progress_bar
+from spotcast_storage.errors import ValidationError
 
 app = stage_app(
     "train",
@@ -46,9 +47,14 @@ FeaturesVersionOption = Annotated[int | None, typer.Option(
 
 
 def _options(linear: bool | None, solver: str | None = None, dnn: bool = False, dnn_weight: float | None = None,
-             dnn_seeds: str | None = None) -> dict:
+             dnn_seeds: str | None = None, model: str = "xgboost") -> dict:
     """Model options of ``--linear/--no-linear``, ``--linear-solver`` and ``--dnn*`` (checked before
-    anything runs)."""
+    anything runs; the DNN options are the xgboost model's, so with another ``--model`` an error)."""
+    given = [n for n, v in (("--dnn", dnn or None), ("--dnn-weight", dnn_weight), ("--dnn-seeds", dnn_seeds))
+             if v is not None]
+    if given and model != "xgboost":
+        raise ValidationError(f"{', '.join(given)}: DNN members are part of the xgboost model, not of --model "
+                              f"{model}; drop {'it' if len(given) == 1 else 'them'} or use --model xgboost")
     opts: dict = {}
     if linear is not None or solver is not None:
         from spotcast_train.linear import linear_options
@@ -95,14 +101,16 @@ def fit_cmd(
 
     with progress_bar("promotion gate", "origin forecasts", progress and fmt == "text") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
-                        origins=origins, refit=refit, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds), now=now, progress=p,
+                        origins=origins, refit=refit, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds, model), now=now,
+                        progress=p,
                         features_version=features_version)
     if fmt == "json":
         typer.echo(json.dumps({"name": r.name, "version": r.version, "metrics": r.metrics,
                                "baselines": r.baseline_metrics, "training_window": r.training_window,
                                "artifact": r.artifact, "decision": r.decision, "status": r.status,
                                "fallback": None if r.fallback is None else
-                               {"name": r.fallback[0], "version": r.fallback[1]}}, indent=2, default=str))
+                               {"name": r.fallback[0], "version": r.fallback[1]}, "notes": r.notes},
+                              indent=2, default=str))
     else:
         typer.echo(r.summary())
 
@@ -141,7 +149,7 @@ def backtest_cmd(
     project = open_store()
     with progress_bar("backtest", "origin forecasts", progress and fmt == "table") as p:
         r = service.backtest(project, zone, start, end, model=model, recalibrate=recalibrate,
-                             window=window, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds),
+                             window=window, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds, model),
                              report_dir=report or outputs_dir(project) / "backtests", write=not no_write, progress=p,
                              features_version=features_version)
     table = r.table.copy()

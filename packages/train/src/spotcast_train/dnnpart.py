@@ -195,24 +195,32 @@ def fitted_nets(model: Any) -> DnnNets:
 
 def fit_dnn_part(train: pd.DataFrame, target: str, time_col: str, settings: DnnPartSettings,
                  until: pd.Timestamp | None = None) -> tuple[DnnPart, list[DnnNets]] | None:
-    """Fit the DNN members on ``train`` (already restricted to rows known at the origin ``until``;
-    the window counts back from it). None when no horizon day has ``min_days`` complete days
-    (every design value, after :func:`~spotcast_storage.boosted.fill_missing_hour` fills a single
-    missing hour, and all 24 labels: a network has no rule for a missing input).
+    """:func:`fit_dnn_members` without the reason when there are none."""
+    fitted = fit_dnn_members(train, target, time_col, settings, until)
+    return None if isinstance(fitted, str) else fitted
 
-    Returns the part and one :class:`DnnNets` per :class:`DnnMember`."""
+
+def fit_dnn_members(train: pd.DataFrame, target: str, time_col: str, settings: DnnPartSettings,
+                    until: pd.Timestamp | None = None) -> tuple[DnnPart, list[DnnNets]] | str:
+    """Fit the DNN members on ``train`` (already restricted to rows known at the origin ``until``;
+    the window counts back from it). Returns the part and one :class:`DnnNets` per
+    :class:`DnnMember`; or, when no horizon day has ``min_days`` complete days (every design value,
+    after :func:`~spotcast_storage.boosted.fill_missing_hour` fills a single missing hour, and all 24
+    labels: a network has no rule for a missing input), why not, in words (e.g. ``"no DNN members:
+    12 complete days < 20"``), so a fit asked for DNN members can say it has none."""
     from spotcast_train.linear import default_sources
 
     dnn = dnn_module()
     sources = list(settings.sources) if settings.sources is not None else default_sources(train)
     if not any(c.startswith("price_") for c in sources):
-        return None
+        return f"no DNN members: the design's sources {sources} have no price column"
     end = pd.Timestamp(until) if until is not None else pd.Timestamp(train[time_col].max())
     net = settings.network
     w = int(net.window_days)
     members: list[DnnMember] = []
     fitted: list[DnnNets] = []
     epochs: dict[str, list[int]] = {}
+    complete = 0
     for day in sorted(settings.horizon_days):
         rows = train[train["horizon_day"] == day] if "horizon_day" in train.columns else train.iloc[:0]
         if rows.empty:
@@ -223,6 +231,7 @@ def fit_dnn_part(train: pd.DataFrame, target: str, time_col: str, settings: DnnP
         times = pd.DatetimeIndex(keys[time_col])
         usable = np.isfinite(design).all(axis=1) & np.isfinite(y).all(axis=1)
         sel = np.flatnonzero(usable & np.asarray(times >= end - pd.Timedelta(days=w)))
+        complete = max(complete, len(sel))
         if len(sel) < settings.min_days:
             continue
         model = dnn.DnnModel(settings=net, dummies=design.shape[1] - len(sources) * settings.hours)
@@ -238,7 +247,9 @@ def fit_dnn_part(train: pd.DataFrame, target: str, time_col: str, settings: DnnP
         fitted.append(fitted_nets(model))
         epochs[stem] = [int(n.n_iter_) for n in model.nets]
     if not members:
-        return None
+        days = "" if len(settings.horizon_days) == 1 else " on any horizon day"
+        return (f"no DNN members: {complete} complete days{days} < {settings.min_days} (within {w} days of the "
+                "origin; load more history or widen --window)")
     part = DnnPart(sources=sources, members=members, weight=settings.weight, hours=settings.hours,
                    calendar=settings.calendar, time_col=time_col, activation=net.activation,
                    params={"library": "sklearn.neural_network.MLPRegressor", **net.to_dict()},
@@ -250,12 +261,15 @@ def with_dnn(model: Predictor, train: pd.DataFrame, target: str, time_col: str, 
              until: pd.Timestamp | None = None) -> Predictor:
     """``model`` (trees, with or without linear members) plus DNN members fitted on the same rows:
     on the days they cover the point forecast becomes ``(1 - w_lin - w_dnn) * trees + w_lin *
-    linear + w_dnn * dnn``. With too little history, ``model`` comes back unchanged."""
+    linear + w_dnn * dnn``. With too little history ``model`` forecasts as it would without them,
+    and says why in ``spec.info["notes"]`` (which `spotcast-train fit` prints): asked-for members
+    that are not there are never silent."""
     linear = model.spec.linear
     check_weights(linear.weight if linear is not None else None, settings.weight)
-    fitted = fit_dnn_part(train, target, time_col, settings, until)
-    if fitted is None:
-        return model
+    fitted = fit_dnn_members(train, target, time_col, settings, until)
+    if isinstance(fitted, str):
+        info = {**model.spec.info, "notes": [*model.spec.info.get("notes", []), fitted]}
+        return Predictor(replace(model.spec, info=info), model.boosters, model.linear_boosters)
     part, nets = fitted
     spec = replace(model.spec, dnn=part, info={**model.spec.info, "dnn": settings.to_dict()})
     return Predictor(spec, model.boosters, model.linear_boosters, nets)

@@ -188,5 +188,5 @@ def handle_events(events: list[Any], ctx: Any) -> str | None:
         r = fit(ctx.project, zone, now=ctx.now, options=opts.train_model_options,
                 progress=quarter_steps(ctx.log, f"train: {zone}: promotion gate"))
         lines.append(f"{zone}: retrained because {d.reason} -> {r.name} v{r.version}; "
-                     f"{r.status.removeprefix(f'{zone}: ')}")
+                     f"{r.status.removeprefix(f'{zone}: ')}" + "".join(f"; note: {n}" for n in r.notes))
     return "; ".join(lines) if lines else None

@@ -79,6 +79,9 @@ class FitResult:
     """The zone's serving status after the fit, in words."""
     fallback: tuple[str, int] | None = None
     """The weekly naive registered to serve because nothing beat the naive baselines."""
+    notes: list[str] = field(default_factory=list)
+    """What the fitted model says about itself that the user asked for otherwise (e.g. "no DNN
+    members: 12 complete days < 20"): the model's ``spec.info["notes"]``."""
 
     def summary(self) -> str:
         m = self.metrics
@@ -89,7 +92,7 @@ class FitResult:
         line = (f"{what} {self.name}" + (f" v{self.version}" if self.version is not None else "")
                 + f": {scored}, rMAE {m.get('rmae', float('nan')):.3f} ({naive}); trained on "
                 f"{self.training_window['rows']} rows {self.training_window['start'][:10]}..{self.training_window['end'][:10]}")
-        return line + (f"\n{self.status}" if self.status else "")
+        return line + "".join(f"\nnote: {n}" for n in self.notes) + (f"\n{self.status}" if self.status else "")
 
 
 def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | int | None = DEFAULT_WINDOW_DAYS,
@@ -192,7 +195,7 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     lineage = lineage.with_model(model, final.features)
     final = final.with_info(lineage=lineage.to_dict(), training_window=training_window)
     name = model_name(model, zone)
-    result = FitResult(zone, model, name, None, metrics, base, training_window, None, final)
+    result = FitResult(zone, model, name, None, metrics, base, training_window, None, final, notes=_notes(final))
     description = f"{model} for {zone}: {mt.description}"
     if before is None:  # not gated: a naive baseline
         if register:
@@ -233,6 +236,12 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
         result.status = (promotion.describe(record, key) if record is not None else
                          f"{zone}: the challenger would lose to the naive baselines ({verdict.why}); not registered")
     return result
+
+
+def _notes(model: ModelPredictor) -> list[str]:
+    info = getattr(getattr(model, "spec", None), "info", None)
+    notes = info.get("notes") if isinstance(info, dict) else None
+    return [str(n) for n in notes] if isinstance(notes, list) else []
 
 
 def write_gate_stream(project: Project, zone: str, run_id: str, scores: gate.GateScores,
