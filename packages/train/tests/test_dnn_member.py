@@ -549,6 +549,25 @@ def test_dnn_options_on_another_model_type_are_errors_before_any_work(fresh_stor
     assert s.project.get_model_registry().get_models() == []
 
 
+def test_recipes_record_the_dnn_settings_only_when_set():
+    """A recipe of settings without DNN members has no ``dnn`` key, exactly as recipes recorded
+    before the field existed, so a serving model registered then equals an identical challenger
+    (no refit of the serving recipe in the gate); with DNN members it is recorded and rebuilt."""
+    from spotcast_train import gate
+
+    feats = ["hour", "price_lag_1d"]
+    plain = {"settings": TREES.with_(linear=LIN)}
+    r = gate.Recipe.make("xgboost", plain, 730, feats)
+    recorded = json.loads(json.dumps(r.to_dict()))["options"]["settings"]
+    assert set(recorded) == {"__dataclass__"} | {fl.name for fl in dataclasses.fields(XGBSettings)} - {"dnn"}
+    assert gate.Recipe(**{**r.to_dict(), "features": tuple(feats)}).decoded_options() == plain
+    with_dnn = {"settings": TREES.with_(linear=LIN, dnn=TINY)}
+    d = gate.Recipe.make("xgboost", with_dnn, 730, feats)
+    assert d.options["settings"]["dnn"]["weight"] == 0.25 and not d.same_as(r)
+    back = gate.Recipe(**{**json.loads(json.dumps(d.to_dict())), "features": tuple(feats)}).decoded_options()
+    assert back == with_dnn and isinstance(back["settings"].dnn.network.seeds, tuple)
+
+
 def test_without_weekday_dummies_every_design_column_is_scaled():
     """``calendar=None``: no dummy is left unscaled (the network's scaler covers every column), and
     the stored member predicts what :class:`DnnModel` fitted on the same rows does."""

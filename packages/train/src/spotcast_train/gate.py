@@ -42,12 +42,22 @@ Fitter = Callable[[pd.DataFrame, pd.Timestamp], ModelPredictor]
 
 
 # -- recipes --------------------------------------------------------------------------------------
+OMIT_WHEN_NONE = "spotcast.omit_when_none"
+"""Metadata key of a dataclass field (``field(default=None, metadata={OMIT_WHEN_NONE: True})``)
+that :func:`encode_options` leaves out while it is None: a field added to settings later (e.g.
+``XGBSettings.dnn``) then keeps a recipe recorded before it equal to the same settings now, so the
+gate does not see a changed recipe (and refit the serving model) where nothing changed. Decoding
+a recipe without the key gives the field its default, None."""
+
+
 def encode_options(value: Any) -> Any:
-    """Model options as JSON (dataclass settings keep their class name, so they can be rebuilt)."""
+    """Model options as JSON (dataclass settings keep their class name, so they can be rebuilt;
+    fields marked :data:`OMIT_WHEN_NONE` only when set)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}",
-                **{f.name: encode_options(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+                **{f.name: encode_options(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if not (f.metadata.get(OMIT_WHEN_NONE) and getattr(value, f.name) is None)}}
     if isinstance(value, Mapping):
         return {str(k): encode_options(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

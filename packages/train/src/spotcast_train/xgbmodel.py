@@ -23,6 +23,7 @@ from spotcast_storage.errors import ValidationError
 from spotcast_storage.intervals import OnlineSettings, conformal_quantile, offsets_at
 from spotcast_storage.modelformat import quantile_column
 from spotcast_train.dnnpart import DnnPartSettings, check_weights, with_dnn
+from spotcast_train.gate import OMIT_WHEN_NONE
 from spotcast_train.linear import LinearSettings, with_linear
 
 DEFAULT_WINDOWS: tuple[int, ...] = (1456,)
@@ -73,9 +74,11 @@ class XGBSettings:
     """LEAR-style linear members averaged with the trees (:mod:`spotcast_train.linear`); None:
     trees alone. The stage's default model sets it (``builtins.xgboost.STAGE_LINEAR``; why: the
     package README, "Linear members")."""
-    dnn: DnnPartSettings | None = None
+    dnn: DnnPartSettings | None = field(default=None, metadata={OMIT_WHEN_NONE: True})
     """DNN members blended with the trees and the linear members (:mod:`spotcast_train.dnnpart`);
-    None (the default: not scored on the validation years in the stage yet): no DNN."""
+    None (the default: not scored on the validation years in the stage yet): no DNN. Recorded in a
+    recipe only when set (:data:`spotcast_train.gate.OMIT_WHEN_NONE`): a model registered with settings
+    before this field existed has the same recipe as those settings now."""
 
     def __post_init__(self) -> None:
         if self.dnn is not None:  # weights that cannot blend fail here, before any fit
