@@ -111,9 +111,9 @@ def test_blend_parts_gives_an_absent_parts_weight_to_the_trees():
     np.testing.assert_array_equal(got[np.isnan(lin)], boosted.blend(trees, dnn, 0.2)[np.isnan(lin)])
     np.testing.assert_array_equal(blend_parts(trees, [(lin, 0.4)]), boosted.blend(trees, lin, 0.4))
     np.testing.assert_allclose(blend_parts(trees, [(lin, 0.5), (dnn, 0.5)])[3], 10.0)  # trees' weight 0, no part
-    with pytest.raises(ValidationError, match=r"must be >= 0 and sum to at most 1"):
+    with pytest.raises(ValidationError, match=r"part 1 weight 0.7 plus part 2 weight 0.4 is more than 1"):
         blend_parts(trees, [(lin, 0.7), (dnn, 0.4)])
-    with pytest.raises(ValidationError, match=r"must be >= 0"):
+    with pytest.raises(ValidationError, match=r"part 1 weight -0.1: give a number from 0 to 1"):
         blend_parts(trees, [(lin, -0.1)])
 
 
@@ -289,10 +289,27 @@ def test_bad_weights_and_settings_are_clear_errors():
         dnn_options(True, 0.7, linear_weight=0.4)
     assert dnn_options(True, 0.6, "1,2", linear_weight=0.4)["dnn"] == DnnPartSettings(
         weight=0.6, network=DnnSettings(seeds=(1, 2)))
-    with pytest.raises(ValidationError, match=r"DNN weight must be a number in \[0, 1\]"):
+    with pytest.raises(ValidationError, match=r"DNN weight 2: give a number from 0 to 1"):
         boosted.DnnPart(sources=["price_lag_1d"], members=[boosted.DnnMember("a.npy", [["b.npy"]])], weight=2)
     with pytest.raises(ValidationError, match=r"do not chain"):
         DnnNetwork((np.zeros((3, 4)), np.zeros((5, 2))), (np.zeros(4), np.zeros(2)))
+
+
+def test_every_weight_check_is_the_one_check():
+    """DnnPartSettings, DnnPart, check_weights (the CLI), XGBSettings and ModelSpec say the same."""
+    member = boosted.DnnMember("a.npy", [["b.npy"]])
+    for make in (lambda: DnnPartSettings(weight=1.5), lambda: boosted.DnnPart(["price_lag_1d"], [member], weight=1.5)):
+        with pytest.raises(ValidationError, match=r"^DNN weight 1.5: give a number from 0 to 1 \(the trees keep 1 "
+                                                  r"minus the linear and DNN weights\)$"):
+            make()
+    f = _frame()
+    spec = _fit(f, f["origin"].max(), TREES.with_(linear=LIN.with_(weight=0.4), dnn=TINY)).spec
+    too_much = r"^linear weight 0.4 plus DNN weight 0.7 is more than 1: the trees keep 1 minus their sum; lower one"
+    for make in (lambda: XGBSettings(linear=LinearSettings(weight=0.4), dnn=DnnPartSettings(weight=0.7)),
+                 lambda: boosted.check_blend_weights({"linear": 0.4, "DNN": 0.7}),
+                 lambda: dataclasses.replace(spec, dnn=dataclasses.replace(spec.dnn, weight=0.7))):
+        with pytest.raises(ValidationError, match=too_much):
+            make()
 
 
 def test_damaged_dnn_files_are_clear_errors(tmp_path):

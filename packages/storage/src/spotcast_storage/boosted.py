@@ -704,9 +704,7 @@ class DnnPart:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        w = self.weight
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
-            raise ValidationError(f"DNN weight must be a number in [0, 1], got {w!r}")
+        check_blend_weights({"DNN": self.weight})
         if self.activation not in DNN_ACTIVATIONS:
             raise ValidationError(f"DNN activation {self.activation!r}: use one of {', '.join(DNN_ACTIVATIONS)}")
         if not self.members:
@@ -797,6 +795,22 @@ class DnnPart:
         return _per_day_rows(self, X, lambda design, keys: self.predict_days(design, keys, nets))
 
 
+def check_blend_weights(weights: Mapping[str, Any]) -> None:
+    """The one check of a blend's weights, by part name (e.g. ``{"linear": 0.4, "DNN": 0.2}``; None:
+    no such part): each a number from 0 to 1 and together at most 1, since the trees keep 1 minus
+    their sum. Used by the DNN settings (train), :class:`DnnPart`, :class:`ModelSpec` and
+    :func:`blend_parts`, so a weight that cannot blend gets the same message wherever it is found."""
+    given = {name: w for name, w in weights.items() if w is not None}
+    for name, w in given.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
+            raise ValidationError(f"{name} weight {w!r}: give a number from 0 to 1 (the trees keep 1 minus the "
+                                  "linear and DNN weights)")
+    if sum(float(w) for w in given.values()) > 1.0 + 1e-12:
+        parts = " plus ".join(f"{name} weight {float(w):g}" for name, w in given.items())
+        raise ValidationError(f"{parts} is more than 1: the trees keep 1 minus their sum; lower one of them "
+                              "(--dnn-weight, or --no-linear)")
+
+
 def blend(trees: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
     """``(1 - weight) * trees + weight * linear`` where the linear forecast exists, trees elsewhere."""
     trees = np.asarray(trees, dtype="float64")
@@ -814,9 +828,8 @@ def blend_parts(trees: np.ndarray, parts: Sequence[tuple[np.ndarray, float]]) ->
     (Renormalising the present weights instead moved a 23-hour day's forecast away from both the
     3-way and the no-DNN blend.)"""
     trees = np.asarray(trees, dtype="float64")
+    check_blend_weights({f"part {i + 1}": w for i, (_, w) in enumerate(parts)})
     weights = [float(w) for _, w in parts]
-    if any(w < 0 for w in weights) or sum(weights) > 1.0 + 1e-12:
-        raise ValidationError(f"blend weights {weights} must be >= 0 and sum to at most 1 (the trees keep the rest)")
     forecasts = [np.asarray(f, dtype="float64") for f, _ in parts]
     present = np.zeros(trees.shape)
     for forecast, w in zip(forecasts, weights, strict=True):
@@ -928,10 +941,8 @@ class ModelSpec:
         if self.dnn is not None:
             if self.kind != "xgboost":
                 raise ValidationError(f"DNN members sit beside the trees of an xgboost model, not in a {self.kind!r} one")
-            w_lin = float(self.linear.weight) if self.linear is not None else 0.0
-            if w_lin + float(self.dnn.weight) > 1.0 + 1e-12:
-                raise ValidationError(f"linear weight {w_lin} plus DNN weight {self.dnn.weight} is more than 1; the "
-                                      "trees' weight is 1 minus the two, so lower one of them")
+            check_blend_weights({"linear": self.linear.weight if self.linear is not None else None,
+                                 "DNN": self.dnn.weight})
 
     @property
     def written_version(self) -> int:
@@ -1295,6 +1306,7 @@ __all__ = [
     "Transform",
     "blend",
     "blend_parts",
+    "check_blend_weights",
     "design_columns",
     "fill_missing_hour",
     "lear_design",

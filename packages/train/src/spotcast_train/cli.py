@@ -61,10 +61,10 @@ def _options(linear: bool | None, solver: str | None = None, dnn: bool = False, 
 
         opts = linear_options(linear, solver)
     if dnn or dnn_weight is not None or dnn_seeds is not None:
-        from spotcast_train.builtins.xgboost import STAGE_LINEAR
+        from spotcast_train.builtins.xgboost import settings_of
         from spotcast_train.dnnpart import dnn_options
 
-        lin = opts.get("linear", STAGE_LINEAR)
+        lin = settings_of(opts).linear  # the linear part these options give the model, as the fit will
         opts.update(dnn_options(dnn, dnn_weight, dnn_seeds, linear_weight=lin.weight if lin is not None else None))
     return opts
 

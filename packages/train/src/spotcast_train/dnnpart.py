@@ -37,6 +37,7 @@ from spotcast_storage.boosted import (
     DnnNetwork,
     DnnPart,
     Predictor,
+    check_blend_weights,
     fill_missing_hour,
     lear_design,
 )
@@ -97,10 +98,7 @@ class DnnPartSettings:
     min_days: int = DNN_MIN_DAYS
 
     def __post_init__(self) -> None:
-        w = self.weight
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
-            raise ValidationError(f"DNN weight {w!r}: give a number from 0 to 1 (the trees keep 1 minus the "
-                                  "linear and DNN weights)")
+        check_blend_weights({"DNN": self.weight})
         net = self.network
         if len(net.hidden) != 2 or any(int(h) < 1 for h in net.hidden):
             raise ValidationError(f"DNN hidden sizes {list(net.hidden)}: the design has two hidden layers of at "
@@ -138,11 +136,9 @@ def dnn_module() -> Any:
 
 
 def check_weights(linear_weight: float | None, dnn_weight: float) -> None:
-    """The blend's weights: each in [0, 1] and together at most 1 (the trees keep the rest)."""
-    lw = float(linear_weight or 0.0)
-    if lw + float(dnn_weight) > 1.0 + 1e-12:
-        raise ValidationError(f"linear weight {lw:g} plus DNN weight {float(dnn_weight):g} is more than 1: the trees "
-                              "keep 1 minus the two; lower --dnn-weight (or use --no-linear)")
+    """The blend's weights (:func:`~spotcast_storage.boosted.check_blend_weights`, the one check):
+    each in [0, 1] and together at most 1 (the trees keep the rest)."""
+    check_blend_weights({"linear": linear_weight, "DNN": dnn_weight})
 
 
 def dnn_options(dnn: bool, weight: float | None = None, seeds: str | Sequence[int] | None = None,
