@@ -15,14 +15,19 @@ STAGE_LINEAR: LinearSettings | None = LinearSettings()
 on the epftoolbox validation years 0.6 trees + 0.4 linear lowered day-ahead MAE by 2.6% (BE) and
 5.1% (PJM), on stage-shaped synthetic data it did not hurt (D+1 -0.3%), and `spotcast run` on the
 synthetic demo took no longer (package README, "Linear members")."""
+STAGE_SETTINGS: XGBSettings = XGBSettings(linear=STAGE_LINEAR)
+"""What :func:`fit` trains when no ``settings`` are passed (`spotcast-train fit`, `spotcast run`).
+Named and read at each fit, so a process that drives the real CLI can choose smaller boosting
+settings for every fit it makes: the cross-stage tests do (tests/fast_train.py), since their
+checks are about the chain, not accuracy, and 600 rounds were most of their time."""
 
 
 def fit(req: FitRequest) -> Any:
-    """``options["settings"]``: an :class:`XGBSettings` (default: ``XGBSettings(linear=STAGE_LINEAR)``);
+    """``options["settings"]``: an :class:`XGBSettings` (default: :data:`STAGE_SETTINGS`);
     ``options["linear"]``: a :class:`LinearSettings` (or True for its defaults, None/False for trees
     alone) overriding ``settings.linear``; ``options["interval_history"]``: earlier forecasts with
     their actuals for the online-conformal band (:func:`spotcast_train.xgbmodel.fit_xgb`)."""
-    settings = req.options.get("settings") or XGBSettings(linear=STAGE_LINEAR)
+    settings = req.options.get("settings") or STAGE_SETTINGS
     if "linear" in req.options:
         linear = req.options["linear"]
         settings = settings.with_(linear=LinearSettings() if linear is True else (linear or None))
