@@ -19,6 +19,17 @@ def _isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def fast_train(monkeypatch):
+    """Default fits in this test train tests/fast_train.py's smaller boosting (the chain, not
+    accuracy, is what these tests check); the stage default is back after the test."""
+    import fast_train as fast
+    from spotcast_train.builtins import xgboost as builtin
+
+    monkeypatch.setattr(builtin, "STAGE_SETTINGS", fast.SETTINGS)
+    return fast.SETTINGS
+
+
+@pytest.fixture
 def store_path(tmp_path):
     path = tmp_path / "store.duckdb"
     yield path

@@ -1,10 +1,11 @@
 """Run `spotcast` in a child process that SIGKILLs itself right after a given commit.
 
-    python killer.py <name>:<n> spotcast-args...
+    python killer.py [--fast-train] <name>:<n> spotcast-args...
 
 ``name`` is a feature group or model name; the process kills itself (SIGKILL, no cleanup)
 just after the n-th committed write to it, i.e. between two steps of the pipeline where an
-interrupted run is most likely to leave half-done work behind.
+interrupted run is most likely to leave half-done work behind. ``--fast-train``: the child's
+fits use tests/fast_train.py's smaller boosting (as the ``fast_train`` fixture in this process).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class Killer:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--fast-train":
+        import fast_train  # beside this script, which is on sys.path[0]
+
+        fast_train.use()
+        del sys.argv[1]
     target, n = sys.argv[1].split(":")
     get_plugin_manager().register(Killer(target, int(n)), name="test-killer")
     sys.argv = ["spotcast", *sys.argv[2:]]

@@ -45,7 +45,7 @@ def spread():
 
 
 @pytest.mark.slow  # the promotion gate fits 28 origins' worth of models
-def test_a_feature_plugins_column_is_in_a_trained_and_served_model(spread, store_path, tmp_path):
+def test_a_feature_plugins_column_is_in_a_trained_and_served_model(spread, store_path, tmp_path, fast_train):
     days = 60
     first = (pd.Timestamp.now() - pd.Timedelta(days=days)).normalize()
     last = first + pd.Timedelta(days=days - 1)

@@ -94,7 +94,7 @@ def test_the_api_404_for_a_zone_never_ingested_names_the_step_that_is_missing(se
 
 
 @pytest.mark.slow  # two promotion gates
-def test_models_of_another_zone_only_hint_training_one_and_the_hint_leads_to_a_forecast(se3_store):
+def test_models_of_another_zone_only_hint_training_one_and_the_hint_leads_to_a_forecast(se3_store, fast_train):
     # SE3's model only has to exist: its gate refits once (28d) instead of weekly, which saves
     # time and changes nothing this test checks; SE4's fit is the hint as printed, unchanged.
     r = run_cli(se3_store, "train", "fit", "--zone", "SE3", "--refit", "28d", "--no-progress")

@@ -44,7 +44,7 @@ def synthetic_args(outputs: Path, now: str = NOW) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_chain_publishes_quarter_hours_once_the_zone_clears_in_15_minutes(store_path, tmp_path):
+def test_the_chain_publishes_quarter_hours_once_the_zone_clears_in_15_minutes(store_path, tmp_path, fast_train):
     """Issue 15 end to end: the synthetic source clears SE3 in 15 minutes from 2025-10-01 (as the
     Nordic market does); `spotcast run` then publishes the forecast at 15 minutes as well -- a
     file, the store's forecasts_15min view, and accuracy at 15 minutes once actuals arrive."""
@@ -72,6 +72,8 @@ def test_the_chain_publishes_quarter_hours_once_the_zone_clears_in_15_minutes(st
 
 
 def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_path, tmp_path):
+    """The README's main job offline, with the stage's true default model (every other chain test
+    trains smaller boosting: tests/fast_train.py)."""
     out = tmp_path / "outputs"
     r = run_cli(store_path, *synthetic_args(out))
     assert r.exit_code == 0, r.output
@@ -115,7 +117,8 @@ def test_a_malformed_base_url_is_a_usage_error_before_any_work(store_path):
     assert not store_path.exists()
 
 
-def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_path, tmp_path, monkeypatch):
+def test_the_chain_against_a_local_server_answering_like_the_real_apis(store_path, tmp_path, monkeypatch,
+                                                                       fast_train):
     from spotcast_ingest.testing import FakeApis
 
     with FakeApis(now=pd.Timestamp(NOW)) as api:
@@ -157,9 +160,10 @@ def spotcast_child(store, kill_at: str | None, outputs: Path, kill_after_s: floa
                    extra: tuple[str, ...] = (), start: bool = False):
     """Run `spotcast run` in a child; it SIGKILLs itself after the commit named by ``kill_at``,
     or the parent kills it after ``kill_after_s`` seconds (wherever it is then). ``start``:
-    return the running process instead of waiting for it."""
+    return the running process instead of waiting for it. Every child trains the smaller
+    boosting of tests/fast_train.py (the same in each, so their end states compare)."""
     args = ["--store", str(store), *synthetic_args(outputs), *extra]
-    cmd = [sys.executable, KILLER, kill_at or "never:1", *args]
+    cmd = [sys.executable, KILLER, "--fast-train", kill_at or "never:1", *args]
     if start:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if kill_after_s is None:

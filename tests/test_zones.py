@@ -52,8 +52,8 @@ def epftoolbox_file(path, first: pd.Timestamp, days: int):
     return path
 
 
-@pytest.mark.slow  # about 25 s here: the promotion gate fits 28 origins' worth of models
-def test_belgium_from_an_epftoolbox_file_to_a_served_forecast_in_brussels_time(store_path, tmp_path):
+@pytest.mark.slow  # the promotion gate fits 28 origins' worth of models (small ones: fast_train)
+def test_belgium_from_an_epftoolbox_file_to_a_served_forecast_in_brussels_time(store_path, tmp_path, fast_train):
     # The file ends yesterday: train fits its final model on the windows ending now, so old
     # history (the real BE.csv ends in 2016) would leave it no rows (see the train README).
     days = 60

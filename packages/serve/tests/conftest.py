@@ -192,15 +192,44 @@ def forecast_every_origin(project: Any, zone: str) -> None:
         service.forecast_origin(project, zone, rows.sort_values("ts", ignore_index=True), pred, ref)
 
 
-@pytest.fixture
-def history(data: Data, project: Any) -> Data:
-    """A store with a history: SE3 and SE4 forecast at every origin of :data:`HISTORY_ORIGINS`
-    and actual prices for every forecast hour (through 2024-04-04)."""
+def write_history(data: Data, project: Any) -> None:
+    """SE3 and SE4 forecast at every origin of :data:`HISTORY_ORIGINS` and actual prices for every
+    forecast hour (through 2024-04-04), written as daily runs would have."""
     data.write_features(zones=("SE3", "SE4"), origins=HISTORY_ORIGINS, days=35)
     data.write_actuals(data.actuals(zones=("SE3", "SE4"), days=35))
     data.naive_model()
     for zone in ("SE3", "SE4"):
         forecast_every_origin(project, zone)
+
+
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``history`` store, written once per test process: its 40 forecast commits took 3-5 s
+    of every test that used it. Tests get a copy of the file (see ``history``), never this one."""
+    folder = tmp_path_factory.mktemp("history-template")
+    path = folder / "store.duckdb"
+    with pytest.MonkeyPatch.context() as mp:  # as _isolated_config, which a session fixture precedes
+        for var in ("SPOTCAST_STORE", "SPOTCAST_MODE", "HOPSWORKS_API_KEY"):
+            mp.delenv(var, raising=False)
+        mp.setenv("SPOTCAST_LOAD_PLUGINS", "")
+        p = get_storage(mode="local", path=path)
+        write_history(Data(p, folder), p)
+        p.close()
+        connection.release(path)
+    return path
+
+
+@pytest.fixture
+def history(data: Data, project: Any, store_path: Path, history_template: Path) -> Data:
+    """A store with a history (:func:`write_history`): this test's own copy of the file written
+    once (``history_template``), so a test that writes (the accuracy SQL view, a forecast) changes
+    only its copy. The registered model's artifact stays the template's (the registry records its
+    absolute path): read, never written, by these tests."""
+    import shutil
+
+    assert not store_path.exists(), "history must be the first fixture to touch the store"
+    for src in history_template.parent.glob(history_template.name + "*"):  # the file and a .wal, if any
+        shutil.copy2(src, store_path.with_name(store_path.name + src.name[len(history_template.name):]))
     return data
 
 

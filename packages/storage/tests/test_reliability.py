@@ -236,6 +236,43 @@ def test_sql_timeout_interrupts_the_query_and_lets_writers_in(tmp_path, monkeypa
     assert child.returncode == 1 and "stopped after 2 s" in err and "--timeout" in err
 
 
+def test_a_ctrl_c_that_lands_before_the_query_began_still_stops_it():
+    """DuckDB's interrupt does nothing while no query runs: a Ctrl-C that landed before the SQL
+    helper thread began its query (a loaded machine) was lost, and the query ran on (for hours,
+    holding the store). Here the thread starts
+    its query 1 s after the Ctrl-C; it must still stop within seconds, not run its ~15 s."""
+    import threading
+
+    import duckdb
+
+    from spotcast_storage.local.project import _interruptible
+
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    began = threading.Event()
+
+    def work():
+        time.sleep(1.0)  # the Ctrl-C lands while the query has not begun
+        began.set()
+        return con.execute("select sum(i * i % 7) from range(1000000000) t(i)").fetchall()
+
+    main = threading.main_thread().ident
+    # Ctrl-C as in `spotcast-store sql` run from a terminal, whatever this process inherited (a
+    # background job of a non-interactive shell ignores SIGINT)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(0.2, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            _interruptible(con, work, None)
+        took = time.monotonic() - t0
+    finally:
+        signal.signal(signal.SIGINT, before)
+    con.close()
+    assert began.is_set(), "the Ctrl-C returned before the query began: its thread then runs it to the end"
+    assert took < 5, f"the query ran on after the Ctrl-C ({took:.1f} s)"
+
+
 def test_a_writer_blocked_by_a_sql_query_is_not_told_to_use_sql(tmp_path, monkeypatch):
     store = make_store(tmp_path / "s.duckdb")
     child = subprocess.Popen([store_cli(), "--store", str(store), "sql", LONG_QUERY, "--timeout", "300"],

@@ -213,6 +213,7 @@ def test_the_stage_default_model_has_linear_members_and_no_linear_opts_out():
                                                                          "linear": None})
     assert builtin.fit(off).spec.linear is None
     assert LinearSettings() == builtin.STAGE_LINEAR  # what fit uses when no settings are passed
+    assert XGBSettings(linear=LinearSettings()) == builtin.STAGE_SETTINGS  # the defaults, with linear members
 
 # -- linear members as the published LEAR (solver="lear", issue 14) ----------------------------------
 

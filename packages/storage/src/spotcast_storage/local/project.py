@@ -28,6 +28,18 @@ from spotcast_storage.query import to_utc_timestamp
 _READ_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 
 
+def _stop(con: duckdb.DuckDBPyConnection, done: Any) -> None:
+    """Interrupt ``con`` until the query thread says it is ``done`` (a ``threading.Event``). Once
+    is not enough: DuckDB's interrupt does nothing while no query runs, so one that landed before
+    the thread began its query (a Ctrl-C right after the start, a loaded machine) was lost and the
+    query ran on for hours, holding the store (measured: a query started after an interrupt runs
+    to its end). The thread's own ``is_alive`` cannot be asked: after a Ctrl-C interrupted
+    ``join`` it said False here (Python 3.11) while the thread still ran."""
+    while not done.is_set():
+        con.interrupt()
+        done.wait(0.05)
+
+
 def _interruptible(con: duckdb.DuckDBPyConnection, work: Any, timeout: float | None) -> Any:
     """Run ``work`` (a query on ``con``) in a helper thread, so that the timeout and Ctrl-C can
     stop it: DuckDB does not return to Python while a query runs, so neither a timer in the
@@ -37,23 +49,23 @@ def _interruptible(con: duckdb.DuckDBPyConnection, work: Any, timeout: float | N
     if timeout is None and threading.current_thread() is not threading.main_thread():
         return work()  # no timeout, and Ctrl-C reaches only the main thread: nothing to watch for
     box: dict[str, Any] = {}
+    done = threading.Event()
 
     def run() -> None:
         try:
             box["result"] = work()
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
+        finally:
+            done.set()
 
     t = threading.Thread(target=run, name="spotcast-sql", daemon=True)
-    t.start()
     try:
-        t.join(timeout)
-        if t.is_alive():
-            con.interrupt()
-            t.join()
+        t.start()
+        if not done.wait(timeout):
+            _stop(con, done)
     except KeyboardInterrupt:
-        con.interrupt()
-        t.join()
+        _stop(con, done)
         raise
     if "error" in box:
         raise box["error"]

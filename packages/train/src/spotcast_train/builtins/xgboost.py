@@ -17,11 +17,16 @@ STAGE_LINEAR: LinearSettings | None = LinearSettings()
 on the epftoolbox validation years 0.6 trees + 0.4 linear lowered day-ahead MAE by 2.6% (BE) and
 5.1% (PJM), on stage-shaped synthetic data it did not hurt (D+1 -0.3%), and `spotcast run` on the
 synthetic demo took no longer (package README, "Linear members")."""
+STAGE_SETTINGS: XGBSettings = XGBSettings(linear=STAGE_LINEAR)
+"""What :func:`fit` trains when no ``settings`` are passed (`spotcast-train fit`, `spotcast run`).
+Named and read at each fit, so a process that drives the real CLI can choose smaller boosting
+settings for every fit it makes: the cross-stage tests do (tests/fast_train.py), since their
+checks are about the chain, not accuracy, and 600 rounds were most of their time."""
 
 
 def settings_of(options: dict[str, Any]) -> XGBSettings:
     """The settings a fit with these ``options`` uses (weights that cannot blend fail here)."""
-    settings = options.get("settings") or XGBSettings(linear=STAGE_LINEAR)
+    settings = options.get("settings") or STAGE_SETTINGS
     if "linear" in options:
         linear = options["linear"]
         settings = settings.with_(linear=LinearSettings() if linear is True else (linear or None))
@@ -42,7 +47,7 @@ def check(options: dict[str, Any]) -> None:
 
 
 def fit(req: FitRequest) -> Any:
-    """``options["settings"]``: an :class:`XGBSettings` (default: ``XGBSettings(linear=STAGE_LINEAR)``);
+    """``options["settings"]``: an :class:`XGBSettings` (default: :data:`STAGE_SETTINGS`);
     ``options["linear"]``: a :class:`LinearSettings` (or True for its defaults, None/False for trees
     alone) overriding ``settings.linear``; ``options["dnn"]``: a :class:`DnnPartSettings` (or True
     for its defaults, None/False for none) overriding ``settings.dnn``; ``options["interval_history"]``:
