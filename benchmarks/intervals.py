@@ -121,6 +121,7 @@ def methods(stream: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         ("online 56 d, roll7_std, ACI 0.005", OnlineSettings(window_days=56), "roll7_std"),
         ("online 56 d, roll7_std, ACI 0.02", OnlineSettings(window_days=56, gamma=0.02), "roll7_std"),
         (f"NEW: online {NEW.window_days} d, {NEW_UNIT}, ACI {NEW.gamma}", NEW, NEW_UNIT),
+        ("online 91 d, roll7_std, ACI 0.02 (serve's band)", OnlineSettings(gamma=0.02), "roll7_std"),
     ]
     for name, s, unit, *as_of in variants:
         b = online_bands(stream.assign(unit=stream[unit]), s, as_of=as_of[0] if as_of else None)
@@ -202,11 +203,11 @@ def report(name: str, stream: pd.DataFrame) -> dict:
             ow = s.get("old_width_same_coverage")
             print(f"    {('all' if d == 0 else d):>4}{s['coverage']:>8.3f}{s['width']:>9.2f}{s['pinball']:>9.3f}"
                   f"{'' if ow is None else f'{ow:>22.2f}'}")
-    lo, hi = bands[next(m for m in bands if m.startswith("NEW"))]
+    lo, hi = bands[next(m for m in bands if m.endswith("(serve's band)"))]
     o = stream["origin"].to_numpy()
     inside = (y >= lo) & (y <= hi)
     res["windows"] = {}
-    print("  NEW band measured on shorter windows of this stream (every 7th start):")
+    print("  serve's band measured on shorter windows of this stream (every 7th start):")
     for size in WINDOWS:
         w = window_coverage(o[ok], hd[ok], inside[ok], size)
         res["windows"][size] = w

@@ -128,8 +128,8 @@ def bias_shifted(days: int, shrink: float) -> Band:
 
 
 METHODS: dict[str, Band] = {
-    "online 91 d, ACI 0.005 (serve's band)": online(0.005),
-    "online 91 d, ACI 0.02": online(0.02),
+    "online 91 d, ACI 0.005": online(0.005),
+    "online 91 d, ACI 0.02 (serve's band)": online(0.02),
     "quantile tracking 0.3": tracked(0.3),
     "quantile tracking 1.0": tracked(1.0),
     "bias-shifted 7 d x 0.5": bias_shifted(7, 0.5),
