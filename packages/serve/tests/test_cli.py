@@ -63,7 +63,7 @@ def test_predict_errors_are_one_line_and_write_nothing(ready, store_path, tmp_pa
     assert r.exit_code == 1 and "unknown --format 'xml'" in r.output
 
 
-def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
+def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli, monkeypatch):
     assert cli(["--store", str(store_path), "predict", "--zone", "SE3", "--no-files"]).exit_code == 0
     r = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--outputs", str(tmp_path / "o"),
              "--format", "csv"])
@@ -73,6 +73,10 @@ def test_accuracy_forecast_zones_models(ready, store_path, tmp_path, cli):
     df = pd.read_csv(io.StringIO(r.stdout))
     assert df["horizon_day"].tolist() == list(range(1, 8)) and (df["mae"] > 0).all()
     assert (tmp_path / "o" / "accuracy_SE3_2024-03-22.png").exists()
+    monkeypatch.chdir(tmp_path)
+    none = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--outputs", "none"])
+    assert none.exit_code == 0 and "  wrote " not in none.output  # no chart, and no folder named none/
+    assert not (tmp_path / "none").exists() and not (store_path.parent / "store-outputs").exists()
     by_origin = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "origin", "--no-chart"])
     assert "2024-03-22" in by_origin.stdout
     bad = cli(["--store", str(store_path), "accuracy", "--zone", "SE3", "--by", "month"])

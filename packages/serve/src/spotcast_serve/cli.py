@@ -36,6 +36,11 @@ OutputsOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+def _no_files(outputs: Path | None) -> bool:
+    """``--outputs none`` means no files, in every command, as it does for `spotcast run`."""
+    return outputs is not None and str(outputs).lower() == "none"
+
+
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "csv", "json"):
         fail(f"unknown --format {fmt!r}; use table, csv or json")
@@ -67,7 +72,7 @@ def predict(
     Example: spotcast-serve predict --zone SE3 --zone SE4 --days 7 --unit ore_kwh
     """
     _check_format(fmt)
-    if outputs is not None and str(outputs).lower() == "none":  # what `spotcast run` means by it
+    if _no_files(outputs):
         no_files, outputs = True, None
     from spotcast_serve.chartproc import offloaded
 
@@ -149,6 +154,8 @@ def accuracy(
     Example: spotcast-serve accuracy --zone SE3 --by week --weeks 4
     """
     _check_format(fmt)
+    if _no_files(outputs):
+        chart, outputs = False, None
     if by not in BY:
         fail(f"unknown --by {by!r}; use {', '.join(BY[:-1])} or {BY[-1]}")
     import json

@@ -28,14 +28,19 @@ from spotcast_storage.query import to_utc_timestamp
 _READ_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 
 
-def _stop(con: duckdb.DuckDBPyConnection, done: Any) -> None:
+def _stop(con: duckdb.DuckDBPyConnection, done: Any, thread: Any) -> None:
     """Interrupt ``con`` until the query thread says it is ``done`` (a ``threading.Event``). Once
     is not enough: DuckDB's interrupt does nothing while no query runs, so one that landed before
     the thread began its query (a Ctrl-C right after the start, a loaded machine) was lost and the
     query ran on for hours, holding the store (measured: a query started after an interrupt runs
     to its end). The thread's own ``is_alive`` cannot be asked: after a Ctrl-C interrupted
     ``join`` it said False here (Python 3.11) while the thread still ran."""
+    import time
+
+    gone = time.monotonic() + 1.0  # a Ctrl-C inside ``Thread.start`` itself can stop it from starting
     while not done.is_set():
+        if thread.ident is None and time.monotonic() > gone:
+            return  # the query thread never ran: nothing to stop, and nothing will set ``done``
         con.interrupt()
         done.wait(0.05)
 
@@ -63,9 +68,9 @@ def _interruptible(con: duckdb.DuckDBPyConnection, work: Any, timeout: float | N
     try:
         t.start()
         if not done.wait(timeout):
-            _stop(con, done)
+            _stop(con, done, t)
     except KeyboardInterrupt:
-        _stop(con, done)
+        _stop(con, done, t)
         raise
     if "error" in box:
         raise box["error"]
