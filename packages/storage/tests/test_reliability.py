@@ -274,6 +274,22 @@ def test_a_ctrl_c_that_lands_before_the_query_began_still_stops_it():
     assert took < 5, f"the query ran on after the Ctrl-C ({took:.1f} s)"
 
 
+
+def test_stopping_a_query_thread_that_never_started_returns():
+    """A Ctrl-C inside ``Thread.start`` can leave the SQL helper thread unstarted: nothing will
+    ever say it is done, and stopping it must not interrupt forever."""
+    import threading
+
+    import duckdb
+
+    from spotcast_storage.local.project import _stop
+
+    stopper = threading.Thread(target=_stop, args=(duckdb.connect(), threading.Event(),
+                                                    threading.Thread(target=lambda: None)), daemon=True)
+    stopper.start()
+    stopper.join(10)
+    assert not stopper.is_alive(), "_stop kept interrupting a query thread that never ran"
+
 def test_a_writer_blocked_by_a_sql_query_is_not_told_to_use_sql(tmp_path, monkeypatch):
     store = make_store(tmp_path / "s.duckdb")
     child = subprocess.Popen([store_cli(), "--store", str(store), "sql", LONG_QUERY, "--timeout", "300"],

@@ -253,8 +253,9 @@ def fill_missing_hour(design: np.ndarray, sources: int, hours: int = 24) -> np.n
     source's ``hours`` values is NaN, it becomes the mean of its neighbouring hours (the one
     neighbour at the day's edge), whatever the cause: 02:00 of a 23-hour DST day has no row, and a
     single missing hour on another day is filled the same way. A source missing two hours or more
-    stays NaN: a data gap, which gets no forecast from a network rather than a guess. The DNN part uses it in training and prediction alike (a network has no rule for a
-    missing input, so without it a 23-hour day had no DNN forecast); weekday dummies are untouched."""
+    stays NaN: a data gap, which gets no forecast from a network rather than a guess. The DNN part
+    uses it in training and prediction alike (a network has no rule for a missing input, so without
+    it a 23-hour day had no DNN forecast); weekday dummies are untouched."""
     out = np.array(design, dtype="float64", copy=True)
     if hours < 2 or sources < 1 or not len(out):
         return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,6 @@ def _stop(con: duckdb.DuckDBPyConnection, done: Any, thread: Any) -> None:
     query ran on for hours, holding the store (measured: a query started after an interrupt runs
     to its end). The thread's own ``is_alive`` cannot be asked: after a Ctrl-C interrupted
     ``join`` it said False here (Python 3.11) while the thread still ran."""
-    import time
-
     gone = time.monotonic() + 1.0  # a Ctrl-C inside ``Thread.start`` itself can stop it from starting
     while not done.is_set():
         if thread.ident is None and time.monotonic() > gone:
