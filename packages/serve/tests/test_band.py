@@ -19,7 +19,7 @@ import pytest
 
 from spotcast_serve import forecast as fc
 from spotcast_serve import service as svc
-from spotcast_storage.boosted import IntervalScale, ModelSpec, save_artifact
+from spotcast_storage.boosted import IntervalScale, Member, ModelSpec, save_artifact
 from spotcast_storage.contracts.backtests import BACKTESTS
 from spotcast_storage.contracts.features import PRICES_HOURLY
 from spotcast_storage.promotion import GATE_STREAM_MODEL
@@ -35,9 +35,11 @@ def origin_days(n: int, first: str = "2024-03-09") -> list[str]:
     return [d.date().isoformat() for d in pd.date_range(first, periods=n, freq="D")]
 
 
-def write_store(data: Any, n_origins: int) -> pd.DataFrame:
+def write_store(data: Any, n_origins: int, kind: str = "naive") -> pd.DataFrame:
     """Actuals over 60 days, price_features with horizon_day and roll7_std for ``n_origins`` daily
-    origins, and a naive model with a band of +-1 unit."""
+    origins, and a model with a band of +-1 unit: the naive, or (``kind="xgboost"``) a learned
+    point model of the same prices (a naive's band is calibrated on its recomputed errors, so it
+    cannot stand in for a learned model's)."""
     actuals = hourly_prices("SE3", "2024-03-01", 60)
     data.write_actuals(actuals)
     feats = price_features(actuals, origin_days(n_origins), horizon_days=2)
@@ -46,9 +48,20 @@ def write_store(data: Any, n_origins: int) -> pd.DataFrame:
     fs = data.project.get_feature_store()
     fs.get_or_create_feature_group("price_features", version=1, primary_key=["zone", "origin", "ts"],
                                    event_time="origin").insert(feats)
-    spec = ModelSpec(kind="naive", features=["price_lag_7d"], naive_column="price_lag_7d",
-                     residual_quantiles={"p10": -1.0, "p90": 1.0}, interval_scale=IntervalScale("roll7_std", UNIT))
-    folder = save_artifact(Path(data.tmp_path) / "artifact-banded", spec)
+    band = {"residual_quantiles": {"p10": -1.0, "p90": 1.0}, "interval_scale": IntervalScale("roll7_std", UNIT)}
+    boosters = []
+    if kind == "naive":
+        spec = ModelSpec(kind="naive", features=["price_lag_7d"], naive_column="price_lag_7d", **band)
+    else:
+        import xgboost as xgb
+
+        x = feats[["price_lag_7d"]].to_numpy(dtype="float32")
+        boosters = [xgb.train({"objective": "reg:squarederror", "max_depth": 2, "nthread": 1, "seed": 0},
+                              xgb.DMatrix(x, label=feats["price_lag_7d"].to_numpy(), feature_names=["price_lag_7d"]),
+                              num_boost_round=20)]
+        spec = ModelSpec(kind="xgboost", features=["price_lag_7d"], members=[Member(file="member-00.ubj")],
+                         quantiles=[0.1, 0.5, 0.9], **band)
+    folder = save_artifact(Path(data.tmp_path) / "artifact-banded", spec, boosters)
     lineage = {"zones": ["SE3"], "feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1}]}
     data.project.get_model_registry().python.create_model("price_banded_se3", lineage=lineage,
                                                           gate_run=GATE_RUN).save(folder)
@@ -112,7 +125,7 @@ def test_an_actual_published_later_cannot_move_the_band_and_an_idle_rerun_writes
 
 
 def test_a_fresh_store_is_calibrated_on_the_gate_stream_of_the_serving_model(data, project):
-    feats = write_store(data, 40)
+    feats = write_store(data, 40, kind="xgboost")
     last_origin = feats["origin"].max()
     # the gate's rolling forecasts of this model: errors of ~4 units on the 30 origins before
     gate = feats[feats["origin"] < last_origin].copy()
@@ -133,6 +146,31 @@ def test_a_fresh_store_is_calibrated_on_the_gate_stream_of_the_serving_model(dat
     half = ((r.forecast["p90"] - r.forecast["p10"]) / 2 / UNIT).to_numpy()
     # 4-unit normal errors: the 80% band is about +-1.28 * 4 = 5.1 units, far from the model's 1
     assert np.all((half > 3.5) & (half < 7.0)), half
+
+
+def test_a_naive_model_is_calibrated_on_its_own_errors_not_on_the_models_published_before_it(data, project):
+    """The half-year replay: two retrains lost to the naives, so the promotion gate's weekly naive
+    served two weeks after months of model forecasts. Its band must come from its own errors (its
+    forecast of every earlier origin is the features' price_lag_7d), not from the forecasts another
+    model published (errors of ~4 units here; the naive's are ~1.1) nor the artifact's fixed band."""
+    feats = write_store(data, 40)
+    last_origin = feats["origin"].max()
+    a = hourly_prices("SE3", "2024-03-01", 60).set_index("ts")["price_eur_mwh"]
+    rng = np.random.default_rng(5)
+    for origin, rows in feats[feats["origin"] < last_origin].groupby("origin", sort=True):
+        actual = a.reindex(rows["ts"]).to_numpy()
+        p50 = actual + rng.normal(0, 4 * UNIT, len(rows))
+        other = fc.build_forecasts(rows.reset_index(drop=True), pd.DataFrame({"p10": p50 - 1, "p50": p50, "p90": p50 + 1}),
+                                   model="price_other_se3", model_version=1,
+                                   made_at=pd.Timestamp(origin) - pd.Timedelta(hours=1))
+        svc.store_vintage(project, "SE3", other)
+
+    one = feats[feats["origin"] == last_origin].reset_index(drop=True)
+    r = svc.forecast_origin(project, "SE3", one, days=2, now=pd.Timestamp(last_origin) - pd.Timedelta(hours=1))
+    assert (r.model, r.forecast["model"].iloc[0]) == ("price_banded_se3", "price_banded_se3")
+    half = ((r.forecast["p90"] - r.forecast["p10"]) / 2 / UNIT).to_numpy()
+    # its own ~1.1-unit errors: an 80% band of about +-1.3 units, neither ~5 (the other model's) nor 1 (fixed)
+    assert np.all((half > 1.15) & (half < 2.0)), half
 
 
 def test_error_history_joins_horizon_day_unit_and_when_the_actual_was_known():

@@ -84,6 +84,26 @@ def test_naive_model_is_metadata_only(tmp_path):
     assert (p["p10"] < p["p50"]).all() and (p["p90"] > p["p50"]).all()
 
 
+def test_a_naive_model_keeps_its_band_in_units_of_the_recent_volatility(tmp_path):
+    """With roll7_std in the frame the naive's residual quantiles are in its units (as the learned
+    models' are), so serve can recalibrate its band online: the band is wide in a volatile week and
+    narrow in a calm one, and its errors still fall inside it about 80% of the time."""
+    rng = np.random.default_rng(2)
+    df = _frame(120)
+    df["roll7_std"] = np.where(df.index < len(df) // 2, 1.0, 8.0)
+    df["target_price_eur_mwh"] = df["price_lag_1d"] + rng.normal(0, 1, len(df)) * df["roll7_std"]
+    model = fit_naive(df, "price_lag_1d", "target_price_eur_mwh")
+    spec = read_spec(model.save(tmp_path / "naive"))
+    assert spec.interval_scale is not None and spec.interval_scale.column == "roll7_std"
+    p = load_predictor(tmp_path / "naive").predict(df)
+    width = (p["p90"] - p["p10"]).to_numpy()
+    assert width[-1] == pytest.approx(8 * width[0])
+    inside = (df["target_price_eur_mwh"] >= p["p10"]) & (df["target_price_eur_mwh"] <= p["p90"])
+    assert 0.77 <= inside[: len(df) // 2].mean() <= 0.83 and 0.77 <= inside[len(df) // 2:].mean() <= 0.83
+    assert read_spec(fit_naive(df.drop(columns="roll7_std"), "price_lag_1d", "target_price_eur_mwh")
+                     .save(tmp_path / "plain")).interval_scale is None  # no column: one band in EUR/MWh
+
+
 def test_missing_input_column_is_a_clear_error():
     model = fit_xgb(_frame(), ["hour", "price_lag_1d"], "target_price_eur_mwh", "origin", SETTINGS)
     with pytest.raises(ValidationError, match=r"lacks.*price_lag_1d"):

@@ -632,13 +632,31 @@ def store_vintage(project: Project, zone: str,
 
 
 def band_history(project: Project, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
-                 days: int = fc.BAND.window_days) -> pd.DataFrame:
+                 days: int = fc.BAND.window_days, naive_column: str | None = None) -> pd.DataFrame:
     """The errors the published band of ``origin`` is calibrated on (:func:`forecast.error_history`):
     the published forecasts of the ``days`` before it that a model made (the weekly naive's are
     left out: another model's errors), and, for earlier origins, the promotion gate's rolling
     forecasts of ``model`` (the run its registration names: :func:`spotcast_storage.promotion.gate_run_of`), so a model promoted
-    on a fresh store is calibrated on its own out-of-sample errors from its first forecast."""
+    on a fresh store is calibrated on its own out-of-sample errors from its first forecast.
+
+    A naive model (``naive_column``: what it copies) needs neither: its forecast of every earlier
+    origin is that column of the origin's feature rows, so its band is calibrated on exactly its
+    own errors over the whole window, also when it starts serving after models that erred
+    differently (the weekly naive the promotion gate falls back to)."""
     start = origin - pd.Timedelta(days=days)
+    feats = _fg(project, FEATURES_NAME, model.features_version)
+    hourly = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
+
+    def actuals_from(first: pd.Timestamp) -> pd.DataFrame:
+        return (hourly.select(["ts", "price_eur_mwh", "known_at"]).filter((hourly.zone == zone) & (hourly.ts >= first))
+                .read() if hourly is not None else pd.DataFrame(columns=["ts", "price_eur_mwh", "known_at"]))
+
+    if naive_column is not None:
+        x = feats.select(["origin", "ts", "horizon_day", unit_column, naive_column]).filter(
+            (feats.zone == zone) & (feats.origin >= start) & (feats.origin < origin)).read()
+        if x.empty:
+            return fc.error_history(x, x, x, unit_column)
+        return fc.error_history(x.rename(columns={naive_column: "p50"}), x, actuals_from(start), unit_column)
     parts = []
     src = FORECASTS.source(project.get_feature_store())
     if src is not None:
@@ -658,14 +676,10 @@ def band_history(project: Project, zone: str, origin: pd.Timestamp, model: Model
     forecasts = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame()
     if forecasts.empty:
         return fc.error_history(forecasts, forecasts, forecasts, unit_column)
-    feats = _fg(project, FEATURES_NAME, model.features_version)
     first = pd.to_datetime(forecasts["origin"], utc=True).min()
     x = feats.select(["origin", "ts", "horizon_day", unit_column]).filter(
         (feats.zone == zone) & (feats.origin >= first) & (feats.origin < origin)).read()
-    hourly = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
-    a = (hourly.select(["ts", "price_eur_mwh", "known_at"]).filter((hourly.zone == zone) & (hourly.ts >= first)).read()
-         if hourly is not None else pd.DataFrame(columns=["ts", "price_eur_mwh", "known_at"]))
-    return fc.error_history(forecasts, x, a, unit_column)
+    return fc.error_history(forecasts, x, actuals_from(first), unit_column)
 
 
 def calibrate(project: Project, zone: str, rows: pd.DataFrame, pred: pd.DataFrame, predictor: Predictor,
@@ -678,7 +692,9 @@ def calibrate(project: Project, zone: str, rows: pd.DataFrame, pred: pd.DataFram
     if scale is None or scale.column not in rows.columns or "horizon_day" not in rows.columns:
         return pred
     origin = pd.Timestamp(rows["origin"].iloc[0])
-    history = band_history(project, zone, origin, model, scale.column)
+    spec = predictor.spec  # type: ignore[attr-defined]  # has interval_scale, so it is spotcast's format
+    naive = spec.naive_column if getattr(spec, "kind", None) == "naive" else None
+    history = band_history(project, zone, origin, model, scale.column, naive_column=naive)
     band, _ = fc.calibrated_band(rows, pred, history, scale.units(rows), min(origin, made))
     return band
 
