@@ -627,8 +627,20 @@ def store_vintage(project: Project, zone: str,
         new = new.assign(made_at=made)
     rows = quarters.vintage_rows(new, quarter_since(project, zone))
     commit = fg.insert(rows)
-    return (True, new, pd.concat([old, new], ignore_index=True) if len(old) else new, commit.commit_id,
+    return (True, new, _stacked(old, new) if len(old) else new, commit.commit_id,
             int((rows["resolution_minutes"] == 15).sum()))
+
+
+def _stacked(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """``a`` over ``b``, a column that is all null on one side taking the other side's dtype
+    (e.g. ``fallback_reason`` of a model's vintage): pandas is deprecating the concat rule that
+    ignores such columns, which would change the stacked dtypes."""
+    def like(x: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
+        return x.astype({c: y[c].dtype for c in x.columns
+                         if c in y.columns and x[c].isna().all() and not y[c].isna().all()
+                         and not pd.api.types.is_integer_dtype(y[c])})  # NaN cannot be an int64
+
+    return pd.concat([like(a, b), like(b, a)], ignore_index=True)
 
 
 def band_history(project: Project, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
