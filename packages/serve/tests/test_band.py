@@ -82,9 +82,13 @@ def coverage(project: Any, fc_rows: pd.DataFrame) -> float:
     return float(((m["price_eur_mwh"] >= m["p10"]) & (m["price_eur_mwh"] <= m["p90"])).mean())
 
 
+KINDS = pytest.mark.parametrize("kind", ["naive", "xgboost"])  # a naive's errors are recomputed, a model's read
+
+
 @pytest.mark.slow
-def test_the_published_band_is_calibrated_on_earlier_forecasts_errors(data, project):
-    feats = write_store(data, 40)
+@KINDS
+def test_the_published_band_is_calibrated_on_earlier_forecasts_errors(data, project, kind):
+    feats = write_store(data, 40, kind=kind)
     results = forecast_each_origin(project, feats)
     first, later = results[:4], results[10:]
     # the first origins have too few known errors: the model's own band (+-1 unit)
@@ -96,8 +100,9 @@ def test_the_published_band_is_calibrated_on_earlier_forecasts_errors(data, proj
     assert 0.72 <= coverage(project, served) <= 0.88
 
 
-def test_an_actual_published_later_cannot_move_the_band_and_an_idle_rerun_writes_nothing(data, project):
-    feats = write_store(data, 8)
+@KINDS
+def test_an_actual_published_later_cannot_move_the_band_and_an_idle_rerun_writes_nothing(data, project, kind):
+    feats = write_store(data, 8, kind=kind)
     results = forecast_each_origin(project, feats)
     last = results[-1]
     width = (last.forecast["p90"] - last.forecast["p10"]).to_numpy()
@@ -171,6 +176,23 @@ def test_a_naive_model_is_calibrated_on_its_own_errors_not_on_the_models_publish
     half = ((r.forecast["p90"] - r.forecast["p10"]) / 2 / UNIT).to_numpy()
     # its own ~1.1-unit errors: an 80% band of about +-1.3 units, neither ~5 (the other model's) nor 1 (fixed)
     assert np.all((half > 1.15) & (half < 2.0)), half
+
+
+def test_a_naive_models_band_counts_what_it_published_not_feature_rows_upserted_later(data, project):
+    """Feature rows are upserted as later prices arrive; the naive's published p50 of an origin
+    is what was known then. Rows of earlier origins rewritten to copy the actual price (errors of
+    0) must not move the band: an idle rerun writes nothing."""
+    feats = write_store(data, 8)
+    last = forecast_each_origin(project, feats)[-1]
+    assert not np.allclose((last.forecast["p90"] - last.forecast["p10"]).to_numpy(), 2 * UNIT)
+    a = hourly_prices("SE3", "2024-03-01", 60).set_index("ts")["price_eur_mwh"]
+    earlier = feats[feats["origin"] < feats["origin"].max()]
+    project.get_feature_store().get_feature_group("price_features", version=1).insert(
+        earlier.assign(price_lag_7d=a.reindex(earlier["ts"]).to_numpy()))
+    rows = feats[feats["origin"] == feats["origin"].max()].reset_index(drop=True)
+    again = svc.forecast_origin(project, "SE3", rows, days=2, now=last.made_at)
+    assert not again.written
+    pd.testing.assert_frame_equal(again.forecast[["p10", "p90"]], last.forecast[["p10", "p90"]])
 
 
 def test_error_history_joins_horizon_day_unit_and_when_the_actual_was_known():

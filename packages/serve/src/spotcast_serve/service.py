@@ -643,6 +643,17 @@ def _stacked(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([like(a, b), like(b, a)], ignore_index=True)
 
 
+def _published_between(project: Project, zone: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The published hourly forecasts of origins in [start, end) that a model made (no quality
+    fallback), with a p50: the forecasts a band can be calibrated on."""
+    src = FORECASTS.source(project.get_feature_store())
+    if src is None:
+        return pd.DataFrame(columns=["origin", "ts", "p50", "model", "model_version"])
+    g, to_rows = src
+    pub = published_of(to_rows(g.filter((g.zone == zone) & (g.origin >= start) & (g.origin < end)).read()))
+    return pub[pub["fallback_reason"].isna() & pub["p50"].notna()]
+
+
 def band_history(project: Project, zone: str, origin: pd.Timestamp, model: ModelRef, unit_column: str,
                  days: int = fc.BAND.window_days, naive_column: str | None = None) -> pd.DataFrame:
     """The errors the published band of ``origin`` is calibrated on (:func:`forecast.error_history`):
@@ -654,7 +665,9 @@ def band_history(project: Project, zone: str, origin: pd.Timestamp, model: Model
     A naive model (``naive_column``: what it copies) needs neither: its forecast of every earlier
     origin is that column of the origin's feature rows, so its band is calibrated on exactly its
     own errors over the whole window, also when it starts serving after models that erred
-    differently (the weekly naive the promotion gate falls back to)."""
+    differently (the weekly naive the promotion gate falls back to). Where it published an
+    origin itself, the published p50 counts (stored, immutable): feature rows are upserted as
+    later prices arrive, so they may not say what was known at that origin."""
     start = origin - pd.Timedelta(days=days)
     feats = _fg(project, FEATURES_NAME, model.features_version)
     hourly = _fg_or_none(project, acc.ACTUALS_NAME, acc.ACTUALS_VERSION)
@@ -663,20 +676,20 @@ def band_history(project: Project, zone: str, origin: pd.Timestamp, model: Model
         return (hourly.select(["ts", "price_eur_mwh", "known_at"]).filter((hourly.zone == zone) & (hourly.ts >= first))
                 .read() if hourly is not None else pd.DataFrame(columns=["ts", "price_eur_mwh", "known_at"]))
 
+    pub = _published_between(project, zone, start, origin)
     if naive_column is not None:
         x = feats.select(["origin", "ts", "horizon_day", unit_column, naive_column]).filter(
             (feats.zone == zone) & (feats.origin >= start) & (feats.origin < origin)).read()
         if x.empty:
             return fc.error_history(x, x, x, unit_column)
-        return fc.error_history(x.rename(columns={naive_column: "p50"}), x, actuals_from(start), unit_column)
+        own = pub[(pub["model"] == model.name) & (pub["model_version"] == model.version)][["origin", "ts", "p50"]]
+        mine = set(pd.to_datetime(own["origin"], utc=True))
+        rest = x[~pd.to_datetime(x["origin"], utc=True).isin(mine)].rename(columns={naive_column: "p50"})
+        forecasts = pd.concat([p for p in (own, rest[["origin", "ts", "p50"]]) if len(p)], ignore_index=True)
+        return fc.error_history(forecasts, x, actuals_from(start), unit_column)
     parts = []
-    src = FORECASTS.source(project.get_feature_store())
-    if src is not None:
-        g, to_rows = src
-        rows = to_rows(g.filter((g.zone == zone) & (g.origin >= start) & (g.origin < origin)).read())
-        pub = published_of(rows)  # hourly rows: the band is calibrated on hourly errors
-        pub = pub[pub["fallback_reason"].isna() & (pub["model"] != fc.NAIVE_MODEL) & pub["p50"].notna()]
-        parts.append(pub[["origin", "ts", "p50"]])
+    if len(pub):
+        parts.append(pub[pub["model"] != fc.NAIVE_MODEL][["origin", "ts", "p50"]])
     bt = _fg_or_none(project, BACKTESTS.name, BACKTESTS.version)
     run = gate_run_of(project.get_model_registry().get_model(model.name, model.version)) if bt is not None else None
     if bt is not None and run is not None:
