@@ -195,6 +195,26 @@ def test_a_naive_models_band_counts_what_it_published_not_feature_rows_upserted_
     pd.testing.assert_frame_equal(again.forecast[["p10", "p90"]], last.forecast[["p10", "p90"]])
 
 
+def test_the_data_quality_fallback_publishes_the_naives_calibrated_band(data, project):
+    """Inputs that fail the data-quality gate publish the weekly naive, flagged; its band is the
+    online band of its own recomputed errors (~1.1 units here), not null, and a rerun writes nothing."""
+    from .test_fallback import FLAT, flags, write_flags
+
+    feats = write_store(data, 40, kind="xgboost")
+    last_origin = feats["origin"].max()
+    one = feats[feats["origin"] == last_origin].reset_index(drop=True)
+    day = pd.Timestamp(last_origin).tz_convert(TZ).date().isoformat()
+    write_flags(project, flags({day: FLAT}))
+    made = pd.Timestamp(last_origin) - pd.Timedelta(hours=1)
+    r = svc.forecast_origin(project, "SE3", one, days=2, now=made)
+    assert r.fallback_reason and r.forecast["fallback_reason"].notna().all()
+    assert (r.forecast["model"] == fc.NAIVE_MODEL).all()
+    half = ((r.forecast["p90"] - r.forecast["p10"]) / 2 / UNIT).to_numpy()
+    assert np.all((half > 1.15) & (half < 2.0)), half
+    np.testing.assert_allclose(r.forecast["p50"], one["price_lag_7d"])
+    assert not svc.forecast_origin(project, "SE3", one, days=2, now=made).written
+
+
 def test_error_history_joins_horizon_day_unit_and_when_the_actual_was_known():
     o = pd.Timestamp("2024-03-10 09:00", tz="UTC")
     ts = pd.date_range("2024-03-11", periods=3, freq="h", tz="UTC")

@@ -5,6 +5,8 @@ No I/O here: :mod:`spotcast_serve.service` reads the store and writes the result
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -176,10 +178,12 @@ NAIVE_MODEL = "naive-weekly"
 NAIVE_COLUMN = "price_lag_7d"
 
 
-def naive_forecast(rows: pd.DataFrame, *, reason: str, made_at: pd.Timestamp) -> pd.DataFrame:
+def naive_forecast(rows: pd.DataFrame, *, reason: str, made_at: pd.Timestamp,
+                   band: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
     """The weekly naive forecast (the same hour one week before, as known at the origin: the
     features' ``price_lag_7d``) as a flagged vintage: ``fallback_reason`` says why it replaced
-    the model's. No interval: p10/p90 are null rather than a band nobody calibrated."""
+    the model's. ``band`` (serve's calibration on the naive's own earlier errors) sets p10/p90
+    where it can; otherwise they are null rather than a band nobody calibrated."""
     if NAIVE_COLUMN not in rows.columns:
         raise ValidationError(f"the feature rows have no {NAIVE_COLUMN} column, so no naive forecast can be "
                               f"published in place of the model's ({reason}). Nothing was written")
@@ -188,6 +192,8 @@ def naive_forecast(rows: pd.DataFrame, *, reason: str, made_at: pd.Timestamp) ->
     if not np.isfinite(lag).any():
         raise ValidationError(f"the weekly naive has no value for any hour ({NAIVE_COLUMN} is empty) and the "
                               f"model may not be used ({reason}). Nothing was written")
+    if band is not None:
+        pred = band(pred)
     return build_forecasts(rows, pred, model=NAIVE_MODEL, model_version=0, made_at=made_at,
                            fallback_reason=reason)
 

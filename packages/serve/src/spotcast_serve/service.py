@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from spotcast_serve import accuracy as acc
@@ -716,12 +717,34 @@ def calibrate(project: Project, zone: str, rows: pd.DataFrame, pred: pd.DataFram
     scale = getattr(getattr(predictor, "spec", None), "interval_scale", None)
     if scale is None or scale.column not in rows.columns or "horizon_day" not in rows.columns:
         return pred
-    origin = pd.Timestamp(rows["origin"].iloc[0])
     spec = predictor.spec  # type: ignore[attr-defined]  # has interval_scale, so it is spotcast's format
     naive = spec.naive_column if getattr(spec, "kind", None) == "naive" else None
-    history = band_history(project, zone, origin, model, scale.column, naive_column=naive)
-    band, _ = fc.calibrated_band(rows, pred, history, scale.units(rows), min(origin, made))
+    return _online_band(project, zone, rows, pred, model, scale.column, scale.units(rows), made, naive)
+
+
+def _online_band(project: Project, zone: str, rows: pd.DataFrame, pred: pd.DataFrame, model: ModelRef,
+                 unit_column: str, unit: np.ndarray, made: pd.Timestamp, naive_column: str | None) -> pd.DataFrame:
+    origin = pd.Timestamp(rows["origin"].iloc[0])
+    history = band_history(project, zone, origin, model, unit_column, naive_column=naive_column)
+    band, _ = fc.calibrated_band(rows, pred, history, unit, min(origin, made))
     return band
+
+
+FALLBACK_UNIT = "roll7_std"  # the learned and naive models' interval unit (train's XGBSettings default)
+
+
+def fallback_band(project: Project, zone: str, rows: pd.DataFrame, made: pd.Timestamp,
+                  features_version: int) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
+    """The data-quality fallback's band: the weekly naive's online band on its own recomputed
+    errors (as a naive model's, :func:`band_history`), so a trader keeps an 80% band on the days
+    the inputs are suspect. None when the rows carry no unit; hours whose unit is unknown, or
+    horizon days with too few known errors, keep null p10/p90."""
+    if FALLBACK_UNIT not in rows.columns or "horizon_day" not in rows.columns:
+        return None
+    ref = ModelRef(fc.NAIVE_MODEL, 0, "", features_version=features_version)
+    v = pd.to_numeric(rows[FALLBACK_UNIT], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    unit = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+    return lambda pred: _online_band(project, zone, rows, pred, ref, FALLBACK_UNIT, unit, made, fc.NAIVE_COLUMN)
 
 
 def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: Predictor | None = None,
@@ -750,7 +773,8 @@ def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: 
         new = fc.build_forecasts(rows, pred, model=model.name, model_version=model.version,
                                  made_at=made, fallback_reason=gate_reason)
     else:
-        new = fc.naive_forecast(rows, reason=reason, made_at=made)
+        fv = model.features_version if model is not None else FEATURES_VERSION
+        new = fc.naive_forecast(rows, reason=reason, made_at=made, band=fallback_band(project, zone, rows, made, fv))
     if unit is not None and unit.needs_rate:
         day_rates_for(project, zone, fc.forecast_table(new, tz), made)  # a missing rate fails before any write
     written, vintage, stored, commit_id, n_quarters = store_vintage(project, zone, new)
