@@ -689,8 +689,7 @@ def band_history(project: Project, zone: str, origin: pd.Timestamp, model: Model
         forecasts = pd.concat([p for p in (own, rest[["origin", "ts", "p50"]]) if len(p)], ignore_index=True)
         return fc.error_history(forecasts, x, actuals_from(start), unit_column)
     parts = []
-    if len(pub):
-        parts.append(pub[pub["model"] != fc.NAIVE_MODEL][["origin", "ts", "p50"]])
+    parts.append(pub[pub["model"] != fc.NAIVE_MODEL][["origin", "ts", "p50"]])
     bt = _fg_or_none(project, BACKTESTS.name, BACKTESTS.version)
     run = gate_run_of(project.get_model_registry().get_model(model.name, model.version)) if bt is not None else None
     if bt is not None and run is not None:
@@ -730,21 +729,19 @@ def _online_band(project: Project, zone: str, rows: pd.DataFrame, pred: pd.DataF
     return band
 
 
-FALLBACK_UNIT = "roll7_std"  # the learned and naive models' interval unit (train's XGBSettings default)
-
-
 def fallback_band(project: Project, zone: str, rows: pd.DataFrame, made: pd.Timestamp,
                   features_version: int) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
     """The data-quality fallback's band: the weekly naive's online band on its own recomputed
     errors (as a naive model's, :func:`band_history`), so a trader keeps an 80% band on the days
     the inputs are suspect. None when the rows carry no unit; hours whose unit is unknown, or
     horizon days with too few known errors, keep null p10/p90."""
-    if FALLBACK_UNIT not in rows.columns or "horizon_day" not in rows.columns:
+    from spotcast_storage.boosted import INTERVAL_UNIT, IntervalScale
+
+    if INTERVAL_UNIT not in rows.columns or "horizon_day" not in rows.columns:
         return None
     ref = ModelRef(fc.NAIVE_MODEL, 0, "", features_version=features_version)
-    v = pd.to_numeric(rows[FALLBACK_UNIT], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    unit = np.where(np.isfinite(v) & (v > 0), v, np.nan)
-    return lambda pred: _online_band(project, zone, rows, pred, ref, FALLBACK_UNIT, unit, made, fc.NAIVE_COLUMN)
+    unit = IntervalScale(INTERVAL_UNIT, float("nan")).units(rows)  # no typical value: an unknown unit, no band
+    return lambda pred: _online_band(project, zone, rows, pred, ref, INTERVAL_UNIT, unit, made, fc.NAIVE_COLUMN)
 
 
 def forecast_origin(project: Project, zone: str, rows: pd.DataFrame, predictor: Predictor | None = None,

@@ -842,6 +842,11 @@ def blend_parts(trees: np.ndarray, parts: Sequence[tuple[np.ndarray, float]]) ->
     return out
 
 
+INTERVAL_UNIT = "roll7_std"
+"""The interval unit train's models are fitted with and serve's data-quality fallback uses: the
+7-day price std beat the 28-day one on every backtest (benchmarks/README.md, "intervals")."""
+
+
 @dataclass(frozen=True)
 class IntervalScale:
     """The unit of the residual quantiles per row: ``X[column]`` (e.g. ``roll7_std``, the recent
@@ -1291,6 +1296,7 @@ def load_spotcast_model(path: str | os.PathLike[str]) -> Predictor:
 __all__ = [
     "DNN_ACTIVATIONS",
     "FORMAT_VERSION",
+    "INTERVAL_UNIT",
     "KINDS",
     "LINEAR_SOLVERS",
     "DnnMember",

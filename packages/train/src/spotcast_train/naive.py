@@ -7,15 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from spotcast_storage.boosted import IntervalScale, ModelSpec, Predictor
+from spotcast_storage.boosted import INTERVAL_UNIT, IntervalScale, ModelSpec, Predictor
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.modelformat import quantile_column
 
-SCALE_COLUMN = "roll7_std"
-
 
 def fit_naive(train: pd.DataFrame, column: str, target: str,
-              quantiles: Sequence[float] = (0.1, 0.5, 0.9), scale_column: str | None = SCALE_COLUMN) -> Predictor:
+              quantiles: Sequence[float] = (0.1, 0.5, 0.9), scale_column: str | None = INTERVAL_UNIT) -> Predictor:
     """The forecast is ``train[column]``; p10/p90 add the empirical quantiles of its errors on
     the training rows, so a naive model has an honest interval too (metadata only, no booster).
 

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spotcast_storage.boosted import IntervalScale, Member, ModelSpec, Predictor, Transform
+from spotcast_storage.boosted import (
+    INTERVAL_UNIT,
+    IntervalScale,
+    Member,
+    ModelSpec,
+    Predictor,
+    Transform,
+)
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.intervals import OnlineSettings, conformal_quantile, offsets_at
 from spotcast_storage.modelformat import quantile_column
@@ -48,7 +55,7 @@ class XGBSettings:
     """Origins held out to measure residuals: 28 days saw a single regime, so the band was as
     wide as that month's errors (benchmarks/README.md, "intervals")."""
     residual_by: str | None = "horizon_day"
-    interval_scale_column: str | None = "roll7_std"
+    interval_scale_column: str | None = INTERVAL_UNIT
     """Residuals are measured in units of this column (recent price volatility known at the
     origin), so the band follows the volatility of the season; None: one width all year.
     ``roll7_std`` rather than ``roll28_std``: the 7-day std sees a change of regime within days,
