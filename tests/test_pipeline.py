@@ -3,6 +3,7 @@ answering like the real APIs, idempotence, and real SIGKILLs at several points."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from pipeline_state import assert_same, snapshot
 from spotcast_storage import get_storage
 from spotcast_storage.local import connection
+from spotcast_storage.modelformat import METADATA_FILE
 
 NOW = "2025-03-12T14:00Z"  # after the 13:00 CET auction: prices for 13 March are out
 HISTORY = "40"
@@ -90,7 +92,12 @@ def test_the_chain_from_an_empty_store_and_a_second_run_that_does_nothing(store_
     rows = fc[fc.origin == newest]
     assert len(rows) == 168 and (rows.p10 <= rows.p50).all() and (rows.p50 <= rows.p90).all()
     assert rows.ts.min() == pd.Timestamp("2025-03-14 00:00", tz="Europe/Stockholm")
-    assert project.get_model_registry().get_models()
+    models = project.get_model_registry().get_models("price_xgboost_se3")
+    assert models
+    # the default model is the ensemble of families: trees, LEAR (per-hour LASSO) and DNN members
+    meta = json.loads((Path(models[-1].download()) / METADATA_FILE).read_text())
+    assert meta["linear"]["solver"] == "lear" and meta["linear"]["weight"] == 0.35, meta["linear"]
+    assert meta["dnn"]["weight"] == 0.2 and len(meta["dnn"]["members"][0]["nets"]) == 4, meta["dnn"]
     assert list(out.glob("forecast_SE3_*.csv")) and list(out.glob("forecast_SE3_*.png"))
     connection.release(store_path)
 

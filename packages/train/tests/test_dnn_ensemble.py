@@ -82,6 +82,24 @@ def test_weights_are_fixed_on_validation_and_not_refitted_on_test():
     assert np.allclose(ensemble.combine({"a": a_test, "b": b_test}, w), a_test)
 
 
+def test_pooled_weights_scale_each_market_so_a_high_priced_one_does_not_decide():
+    """Market A (prices ~10x B's) prefers member a, market B prefers b by more in relative terms:
+    raw MAEs would follow A; the mean rMAE follows B."""
+    y = np.zeros(100)
+    big = ({"a": y + 10.0, "b": y + 12.0}, y, 100.0)  # b 20% worse on A
+    small = ({"a": y + 2.0, "b": y + 1.0}, y, 10.0)  # a 100% worse on B
+    assert ensemble.fit_pooled_weights([big, small], step=0.5) == {"a": 0.0, "b": 1.0}
+    raw = ensemble.fit_pooled_weights([(big[0], y, 1.0), (small[0], y, 1.0)], step=0.5)
+    assert raw == {"a": 1.0, "b": 0.0}
+    assert ensemble.fit_pooled_weights([big], step=0.1) == ensemble.fit_weights(big[0], y, step=0.1)
+    with pytest.raises(ValidationError, match="same members in the same order"):
+        ensemble.fit_pooled_weights([big, ({"b": y, "a": y}, y, 1.0)])
+    with pytest.raises(ValidationError, match="scale must be a positive number"):
+        ensemble.fit_pooled_weights([(big[0], y, 0.0)])
+    with pytest.raises(ValidationError, match="at least one market"):
+        ensemble.fit_pooled_weights([])
+
+
 def test_simplex_grid_and_bad_input():
     g = ensemble.simplex_grid(3, 0.25)
     assert np.allclose(g.sum(axis=1), 1) and (g >= 0).all() and len(g) == 15

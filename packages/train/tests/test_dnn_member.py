@@ -281,8 +281,13 @@ def test_bad_weights_and_settings_are_clear_errors():
         DnnPartSettings(network=DnnSettings(hidden=(8,)))
     with pytest.raises(ValidationError, match=r"each once"):
         DnnPartSettings(network=DnnSettings(seeds=(0, 0)))
-    with pytest.raises(ValidationError, match=r"--dnn-weight without --dnn"):
+    with pytest.raises(ValidationError, match=r"--dnn-weight with --no-dnn"):
         dnn_options(False, 0.3)
+    with pytest.raises(ValidationError, match=r"--dnn-seeds: this model has no DNN members by default; add --dnn"):
+        dnn_options(None, seeds="0")
+    assert dnn_options(False) == {"dnn": None} and dnn_options(None) == {}
+    base = DnnPartSettings(weight=0.1, network=DnnSettings(seeds=(5,)))
+    assert dnn_options(None, 0.3, base=base)["dnn"] == base.with_(weight=0.3)  # changes the default part only
     with pytest.raises(ValidationError, match=r"integers separated by commas"):
         dnn_options(True, seeds="0,x")
     with pytest.raises(ValidationError, match=r"more than 1"):
@@ -501,10 +506,12 @@ def test_cli_dnn_bad_input_and_missing_scikit_learn_write_nothing(fresh_store, m
 
     before = snapshot()
     backtest = ["backtest", "--zone", "SE3", "--start", "2024-03-01", "--end", "2024-03-04"]
-    cases = [(["fit", "--zone", "SE3", "--dnn", "--dnn-weight", "0.7"], "linear weight 0.4 plus DNN weight 0.7 is more than 1"),
-             ([*backtest, "--dnn", "--dnn-weight", "0.7"], "linear weight 0.4 plus DNN weight 0.7 is more than 1"),
+    cases = [(["fit", "--zone", "SE3", "--dnn", "--dnn-weight", "0.7"], "linear weight 0.35 plus DNN weight 0.7 is more than 1"),
+             ([*backtest, "--dnn-weight", "0.7"], "linear weight 0.35 plus DNN weight 0.7 is more than 1"),
+             (["fit", "--zone", "SE3", "--linear-solver", "gblinear", "--dnn-weight", "0.7"],
+              "linear weight 0.35 plus DNN weight 0.7 is more than 1"),
              (["fit", "--zone", "SE3", "--dnn", "--dnn-weight", "-0.5"], "DNN weight -0.5: give a number from 0 to 1"),
-             (["fit", "--zone", "SE3", "--dnn-weight", "0.2"], "--dnn-weight without --dnn"),
+             (["fit", "--zone", "SE3", "--no-dnn", "--dnn-weight", "0.2"], "--dnn-weight with --no-dnn"),
              (["fit", "--zone", "SE3", "--dnn", "--dnn-seeds", "0,x"], "--dnn-seeds '0,x': give integers separated by commas")]
     for args, message in cases:
         r = CliRunner().invoke(app, ["--store", store, *args, "--no-progress"])
@@ -515,12 +522,16 @@ def test_cli_dnn_bad_input_and_missing_scikit_learn_write_nothing(fresh_store, m
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
     for m in ("spotcast_train.lear", "spotcast_train.dnn"):
         monkeypatch.delitem(sys.modules, m, raising=False)
-    for args in (["fit", "--zone", "SE3", "--dnn"], [*backtest, "--dnn"]):
+    for args in (["fit", "--zone", "SE3", "--dnn"], [*backtest, "--dnn"], [*backtest, "--dnn-seeds", "1"]):
         r = CliRunner().invoke(app, ["--store", store, *args, "--no-progress"])
-        assert r.exit_code == 1 and "DNN members: " in r.output and "pip install 'spotcast-train[lear]'" in r.output \
+        assert r.exit_code == 1 and "DNN members: " in r.output and "pip install 'scikit-learn>=1.4'" in r.output \
             and "Traceback" not in r.output, r.output
+    for args in (["fit", "--zone", "SE3"], backtest):  # the default ensemble needs it too: said before any work
+        r = CliRunner().invoke(app, ["--store", store, *args, "--no-progress"])
+        assert r.exit_code == 1 and "pip install 'scikit-learn>=1.4'" in r.output and "Traceback" not in r.output, \
+            r.output
     # `spotcast run` passes settings from Python: the same error before any work
-    with pytest.raises(ValidationError, match=r"DNN members: .*'lear' extra"):
+    with pytest.raises(ValidationError, match=r"(linear solver 'lear'|DNN members): .*pip install 'scikit-learn>=1.4'"):
         service.fit(s.project, "SE3", options={"dnn": TINY}, now=s.origin(99))
     assert snapshot() == before
     r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
@@ -554,7 +565,7 @@ def test_dnn_options_on_another_model_type_are_errors_before_any_work(fresh_stor
         for flags, said in ((["--dnn"], "--dnn: "), (["--dnn", "--dnn-seeds", "0"], "--dnn, --dnn-seeds: ")):
             r = CliRunner().invoke(app, ["--store", str(s.project.path), *cmd, "--model", "naive-daily", *flags,
                                          "--no-progress"])
-            assert r.exit_code == 1 and f"error: {said}DNN members are part of the xgboost model, not of --model " \
+            assert r.exit_code == 1 and f"error: {said}linear and DNN members are part of the xgboost model, not of --model " \
                 "naive-daily" in r.output and "Traceback" not in r.output, r.output
     for call in (lambda: service.fit(s.project, "SE3", model="naive-weekly", options={"dnn": TINY}, now=s.origin(99)),
                  lambda: service.backtest(s.project, "SE3", s.origin(90), s.origin(93), model="naive-daily",

@@ -205,20 +205,24 @@ def test_sample_rows_and_scores():
 
 
 @pytest.mark.parametrize("module", ["spotcast_train.lear", "spotcast_train.dnn"])
-def test_without_scikit_learn_the_import_names_the_extra(monkeypatch, module):
+def test_without_scikit_learn_the_import_says_how_to_install_it(monkeypatch, module):
     import importlib
 
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if not installed
     for name in ("spotcast_train.lear", "spotcast_train.dnn"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    with pytest.raises(ModuleNotFoundError, match=r"pip install 'spotcast-train\[lear\]'.*uv sync --extra lear"):
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'scikit-learn>=1.4' \(in the workspace: uv sync\).*--no-dnn"):
         importlib.import_module(module)
 
 
-def test_the_default_install_of_train_does_not_need_scikit_learn():
-    """scikit-learn is the `lear` extra, not a dependency: the default model trains without it."""
+def test_train_depends_on_scikit_learn_and_serve_does_not():
+    """The default model's LEAR and DNN members fit with scikit-learn, so train installs it; serve
+    predicts them with NumPy alone, so a serving install stays without it."""
     from importlib.metadata import requires
 
-    deps = requires("spotcast-train") or []
-    sk = [d for d in deps if d.lower().startswith("scikit-learn")]
-    assert sk and all("extra == \"lear\"" in d.replace("'", '"') for d in sk), deps
+    def sklearn_of(dist: str) -> list[str]:
+        return [d for d in requires(dist) or [] if d.lower().startswith("scikit-learn")]
+
+    train = sklearn_of("spotcast-train")
+    assert any("extra" not in d for d in train), train
+    assert sklearn_of("spotcast-serve") == [] and sklearn_of("spotcast-storage") == []

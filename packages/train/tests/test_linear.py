@@ -16,6 +16,7 @@ import pytest
 from spotcast_storage.boosted import LinearCoefficients, blend, design_columns, lear_design
 from spotcast_storage.errors import ValidationError
 from spotcast_storage.modelformat import METADATA_FILE, load_predictor
+from spotcast_train.dnnpart import DnnPartSettings
 from spotcast_train.lear import LearModel
 from spotcast_train.linear import (
     LinearSettings,
@@ -212,8 +213,14 @@ def test_the_stage_default_model_has_linear_members_and_no_linear_opts_out():
     off = FitRequest(frame=f, features=features, target=TARGET, options={"settings": TREES.with_(linear=LIN),
                                                                          "linear": None})
     assert builtin.fit(off).spec.linear is None
-    assert LinearSettings() == builtin.STAGE_LINEAR  # what fit uses when no settings are passed
-    assert XGBSettings(linear=LinearSettings()) == builtin.STAGE_SETTINGS  # the defaults, with linear members
+    # what fit uses when no settings are passed: the ensemble of families, 0.45 / 0.35 / 0.20
+    assert LinearSettings(solver="lear", weight=0.35) == builtin.STAGE_LINEAR
+    assert XGBSettings(linear=builtin.STAGE_LINEAR, dnn=DnnPartSettings(weight=0.2)) == builtin.STAGE_SETTINGS
+    # each CLI option changes one part of that default and keeps the rest
+    assert builtin.settings_of({}) == builtin.STAGE_SETTINGS
+    assert builtin.settings_of({"linear": True}) == builtin.STAGE_SETTINGS
+    fast = builtin.settings_of(linear_options(None, "gblinear", base=builtin.STAGE_LINEAR) | {"dnn": None})
+    assert fast.linear == LinearSettings(weight=0.35) and fast.dnn is None
 
 # -- linear members as the published LEAR (solver="lear", issue 14) ----------------------------------
 
@@ -368,14 +375,15 @@ def test_bad_solver_settings_are_clear_errors(monkeypatch):
     with pytest.raises(ValidationError, match=r"--no-linear with --linear-solver lear"):
         linear_options(False, "lear")
     assert linear_options(None, "lear") == {"linear": LinearSettings(solver="lear")}
+    assert linear_options(True, None, base=LEAR) == {"linear": LEAR}  # --linear: the model's own linear part
     assert linear_options(False, None) == {"linear": None} and linear_options(None, None) == {}
     with pytest.raises(ValueError, match=r"one intercept per hour"):
         LinearCoefficients(np.zeros((3, 24)), np.zeros(23))
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
     monkeypatch.delitem(sys.modules, "spotcast_train.lear", raising=False)
-    with pytest.raises(ValidationError, match=r"linear solver 'lear': .*pip install 'spotcast-train\[lear\]'"):
+    with pytest.raises(ValidationError, match=r"linear solver 'lear': .*pip install 'scikit-learn>=1.4'"):
         linear_options(None, "lear")
-    with pytest.raises(ValidationError, match=r"spotcast-train\[lear\]"):
+    with pytest.raises(ValidationError, match=r"pip install 'scikit-learn>=1.4'"):
         fit_linear(_frame(), TARGET, "origin", LEAR)
 
 
@@ -401,7 +409,7 @@ def test_cli_linear_solver_bad_input_writes_nothing(fresh_store, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.delitem(sys.modules, "spotcast_train.lear", raising=False)
     r = CliRunner().invoke(app, ["--store", store, "fit", "--zone", "SE3", "--linear-solver", "lear"])
-    assert r.exit_code == 1 and "'lear' extra: pip install 'spotcast-train[lear]'" in r.output and "Traceback" not in r.output, r.output
+    assert r.exit_code == 1 and "pip install 'scikit-learn>=1.4'" in r.output and "Traceback" not in r.output, r.output
     assert snapshot() == before
     r = CliRunner().invoke(app, ["--store", store, "models", "--format", "json"])
     assert json.loads(r.output[r.output.index("["):]) == []  # nothing registered

@@ -26,46 +26,50 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | csv |
 ZoneOption = Annotated[str, typer.Option("--zone", "-z", help="bidding zone, e.g. SE3")]
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="model type (see `spotcast-train plugins`)")]
 LinearOption = Annotated[bool | None, typer.Option(
-    "--linear/--no-linear", help="xgboost only: average the trees with LEAR-style linear members (gblinear, "
-    "horizon day 1: 0.6 trees + 0.4 linear) or not [default: the model's default, with linear members]")]
+    "--linear/--no-linear", help="xgboost only: the linear members of the default ensemble (horizon day 1) or "
+    "not [default: with them]")]
 LinearSolverOption = Annotated[str | None, typer.Option(
-    "--linear-solver", help="xgboost only: how the linear members are fitted: gblinear (XGBoost gblinear, "
-    "fixed L1) or lear (LEAR as published: per-hour LassoLarsIC with AIC, then a Lasso; needs the 'lear' extra) "
-    "[default: gblinear]", show_default=False)]
-DnnOption = Annotated[bool, typer.Option(
-    "--dnn", help="xgboost only: add DNN members on horizon day 1 (the epftoolbox network, scikit-learn; needs the "
-    "'lear' extra), blended as (1 - linear weight - DNN weight) trees + linear + DNN; off by default: not yet "
-    "scored in the stage")]
+    "--linear-solver", help="xgboost only: how the linear members are fitted: lear (LEAR as published: per-hour "
+    "LassoLarsIC with AIC, then a Lasso) or gblinear (XGBoost gblinear, fixed L1; faster) [default: lear]",
+    show_default=False)]
+DnnOption = Annotated[bool | None, typer.Option(
+    "--dnn/--no-dnn", help="xgboost only: the DNN members of the default ensemble (horizon day 1, the epftoolbox "
+    "network) or not (--no-dnn: about half the fit time) [default: with them]", show_default=False)]
 DnnWeightOption = Annotated[float | None, typer.Option(
-    "--dnn-weight", help="with --dnn: the DNN's weight in the blend, 0 to 1, at most 1 minus the linear weight "
-    "(0.4) [default: 0.2]", show_default=False)]
+    "--dnn-weight", help="the DNN's weight in the blend, 0 to 1, at most 1 minus the linear weight "
+    "(0.35) [default: 0.2]", show_default=False)]
 DnnSeedsOption = Annotated[str | None, typer.Option(
-    "--dnn-seeds", help="with --dnn: the networks' seeds, averaged, e.g. 0,1 [default: 0,1,2,3]", show_default=False)]
+    "--dnn-seeds", help="the networks' seeds, averaged, e.g. 0,1 [default: 0,1,2,3]", show_default=False)]
 FeaturesVersionOption = Annotated[int | None, typer.Option(
     "--features-version", help="price_features version to train on (a feature plugin's columns live in a later "
     "version) [default: the newest in the store]", show_default=False)]
 
 
-def _options(linear: bool | None, solver: str | None = None, dnn: bool = False, dnn_weight: float | None = None,
-             dnn_seeds: str | None = None, model: str = "xgboost") -> dict:
-    """Model options of ``--linear/--no-linear``, ``--linear-solver`` and ``--dnn*`` (checked before
-    anything runs; the DNN options are the xgboost model's, so with another ``--model`` an error)."""
-    given = [n for n, v in (("--dnn", dnn or None), ("--dnn-weight", dnn_weight), ("--dnn-seeds", dnn_seeds))
-             if v is not None]
+def _options(linear: bool | None, solver: str | None = None, dnn: bool | None = None,
+             dnn_weight: float | None = None, dnn_seeds: str | None = None, model: str = "xgboost") -> dict:
+    """Model options of ``--linear/--no-linear``, ``--linear-solver`` and ``--dnn*``, each changing
+    one part of the default ensemble (checked before anything runs; these are the xgboost model's
+    options, so with another ``--model`` an error)."""
+    flag = {True: "--{}", False: "--no-{}"}
+    given = [n for n, v in ((flag.get(linear, "").format("linear"), linear), ("--linear-solver", solver),
+                            (flag.get(dnn, "").format("dnn"), dnn), ("--dnn-weight", dnn_weight),
+                            ("--dnn-seeds", dnn_seeds)) if v is not None]
     if given and model != "xgboost":
-        raise ValidationError(f"{', '.join(given)}: DNN members are part of the xgboost model, not of --model "
-                              f"{model}; drop {'it' if len(given) == 1 else 'them'} or use --model xgboost")
+        raise ValidationError(f"{', '.join(given)}: linear and DNN members are part of the xgboost model, not of "
+                              f"--model {model}; drop {'it' if len(given) == 1 else 'them'} or use --model xgboost")
+    from spotcast_train.builtins import xgboost as builtin
+
     opts: dict = {}
     if linear is not None or solver is not None:
         from spotcast_train.linear import linear_options
 
-        opts = linear_options(linear, solver)
-    if dnn or dnn_weight is not None or dnn_seeds is not None:
-        from spotcast_train.builtins.xgboost import settings_of
+        opts = linear_options(linear, solver, base=builtin.STAGE_SETTINGS.linear)
+    if dnn is not None or dnn_weight is not None or dnn_seeds is not None:
         from spotcast_train.dnnpart import dnn_options
 
-        lin = settings_of(opts).linear  # the linear part these options give the model, as the fit will
-        opts.update(dnn_options(dnn, dnn_weight, dnn_seeds, linear_weight=lin.weight if lin is not None else None))
+        lin = builtin.settings_of(opts).linear  # the linear part these options give the model, as the fit will
+        opts.update(dnn_options(dnn, dnn_weight, dnn_seeds, linear_weight=lin.weight if lin is not None else None,
+                                base=builtin.STAGE_SETTINGS.dnn))
     return opts
 
 
@@ -81,7 +85,7 @@ def fit_cmd(
                                        "weekly | Nd")] = "weekly",
     linear: LinearOption = None,
     linear_solver: LinearSolverOption = None,
-    dnn: DnnOption = False,
+    dnn: DnnOption = None,
     dnn_weight: DnnWeightOption = None,
     dnn_seeds: DnnSeedsOption = None,
     features_version: FeaturesVersionOption = None,
@@ -95,7 +99,7 @@ def fit_cmd(
     baselines. Then refit on all rows and register it (XGBoost UBJ + JSON metadata) as promoted, or
     as a rejected challenger while the serving model (or the weekly naive) keeps serving.
 
-    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d --linear-solver lear --dnn
+    Example: spotcast-train fit --zone SE3 --model xgboost --window 730d --no-dnn
     """
     from spotcast_train import service
 
@@ -130,7 +134,7 @@ def backtest_cmd(
     no_write: Annotated[bool, typer.Option("--no-write", help="do not store forecasts and metrics")] = False,
     linear: LinearOption = None,
     linear_solver: LinearSolverOption = None,
-    dnn: DnnOption = False,
+    dnn: DnnOption = None,
     dnn_weight: DnnWeightOption = None,
     dnn_seeds: DnnSeedsOption = None,
     features_version: FeaturesVersionOption = None,

@@ -58,11 +58,15 @@ class DnnModel:
         Z = scale_design(X, self.x_scaler, fit=True, dummies=self.dummies)
         Zy = self.y_scaler.fit(Y).transform(Y)
         self.nets = []
+        # the batch as scikit-learn would clip it to the days left after the early-stopping split
+        # (same fit; without its warning on a short window, as in the promotion gate's first refits)
+        n_train = len(Z) - int(np.ceil(len(Z) * s.validation_fraction))
+        batch = max(1, min(s.batch_size, n_train))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for seed in s.seeds:
                 net = MLPRegressor(hidden_layer_sizes=s.hidden, activation=s.activation, alpha=s.alpha,
-                                   learning_rate_init=s.learning_rate, batch_size=min(s.batch_size, len(Z)),
+                                   learning_rate_init=s.learning_rate, batch_size=batch,
                                    max_iter=s.max_epochs, early_stopping=True,
                                    validation_fraction=s.validation_fraction, n_iter_no_change=s.patience,
                                    tol=0.0, random_state=seed)

@@ -85,8 +85,9 @@ class DnnPartSettings:
 
     network: DnnSettings = field(default_factory=DnnSettings)
     weight: float = 0.2
-    """Weight of the DNN forecast in the blend; the trees keep ``1 - linear weight - this``. Not
-    chosen on validation years (nothing has been scored yet): a placeholder beside the linear 0.4."""
+    """Weight of the DNN forecast in the blend; the trees keep ``1 - linear weight - this``. 0.2 is
+    the stage default's (:data:`spotcast_train.builtins.xgboost.STAGE_DNN`, chosen on the validation
+    years beside LEAR members at 0.35)."""
     horizon_days: tuple[int, ...] = (1,)
     """Horizon days with a DNN member (the days the linear part covers); the others are trees
     (and linear members where there are any) alone."""
@@ -141,18 +142,25 @@ def check_weights(linear_weight: float | None, dnn_weight: float) -> None:
     check_blend_weights({"linear": linear_weight, "DNN": dnn_weight})
 
 
-def dnn_options(dnn: bool, weight: float | None = None, seeds: str | Sequence[int] | None = None,
-                linear_weight: float | None = None) -> dict[str, Any]:
-    """The xgboost kind's ``options`` for `spotcast-train`'s ``--dnn``, ``--dnn-weight`` and
-    ``--dnn-seeds`` (``linear_weight``: the linear part's weight it joins; None without one):
-    ``{"dnn": DnnPartSettings(...)}``, or ``{}`` without ``--dnn``. Bad weights and a missing
-    scikit-learn are errors here, before any fit or write."""
-    if not dnn:
-        given = [n for n, v in (("--dnn-weight", weight), ("--dnn-seeds", seeds)) if v is not None]
+def dnn_options(dnn: bool | None, weight: float | None = None, seeds: str | Sequence[int] | None = None,
+                linear_weight: float | None = None, base: DnnPartSettings | None = None) -> dict[str, Any]:
+    """The xgboost kind's ``options`` for `spotcast-train`'s ``--dnn/--no-dnn``, ``--dnn-weight``
+    and ``--dnn-seeds`` (``linear_weight``: the linear part's weight it joins; None without one;
+    ``base``: the DNN part the model has by default, None if it has none): ``{"dnn":
+    DnnPartSettings(...) | None}``, or ``{}`` for the model's default. ``dnn=None`` with a weight or
+    seeds changes the default part (an error if the model has none); ``dnn=False`` drops it. Bad
+    weights and a missing scikit-learn are errors here, before any fit or write."""
+    given = [n for n, v in (("--dnn-weight", weight), ("--dnn-seeds", seeds)) if v is not None]
+    if dnn is False:
         if given:
-            raise ValidationError(f"{' and '.join(given)} without --dnn: add --dnn to give the model DNN members")
+            raise ValidationError(f"{' and '.join(given)} with --no-dnn: drop {'it' if len(given) == 1 else 'them'} "
+                                  "or --no-dnn")
+        return {"dnn": None}
+    if dnn is None and not given:
         return {}
-    settings = DnnPartSettings()
+    if dnn is None and base is None:
+        raise ValidationError(f"{' and '.join(given)}: this model has no DNN members by default; add --dnn")
+    settings = base or DnnPartSettings()
     if weight is not None:
         settings = settings.with_(weight=weight)
     if seeds is not None:

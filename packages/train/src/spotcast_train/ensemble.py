@@ -12,7 +12,7 @@ Pure: arrays in, weights and arrays out.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -45,14 +45,33 @@ def fit_weights(forecasts: Mapping[str, np.ndarray], y: np.ndarray, step: float 
     """Weights (name -> weight) with the lowest MAE of the weighted average on ``y``.
 
     Give it validation forecasts; ties go to the most even weights (closest to the plain mean)."""
-    names, F = _check(forecasts, y)
-    y = np.asarray(y, dtype="float64").ravel()
-    if not np.isfinite(y).all():
-        raise ValidationError("observed values for the ensemble weights hold missing values")
-    W = simplex_grid(len(names), step)
-    mae = np.abs(F @ W.T - y[:, None]).mean(axis=0)
+    return fit_pooled_weights([(forecasts, y, 1.0)], step)
+
+
+def fit_pooled_weights(markets: Sequence[tuple[Mapping[str, np.ndarray], np.ndarray, float]],
+                       step: float = 0.05) -> dict[str, float]:
+    """One set of weights for several markets: the lowest mean of each market's MAE divided by its
+    ``scale`` (its weekly naive's MAE: the mean rMAE), so a market with high prices does not
+    outweigh the others. A stage default serves every zone, so it cannot take one market's
+    weights. Each entry: (member forecasts, observed values, scale); the same members in each."""
+    if not markets:
+        raise ValidationError("pooled ensemble weights need at least one market's validation forecasts")
+    names = list(markets[0][0])
+    total = None
+    for forecasts, y, scale in markets:
+        got, F = _check(forecasts, y)
+        if got != names:
+            raise ValidationError(f"every market needs the same members in the same order: {got} vs {names}")
+        y = np.asarray(y, dtype="float64").ravel()
+        if not np.isfinite(y).all():
+            raise ValidationError("observed values for the ensemble weights hold missing values")
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValidationError(f"a market's scale must be a positive number (its naive MAE), got {scale}")
+        W = simplex_grid(len(names), step)
+        mae = np.abs(F @ W.T - y[:, None]).mean(axis=0) / scale
+        total = mae if total is None else total + mae
     spread = ((W - 1 / len(names)) ** 2).sum(axis=1)
-    best = np.lexsort((spread, np.round(mae, 12)))[0]
+    best = np.lexsort((spread, np.round(total / len(markets), 12)))[0]
     return {n: float(w) for n, w in zip(names, W[best], strict=True)}
 
 

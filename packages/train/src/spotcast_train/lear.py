@@ -38,16 +38,15 @@ from spotcast_train.epf import EpfData, lag_days
 from spotcast_train.linear import ALPHA_SELECTIONS
 
 SKLEARN_MISSING = (
-    "LEAR and the DNN member need scikit-learn, which spotcast-train installs only with its "
-    "'lear' extra: pip install 'spotcast-train[lear]' (or 'spotcast[lear]'; in the workspace: "
-    "uv sync --extra lear)"
+    "LEAR and the DNN member need scikit-learn, a dependency of spotcast-train that is not installed "
+    "here (an install with --no-deps?): pip install 'scikit-learn>=1.4' (in the workspace: uv sync), "
+    "or fit without them: --linear-solver gblinear --no-dnn"
 )
 
 
 def require_sklearn() -> None:
-    """Fail at import, naming the extra, where scikit-learn is missing: it is optional (the
-    default model needs none of it, and xgboost imports it whenever installed), so a plain
-    install would otherwise fail deep inside a fit with a bare ``No module named 'sklearn'``."""
+    """Fail at import, saying how to install scikit-learn, where it is missing (an install without
+    dependencies), instead of a bare ``No module named 'sklearn'`` deep inside a fit."""
     if "sklearn" in sys.modules:  # already imported, or blocked with None
         found = sys.modules["sklearn"] is not None
     else:

@@ -154,20 +154,22 @@ def lear_module() -> Any:
         raise ValidationError(f"linear solver 'lear': {exc.msg}") from None
 
 
-def linear_options(linear: bool | None, solver: str | None) -> dict[str, Any]:
+def linear_options(linear: bool | None, solver: str | None, base: LinearSettings | None = None) -> dict[str, Any]:
     """The xgboost kind's ``options`` for `spotcast-train`'s ``--linear/--no-linear`` and
     ``--linear-solver`` (and for Python callers of `spotcast run`'s ``train_model_options``):
-    ``{"linear": LinearSettings(...) | None}``, or ``{}`` for the model's default. A solver that
-    is unknown, contradicts ``--no-linear`` or lacks its library is an error here, before any
-    fit or write."""
+    ``{"linear": LinearSettings(...) | None}``, or ``{}`` for the model's default. ``base``: the
+    linear part the model has by default (the stage's, with its weight), which ``--linear`` and
+    ``--linear-solver`` start from. A solver that is unknown, contradicts ``--no-linear`` or lacks
+    its library is an error here, before any fit or write."""
+    base = base or LinearSettings()
     if solver is None:
-        return {} if linear is None else {"linear": LinearSettings() if linear else None}
+        return {} if linear is None else {"linear": base if linear else None}
     if solver not in LINEAR_SOLVERS:
         raise ValidationError(f"--linear-solver {solver!r}: use one of {', '.join(LINEAR_SOLVERS)}")
     if linear is False:
         raise ValidationError(f"--no-linear with --linear-solver {solver}: a solver needs linear members; "
                               "drop one of the two")
-    settings = LinearSettings(solver=solver)
+    settings = base.with_(solver=solver)
     require_solver(settings)
     return {"linear": settings}
 
