@@ -218,11 +218,15 @@ def test_without_scikit_learn_the_import_says_how_to_install_it(monkeypatch, mod
 def test_train_depends_on_scikit_learn_and_serve_does_not():
     """The default model's LEAR and DNN members fit with scikit-learn, so train installs it; serve
     predicts them with NumPy alone, so a serving install stays without it."""
-    from importlib.metadata import requires
+    from importlib.metadata import PackageNotFoundError, requires
 
     def sklearn_of(dist: str) -> list[str]:
         return [d for d in requires(dist) or [] if d.lower().startswith("scikit-learn")]
 
     train = sklearn_of("spotcast-train")
     assert any("extra" not in d for d in train), train
-    assert sklearn_of("spotcast-serve") == [] and sklearn_of("spotcast-storage") == []
+    assert sklearn_of("spotcast-storage") == []
+    try:  # serve is not installed beside train alone (CI's per-package environments)
+        assert sklearn_of("spotcast-serve") == []
+    except PackageNotFoundError:
+        pass
