@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="LEAR penalty: as the published forecasts (LARS-AIC on the normalised design) or plain AIC")
     ap.add_argument("--dnn-seeds", default="0,1", help="DNN members (one network per seed), averaged")
     ap.add_argument("--dnn-hidden", default="256,128", help="the two hidden layers' widths")
+    ap.add_argument("--dnn-window", type=int, default=dnn_model.DnnSettings.window_days,
+                    help="the DNN's training window in days (fewer where the history is shorter)")
     ap.add_argument("--dnn-alpha", type=float, default=dnn_model.DnnSettings.alpha, help="the DNN's L2 penalty")
     ap.add_argument("--dnn-learning-rate", type=float, default=dnn_model.DnnSettings.learning_rate)
     ap.add_argument("--member", action="append", default=[], metavar="NAME=TEST.parquet,VALIDATION.parquet",
@@ -364,7 +366,8 @@ def run_family(args) -> int:
         every = parse_recalibrate(args.recalibrate)
         dnn_settings = dnn_model.DnnSettings(seeds=dnn_model.seeds_of(args.dnn_seeds),
                                              hidden=tuple(int(h) for h in args.dnn_hidden.split(",")),
-                                             alpha=args.dnn_alpha, learning_rate=args.dnn_learning_rate)
+                                             alpha=args.dnn_alpha, learning_rate=args.dnn_learning_rate,
+                                             window_days=args.dnn_window)
         forecast = dnn_forecaster(data, dnn_settings, every)
         settings = {**dnn_settings.to_dict(), "recalibrate": describe_recalibrate(every)}
     if args.model == "ensemble":

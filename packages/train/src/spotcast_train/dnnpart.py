@@ -10,14 +10,14 @@ networks are stored as plain arrays (:class:`~spotcast_storage.boosted.DnnNets`,
 ``(1 - w_lin - w_dnn) * trees + w_lin * linear + w_dnn * dnn``
 (:func:`spotcast_storage.boosted.blend_parts`).
 
-**Off by default** (``XGBSettings.dnn = None``; ``spotcast-train fit --dnn`` or
-``options["dnn"] = DnnPartSettings(...)`` to add it): the blend with a DNN has not been scored
-on the validation years in the stage, so its weight (0.2 when asked for) is a placeholder, not a
-measured choice.
+**On in the stage's default model** (``builtins.xgboost.STAGE_DNN``, weight 0.2 chosen on the
+epftoolbox validation years with the LEAR members' 0.35); ``XGBSettings.dnn`` itself defaults to
+None, so settings built from Python have no DNN part unless they ask for one
+(``spotcast-train fit --no-dnn`` drops it from the default).
 
 Settings live here rather than in :mod:`spotcast_train.dnn` so that the CLI and the model's
-recorded recipe can name them without scikit-learn; fitting imports :mod:`spotcast_train.dnn`
-(which needs the ``lear`` extra) and says so when it is missing. Pure: frames in,
+recorded recipe can name them without importing scikit-learn; fitting imports
+:mod:`spotcast_train.dnn` and says how to install scikit-learn where it is missing. Pure: frames in,
 :class:`~spotcast_storage.boosted.Predictor` out; no store access.
 """
 
@@ -127,7 +127,7 @@ class DnnPartSettings:
 
 
 def dnn_module() -> Any:
-    """:mod:`spotcast_train.dnn` (scikit-learn), or a :class:`ValidationError` naming the extra."""
+    """:mod:`spotcast_train.dnn` (scikit-learn), or a :class:`ValidationError` saying how to install it."""
     try:
         return importlib.import_module("spotcast_train.dnn")
     except ModuleNotFoundError as exc:

@@ -81,10 +81,10 @@ class LinearSettings:
     nthread: int = 1
     solver: str = "gblinear"
     """How each member is fitted: ``gblinear`` (one 24-output XGBoost gblinear booster, L1
-    ``alpha``, ``num_boost_round`` rounds; the default) or ``lear`` (the published LEAR: per hour
-    LassoLarsIC with AIC, then a Lasso at that penalty; needs the ``lear`` extra; ``alpha``,
-    ``reg_lambda``, ``num_boost_round``, ``eta``, ``updater`` do not apply). The default stays
-    gblinear: switching needs a measurement on the validation years, not yet made (README)."""
+    ``alpha``, ``num_boost_round`` rounds; this class's default, for settings built from Python)
+    or ``lear`` (the published LEAR: per hour LassoLarsIC with AIC, then a Lasso at that penalty;
+    scikit-learn; ``alpha``, ``reg_lambda``, ``num_boost_round``, ``eta``, ``updater`` do not
+    apply), the stage default model's solver (``builtins.xgboost.STAGE_LINEAR``)."""
     alpha_selection: str = "published"
     """``lear`` only: where AIC chooses the penalty (:func:`spotcast_train.lear.select_alpha`):
     ``published`` (scikit-learn 0.2x's normalised design, what the published forecasts used) or
@@ -137,13 +137,13 @@ def _mad(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def require_solver(settings: LinearSettings) -> None:
     """Fail before any work where the solver's library is missing: ``lear`` needs scikit-learn
-    (the ``lear`` extra); the error names the extra and how to install it."""
+    (a dependency of spotcast-train); the error says how to install it."""
     if settings.solver == "lear":
         lear_module()
 
 
 def lear_module() -> Any:
-    """:mod:`spotcast_train.lear` (scikit-learn), or a :class:`ValidationError` naming the extra."""
+    """:mod:`spotcast_train.lear` (scikit-learn), or a :class:`ValidationError` saying how to install it."""
     import importlib
 
     try:

@@ -83,7 +83,8 @@ class XGBSettings:
     package README, "Linear members")."""
     dnn: DnnPartSettings | None = field(default=None, metadata={OMIT_WHEN_NONE: True})
     """DNN members blended with the trees and the linear members (:mod:`spotcast_train.dnnpart`);
-    None (the default: not scored on the validation years in the stage yet): no DNN. Recorded in a
+    None (this class's default): no DNN; the stage's default model sets it
+    (``builtins.xgboost.STAGE_DNN``). Recorded in a
     recipe only when set (:data:`spotcast_train.gate.OMIT_WHEN_NONE`): a model registered with settings
     before this field existed has the same recipe as those settings now."""
 
