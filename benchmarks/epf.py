@@ -19,7 +19,9 @@ recalibration for both parts a blend is one Predictor per origin, exactly what t
 ``--linear-recalibrate`` gives the linear part its own schedule (then the two parts run as two
 rolling loops and their forecasts are combined with the same ``blend`` rule), and
 ``--trees-predictions FILE`` reuses the trees' forecasts saved by an earlier run of this script
-(``--save-predictions``) instead of refitting them.
+(``--save-predictions``) instead of refitting them. ``default`` is the stage's default model
+exactly as `spotcast-train fit` builds it (``builtins.xgboost.STAGE_SETTINGS``: trees, LEAR and
+DNN members in one Predictor, all refitted every ``--recalibrate`` days).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from _common import machine
 from spotcast_train import dnn as dnn_model
 from spotcast_train import ensemble as ensemble_model
 from spotcast_train import lear as lear_model
+from spotcast_train.builtins import xgboost as builtin
 from spotcast_train.epf import (
     PUBLISHED,
     epf_feature_names,
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true",
                     help="leave out the 24 prices of d-1 as features (spotcast's price_features has none)")
     ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
-    ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend", *FAMILIES],
+    ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend", "default", *FAMILIES],
                     help="blend (default: the stage's default model, trees + linear members), trees, the "
                     "linear member alone, lear (LEAR as published, daily recalibration), dnn (the epftoolbox DNN design), "
                     "ensemble (members' saved forecasts combined with weights fixed on the validation year)")
@@ -158,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     def fit_both(frame, origin):  # one Predictor with tree and linear members: what the stage fits
         return fit_xgb(frame, features, target, "origin", settings.with_(linear=linear), until=origin)
 
+    # the stage's default model as `spotcast-train fit` builds it (the ensemble of families: trees,
+    # LEAR and DNN members in one Predictor, refitted together), point forecast only
+    stage = builtin.STAGE_SETTINGS.with_(quantiles=(0.5,), nthread=args.nthread)
+
+    def fit_default(frame, origin):
+        return fit_xgb(frame, features, target, "origin", stage, until=origin)
+
     done = {"n": 0}
 
     def progress(k: int, n: int) -> None:
@@ -171,7 +181,14 @@ def main(argv: list[str] | None = None) -> int:
 
     w0, c0 = time.perf_counter(), _cpu()
     parts: dict[str, dict] = {}
-    if args.model == "blend" and lin_every == every and args.trees_predictions is None:
+    if args.model == "default":
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)  # BLAS of LEAR and the DNN on one core, as the trees' --nthread
+        pred, res = run(fit_default, every)
+        recal_text = describe_recalibrate(every)
+        settings, linear = stage, stage.linear
+    elif args.model == "blend" and lin_every == every and args.trees_predictions is None:
         pred, res = run(fit_both, every)
         recal_text = describe_recalibrate(every)
     else:
@@ -227,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in parts.items():
         if args.model == "blend":
             print(f"{'  part: ' + k:<28}{v['mae']:>8.3f}{v['rmae']:>8.3f}{v['smape']:>9.2f}{v['rmse']:>9.3f}")
-    label = {"trees": "spotcast xgboost", "linear": "spotcast linear", "blend": "spotcast trees+linear"}[args.model]
+    label = {"trees": "spotcast xgboost", "linear": "spotcast linear", "blend": "spotcast trees+linear",
+             "default": "spotcast default ensemble"}[args.model]
     print(f"{label:<28}{res['mae']:>8.3f}{res['rmae']:>8.3f}{res['smape']:>9.2f}{res['rmse']:>9.3f}{rel:>13}")
     if lear and not args.validation and res["days"] == 728:
         goal = 0.98 * lear
