@@ -153,3 +153,51 @@ def test_a_store_whose_history_ended_long_ago_fits_at_the_wall_clock(fresh_store
     settings = FAST.with_(windows_days=(60,))
     r = service.fit(fresh_store.project, "SE3", options={"settings": settings}, register=False)
     assert r.predictor.spec.members and r.training_window["end"] < "2025"
+
+
+def test_after_an_upgrade_the_gate_refits_the_serving_model_as_it_was_trained(fresh_store, monkeypatch):
+    """A model registered by an earlier release recorded its options unresolved (``{}`` for the
+    default, which was then trees + gblinear members). The gate must not take the new default for
+    that recipe: it refits the serving model with the legacy settings and compares. Models
+    registered now record the settings their options resolve to."""
+    from spotcast_train.builtins import xgboost as builtin
+
+    s, now = fresh_store, fresh_store.origin(99)
+    legacy = FAST.with_(linear=LinearSettings(windows_days=(21, 56), num_boost_round=10))  # trees + gblinear
+    new_default = FAST.with_(linear=LinearSettings(windows_days=(21, 56), solver="lear", weight=0.35))
+    monkeypatch.setattr(builtin, "LEGACY_SETTINGS", legacy)
+    seen: list[tuple[str | None, bool]] = []
+    real_fit = builtin.fit
+
+    def spy(req):
+        got = builtin.settings_of(req.options)
+        seen.append((got.linear.solver if got.linear else None, got.dnn is not None))
+        return real_fit(req)
+
+    monkeypatch.setattr(builtin, "fit", spy)
+    # the earlier release: the default was the legacy one and the recipe kept the options as given
+    monkeypatch.setattr(builtin, "STAGE_SETTINGS", legacy)
+    monkeypatch.setattr(builtin, "recipe_options", lambda options: dict(options))
+    old = service.fit(s.project, "SE3", now=now)
+    assert old.decision["decision"] == "promoted"
+    v1 = s.project.get_model_registry().get_model("price_xgboost_se3", 1)
+    assert v1.extra["recipe"]["options"] == {}
+    monkeypatch.undo()
+
+    # this release: a new default, recorded resolved; the serving v1 is refitted as trees + gblinear
+    monkeypatch.setattr(builtin, "LEGACY_SETTINGS", legacy)
+    monkeypatch.setattr(builtin, "STAGE_SETTINGS", new_default)
+    monkeypatch.setattr(builtin, "fit", spy)
+    seen.clear()
+    new = service.fit(s.project, "SE3", now=now)
+    assert new.decision["serving_recipe"] == "refit", new.decision  # not "same": v1's recipe is not the new default
+    assert ("gblinear", False) in seen and ("lear", False) in seen  # the serving refits, the challenger's
+    v2 = s.project.get_model_registry().get_model("price_xgboost_se3", 2)
+    assert v2.extra["recipe"]["options"]["settings"]["linear"]["solver"] == "lear"
+    # the next retrain of the same default is the same recipe: scored once, not refitted twice
+    seen.clear()
+    again = service.fit(s.project, "SE3", now=now, register=False)
+    assert again.decision["serving_recipe"] == "same" and ("gblinear", False) not in seen
+    assert builtin.recorded_options({}) == {"settings": legacy}
+    assert builtin.recorded_options({"linear": True})["linear"] == LinearSettings()
+    assert builtin.recipe_options({"dnn": None}) == {"settings": new_default.with_(dnn=None)}

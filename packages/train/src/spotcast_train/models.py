@@ -39,6 +39,14 @@ class ModelType:
     check: Callable[[dict[str, Any]], None] | None = None
     """Optional: raises a clear error for ``options`` this model cannot fit (bad settings, a
     missing optional library), so `fit`/`backtest` fail before reading or writing anything."""
+    recipe_options: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Optional: the ``options`` as the model's recipe records them (:mod:`spotcast_train.gate`).
+    A model type whose defaults can change between releases records the settings its options
+    resolve to, so the promotion gate after an upgrade refits the serving model as it was and
+    compares the new default against it instead of taking both for the same recipe."""
+    recorded_options: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Optional: the decoded options of a recipe recorded by an earlier release, as that release
+    meant them (e.g. ``{}`` when it recorded options unresolved and its default was different)."""
 
 
 def model_types() -> dict[str, ModelType]:

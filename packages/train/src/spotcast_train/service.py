@@ -130,7 +130,8 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     if window_days is not None:
         labelled = labelled[labelled[TIME_COL] >= last_origin - pd.Timedelta(days=window_days)]
     features = candidate_features(frame.columns)
-    recipe = gate.Recipe.make(model, options, window_days, features)
+    recipe = gate.Recipe.make(model, mt.recipe_options(options) if mt.recipe_options else options, window_days,
+                              features)
     gate.decode_options(recipe.options)  # options that cannot be rebuilt fail now, not in a later gate
 
     gated = not mt.baseline
@@ -151,7 +152,7 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
         if how == "refit" and serving_recipe is not None:  # "refit" always comes with the recipe
             sfeat = [c for c in serving_recipe.features if c in frame.columns] or features
             fitters[gate.SERVING] = _fitter(get_model_type(serving_recipe.model_type), sfeat,
-                                            serving_recipe.decoded_options())
+                                            _recorded_options(serving_recipe))
             windows[gate.SERVING] = serving_recipe.window_days
         for b in gate.NAIVE:
             fitters[b] = _fitter(get_model_type(b), features, {})
@@ -275,11 +276,17 @@ def _serving_recipe(project: Project, before: promotion.ServingStatus, recipe: g
     if r.same_as(recipe):
         return m, r, "same"
     try:
-        get_model_type(r.model_type)
-        r.decoded_options()
+        _recorded_options(r)
     except (NotFoundError, ValidationError):
         return m, r, "unavailable"
     return m, r, "refit"
+
+
+def _recorded_options(r: gate.Recipe) -> dict[str, Any]:
+    """The options a recorded recipe fits with, as the release that recorded it meant them."""
+    mt = get_model_type(r.model_type)
+    options = r.decoded_options()
+    return mt.recorded_options(options) if mt.recorded_options else options
 
 
 def _register(project: Project, name: str, predictor: ModelPredictor, metrics: dict[str, float], description: str,

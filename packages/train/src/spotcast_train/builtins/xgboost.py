@@ -40,6 +40,33 @@ def settings_of(options: dict[str, Any]) -> XGBSettings:
     return settings
 
 
+LEGACY_SETTINGS: XGBSettings = XGBSettings(linear=LinearSettings())
+"""What a recipe without ``settings`` means: releases before the ensemble default recorded the
+options as given (``{}`` for the default), and their default was trees + gblinear members."""
+
+
+def recipe_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options a recipe records: the settings they resolve to (the default included), so a
+    later release with another default sees another recipe and the gate re-scores the model that
+    serves as it was trained."""
+    out = {k: v for k, v in options.items() if k not in ("settings", "linear", "dnn")}
+    out["settings"] = settings_of(options)
+    return out
+
+
+def recorded_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options of a recipe recorded before :func:`recipe_options`: its ``{}`` meant
+    :data:`LEGACY_SETTINGS` and its ``linear=True`` the gblinear members of then."""
+    if "settings" in options:
+        return options
+    out = {**options, "settings": LEGACY_SETTINGS}
+    if out.get("linear") is True:
+        out["linear"] = LinearSettings()
+    if out.get("dnn") is True:
+        out["dnn"] = DnnPartSettings()
+    return out
+
+
 def check(options: dict[str, Any]) -> None:
     """Fail before any work on options that cannot fit: weights that do not blend, a solver or DNN
     whose library (scikit-learn, the ``lear`` extra) is missing."""
@@ -67,4 +94,5 @@ def fit(req: FitRequest) -> Any:
 def register_models(register: Any) -> None:
     register(ModelType("xgboost", "an ensemble of families: XGBoost on asinh-scaled prices relative to the last "
                        "known day, averaged on horizon day 1 with LEAR (per-hour LASSO, AIC) and DNN members "
-                       "(0.45/0.35/0.20); p10/p90 from out-of-sample residuals per horizon day", fit, check=check))
+                       "(0.45/0.35/0.20); p10/p90 from out-of-sample residuals per horizon day", fit, check=check,
+                       recipe_options=recipe_options, recorded_options=recorded_options))
