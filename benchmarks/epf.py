@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.model == "default":
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(1)  # BLAS of LEAR and the DNN on one core, as the trees' --nthread
+        threadpool_limits(args.nthread)  # BLAS of LEAR and the DNN on as many cores as the trees' --nthread
         pred, res = run(fit_default, every)
         recal_text = describe_recalibrate(every)
         settings, linear = stage, stage.linear
