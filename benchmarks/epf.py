@@ -46,6 +46,7 @@ from spotcast_train import lear as lear_model
 from spotcast_train.builtins import xgboost as builtin
 from spotcast_train.epf import (
     PUBLISHED,
+    align_members,
     epf_feature_names,
     evaluate,
     forecast_rows,
@@ -339,17 +340,8 @@ def run_ensemble(args, data, days, naive_skip: int = 7):
         name, t, v = _member_frames(spec)
         test[name], val[name] = pd.read_parquet(t), pd.read_parquet(v)
 
-    def aligned(frames, keep):
-        base = None
-        for name, f in frames.items():
-            f = f[["origin", "ts", "target_price_eur_mwh", "price_lag_7d", "p50"]].rename(columns={"p50": name})
-            if keep is not None:
-                f = f[pd.DatetimeIndex(f["origin"]).isin(keep)]
-            base = f if base is None else base.merge(f[["origin", "ts", name]], on=["origin", "ts"], how="inner")
-        return base.sort_values(["origin", "ts"], ignore_index=True)
-
-    v = aligned(val, None)
-    t = aligned(test, [data.days[i] for i in days])
+    v = align_members(val)
+    t = align_members(test, [data.days[i] for i in days])
     if v.empty or t.empty:
         raise SystemExit("the members' forecasts share no day; run them on the same --days sample")
     names = list(test)

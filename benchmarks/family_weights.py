@@ -29,7 +29,7 @@ import pandas as pd
 
 from spotcast_train import ensemble
 from spotcast_train.builtins.xgboost import STAGE_SETTINGS
-from spotcast_train.epf import PUBLISHED, TARGET, score
+from spotcast_train.epf import PUBLISHED, TARGET, align_members, score
 
 MEMBERS = ("trees", "lear", "dnn")
 MARKETS = ("be", "pjm")
@@ -45,15 +45,14 @@ def stage_weights() -> dict[str, float]:
 
 def members(results: Path, market: str, period: str) -> pd.DataFrame:
     """The members' forecasts of one market and period on the hours every member forecast."""
-    base = None
+    frames = {}
     for name in MEMBERS:
         path = results / f"{name}_{market}_{period}.parquet"
         if not path.exists():
             raise SystemExit(f"{path} is missing: run benchmarks/epf.py --model {name} --save-predictions {path}"
                              f"{' --validation' if period == 'val' else ''} (benchmarks/README.md)")
-        f = pd.read_parquet(path)[["origin", "ts", TARGET, "price_lag_7d", "p50"]].rename(columns={"p50": name})
-        base = f if base is None else base.merge(f[["origin", "ts", name]], on=["origin", "ts"], how="inner")
-    return base.sort_values(["origin", "ts"], ignore_index=True)
+        frames[name] = pd.read_parquet(path)
+    return align_members(frames)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -624,3 +624,19 @@ def test_backtest_with_dnn_members_is_its_own_run(fresh_store, fast):
     assert r.run_id.endswith("_dnn")
     day1 = r.forecasts[(r.forecasts["model"] == "xgboost") & (r.forecasts["horizon_day"] == 1)]
     assert len(day1) and day1["p50"].notna().all()
+
+
+def test_cli_options_change_one_part_of_the_default_ensemble():
+    """`fit`'s flags start from the stage default: --no-dnn drops the DNN part only, --dnn-seeds
+    changes it without --dnn, --linear-solver keeps the default's linear weight."""
+    from spotcast_train.builtins import xgboost as builtin
+    from spotcast_train.cli import _options
+
+    default = builtin.STAGE_SETTINGS
+    assert builtin.settings_of(_options(None)) == default
+    assert builtin.settings_of(_options(None, dnn=False)) == default.with_(dnn=None)
+    seeds = builtin.settings_of(_options(None, dnn_seeds="7"))
+    assert seeds.dnn.network.seeds == (7,) and seeds.dnn.weight == default.dnn.weight
+    fast = builtin.settings_of(_options(None, "gblinear", dnn=False))
+    assert fast.linear.solver == "gblinear" and fast.linear.weight == default.linear.weight and fast.dnn is None
+    assert builtin.settings_of(_options(False)).linear is None

@@ -57,7 +57,8 @@ def fit_pooled_weights(markets: Sequence[tuple[Mapping[str, np.ndarray], np.ndar
     if not markets:
         raise ValidationError("pooled ensemble weights need at least one market's validation forecasts")
     names = list(markets[0][0])
-    total = None
+    W = simplex_grid(len(names), step)
+    total = np.zeros(len(W))
     for forecasts, y, scale in markets:
         got, F = _check(forecasts, y)
         if got != names:
@@ -67,9 +68,7 @@ def fit_pooled_weights(markets: Sequence[tuple[Mapping[str, np.ndarray], np.ndar
             raise ValidationError("observed values for the ensemble weights hold missing values")
         if not (np.isfinite(scale) and scale > 0):
             raise ValidationError(f"a market's scale must be a positive number (its naive MAE), got {scale}")
-        W = simplex_grid(len(names), step)
-        mae = np.abs(F @ W.T - y[:, None]).mean(axis=0) / scale
-        total = mae if total is None else total + mae
+        total += np.abs(F @ W.T - y[:, None]).mean(axis=0) / scale
     spread = ((W - 1 / len(names)) ** 2).sum(axis=1)
     best = np.lexsort((spread, np.round(total / len(markets), 12)))[0]
     return {n: float(w) for n, w in zip(names, W[best], strict=True)}

@@ -230,6 +230,21 @@ def forecast_rows(data: EpfData, day: int, forecasts: dict[str, np.ndarray]) -> 
     return frame
 
 
+def align_members(frames: dict[str, pd.DataFrame], keep: Any = None) -> pd.DataFrame:
+    """Saved forecast frames of several members (each with origin, ts, target, ``price_lag_7d``
+    and ``p50``) side by side: one column per member named after it, on the hours every member
+    forecast (``keep``: only these origins), sorted by origin and ts."""
+    base = None
+    for name, f in frames.items():
+        f = f[["origin", "ts", TARGET, "price_lag_7d", "p50"]].rename(columns={"p50": name})
+        if keep is not None:
+            f = f[pd.DatetimeIndex(f["origin"]).isin(keep)]
+        base = f if base is None else base.merge(f[["origin", "ts", name]], on=["origin", "ts"], how="inner")
+    if base is None:
+        raise ValidationError("no member forecasts to align")
+    return base.sort_values(["origin", "ts"], ignore_index=True)
+
+
 def score(pred: pd.DataFrame, naive_skip_days: int = 7) -> dict[str, float]:
     """MAE/rMAE/sMAPE/RMSE of a forecast frame sorted by origin and ts (``p50`` against the
     target), rMAE against the weekly naive with the first ``naive_skip_days`` forecast days
