@@ -10,7 +10,10 @@ prices, spotcast_train.synthetic), then times, in this process:
   the ensemble of families (tree booster plus the out-of-sample calibration booster for p10/p90,
   LEAR members of four windows and DNN members of four seeds on horizon day 1). With
   ``--parts`` each family is also timed alone on the same rows (trees alone; trees + LEAR;
-  trees + DNN), so the cost of each member is visible.
+  trees + DNN), so the cost of each member is visible;
+- the daily recalibration `spotcast run` makes between weekly retrains
+  (``builtins.xgboost.recalibrate``: the LEAR members refitted on the same rows, the trees and
+  DNN members kept), as a ratio of the full fit measured just before.
 
 Peak memory is the process's peak resident set size (ru_maxrss), before and after the fit.
 The machine is shared with other engineers' jobs: wall times are noisy; CPU seconds are printed too.
@@ -35,6 +38,7 @@ from _common import machine
 from spotcast_storage.contracts.features import LABEL
 from spotcast_train.builtins import xgboost as builtin
 from spotcast_train.data import candidate_features
+from spotcast_train.models import FitRequest
 from spotcast_train.naive import fit_naive
 from spotcast_train.synthetic import features_frame, price_matrix
 from spotcast_train.xgbmodel import fit_xgb, usable_features
@@ -84,12 +88,21 @@ def main(argv: list[str] | None = None) -> int:
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
     peak_after = _peak_mb()
 
+    req = FitRequest(frame=frame, features=features, target=LABEL, time_col="origin",
+                     until=until + pd.Timedelta(days=1), options={"settings": settings})
+    w0, c0 = time.perf_counter(), _cpu()
+    recal = builtin.recalibrate(model, req)
+    rwall, rcpu = time.perf_counter() - w0, _cpu() - c0
+    assert recal is not None and recal[1] == ["linear"], recal
+
     out = {
         "rows": rows, "origins": args.days, "features": len(features), "members": len(model.spec.members),
         "linear_members": len(model.spec.linear.members) if model.spec.linear is not None else 0,
         "dnn_networks": _networks(model),
         "fit_wall_seconds": round(wall, 2), "fit_cpu_seconds": round(cpu, 2),
         "baseline_naive_wall_seconds": round(base_wall, 4),
+        "recalibrate_wall_seconds": round(rwall, 2), "recalibrate_cpu_seconds": round(rcpu, 2),
+        "recalibrate_cpu_ratio_vs_fit": round(rcpu / cpu, 3) if cpu > 0 else None,
         "ratio_vs_naive": round(wall / base_wall, 1) if base_wall > 0 else None,
         "peak_rss_mb_before_fit": round(peak_before, 1), "peak_rss_mb_after_fit": round(peak_after, 1),
         "settings": settings.to_dict(), "machine": machine(),
@@ -99,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{out['dnn_networks']} DNN network(s)")
     print(f"baseline naive-weekly fit: {base_wall * 1000:.1f} ms wall")
     print(f"default model fit: {wall:.1f} s wall, {cpu:.1f} s CPU ({out['ratio_vs_naive']}x the naive fit)")
+    print(f"daily recalibration (LEAR refitted, trees and DNN kept): {rwall:.1f} s wall, {rcpu:.1f} s CPU "
+          f"({out['recalibrate_cpu_ratio_vs_fit']} of the full fit's CPU)")
     print(f"peak RSS: {peak_before:.0f} MB with the rows loaded, {peak_after:.0f} MB after the fit")
     if args.parts:
         out["parts"] = {}

@@ -70,3 +70,27 @@ def test_with_nothing_better_the_weekly_naive_serves_and_status_says_so(project,
     text = _status(store_path)
     assert "price_naive_weekly_se3 v1" in text and "fallback" in text
     assert "no model beats both naive baselines, so the weekly naive price_naive_weekly_se3 v1 serves" in text
+
+
+def test_a_recalibrated_model_serves_in_place_of_the_one_it_recalibrates(project, store_path):
+    """`spotcast-train recalibrate` refits the serving ensemble's LEAR members on the newest days;
+    serve then forecasts with that version, and `spotcast status` says why it serves."""
+    from spotcast_train.cli import app as train_app
+    from spotcast_train.linear import LinearSettings
+
+    lear = {"settings": GOOD["settings"].with_(linear=LinearSettings(windows_days=(21, 56), solver="lear"))}
+    won = train.fit(project, "SE3", options=lear, now=_now() - pd.Timedelta(days=3))
+    assert won.decision["decision"] == "promoted"
+    connection.release(store_path)
+    cli = CliRunner()
+    r = cli.invoke(train_app, ["--store", str(store_path), "recalibrate", "--zone", "SE3", "--now", str(_now())])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("SE3: price_xgboost_se3 v2 recalibrated from v1 (linear refitted on origins to ")
+    again = cli.invoke(train_app, ["--store", str(store_path), "recalibrate", "--zone", "SE3", "--now", str(_now()),
+                                   "--format", "json"])
+    assert again.exit_code == 0 and '"recalibrated": false' in again.stdout and "up to date" in again.stdout
+    connection.release(store_path)
+    out = _predict(project)
+    assert (out.model, out.model_version) == ("price_xgboost_se3", 2)
+    assert out.forecast["fallback_reason"].isna().all() and out.forecast["p10"].notna().all()
+    assert "SE3: price_xgboost_se3 v2 recalibrated from v1" in _status(store_path)

@@ -28,6 +28,20 @@ def test_a_record_that_cannot_be_read_back_is_refused(kwargs, match):
         _record(**kwargs)
 
 
+def test_only_a_promoted_model_is_recalibrated_and_only_by_its_own_record():
+    from spotcast_storage.promotion import ModelKey, recalibration_record
+
+    v1, v2 = ModelKey("price_xgboost_se3", 1), ModelKey("price_xgboost_se3", 2)
+    with pytest.raises(ValidationError, match="copies the record of the gated model it recalibrates"):
+        _record("recalibrated")
+    rejected = _record("rejected", v1)
+    with pytest.raises(ValidationError, match="only a promoted model is recalibrated; price_xgboost_se3 v2 was 'rejected'"):
+        recalibration_record(rejected, root=v2, parent=v2, until="2024-03-29", parts=["linear"], decided_at="2024-03-29")
+    with pytest.raises(ValidationError, match="refits at least one part"):
+        recalibration_record(_record("promoted"), root=v1, parent=v1, until="2024-03-29", parts=[],
+                             decided_at="2024-03-29")
+
+
 def test_a_model_key_is_only_for_a_registered_model(local_project, tmp_path):
     from spotcast_storage.promotion import ModelKey
 

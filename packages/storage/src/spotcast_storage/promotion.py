@@ -8,6 +8,9 @@ with a decision record in the registry metadata (``extra["promotion"]``, kept by
 - ``rejected``: it did not; the serving model keeps serving (the record names it).
 - ``fallback``: it did not, and nothing else beats the naive baselines either; the weekly
   naive serves (registered just before as its own model, with a record of role ``fallback``).
+- ``recalibrated``: the serving model with its cheap members (LEAR) refitted on newer origins
+  and the rest (trees, DNN) kept; it serves in its place. Not gated again: its recipe is the
+  gated model's, whose record it copies and names as its *root* (:func:`recalibration_record`).
 
 :func:`serving_status` reads the newest record of a zone. It lives here, not in train, because
 serve (which model to load), the umbrella's ``spotcast status`` and the API read it, and stages
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from spotcast_storage.protocols import Model, Project
 
 RECORD_KEY = "promotion"
-DECISIONS = ("promoted", "rejected", "fallback")
+DECISIONS = ("promoted", "rejected", "fallback", "recalibrated")
 ROLES = ("challenger", "fallback")
 BASELINES = ("naive-daily", "naive-weekly")
 FALLBACK_MODEL_TYPE = "naive-weekly"
@@ -109,6 +112,9 @@ def make_record(*, zone: str, decision: str, scores: Mapping[str, float | None],
     (its recipe was refitted on the same origins) or ``baseline`` (a naive model serves)."""
     if decision not in DECISIONS:
         raise ValidationError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    if decision == "recalibrated":
+        raise ValidationError("a recalibration copies the record of the gated model it recalibrates: "
+                              "use recalibration_record")
     if role not in ROLES:
         raise ValidationError(f"role {role!r} is not one of {', '.join(ROLES)}")
     needed = ("challenger", *BASELINES)
@@ -126,6 +132,39 @@ def make_record(*, zone: str, decision: str, scores: Mapping[str, float | None],
         "serving_before": None if serving_before is None else serving_before.to_dict(),
         "serves": None if serves is None else serves.to_dict(), "serving_recipe": serving_recipe,
     }
+
+
+RECALIBRATION_KEY = "recalibration"
+"""Where a ``recalibrated`` record says what was refitted: ``{"root", "from", "until", "parts"}``."""
+
+
+def recalibration_record(root_record: Mapping[str, Any], *, root: ModelKey, parent: ModelKey, until: str,
+                         parts: list[str], decided_at: str) -> dict[str, Any]:
+    """The record of ``parent`` (the serving model) recalibrated: ``parts`` refitted on origins up
+    to ``until``, everything else kept. It carries the gate's scores of ``root`` (the gated fit
+    whose recipe and expensive members it keeps, ``parent`` itself or the root ``parent``
+    recalibrated), since that is the evidence it serves on; it serves itself (``serves`` None)."""
+    if root_record.get("decision") != "promoted" or root_record.get("role", "challenger") != "challenger":
+        raise ValidationError(f"only a promoted model is recalibrated; {root.label()} was "
+                              f"{root_record.get('decision')!r}")
+    if not parts:
+        raise ValidationError("a recalibration refits at least one part (e.g. linear)")
+    return {**dict(root_record), "decision": "recalibrated", "decided_at": decided_at, "serves": None,
+            "serving_before": parent.to_dict(),
+            RECALIBRATION_KEY: {"root": root.to_dict(), "from": parent.to_dict(), "until": until,
+                                "parts": list(parts)}}
+
+
+def root_of(model: Any) -> ModelKey:
+    """The gated fit a registered model stands for: its recalibration root, else the model itself.
+    Tracked accuracy and the retrain clock count a model and its recalibrations as one fit."""
+    rec = record_of(model) or {}
+    root = _key((rec.get(RECALIBRATION_KEY) or {}).get("root")) if rec.get("decision") == "recalibrated" else None
+    return root or ModelKey.of(model)
+
+
+def is_recalibration(model: Any) -> bool:
+    return (record_of(model) or {}).get("decision") == "recalibrated"
 
 
 def record_of(model: Any) -> dict[str, Any] | None:
@@ -203,6 +242,13 @@ def describe(rec: Mapping[str, Any], model: ModelKey) -> str:
     zone, n, metric = rec["zone"], rec["origins"], str(rec.get("metric", "mae")).upper()
     before = _key(rec.get("serving_before"))
     serves = _key(rec.get("serves")) or model
+    if rec["decision"] == "recalibrated":
+        r = rec[RECALIBRATION_KEY]
+        root = _key(r["root"]) or model
+        return (f"{zone}: {model.label()} recalibrated from {(before or root).label(model)} ({', '.join(r['parts'])} "
+                f"refitted on origins to {str(r['until'])[:10]}; the rest kept from {root.label(model)}, promoted on "
+                f"rolling {metric} {rec['scores']['challenger']:.2f} over {n} origins vs "
+                f"{_scores_text(rec, None, model)}); {model.label(model)} serves")
     if rec.get("role") == "fallback":
         return (f"{zone}: no model beats both naive baselines (challenger {rec.get('challenger') or '?'}: rolling "
                 f"{metric} {rec['scores']['challenger']:.2f} over {n} origins vs {_scores_text(rec, before, None)}); "

@@ -143,6 +143,9 @@ def run_cmd(
                                                        "judges")] = RunOptions.retrain_accuracy_days,
     retrain_min_tracked_days: Annotated[int, typer.Option(help="days of tracked forecasts a retrain on "
                                                           "accuracy needs")] = RunOptions.retrain_min_tracked_days,
+    recalibrate: Annotated[bool, typer.Option(help="between retrains, refit the serving model's cheap members "
+                                              "(LEAR) on each new labelled day; --no-recalibrate: only the "
+                                              "weekly retrain refits")] = RunOptions.recalibrate,
     base_url: Annotated[list[str] | None, typer.Option(
         help="SOURCE=URL: fetch a source from this server (a mirror, a test server); repeatable; beats "
              "SPOTCAST_<SOURCE>_BASE_URL")] = None,
@@ -177,7 +180,8 @@ def run_cmd(
     options = RunOptions(yes=yes, history_days=history_days, quality_gate=quality_gate, files=not no_files,
                          outputs=None if no_files else outputs, days=days,
                          retrain_max_age_days=retrain_max_age_days, retrain_accuracy_days=retrain_accuracy_days,
-                         retrain_min_tracked_days=retrain_min_tracked_days, base_urls=urls or None)
+                         retrain_min_tracked_days=retrain_min_tracked_days, recalibrate=recalibrate,
+                         base_urls=urls or None)
 
     def log(msg: str) -> None:
         typer.echo(f"[{pd.Timestamp.now(tz='UTC'):%H:%M:%S}] {msg}")

@@ -31,6 +31,9 @@ class RunOptions:
     """train: the tracked-accuracy window (``--retrain-accuracy-days``)"""
     retrain_min_tracked_days: int = 7
     """train: days of tracked forecasts a retrain on accuracy needs (``--retrain-min-tracked-days``)"""
+    recalibrate: bool = True
+    """train: between retrains, refit the serving model's cheap members (LEAR) on each new labelled
+    origin (``--no-recalibrate``: only the weekly retrain refits anything)"""
     train_model_options: dict[str, Any] | None = None
     """train: model settings for the fit (Python only: settings objects, e.g. in tests)"""
     base_urls: dict[str, str] | None = None

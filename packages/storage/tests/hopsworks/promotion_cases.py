@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spotcast_storage.promotion import ModelKey, make_record, serving_status
+from spotcast_storage.promotion import (
+    ModelKey,
+    is_recalibration,
+    make_record,
+    recalibration_record,
+    root_of,
+    serving_status,
+)
 
 LINEAGE = {"zones": ["SE3"], "feature_groups": [{"name": "price_features", "version": 1, "commit_id": 1}]}
 SCORES = {"challenger": 14.2, "serving": 13.1, "naive-daily": 13.6, "naive-weekly": 15.0}
@@ -28,7 +35,8 @@ def register(project: Any, art: Path, name: str, model_type: str, record: dict[s
 
 
 def check_the_story(project: Any, art: Path, reopen: Any) -> None:
-    """ungated legacy model -> fallback to the weekly naive -> promoted -> rejected."""
+    """ungated legacy model -> fallback to the weekly naive -> promoted -> rejected -> the serving
+    model recalibrated (twice: each names the gated fit as its root)."""
     assert serving_status(project, "SE3").state == "none"
     legacy = register(project, art, "price_xgboost_se3", "xgboost", None)
     st = serving_status(project, "se3")
@@ -53,4 +61,21 @@ def check_the_story(project: Any, art: Path, reopen: Any) -> None:
     assert st.message == ("SE3: challenger price_xgboost_se3 v4 rejected: rolling MAE 14.20 over 28 origins vs "
                           "serving v3 12.00, naive-daily 13.60, naive-weekly 15.00; v3 keeps serving")
     assert st.decision["model"] == v4.to_dict() and st.decision["decision"] == "rejected"
+
+    promoted = _record("promoted", None, scores=good, before=naive)
+    rc = recalibration_record(promoted, root=v3, parent=v3, until="2024-03-29T09:00:00+00:00", parts=["linear"],
+                              decided_at="2024-03-30T09:00:00+00:00")
+    v5 = register(project, art, "price_xgboost_se3", "xgboost", rc)
+    st = serving_status(reopen(), "SE3")
+    assert (st.serving, st.state, st.fallback_reason) == (v5, "promoted", None)
+    assert st.message == ("SE3: price_xgboost_se3 v5 recalibrated from v3 (linear refitted on origins to 2024-03-29; the rest kept "
+                          "from v3, promoted on rolling MAE 12.00 over 28 origins vs naive-daily 13.60, "
+                          "naive-weekly 15.00); v5 serves")
+    rc2 = recalibration_record(promoted, root=v3, parent=v5, until="2024-03-30T09:00:00+00:00", parts=["linear"],
+                               decided_at="2024-03-31T09:00:00+00:00")
+    v6 = register(project, art, "price_xgboost_se3", "xgboost", rc2)
+    models = {int(m.version): m for m in reopen().get_model_registry().get_models("price_xgboost_se3")}
+    assert serving_status(reopen(), "SE3").serving == v6
+    assert [root_of(models[v]) for v in (3, 5, 6)] == [v3, v3, v3] and root_of(models[4]) == v4
+    assert [is_recalibration(models[v]) for v in (3, 4, 5, 6)] == [False, False, True, True]
     assert serving_status(reopen(), "SE4").state == "none"

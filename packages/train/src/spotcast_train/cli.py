@@ -119,6 +119,33 @@ def fit_cmd(
         typer.echo(r.summary())
 
 
+@app.command("recalibrate")
+@friendly_errors
+def recalibrate_cmd(
+    zone: ZoneOption,
+    now: Annotated[str | None, typer.Option("--now", help="recalibrate as at this time (UTC; replays): only "
+                                            "labels published by then train")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+) -> None:
+    """Refit the serving model's cheap members (the default ensemble's LEAR, seconds) on the days
+    labelled since its fit, keep the trees and DNN members, and register it as the version that
+    serves (decision ``recalibrated``; `spotcast run` does this daily between weekly retrains).
+    With nothing new it writes nothing.
+
+    Example: spotcast-train recalibrate --zone SE3
+    """
+    from spotcast_train import service
+
+    if fmt not in ("text", "json"):
+        raise ValidationError(f"--format {fmt!r}: use text or json")
+    r = service.recalibrate(open_store(), zone, now=now)
+    if fmt == "json":
+        typer.echo(json.dumps({"zone": r.zone, "recalibrated": r.recalibrated, "name": r.name,
+                               "version": r.version, "parts": r.parts, "message": r.message}, indent=2))
+    else:
+        typer.echo(r.message)
+
+
 @app.command("backtest")
 @friendly_errors
 def backtest_cmd(

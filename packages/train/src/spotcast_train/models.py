@@ -47,6 +47,12 @@ class ModelType:
     recorded_options: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Optional: the decoded options of a recipe recorded by an earlier release, as that release
     meant them (e.g. ``{}`` when it recorded options unresolved and its default was different)."""
+    recalibrate: Callable[[ModelPredictor, FitRequest], tuple[ModelPredictor, list[str]] | None] | None = None
+    """Optional: refit a fitted model's cheap members on newer rows (``FitRequest.options``: the
+    options its recipe records) and keep the rest; returns the model and the names of the parts
+    refitted, or None when there is nothing to refit. `spotcast run` calls it on the serving model
+    whenever new labelled origins arrive between the retrains of the whole model
+    (:func:`spotcast_train.service.recalibrate`)."""
 
 
 def model_types() -> dict[str, ModelType]:

@@ -9,12 +9,16 @@ the weekly naive's on the same hours, measured over at least ``MIN_TRACKED_DAYS`
 tracked forecasts (fewer hours are noise: issue 12 saw a retrain on 15 tracked hours). Only
 forecasts for origins after the newest fit count: the promotion gate already scored everything
 before it, so a rejected challenger is not refitted every day on the same evidence. A retrained
-model serves only if it passes the promotion gate (:mod:`spotcast_train.gate`). Otherwise new
-features change nothing and the handler says so, with the zone's serving status.
+model serves only if it passes the promotion gate (:mod:`spotcast_train.gate`). Otherwise the
+handler recalibrates the serving model's cheap members (the default ensemble's LEAR) on the new
+labelled origins (:func:`spotcast_train.service.recalibrate`; ``RunOptions.recalibrate``) and says
+so, with the zone's serving status. A recalibration is the same gated fit, not a new one: the
+model's age and the forecasts tracked since its fit count from the gated fit it recalibrates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +60,9 @@ class Tracked:
 
 
 def tracked_accuracy(project: Project, zone: str, model: str, now: pd.Timestamp, days: int = ACCURACY_DAYS,
-                     version: int | None = None, after: pd.Timestamp | None = None) -> Tracked:
-    """Model and naive-weekly MAE over the published forecasts of ``model`` (``version`` when given, for
+                     version: int | Collection[int] | None = None, after: pd.Timestamp | None = None) -> Tracked:
+    """Model and naive-weekly MAE over the published forecasts of ``model`` (``version`` when given,
+    or any of several: a gated fit and its recalibrations, for
     origins after ``after`` when given) whose target hour lies in the last ``days`` days and
     whose actual price is known. Hourly forecast rows only: a zone's stored quarter-hours (the
     same forecast at 15 minutes) would count every hour five times."""
@@ -77,7 +82,7 @@ def tracked_accuracy(project: Project, zone: str, model: str, now: pd.Timestamp,
     f = published(read_source(src, cond, resolution=60), resolution=60)
     f = f[f["model"] == model]
     if version is not None:
-        f = f[f["model_version"] == version]
+        f = f[f["model_version"].isin([version] if isinstance(version, int) else list(version))]
     if after is not None:
         f = f[f["origin"] > after]
     if f.empty:
@@ -112,7 +117,8 @@ def decide(project: Project, zone: str, now: pd.Timestamp, model: str = DEFAULT_
     versions = project.get_model_registry().get_models(name)
     if not versions:
         return Decision(True, f"no {name} model yet")
-    newest = max(versions, key=lambda m: m.version)
+    # recalibrations refit the cheap members only: the whole model's age counts from its gated fit
+    newest = max([m for m in versions if not promotion.is_recalibration(m)] or versions, key=lambda m: m.version)
     age = now - trained_until(newest)
     if age > pd.Timedelta(days=max_age_days):
         return Decision(True, f"{name} v{newest.version} is {plural(age.days, 'day')} old (> {max_age_days})")
@@ -121,7 +127,8 @@ def decide(project: Project, zone: str, now: pd.Timestamp, model: str = DEFAULT_
             project.get_model_registry().get_model(serving.name, serving.version)).startswith("naive"):
         return Decision(False, f"{name} v{newest.version} is {plural(age.days, 'day')} old; "
                                + ("the weekly naive serves" if serving is not None else "nothing serves yet"))
-    t = tracked_accuracy(project, zone, serving.name, now, accuracy_days, version=serving.version,
+    fit_versions = same_fit(project, serving)
+    t = tracked_accuracy(project, zone, serving.name, now, accuracy_days, version=fit_versions,
                          after=trained_until(newest))
     who = serving.label()
     if t.hours and t.days < min_tracked_days:
@@ -134,6 +141,14 @@ def decide(project: Project, zone: str, now: pd.Timestamp, model: str = DEFAULT_
     detail = (f"; {who} tracked MAE {t.mae:.2f} vs naive-weekly {t.naive_mae:.2f} over {plural(t.days, 'day')}" if t.hours
               else "; no tracked forecasts since the last fit yet")
     return Decision(False, f"{name} v{newest.version} is {plural(age.days, 'day')} old{detail}")
+
+
+def same_fit(project: Project, key: promotion.ModelKey) -> set[int]:
+    """Versions of ``key``'s name that stand for the same gated fit as ``key`` (it and its
+    recalibrations): their published forecasts are one model's track record."""
+    mr = project.get_model_registry()
+    root = promotion.root_of(mr.get_model(key.name, key.version))
+    return {int(m.version) for m in mr.get_models(key.name) if promotion.root_of(m) == root}
 
 
 def zones_in(events: list[Any], fallback: list[str]) -> list[str]:
@@ -167,8 +182,9 @@ def quarter_steps(log: Any, what: str) -> Any:
 
 
 def handle_events(events: list[Any], ctx: Any) -> str | None:
-    """`spotcast run` handler: apply the retrain policy to every zone the new features touch."""
-    from spotcast_train.service import fit
+    """`spotcast run` handler: apply the retrain policy to every zone the new features touch, and
+    recalibrate the cheap members of the models it keeps."""
+    from spotcast_train.service import fit, recalibrate
 
     changed = [e for e in events if e.changed]
     if not changed:
@@ -181,6 +197,10 @@ def handle_events(events: list[Any], ctx: Any) -> str | None:
         d = decide(ctx.project, zone, ctx.now, max_age_days=max_age, accuracy_days=acc_days,
                    min_tracked_days=min_days)
         if not d.retrain:
+            r = recalibrate(ctx.project, zone, now=ctx.now) if opts.recalibrate else None
+            if r is not None and r.recalibrated:
+                lines.append(f"{zone}: kept ({d.reason}); {r.message.removeprefix(f'{zone}: ')}")
+                continue
             status = promotion.serving_status(ctx.project, zone).message.removeprefix(f"{zone}: ")
             lines.append(f"{zone}: kept ({d.reason}); newest gate decision: {status}")
             continue

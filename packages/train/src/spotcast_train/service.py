@@ -239,6 +239,93 @@ def fit(project: Project, zone: str, model: str = DEFAULT_MODEL, window: str | i
     return result
 
 
+# -- recalibrate --------------------------------------------------------------------------------
+@dataclass
+class RecalibrateResult:
+    zone: str
+    recalibrated: bool
+    message: str
+    """What happened in words: the new version and what was refitted, or why nothing was."""
+    name: str | None = None
+    version: int | None = None
+    parts: list[str] = field(default_factory=list)
+
+
+def recalibrate(project: Project, zone: str, now: Any = None, register: bool = True) -> RecalibrateResult:
+    """Refit the cheap members of the model that serves ``zone`` (the default ensemble's LEAR)
+    on the origins labelled since it was fitted, keep its expensive ones (trees, DNN), and
+    register the result as a new version that serves in its place, with a ``recalibrated``
+    decision record (:func:`spotcast_storage.promotion.recalibration_record`). Not gated again:
+    its recipe is the one the gate promoted, refitted as that recipe refits every member, only
+    sooner; the weekly retrain (:mod:`spotcast_train.policy`) still refits and gates the whole
+    model, its clock counted from the gated fit, not from recalibrations.
+
+    Nothing happens (``recalibrated`` False, with the reason) when no promoted model serves,
+    its model type cannot recalibrate, or no origin was labelled since its last fit: a second
+    call with the same data writes nothing."""
+    from spotcast_storage.lineage import Lineage as _Lineage
+    from spotcast_storage.modelformat import load_predictor
+
+    zone = parse_zone(zone).code
+    now_ts = to_utc_timestamp(now if now is not None else pd.Timestamp.now(tz="UTC"), name="now")
+    status = promotion.serving_status(project, zone)
+    if status.serving is None or status.state != "promoted":
+        what = "nothing serves yet" if status.serving is None else f"{status.serving.label()} serves ({status.state})"
+        return RecalibrateResult(zone, False, f"{zone}: no promoted model to recalibrate: {what}")
+    key = status.serving
+    mr = project.get_model_registry()
+    m = mr.get_model(key.name, key.version)
+    recipe = gate.Recipe.of_model(m)
+    mtype = promotion.model_type(m)
+    try:
+        mt = get_model_type(mtype)
+    except NotFoundError:
+        return RecalibrateResult(zone, False, f"{zone}: {key.label()} is a {mtype!r} model, which is not installed")
+    if mt.recalibrate is None or recipe is None:
+        return RecalibrateResult(zone, False, f"{zone}: {key.label()} ({mtype}) has no members refitted between retrains")
+    rec = promotion.record_of(m) or {}
+    extra = getattr(m, "extra", None) or {}
+    since = to_utc_timestamp((rec.get(promotion.RECALIBRATION_KEY) or {}).get("until")
+                             or (extra.get("training_window") or {}).get("end") or m.created, name="training end")
+    lineage_m = _Lineage.of(m)
+    frame, lineage = load_training_frame(project, zone, features_version=lineage_m.features_version())
+    labelled = known_at(frame, now_ts)
+    last_origin = pd.Timestamp(labelled[TIME_COL].max()) if len(labelled) else None
+    if last_origin is None or last_origin <= since:
+        return RecalibrateResult(zone, False, f"{zone}: {key.label()} is up to date (no origin labelled after "
+                                              f"{since:%Y-%m-%d %H:%M} UTC)")
+    if recipe.window_days is not None:
+        labelled = labelled[labelled[TIME_COL] >= last_origin - pd.Timedelta(days=recipe.window_days)]
+    predictor = load_predictor(m.download())
+    until = min(now_ts, last_origin)
+    out = mt.recalibrate(predictor, FitRequest(frame=labelled, features=predictor.features, target=LABEL,
+                                               time_col=TIME_COL, until=until, options=_recorded_options(recipe)))
+    if out is None:
+        return RecalibrateResult(zone, False, f"{zone}: {key.label()}: nothing to recalibrate (no cheap members, or "
+                                              "too few complete days for them)")
+    fitted, parts = out
+    root = promotion.root_of(m)
+    root_model = mr.get_model(root.name, root.version) if root != key else m
+    root_rec = promotion.record_of(root_model)
+    if root_rec is None:
+        return RecalibrateResult(zone, False, f"{zone}: {key.label()}'s gate decision is missing")
+    window = dict(extra.get("training_window") or {})  # the gated fit's: the retrain clock counts from it
+    window["recalibrated_until"] = last_origin.isoformat()
+    fitted = fitted.with_info(lineage=lineage.with_model(mtype, fitted.features).to_dict(), training_window=window)
+    record = promotion.recalibration_record(root_rec, root=root, parent=key, until=last_origin.isoformat(),
+                                            parts=parts, decided_at=now_ts.isoformat())
+    what = ", ".join(parts)
+    if not register:
+        return RecalibrateResult(zone, True, f"{zone}: {key.label()} would be recalibrated ({what} refitted on "
+                                             f"origins to {last_origin:%Y-%m-%d}); not registered", key.name, None, parts)
+    description = (f"{mtype} for {zone}: {key.label()} recalibrated ({what} refitted on origins to "
+                   f"{last_origin:%Y-%m-%d}; the rest of {root.label()} kept)")
+    new = _register(project, key.name, fitted, dict(m.training_metrics or {}), description, window, mtype, recipe,
+                    record, gate_run=promotion.gate_run_of(m))
+    new_key = promotion.ModelKey.of(new)
+    return RecalibrateResult(zone, True, promotion.describe(record, new_key), new_key.name, new_key.version, parts)
+
+
 def _notes(model: ModelPredictor) -> list[str]:
     info = getattr(getattr(model, "spec", None), "info", None)
     notes = info.get("notes") if isinstance(info, dict) else None
