@@ -140,12 +140,13 @@ def test_every_run_option_is_settable_from_the_command_and_typed(store_path, cha
     r = CliRunner().invoke(app, ["--store", str(store_path), "run", "--zone", "SE3", "--days", "3",
                                  "--no-quality-gate", "--retrain-max-age-days", "9", "--retrain-accuracy-days", "21",
                                  "--retrain-min-tracked-days", "8", "--outputs", "none", "--history-days", "30",
-                                 "--yes"])
+                                 "--yes", "--no-recalibrate"])
     assert r.exit_code == 0, r.output
     o = c.options_seen
     assert isinstance(o, RunOptions)
     assert (o.days, o.quality_gate, o.retrain_max_age_days, o.retrain_accuracy_days, o.retrain_min_tracked_days,
-            o.files, o.history_days, o.yes) == (3, False, 9, 21, 8, False, 30, True)
+            o.files, o.history_days, o.yes, o.recalibrate) == (3, False, 9, 21, 8, False, 30, True, False)
+    assert RunOptions().recalibrate  # on unless told otherwise
     r = CliRunner().invoke(app, ["--store", str(store_path), "run", "--days", "0"])
     assert r.exit_code != 0 and "--days must be at least 1, got 0" in r.output
 

@@ -64,10 +64,17 @@ def test_bad_input_is_one_line_without_traceback(fresh_store):
     r = run(["--store", store, "fit", "--zone", "SE3", "--now", "yesterday-ish"])
     assert r.exit_code == 1 and "now" in r.output and "yesterday-ish" in r.output
     assert "Traceback" not in r.output
+    r = run(["--store", store, "recalibrate", "--zone", "SE3", "--format", "xml"])
+    assert r.exit_code == 1 and "error: --format 'xml': use text or json" in r.output
+    r = run(["--store", store, "recalibrate", "--zone", "Mars"])
+    assert r.exit_code == 1 and "unknown zone 'Mars'" in r.output and "Traceback" not in r.output
+    r = run(["--store", store, "recalibrate", "--zone", "SE3"])  # nothing serves: says so, writes nothing
+    assert r.exit_code == 0 and "SE3: no promoted model to recalibrate: nothing serves yet" in r.output
+    assert not fresh_store.project.get_model_registry().get_models()
 
 
 def test_every_command_has_an_example_in_its_help():
-    for cmd in ("fit", "backtest", "models", "plugins", "version"):
+    for cmd in ("fit", "recalibrate", "backtest", "models", "plugins", "version"):
         r = run([cmd, "--help"])
         assert r.exit_code == 0 and "Example: spotcast-train" in r.output, cmd
 
