@@ -72,13 +72,17 @@ FAMILIES = ("lear", "dnn", "ensemble")
 
 
 def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """CPU seconds of this process and of its finished children (``--jobs``' forked parts)."""
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 def _peak_mb() -> float:
-    """The process's peak resident set size (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The peak resident set size of this process, or of its largest child if larger (Linux
+    reports ru_maxrss in KiB; with ``--jobs N`` the N parts run at once, so the machine held up to
+    N times a child's peak)."""
+    own, child = (resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return max(own, child) / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true",
                     help="leave out the 24 prices of d-1 as features (spotcast's price_features has none)")
     ap.add_argument("--nthread", type=int, default=DEFAULT.nthread)
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="split the period over this many processes, whole refit blocks each (same forecasts; "
+                    "use --nthread 1 with --jobs 2 on two cores)")
     ap.add_argument("--model", default="blend", choices=["trees", "linear", "blend", "default", *FAMILIES],
                     help="blend (default: the stage's default model, trees + linear members), trees, the "
                     "linear member alone, lear (LEAR as published, daily recalibration), dnn (the epftoolbox DNN design), "
@@ -135,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.resume and args.save_predictions is None:
         ap.error("--resume needs --save-predictions PATH (the file to continue)")
+    if args.jobs < 1:
+        ap.error(f"--jobs {args.jobs}: give 1 or more processes")
+    if args.jobs > 1 and args.model in FAMILIES:
+        ap.error(f"--jobs is for the rolling models (trees, linear, blend, default), not --model {args.model}")
     if args.model in FAMILIES:
         return run_family(args)
 
@@ -178,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(fit, recal):
         return evaluate(data, fit, recalibrate=recal, validation=args.validation, max_days=args.max_days,
-                        progress=progress, sample=args.days)
+                        progress=progress, sample=args.days, jobs=args.jobs)
 
     w0, c0 = time.perf_counter(), _cpu()
     parts: dict[str, dict] = {}
@@ -225,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         "mae": round(res["mae"], 4), "rmae": round(res["rmae"], 4), "smape": round(res["smape"], 3),
         "rmse": round(res["rmse"], 4), "naive_weekly_mae": round(res["naive_weekly_mae"], 4),
         "model": args.model, "recalibrate": recal_text, "wall_seconds": round(wall, 1),
-        "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(_peak_mb(), 1),
+        "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(_peak_mb(), 1), "jobs": args.jobs,
+        "nthread": args.nthread,
         "trees_from": str(args.trees_predictions) if args.trees_predictions else None,
         "parts": {k: {m: round(v[m], 4) for m in ("mae", "rmae", "smape", "rmse")} for k, v in parts.items()},
         "settings": {**settings.to_dict(), "features": len(features), "profile": not args.no_profile},
@@ -251,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     if lear and not args.validation and res["days"] == 728:
         goal = 0.98 * lear
         print(f"goal MAE <= {goal:.3f} (2% better than LEAR): {'met' if res['mae'] <= goal else 'NOT met'}")
-    print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU ({wall / BUDGET_SECONDS:.2f} of the 15-minute budget); "
-          f"peak RSS {_peak_mb():.0f} MB; {machine()}; the machine is shared, so wall time is noisy")
+    print(f"time: {wall:.0f} s wall, {cpu:.0f} s CPU ({wall / BUDGET_SECONDS:.2f} of the 15-minute budget; "
+          f"{args.jobs} job(s), {args.nthread} thread(s) each); peak RSS {_peak_mb():.0f} MB"
+          f"{' per job' if args.jobs > 1 else ''}; {machine()}; the machine is shared, so wall time is noisy")
     if args.json:
         print(json.dumps(out))
     return 0

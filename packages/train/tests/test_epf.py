@@ -58,6 +58,23 @@ def test_protocol_scores_against_the_weekly_naive(tmp_path):
     assert val["days"] == 7
 
 
+def test_the_protocol_split_over_processes_forecasts_exactly_as_one_run(tmp_path):
+    """``jobs=2`` (benchmarks/epf.py --jobs 2): each forked part is a run of whole refit blocks, so
+    every model is fitted at the same origin on the same rows, and the forecasts are identical."""
+    data = read_epf_csv(write_csv(tmp_path / "X.csv", 120))
+    settings = FAST.with_(nthread=1)
+
+    def fit(frame, origin):
+        return fit_xgb(frame, epf_feature_names(frame), "target_price_eur_mwh", "origin", settings, until=origin)
+
+    one, res1 = evaluate(data, fit, recalibrate=7, test_days=24)
+    two, res2 = evaluate(data, fit, recalibrate=7, test_days=24, jobs=2)
+    key = ["origin", "ts"]
+    one, two = one.sort_values(key, ignore_index=True), two.sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(one, two)
+    assert res1 == res2 and one["fitted_at"].nunique() == 4  # 24 days, refits every 7: 4 blocks, 2 per part
+
+
 @pytest.mark.parametrize(("text", "match"), [
     ("Date,Price\n2015-01-01 00:00:00,1\n", "whole number of 24-hour days"),
     ("Date,Price\n" + "".join(f"2015-01-01 {h % 24:02d}:00:00,1\n" for h in range(23)) + "nonsense,1\n",

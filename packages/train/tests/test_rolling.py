@@ -94,3 +94,15 @@ def test_bad_arguments():
                           LABEL_KNOWN: pd.to_datetime(["2024-01-01"], utc=True)})
     with pytest.raises(ValidationError, match="no forecast origins"):
         rolling_origin(frame, [], lambda f, o: None)
+
+
+def test_refit_blocks_start_at_their_fit_so_any_run_of_blocks_refits_alike():
+    from spotcast_train.rolling import refit_blocks
+
+    days = pd.date_range("2024-01-01", periods=10, freq="D", tz="UTC")
+    origins = [*days[:4], *days[5:]]  # a missing day: the schedule counts days, not origins
+    blocks = refit_blocks([*reversed(origins), origins[0]], 3)  # any order, duplicates once
+    assert [[o.day for o in b] for b in blocks] == [[1, 2, 3], [4, 6], [7, 8, 9], [10]]
+    tail = [o for b in blocks[1:] for o in b]
+    assert refit_blocks(tail, 3) == blocks[1:]  # a run over the later blocks fits as the whole run did
+    assert refit_blocks(origins, 0) == [sorted(origins)] and refit_blocks([], 7) == []

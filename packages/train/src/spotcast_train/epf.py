@@ -156,8 +156,13 @@ def epf_feature_names(frame: pd.DataFrame) -> list[str]:
 
 def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = TEST_DAYS,
              validation: bool = False, validation_days: int = VALIDATION_DAYS, max_days: int | None = None,
-             progress: Any = None, sample: int | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+             progress: Any = None, sample: int | None = None, jobs: int = 1) -> tuple[pd.DataFrame, dict[str, float]]:
     """Run the day-ahead protocol: forecast each test day with a model trained on earlier days.
+
+    ``jobs > 1`` splits the period into that many runs of whole refit blocks
+    (:func:`spotcast_train.rolling.refit_blocks`), each in a worker process: every model is fitted
+    at the same origin on the same rows as in one run, so the forecasts are the same; ``fit``
+    should then use one thread (``progress`` is called as each part finishes).
 
     ``validation=True`` evaluates instead on the ``validation_days`` before the test period
     (training only on days before each of them): that is where settings are chosen, so the test
@@ -177,9 +182,37 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
         last = min(last, first + max_days)
     origins = period_origins(data, test_days=test_days, validation=validation, validation_days=validation_days,
                              max_days=max_days, sample=sample)
-    pred = rolling_origin(frame, origins, fit, recalibrate=recalibrate, time_col="origin",
-                          known_col="known_at", keep=(TARGET, "price_lag_7d"), progress=progress)
+    kw = dict(recalibrate=recalibrate, time_col="origin", known_col="known_at", keep=(TARGET, "price_lag_7d"))
+    if jobs <= 1:
+        pred = rolling_origin(frame, origins, fit, progress=progress, **kw)
+    else:
+        pred = _forked(frame, origins, fit, jobs, progress, kw)
     return pred, score(pred)
+
+
+def _forked(frame: pd.DataFrame, origins: list[pd.Timestamp], fit: Any, jobs: int, progress: Any,
+            kw: dict[str, Any]) -> pd.DataFrame:
+    """:func:`rolling_origin` over ``origins`` in ``jobs`` worker processes, one run of whole
+    refit blocks each (contiguous, about equal numbers of blocks). joblib's loky workers are
+    fresh processes (a fork of a process whose OpenMP pool XGBoost already started can hang) and
+    take ``fit`` pickled with cloudpickle, so a closure works; loky limits each worker's BLAS and
+    OpenMP threads to its share of the cores."""
+    from joblib import Parallel, delayed
+
+    from spotcast_train.rolling import refit_blocks, rolling_origin
+
+    blocks = refit_blocks(origins, kw["recalibrate"])
+    n = min(jobs, len(blocks))
+    bounds = [round(i * len(blocks) / n) for i in range(n + 1)]
+    parts = [[o for b in blocks[bounds[i]:bounds[i + 1]] for o in b] for i in range(n)]
+    done, total, out = 0, len(origins), []
+    run = Parallel(n_jobs=n, backend="loky", return_as="generator")
+    for i, pred in enumerate(run(delayed(rolling_origin)(frame, part, fit, **kw) for part in parts)):
+        out.append(pred)
+        done += len(parts[i])
+        if progress is not None:
+            progress(done, total)
+    return pd.concat(out, ignore_index=True)
 
 
 def period_origins(data: EpfData, *, test_days: int = TEST_DAYS, validation: bool = False,
