@@ -71,18 +71,21 @@ LINEAR = LinearSettings()
 FAMILIES = ("lear", "dnn", "ensemble")
 
 
+WORKERS = {"cpu": 0.0, "peak_mb": 0.0}
+"""``--jobs``' worker processes: their CPU seconds and largest peak RSS, as the runs report them."""
+
+
 def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (``--jobs``' forked parts)."""
-    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+    """CPU seconds of this process and of the ``--jobs`` workers that ran so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime + WORKERS["cpu"]
 
 
 def _peak_mb() -> float:
-    """The peak resident set size of this process, or of its largest child if larger (Linux
-    reports ru_maxrss in KiB; with ``--jobs N`` the N parts run at once, so the machine held up to
-    N times a child's peak)."""
-    own, child = (resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return max(own, child) / 1024
+    """The peak resident set size of this process, or of its largest worker if larger (Linux
+    reports ru_maxrss in KiB; with ``--jobs N`` the N workers run at once, so the machine held up
+    to N times a worker's peak)."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, WORKERS["peak_mb"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,8 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         done["n"] = k
 
     def run(fit, recal):
-        return evaluate(data, fit, recalibrate=recal, validation=args.validation, max_days=args.max_days,
-                        progress=progress, sample=args.days, jobs=args.jobs)
+        pred, res = evaluate(data, fit, recalibrate=recal, validation=args.validation, max_days=args.max_days,
+                             progress=progress, sample=args.days, jobs=args.jobs)
+        WORKERS["cpu"] += pred.attrs.get("worker_cpu_seconds", 0.0)
+        WORKERS["peak_mb"] = max(WORKERS["peak_mb"], pred.attrs.get("worker_peak_rss_mb", 0.0))
+        return pred, res
 
     w0, c0 = time.perf_counter(), _cpu()
     parts: dict[str, dict] = {}

@@ -187,7 +187,8 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
         pred = rolling_origin(frame, origins, fit, progress=progress, **kw)
     else:
         pred = _forked(frame, origins, fit, jobs, progress, kw)
-    return pred, score(pred)
+    res = score(pred)
+    return pred, res
 
 
 def _forked(frame: pd.DataFrame, origins: list[pd.Timestamp], fit: Any, jobs: int, progress: Any,
@@ -196,23 +197,44 @@ def _forked(frame: pd.DataFrame, origins: list[pd.Timestamp], fit: Any, jobs: in
     refit blocks each (contiguous, about equal numbers of blocks). joblib's loky workers are
     fresh processes (a fork of a process whose OpenMP pool XGBoost already started can hang) and
     take ``fit`` pickled with cloudpickle, so a closure works; loky limits each worker's BLAS and
-    OpenMP threads to its share of the cores."""
+    OpenMP threads to its share of the cores. The workers' CPU seconds and largest peak RSS are in
+    the result's ``attrs`` (``worker_cpu_seconds``, ``worker_peak_rss_mb``): they are not this
+    process's, and loky keeps its workers alive after the run."""
     from joblib import Parallel, delayed
 
-    from spotcast_train.rolling import refit_blocks, rolling_origin
+    from spotcast_train.rolling import refit_blocks
 
     blocks = refit_blocks(origins, kw["recalibrate"])
     n = min(jobs, len(blocks))
     bounds = [round(i * len(blocks) / n) for i in range(n + 1)]
     parts = [[o for b in blocks[bounds[i]:bounds[i + 1]] for o in b] for i in range(n)]
-    done, total, out = 0, len(origins), []
+    done, total, out, cpu, peak = 0, len(origins), [], 0.0, 0.0
     run = Parallel(n_jobs=n, backend="loky", return_as="generator")
-    for i, pred in enumerate(run(delayed(rolling_origin)(frame, part, fit, **kw) for part in parts)):
+    for i, (pred, c, m) in enumerate(run(delayed(_measured_part)(frame, part, fit, kw) for part in parts)):
         out.append(pred)
+        cpu, peak = cpu + c, max(peak, m)
         done += len(parts[i])
         if progress is not None:
             progress(done, total)
-    return pd.concat(out, ignore_index=True)
+    result = pd.concat(out, ignore_index=True)
+    result.attrs.update(worker_cpu_seconds=cpu, worker_peak_rss_mb=peak)
+    return result
+
+
+def _measured_part(frame: pd.DataFrame, origins: list[pd.Timestamp], fit: Any,
+                   kw: dict[str, Any]) -> tuple[pd.DataFrame, float, float]:
+    """One worker's part, with the CPU seconds it took and the worker's peak RSS (MB)."""
+    import resource
+
+    from spotcast_train.rolling import rolling_origin
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    c0 = cpu()
+    pred = rolling_origin(frame, origins, fit, **kw)
+    return pred, cpu() - c0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def period_origins(data: EpfData, *, test_days: int = TEST_DAYS, validation: bool = False,
