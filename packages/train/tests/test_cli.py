@@ -64,6 +64,8 @@ def test_bad_input_is_one_line_without_traceback(fresh_store):
     r = run(["--store", store, "fit", "--zone", "SE3", "--now", "yesterday-ish"])
     assert r.exit_code == 1 and "now" in r.output and "yesterday-ish" in r.output
     assert "Traceback" not in r.output
+    r = run(["--store", store, "fit", "--zone", "SE3", "--format", "yaml"])
+    assert r.exit_code == 1 and "error: --format 'yaml': use text or json" in r.output
     r = run(["--store", store, "recalibrate", "--zone", "SE3", "--format", "xml"])
     assert r.exit_code == 1 and "error: --format 'xml': use text or json" in r.output
     r = run(["--store", store, "recalibrate", "--zone", "Mars"])

@@ -73,6 +73,12 @@ def _options(linear: bool | None, solver: str | None = None, dnn: bool | None = 
     return opts
 
 
+def _text_or_json(fmt: str) -> None:
+    """``--format`` of fit and recalibrate, checked before any work."""
+    if fmt not in ("text", "json"):
+        raise ValidationError(f"--format {fmt!r}: use text or json")
+
+
 @app.command("fit")
 @friendly_errors
 def fit_cmd(
@@ -103,6 +109,7 @@ def fit_cmd(
     """
     from spotcast_train import service
 
+    _text_or_json(fmt)
     with progress_bar("promotion gate", "origin forecasts", progress and fmt == "text") as p:
         r = service.fit(open_store(), zone, model=model, window=None if window == "all" else window,
                         origins=origins, refit=refit, options=_options(linear, linear_solver, dnn, dnn_weight, dnn_seeds, model), now=now,
@@ -136,8 +143,7 @@ def recalibrate_cmd(
     """
     from spotcast_train import service
 
-    if fmt not in ("text", "json"):
-        raise ValidationError(f"--format {fmt!r}: use text or json")
+    _text_or_json(fmt)
     r = service.recalibrate(open_store(), zone, now=now)
     if fmt == "json":
         typer.echo(json.dumps({"zone": r.zone, "recalibrated": r.recalibrated, "name": r.name,
