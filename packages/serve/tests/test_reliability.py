@@ -28,7 +28,9 @@ WRITER = textwrap.dedent("""
         rows["p50"] = rows["p50"] + k
         rows["created_at"] = pd.Timestamp.now(tz="UTC")
         fg.insert(rows)
-        time.sleep(0.02)
+        # room for the readers between commits: at 0.02 s the six commits could all land while
+        # one round of requests waited for the file (a clean-clone CI saw one origin, 2026-12-08)
+        time.sleep(0.3)
     # Let go of the file before exiting, as a well-behaved writer does. (Without it the
     # process sometimes aborts at interpreter exit when the store's watcher thread is
     # inside DuckDB; reported to the storage owner.)
