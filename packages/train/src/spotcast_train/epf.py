@@ -187,8 +187,7 @@ def evaluate(data: EpfData, fit: Any, *, recalibrate: int = 7, test_days: int = 
         pred = rolling_origin(frame, origins, fit, progress=progress, **kw)
     else:
         pred = _forked(frame, origins, fit, jobs, progress, kw)
-    res = score(pred)
-    return pred, res
+    return pred, score(pred)
 
 
 def _forked(frame: pd.DataFrame, origins: list[pd.Timestamp], fit: Any, jobs: int, progress: Any,

@@ -251,7 +251,7 @@ class RecalibrateResult:
     parts: list[str] = field(default_factory=list)
 
 
-def recalibrate(project: Project, zone: str, now: Any = None, register: bool = True) -> RecalibrateResult:
+def recalibrate(project: Project, zone: str, now: Any = None) -> RecalibrateResult:
     """Refit the cheap members of the model that serves ``zone`` (the default ensemble's LEAR)
     on the origins labelled since it was fitted, keep its expensive ones (trees, DNN), and
     register the result as a new version that serves in its place, with a ``recalibrated``
@@ -263,8 +263,8 @@ def recalibrate(project: Project, zone: str, now: Any = None, register: bool = T
     Nothing happens (``recalibrated`` False, with the reason) when no promoted model serves,
     its model type cannot recalibrate, or no origin was labelled since its last fit: a second
     call with the same data writes nothing."""
-    from spotcast_storage.lineage import Lineage as _Lineage
     from spotcast_storage.modelformat import load_predictor
+    from spotcast_train.policy import trained_until
 
     zone = parse_zone(zone).code
     now_ts = to_utc_timestamp(now if now is not None else pd.Timestamp.now(tz="UTC"), name="now")
@@ -283,12 +283,9 @@ def recalibrate(project: Project, zone: str, now: Any = None, register: bool = T
         return RecalibrateResult(zone, False, f"{zone}: {key.label()} is a {mtype!r} model, which is not installed")
     if mt.recalibrate is None or recipe is None:
         return RecalibrateResult(zone, False, f"{zone}: {key.label()} ({mtype}) has no members refitted between retrains")
-    rec = promotion.record_of(m) or {}
-    extra = getattr(m, "extra", None) or {}
-    since = to_utc_timestamp((rec.get(promotion.RECALIBRATION_KEY) or {}).get("until")
-                             or (extra.get("training_window") or {}).get("end") or m.created, name="training end")
-    lineage_m = _Lineage.of(m)
-    frame, lineage = load_training_frame(project, zone, features_version=lineage_m.features_version())
+    recalibrated_until = ((promotion.record_of(m) or {}).get(promotion.RECALIBRATION_KEY) or {}).get("until")
+    since = to_utc_timestamp(recalibrated_until, name="until") if recalibrated_until else trained_until(m)
+    frame, lineage = load_training_frame(project, zone, features_version=Lineage.of(m).features_version())
     labelled = known_at(frame, now_ts)
     last_origin = pd.Timestamp(labelled[TIME_COL].max()) if len(labelled) else None
     if last_origin is None or last_origin <= since:
@@ -309,15 +306,13 @@ def recalibrate(project: Project, zone: str, now: Any = None, register: bool = T
     root_rec = promotion.record_of(root_model)
     if root_rec is None:
         return RecalibrateResult(zone, False, f"{zone}: {key.label()}'s gate decision is missing")
-    window = dict(extra.get("training_window") or {})  # the gated fit's: the retrain clock counts from it
+    # the gated fit's window, not the recalibration's: the retrain clock counts from it
+    window = dict((getattr(m, "extra", None) or {}).get("training_window") or {})
     window["recalibrated_until"] = last_origin.isoformat()
     fitted = fitted.with_info(lineage=lineage.with_model(mtype, fitted.features).to_dict(), training_window=window)
     record = promotion.recalibration_record(root_rec, root=root, parent=key, until=last_origin.isoformat(),
                                             parts=parts, decided_at=now_ts.isoformat())
     what = ", ".join(parts)
-    if not register:
-        return RecalibrateResult(zone, True, f"{zone}: {key.label()} would be recalibrated ({what} refitted on "
-                                             f"origins to {last_origin:%Y-%m-%d}); not registered", key.name, None, parts)
     description = (f"{mtype} for {zone}: {key.label()} recalibrated ({what} refitted on origins to "
                    f"{last_origin:%Y-%m-%d}; the rest of {root.label()} kept)")
     new = _register(project, key.name, fitted, dict(m.training_metrics or {}), description, window, mtype, recipe,

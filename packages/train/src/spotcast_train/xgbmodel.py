@@ -160,7 +160,7 @@ def fit_xgb(train: pd.DataFrame, features: Sequence[str], target: str, time_col:
     missing = [c for c in [*features, target, time_col, settings.level] if c not in train.columns]
     if missing:
         raise ValidationError(f"training frame lacks column(s) {missing}")
-    rows = train[train[target].notna() & train[settings.level].notna()]
+    rows = labelled_rows(train, target, settings)
     if len(rows) < settings.min_rows:
         raise ValidationError(
             f"only {len(rows)} usable training rows (need {settings.min_rows}); widen the window "
@@ -197,6 +197,12 @@ def fit_xgb(train: pd.DataFrame, features: Sequence[str], target: str, time_col:
     if settings.dnn is not None:
         model = with_dnn(model, rows, target, time_col, settings.dnn, until=end)
     return model
+
+
+def labelled_rows(train: pd.DataFrame, target: str, settings: XGBSettings) -> pd.DataFrame:
+    """The rows every member trains on: a label and the level the transform needs (a refit of the
+    linear members alone, :func:`spotcast_train.builtins.xgboost.recalibrate`, uses the same)."""
+    return train[train[target].notna() & train[settings.level].notna()]
 
 
 def _train(part: pd.DataFrame, features: list[str], target: str, transform: Transform,

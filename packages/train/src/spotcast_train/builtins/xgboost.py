@@ -12,7 +12,7 @@ from spotcast_storage.hookspecs import hookimpl
 from spotcast_train.dnnpart import DnnPartSettings, dnn_module
 from spotcast_train.linear import LinearSettings, fit_linear_part, require_solver
 from spotcast_train.models import FitRequest, ModelType
-from spotcast_train.xgbmodel import XGBSettings, fit_xgb, usable_features
+from spotcast_train.xgbmodel import XGBSettings, fit_xgb, labelled_rows, usable_features
 
 STAGE_LINEAR: LinearSettings | None = LinearSettings(solver="lear", weight=0.35)
 """Linear members of the stage's default model (when no ``settings`` are passed): LEAR as
@@ -102,9 +102,7 @@ def recalibrate(model: Any, req: FitRequest) -> tuple[Any, list[str]] | None:
     settings = settings_of(req.options)
     if not isinstance(model, Predictor) or model.spec.linear is None or settings.linear is None:
         return None
-    frame = req.frame
-    rows = frame[frame[req.target].notna() & frame[settings.level].notna()] if settings.level in frame else frame
-    fitted = fit_linear_part(rows, req.target, req.time_col, settings.linear, until=req.until)
+    fitted = fit_linear_part(labelled_rows(req.frame, req.target, settings), req.target, req.time_col, settings.linear, until=req.until)
     if fitted is None:
         return None
     part, boosters = fitted
